@@ -1,0 +1,82 @@
+"""Loss terms: content, style (Gram matrices) and total variation, as small composable modules.
+
+All terms are computed in float32 even when the network runs in bfloat16.
+
+Departures from Gatys et al. (2016), and why:
+- Gram matrices are divided by the number of positions (H·W), so they are averages, not sums, and do not
+  grow with image size.
+- Content and style terms are *relative* errors: each is divided by the energy of its target. Gatys et al.
+  weight each style layer by 1/(4·N²·M²), which leaves the layers' contributions differing by orders of
+  magnitude and depending on the image size and on the weights' scale; relative errors make every layer
+  count alike at any size, and make the losses identical whether features come from Caffe weights (0-255
+  input) or torchvision weights (normalized input). One set of default weights then fits all.
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+
+def gram(features: torch.Tensor) -> torch.Tensor:
+    """Size-normalized Gram matrix of (N, C, H, W) features: (N, C, C), F·Fᵀ / (H·W), in float32."""
+    n, c, h, w = features.shape
+    f = features.float().reshape(n, c, h * w)
+    return torch.bmm(f, f.transpose(1, 2)) / (h * w)
+
+
+def _relative_sq_error(x: torch.Tensor, target: torch.Tensor, norm: torch.Tensor) -> torch.Tensor:
+    return (x - target).pow(2).sum() / norm
+
+
+class ContentLoss(nn.Module):
+    """‖F − F_c‖² / ‖F_c‖² for one layer's features F and the content's features F_c."""
+
+    def __init__(self, target: torch.Tensor):
+        super().__init__()
+        self.register_buffer("target", target.detach().float())
+        self.register_buffer("norm", self.target.pow(2).sum().clamp_min(1e-8))
+
+    def forward(self, features: torch.Tensor) -> torch.Tensor:
+        return _relative_sq_error(features.float(), self.target, self.norm)
+
+
+class StyleLoss(nn.Module):
+    """‖G − G_s‖² / ‖G_s‖² with G the size-normalized Gram matrix of one layer's features.
+
+    ``target`` is the style's Gram matrix, or a weighted blend of several styles' (the blend is the
+    minimizer of the weighted sum of per-style losses, and is cheaper).
+    """
+
+    def __init__(self, target_gram: torch.Tensor):
+        super().__init__()
+        self.register_buffer("target", target_gram.detach().float())
+        self.register_buffer("norm", self.target.pow(2).sum().clamp_min(1e-8))
+
+    def forward(self, features: torch.Tensor) -> torch.Tensor:
+        return _relative_sq_error(gram(features), self.target, self.norm)
+
+
+class TVLoss(nn.Module):
+    """Total variation: mean squared difference between neighbouring pixels (image in [0, 1])."""
+
+    def forward(self, image: torch.Tensor) -> torch.Tensor:
+        x = image.float()
+        dx = (x[..., :, 1:] - x[..., :, :-1]).pow(2).mean()
+        dy = (x[..., 1:, :] - x[..., :-1, :]).pow(2).mean()
+        return dx + dy
+
+
+class WeightedSum(nn.Module):
+    """Σ weight·loss(features[layer]) over layers: one term (content or style) across several layers."""
+
+    def __init__(self, losses: dict[str, nn.Module], weights: dict[str, float]):
+        super().__init__()
+        self.losses = nn.ModuleDict(losses)
+        self.weights = dict(weights)
+
+    def forward(self, features: dict[str, torch.Tensor]) -> torch.Tensor:
+        total = 0.0
+        for name, loss in self.losses.items():
+            total = total + self.weights[name] * loss(features[name])
+        return total

@@ -1,0 +1,221 @@
+"""The optimization loop: build targets, then optimize the pixels of an image, scale by scale.
+
+``stylize`` is the engine behind the CLI and the Python API.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass, field
+from typing import Callable, Optional, Sequence, Union
+
+import torch
+from PIL import Image
+
+from . import color
+from .device import resolve_device, resolve_precision
+from .errors import Interrupted, NumericalError, RestyleError
+from .images import ImageLike, fit_size, load_image, resize, to_pil
+from .losses import ContentLoss, StyleLoss, TVLoss, WeightedSum, gram
+from .options import Options, layer_weights
+from .schedule import scale_schedule
+from .vgg import VGG19Features, load_weights
+
+
+@dataclass
+class Progress:
+    """What the progress callback receives after every iteration."""
+
+    scale: int
+    """1-based index of the current scale."""
+    scales: int
+    size: tuple[int, int]
+    """(height, width) at this scale."""
+    iteration: int
+    """1-based iteration within this scale."""
+    iterations: int
+    step: int
+    """1-based iteration over all scales."""
+    steps: int
+    losses: dict[str, float]
+    """Weighted loss terms: content, style, tv, and their total."""
+    elapsed: float
+    """Seconds since ``stylize`` was called."""
+    _render: Callable[[], Image.Image] = field(repr=False, default=None)
+
+    def image(self) -> Image.Image:
+        """The current image at this scale's size (colour post-processing applied)."""
+        return self._render()
+
+
+Callback = Callable[[Progress], None]
+
+
+def stylize(content: ImageLike, styles: Union[ImageLike, Sequence[ImageLike]], options: Optional[Options] = None,
+            *, callback: Optional[Callback] = None, log: Optional[Callable[[str], None]] = None,
+            **overrides) -> Image.Image:
+    """Paint ``content`` in the style of ``styles``; returns the result as an RGB PIL image.
+
+    ``content`` and each style are a path, a PIL image or a numpy array. Settings come from ``options``
+    (an ``Options``) and/or keyword overrides of its fields, e.g. ``stylize("a.jpg", "b.jpg", size=256)``.
+    ``callback(progress)`` is called after every iteration; ``log`` receives one-line status messages
+    (the schedule, device). Raises ``RestyleError`` for bad input, ``NumericalError`` if the loss becomes
+    NaN/inf, and ``Interrupted`` (a KeyboardInterrupt carrying the best image so far) on Ctrl-C.
+    """
+    start = time.perf_counter()
+    opts = (options or Options()).replace(**overrides)
+    style_list = list(styles) if isinstance(styles, (list, tuple)) else [styles]
+    opts.validate(len(style_list))
+    content_w = layer_weights("content", opts.content_layers)
+    style_w = layer_weights("style", opts.style_layers)
+    blend = opts.style_blend or [1.0] * len(style_list)
+    blend = [b / sum(blend) for b in blend]
+
+    content_img = load_image(content, opts.max_pixels, name=_label(content, "content"))
+    style_imgs = [load_image(s, opts.max_pixels, name=_label(s, "style")) for s in style_list]
+    init_img = None
+    if not (isinstance(opts.init, str) and opts.init in ("content", "noise")):
+        init_img = load_image(opts.init, opts.max_pixels, name=_label(opts.init, "init"))
+
+    device = resolve_device(opts.device)
+    dtype = resolve_precision(opts.precision, device)
+    state, caffe = load_weights(opts.weights)
+    net = VGG19Features(state, list(content_w) + list(style_w), opts.pooling, caffe)
+    net = net.to(device, memory_format=torch.channels_last)
+    schedule = scale_schedule(opts.size, opts.iterations, opts.multiscale, opts.start_size)
+    if log:
+        plan = " -> ".join(f"{s}px x {n}" for s, n in schedule)
+        log(f"device {device.type}, precision {str(dtype).replace('torch.', '')}, "
+            f"{'coarse-to-fine ' if len(schedule) > 1 else ''}schedule: {plan}")
+
+    generator = torch.Generator().manual_seed(opts.seed) if opts.seed is not None else None
+    steps = sum(n for _, n in schedule)
+    step = 0
+    x = None
+    best = None
+    try:
+        for scale_index, (long_side, iterations) in enumerate(schedule):
+            h, w = fit_size(content_img.shape[1], content_img.shape[2], long_side)
+            content_s = resize(content_img, (h, w)).to(device)[None]
+            style_long = max(1, round(long_side * opts.style_scale))
+            styles_s = [resize(s, fit_size(s.shape[1], s.shape[2], style_long)).to(device)[None] for s in style_imgs]
+            styles_s = [_prepare_style(s, content_s, opts.preserve_color) for s in styles_s]
+            target_content = color.luminance(content_s) if opts.preserve_color == "luminance" else content_s
+
+            with torch.no_grad(), _autocast(device, dtype):
+                feats = net(_cl(target_content))
+                content_loss = WeightedSum({k: ContentLoss(feats[k]) for k in content_w}, content_w)
+                grams = {k: 0.0 for k in style_w}
+                for b, s in zip(blend, styles_s):
+                    feats = net(_cl(s))
+                    for k in style_w:
+                        grams[k] = grams[k] + b * gram(feats[k])
+                style_loss = WeightedSum({k: StyleLoss(g) for k, g in grams.items()}, style_w)
+            del feats, grams
+            tv_loss = TVLoss()
+
+            if x is not None:  # coarse-to-fine: the last scale's result, upsampled
+                start_img = resize(x.detach(), (h, w))
+            elif init_img is not None:
+                start_img = resize(init_img, (h, w)).to(device)[None]
+                if opts.preserve_color == "luminance":
+                    start_img = color.luminance(start_img)
+            elif opts.init == "noise":
+                start_img = torch.rand((1, 3, h, w), generator=generator).to(device)
+            else:
+                start_img = target_content.clone()
+            x = start_img.detach().clone().contiguous().requires_grad_(True)
+
+            def render(image: torch.Tensor, content_s=content_s) -> Image.Image:
+                out = image.detach()
+                if opts.preserve_color == "luminance":
+                    out = color.combine_luminance(out, content_s)
+                return to_pil(out)
+
+            best = _Best()
+
+            lr = opts.learning_rate or (1.0 if opts.optimizer == "lbfgs" else 0.02)
+            if opts.optimizer == "lbfgs":
+                # One iteration per step() so we can report each; the optimizer keeps its history between
+                # calls. Tolerances of 0: run the iterations asked for rather than stopping on a plateau.
+                optimizer = torch.optim.LBFGS([x], lr=lr, max_iter=1, history_size=50,
+                                              tolerance_grad=0.0, tolerance_change=0.0)
+            else:
+                optimizer = torch.optim.Adam([x], lr=lr)
+
+            def closure() -> torch.Tensor:
+                optimizer.zero_grad(set_to_none=True)
+                with _autocast(device, dtype):
+                    feats = net(_cl(x))
+                terms = torch.stack([opts.content_weight * content_loss(feats),
+                                     opts.style_weight * style_loss(feats),
+                                     opts.tv_weight * tv_loss(x)])
+                total = terms.sum()
+                total.backward()
+                values = terms.tolist()  # the one host sync per evaluation (L-BFGS needs the loss anyway)
+                best.offer(sum(values), values, x)
+                return total
+
+            for it in range(1, iterations + 1):
+                optimizer.step(closure)
+                if opts.optimizer == "adam":
+                    with torch.no_grad():
+                        x.clamp_(0, 1)
+                if not best.finite:
+                    raise NumericalError(
+                        f"the loss became {best.last_total} at scale {scale_index + 1}, iteration {it}; "
+                        f"try --precision fp32, a smaller learning rate or smaller weights")
+                step += 1
+                if callback is not None:
+                    c, s, t = best.last_terms
+                    callback(Progress(scale_index + 1, len(schedule), (h, w), it, iterations, step, steps,
+                                      {"content": c, "style": s, "tv": t, "total": c + s + t},
+                                      time.perf_counter() - start,
+                                      lambda r=render: r(x)))
+            x = best.image if best.image is not None else x.detach()
+    except KeyboardInterrupt:
+        image = None
+        if best is not None and best.image is not None:
+            image = render(best.image)
+        raise Interrupted(image) from None
+    return render(x)
+
+
+class _Best:
+    """Lowest-loss image seen so far at this scale (L-BFGS can step uphill; we return the best)."""
+
+    def __init__(self):
+        self.total = math.inf
+        self.image: Optional[torch.Tensor] = None
+        self.finite = True
+        self.last_total = 0.0
+        self.last_terms = (0.0, 0.0, 0.0)
+
+    def offer(self, total: float, terms, x: torch.Tensor) -> None:
+        self.last_total, self.last_terms = total, tuple(terms)
+        if not math.isfinite(total):
+            self.finite = False
+        elif total < self.total:
+            self.total = total
+            self.image = x.detach().clone()
+
+
+def _prepare_style(style: torch.Tensor, content: torch.Tensor, mode: Optional[str]) -> torch.Tensor:
+    if mode == "luminance":
+        return color.match_luminance(style, content)
+    if mode == "histogram":
+        return color.match_histogram(style[0], content[0])[None]
+    return style
+
+
+def _cl(x: torch.Tensor) -> torch.Tensor:
+    return x.contiguous(memory_format=torch.channels_last)
+
+
+def _autocast(device: torch.device, dtype: torch.dtype):
+    return torch.autocast(device.type, dtype=dtype, enabled=dtype != torch.float32)
+
+
+def _label(source, role: str) -> str:
+    return str(source) if isinstance(source, (str, bytes)) or hasattr(source, "__fspath__") else f"{role} image"

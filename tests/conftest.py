@@ -1,0 +1,42 @@
+"""Shared fixtures: tiny images on disk, the repo's example images, and a CLI runner."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from restyle import cli
+
+EXAMPLES = __import__("pathlib").Path(__file__).resolve().parents[1] / "restyle" / "examples"
+
+
+@pytest.fixture
+def content_path(tmp_path):
+    path = tmp_path / "content.png"
+    Image.open(EXAMPLES / "tubingen.jpg").resize((64, 48)).save(path)
+    return path
+
+
+@pytest.fixture
+def style_path(tmp_path):
+    path = tmp_path / "style.png"
+    Image.open(EXAMPLES / "starry_night.jpg").resize((64, 50)).save(path)
+    return path
+
+
+@pytest.fixture
+def run_cli(capsys):
+    """Run the CLI in-process; return (exit code, stdout, stderr)."""
+
+    def run(*args):
+        code = cli.main([str(a) for a in args])
+        out, err = capsys.readouterr()
+        return code, out, err
+
+    return run
+
+
+def gradient_image(h: int = 16, w: int = 16) -> np.ndarray:
+    y, x = np.mgrid[0:h, 0:w]
+    return np.stack([x / (w - 1), y / (h - 1), np.full((h, w), 0.5)], axis=2).astype(np.float32)

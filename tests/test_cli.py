@@ -1,0 +1,145 @@
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+import torch
+from PIL import Image
+
+from restyle.cli import build_parser
+
+
+def _only_line(err: str) -> str:
+    lines = err.strip().splitlines()
+    assert len(lines) == 1, err
+    assert "Traceback" not in err
+    return lines[0]
+
+
+def test_stylize_end_to_end(run_cli, content_path, style_path, tmp_path):
+    out = tmp_path / "out.jpg"
+    code, _, err = run_cli("stylize", content_path, "-s", style_path, "-o", out, "--size", 32,
+                           "--iterations", 4, "--save-every", 2, "--device", "cpu")
+    assert code == 0, err
+    assert Image.open(out).format == "JPEG" and Image.open(out).size == (32, 24)
+    assert sorted(p.name for p in tmp_path.glob("out_*")) == ["out_0002.jpg", "out_0004.jpg"]
+    assert "schedule: 32px x 4" in err and "wrote" in err
+
+
+def test_quiet_prints_nothing(run_cli, content_path, style_path, tmp_path):
+    code, out, err = run_cli("stylize", content_path, "-s", style_path, "-o", tmp_path / "o.png",
+                             "--size", 24, "--iterations", 2, "-q")
+    assert (code, out, err) == (0, "", "")
+
+
+def test_two_styles_and_options(run_cli, content_path, style_path, tmp_path):
+    code, _, err = run_cli("stylize", content_path, "-s", style_path, "-s", content_path, "--style-blend", "3,1",
+                           "-o", tmp_path / "o.webp", "--size", 24, "--iterations", 2, "-q",
+                           "--style-layers", "relu1_1,relu2_1:2", "--content-layers", "relu3_2",
+                           "--preserve-color", "luminance", "--init", "noise", "--seed", "1")
+    assert code == 0, err
+    assert Image.open(tmp_path / "o.webp").format == "WEBP"
+
+
+@pytest.mark.parametrize("case", [
+    "missing", "directory", "not-an-image", "truncated", "empty", "too-many-pixels", "unknown-layer",
+    "negative-weight", "zero-size", "unwritable-output", "missing-output-folder", "bad-extension",
+    "bad-number", "missing-style", "bad-weights-file",
+])
+def test_bad_input_one_line_exit_2_no_output(run_cli, content_path, style_path, tmp_path, case):
+    out = tmp_path / "result.png"
+    content, extra = content_path, []
+    if case == "missing":
+        content = tmp_path / "nope.jpg"
+    elif case == "directory":
+        content = tmp_path
+    elif case == "not-an-image":
+        content = tmp_path / "notes.jpg"
+        content.write_text("definitely not a JPEG")
+    elif case == "truncated":
+        content = tmp_path / "cut.png"
+        content.write_bytes(content_path.read_bytes()[:500])
+    elif case == "empty":
+        content = tmp_path / "empty.png"
+        content.write_bytes(b"")
+    elif case == "too-many-pixels":
+        extra = ["--max-pixels", "100"]
+    elif case == "unknown-layer":
+        extra = ["--style-layers", "relu1_1,relu6_1"]
+    elif case == "negative-weight":
+        extra = ["--style-weight", "-5"]
+    elif case == "zero-size":
+        extra = ["--size", "0"]
+    elif case == "unwritable-output":
+        out = __import__("pathlib").Path("/proc/restyle-result.png")
+    elif case == "missing-output-folder":
+        out = tmp_path / "no" / "such" / "result.png"
+    elif case == "bad-extension":
+        out = tmp_path / "result.gif"
+    elif case == "bad-number":
+        extra = ["--iterations", "lots"]
+    elif case == "missing-style":
+        extra = ["-s", tmp_path / "missing-style.jpg"]
+    elif case == "bad-weights-file":
+        bad = tmp_path / "w.pth"
+        torch.save({"hello": torch.zeros(1)}, bad)
+        extra = ["--weights", bad]
+    before = set(tmp_path.rglob("*"))
+    code, stdout, err = run_cli("stylize", content, "-s", style_path, "-o", out, "--size", 24,
+                                "--iterations", 2, *extra)
+    line = _only_line(err)
+    assert code == 2
+    assert line.startswith("restyle")
+    assert "error" in line
+    assert not out.exists()
+    assert set(tmp_path.rglob("*")) == before  # nothing written, not even a temp file
+
+
+def test_messages_are_specific(run_cli, content_path, style_path, tmp_path):
+    code, _, err = run_cli("stylize", content_path, "-s", style_path, "-o", tmp_path / "o.png", "--max-pixels", 100)
+    assert "64x48 = 3,072 pixels is over the limit of 100" in err and "--max-pixels" in err
+    code, _, err = run_cli("stylize", tmp_path / "x.jpg", "-s", style_path, "-o", tmp_path / "o.png")
+    assert "x.jpg: no such file" in err
+
+
+def test_help_documents_every_option_with_default():
+    parser = build_parser()
+    stylize = parser._subparsers._group_actions[0].choices["stylize"]
+    text = stylize.format_help()
+    for action in stylize._actions:
+        if action.option_strings and action.dest != "help":
+            assert action.help, action.dest
+    for needle in ["--size SIZE", "(default: 512)", "--style-weight", "--preserve-color", "--save-every",
+                   "--device", "--precision", "--weights", "--max-pixels", "--multiscale", "relu4_2",
+                   "relu1_1,relu2_1,relu3_1,relu4_1,relu5_1", "--quiet"]:
+        assert needle in text, needle
+
+
+def _restyle(*args, **kwargs):
+    return subprocess.Popen([sys.executable, "-m", "restyle", *map(str, args)], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True, **kwargs)
+
+
+def test_no_traceback_from_real_process(tmp_path, style_path):
+    proc = _restyle("stylize", tmp_path / "missing.png", "-s", style_path, "-o", tmp_path / "o.png")
+    out, err = proc.communicate(timeout=120)
+    assert proc.returncode == 2
+    assert _only_line(err) == f"restyle: error: {tmp_path / 'missing.png'}: no such file"
+
+
+def test_ctrl_c_saves_best_image_and_exits_130(tmp_path, content_path, style_path):
+    out = tmp_path / "out.png"
+    proc = _restyle("stylize", content_path, "-s", style_path, "-o", out, "--size", 32, "--iterations", 100000,
+                    "--save-every", 2, "--device", "cpu")
+    deadline = time.time() + 120
+    while not list(tmp_path.glob("out_*.png")) and time.time() < deadline and proc.poll() is None:
+        time.sleep(0.1)
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130, err
+    assert "Traceback" not in err
+    assert "saved the best image so far" in err
+    assert Image.open(out).size == (32, 24)
+    assert not [p for p in os.listdir(tmp_path) if p.endswith(".tmp")]

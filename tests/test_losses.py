@@ -1,0 +1,72 @@
+import torch
+
+from restyle.losses import ContentLoss, StyleLoss, TVLoss, WeightedSum, gram
+
+
+def test_gram_hand_computed():
+    # Two channels over two positions: F = [[1, 2], [3, 4]]; G = F Fᵀ / 2.
+    f = torch.tensor([[1.0, 2.0], [3.0, 4.0]]).reshape(1, 2, 2, 1)
+    assert torch.allclose(gram(f), torch.tensor([[[2.5, 5.5], [5.5, 12.5]]]))
+
+
+def test_gram_does_not_change_with_image_size():
+    torch.manual_seed(0)
+    f = torch.rand(1, 8, 5, 7)
+    tiled = f.repeat(1, 1, 3, 4)  # same statistics over 12x the positions
+    assert torch.allclose(gram(f), gram(tiled), rtol=1e-5)
+
+
+def test_gram_is_float32_for_bf16_features():
+    f = torch.rand(1, 4, 3, 3).to(torch.bfloat16)
+    assert gram(f).dtype == torch.float32
+
+
+def test_content_loss_hand_computed():
+    target = torch.tensor([1.0, 2.0]).reshape(1, 2, 1, 1)
+    x = torch.tensor([2.0, 2.0]).reshape(1, 2, 1, 1)
+    # ‖x − t‖² / ‖t‖² = 1 / 5
+    assert torch.isclose(ContentLoss(target)(x), torch.tensor(0.2))
+    assert ContentLoss(target)(target) == 0
+
+
+def test_style_loss_hand_computed():
+    target = torch.tensor([[[2.0, 0.0], [0.0, 1.0]]])  # ‖G_s‖² = 5
+    f = torch.tensor([[1.0, 1.0], [1.0, 1.0]]).reshape(1, 2, 2, 1)  # G = [[1, 1], [1, 1]]
+    # ‖G − G_s‖² = 1 + 1 + 1 + 0 = 3
+    assert torch.isclose(StyleLoss(target)(f), torch.tensor(3 / 5))
+
+
+def test_style_loss_same_for_any_size():
+    torch.manual_seed(0)
+    f_style = torch.rand(1, 6, 4, 4)
+    f = torch.rand(1, 6, 5, 5)
+    loss = StyleLoss(gram(f_style))
+    assert torch.isclose(loss(f), loss(f.repeat(1, 1, 4, 4)), rtol=1e-4)
+
+
+def test_losses_do_not_change_with_feature_scale():
+    # Relative errors: Caffe (0-255) and torchvision (normalized) features give the same numbers.
+    torch.manual_seed(0)
+    t, x = torch.rand(1, 3, 4, 4), torch.rand(1, 3, 4, 4)
+    assert torch.isclose(ContentLoss(t)(x), ContentLoss(58 * t)(58 * x))
+    assert torch.isclose(StyleLoss(gram(t))(x), StyleLoss(gram(58 * t))(58 * x))
+
+
+def test_tv_loss_hand_computed():
+    image = torch.tensor([[0.0, 1.0], [0.0, 1.0]]).reshape(1, 1, 2, 2)
+    # horizontal differences: 1, 1 -> mean 1; vertical: 0, 0 -> mean 0
+    assert torch.isclose(TVLoss()(image), torch.tensor(1.0))
+    assert TVLoss()(torch.full((1, 3, 5, 5), 0.3)) == 0
+
+
+def test_weighted_sum():
+    t = torch.tensor([1.0, 2.0]).reshape(1, 2, 1, 1)
+    term = WeightedSum({"a": ContentLoss(t), "b": ContentLoss(2 * t)}, {"a": 0.25, "b": 0.75})
+    feats = {"a": torch.tensor([2.0, 2.0]).reshape(1, 2, 1, 1), "b": 2 * t}
+    assert torch.isclose(term(feats), torch.tensor(0.25 * 0.2))
+
+
+def test_losses_backpropagate():
+    x = torch.rand(1, 3, 4, 4, requires_grad=True)
+    (ContentLoss(torch.rand(1, 3, 4, 4))(x) + StyleLoss(torch.rand(1, 3, 3))(x) + TVLoss()(x)).backward()
+    assert x.grad is not None and torch.isfinite(x.grad).all()

@@ -1,0 +1,124 @@
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+
+import restyle
+from restyle import color, losses
+from restyle.errors import Interrupted, NumericalError, RestyleError
+
+from .conftest import gradient_image
+
+FAST = dict(size=48, iterations=4, device="cpu")
+
+
+def test_end_to_end_with_progress(content_path, style_path):
+    seen = []
+    image = restyle.stylize(content_path, [style_path], callback=seen.append, **FAST)
+    assert isinstance(image, Image.Image) and image.mode == "RGB"
+    assert image.size == (48, 36)  # 64x48 content, long side 48
+    assert [p.iteration for p in seen] == [1, 2, 3, 4]
+    last = seen[-1]
+    assert (last.scale, last.scales, last.size, last.step, last.steps) == (1, 1, (36, 48), 4, 4)
+    assert set(last.losses) == {"content", "style", "tv", "total"}
+    assert last.losses["total"] == pytest.approx(sum(last.losses[k] for k in ("content", "style", "tv")))
+    assert seen[-1].losses["style"] < seen[0].losses["style"]  # it optimizes
+    assert last.elapsed > 0
+    assert last.image().size == (48, 36)
+
+
+def test_accepts_pil_and_numpy(content_path, style_path):
+    image = restyle.stylize(Image.open(content_path), (gradient_image() * 255).astype(np.uint8), **FAST)
+    assert image.size == (48, 36)
+
+
+def test_seed_makes_noise_init_reproducible(content_path, style_path):
+    a = restyle.stylize(content_path, style_path, init="noise", seed=3, **FAST)
+    b = restyle.stylize(content_path, style_path, init="noise", seed=3, **FAST)
+    c = restyle.stylize(content_path, style_path, init="noise", seed=4, **FAST)
+    assert np.array_equal(np.asarray(a), np.asarray(b))
+    assert not np.array_equal(np.asarray(a), np.asarray(c))
+
+
+def test_init_from_image_adam_avg_pool_fp32(content_path, style_path):
+    image = restyle.stylize(content_path, style_path, init=style_path, optimizer="adam", pooling="avg",
+                            precision="fp32", **FAST)
+    assert image.size == (48, 36)
+
+
+def test_several_styles_with_blend(content_path, style_path):
+    image = restyle.stylize(content_path, [style_path, gradient_image()], style_blend=[0.7, 0.3],
+                            style_scale=0.5, **FAST)
+    assert image.size == (48, 36)
+    with pytest.raises(RestyleError, match="2 weights for 1 style images"):
+        restyle.stylize(content_path, [style_path], style_blend=[1, 1], **FAST)
+
+
+def test_style_blend_is_blend_of_grams(content_path, style_path):
+    # A 1:0 blend of two styles must equal using the first style alone.
+    one = restyle.stylize(content_path, [style_path], seed=0, **FAST)
+    blended = restyle.stylize(content_path, [style_path, gradient_image()], style_blend=[1, 0], seed=0, **FAST)
+    assert np.abs(np.asarray(one, float) - np.asarray(blended, float)).max() <= 1
+
+
+def test_preserve_color_luminance_keeps_content_chroma(content_path, style_path):
+    image = restyle.stylize(content_path, style_path, preserve_color="luminance", **FAST)
+    out = torch.from_numpy(np.asarray(image, np.float32) / 255).permute(2, 0, 1)
+    content = torch.from_numpy(np.asarray(Image.open(content_path).resize((48, 36), Image.BICUBIC),
+                                          np.float32) / 255).permute(2, 0, 1)
+    chroma_out, chroma_content = color.rgb_to_yuv(out)[1:], color.rgb_to_yuv(content)[1:]
+    assert (chroma_out - chroma_content).abs().mean() < 0.01
+
+
+def test_preserve_color_histogram(content_path, style_path):
+    assert restyle.stylize(content_path, style_path, preserve_color="histogram", **FAST).size == (48, 36)
+
+
+def test_coarse_to_fine(content_path, style_path):
+    seen = []
+    image = restyle.stylize(content_path, style_path, size=64, iterations=4, multiscale=True, start_size=32,
+                            device="cpu", callback=seen.append)
+    assert image.size == (64, 48)
+    assert [(p.scale, p.size) for p in seen if p.iteration == 1] == [(1, (24, 32)), (2, (48, 64))]
+    assert seen[-1].steps == 4 + 2
+
+
+def test_log_messages_schedule(content_path, style_path):
+    lines = []
+    restyle.stylize(content_path, style_path, size=64, iterations=2, multiscale=True, start_size=32,
+                    device="cpu", log=lines.append)
+    assert "schedule: 32px x 2 -> 64px x 1" in lines[0]
+
+
+def test_nan_loss_is_reported(content_path, style_path, monkeypatch):
+    monkeypatch.setattr(losses.TVLoss, "forward", lambda self, x: x.sum() * float("nan"))
+    with pytest.raises(NumericalError, match="loss became nan at scale 1, iteration 1"):
+        restyle.stylize(content_path, style_path, **FAST)
+
+
+def test_ctrl_c_returns_best_image_so_far(content_path, style_path):
+    def interrupt(progress):
+        if progress.iteration == 3:
+            raise KeyboardInterrupt
+
+    with pytest.raises(Interrupted) as info:
+        restyle.stylize(content_path, style_path, callback=interrupt, **FAST)
+    assert isinstance(info.value, KeyboardInterrupt)
+    assert info.value.image.size == (48, 36)
+
+
+@pytest.mark.parametrize("options, message", [
+    (dict(size=0), "size must be a positive whole number"),
+    (dict(iterations=-1), "iterations must be"),
+    (dict(style_weight=-1.0), "style weight must be a finite number >= 0"),
+    (dict(tv_weight=float("inf")), "tv weight must be a finite number"),
+    (dict(style_layers=["relu1_1", "fc7"]), "unknown layer 'fc7'"),
+    (dict(content_layers={}), "at least one content layer"),
+    (dict(optimizer="sgd"), "unknown optimizer"),
+    (dict(preserve_color="rgb"), "unknown colour mode"),
+    (dict(device="tpu"), "unknown device"),
+    (dict(bogus=1), "unknown option"),
+])
+def test_bad_options(content_path, style_path, options, message):
+    with pytest.raises(RestyleError, match=message):
+        restyle.stylize(content_path, style_path, **options)
