@@ -132,11 +132,14 @@ class _ProgressBar:
         if not self.quiet:
             if self.bar is None:
                 from tqdm import tqdm
-                self.bar = tqdm(total=p.steps, unit="it", file=sys.stderr, dynamic_ncols=True)
-            self.bar.set_description(f"scale {p.scale}/{p.scales} {p.size[1]}x{p.size[0]}", refresh=False)
+                # The bar counts work (iterations weighted by pixels), so its ETA holds across scales.
+                self.bar = tqdm(total=1000, file=sys.stderr, dynamic_ncols=True,
+                                bar_format="{desc} {percentage:3.0f}%|{bar}| [{elapsed}<{remaining}]{postfix}")
+            self.bar.set_description(f"scale {p.scale}/{p.scales} {p.size[1]}x{p.size[0]} "
+                                     f"it {p.iteration}/{p.iterations}", refresh=False)
             self.bar.set_postfix_str(f"content {p.losses['content']:.3g} style {p.losses['style']:.3g} "
                                      f"tv {p.losses['tv']:.3g} total {p.losses['total']:.4g}", refresh=False)
-            self.bar.update(1)
+            self.bar.update(round(p.fraction * 1000) - self.bar.n)
         if self.save_every and p.step % self.save_every == 0:
             path = self.output.with_name(f"{self.output.stem}_{p.step:04d}{self.output.suffix}")
             save_image(p.image(), path)

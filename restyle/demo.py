@@ -7,6 +7,7 @@ from typing import Callable
 
 from PIL import Image, ImageOps
 
+from .errors import RestyleError
 from .images import load_image, save_image, to_pil
 from .options import Options
 from .transfer import stylize
@@ -23,20 +24,15 @@ def run_demo(output_dir: Path, size: int = 256, iterations: int = 150, device: s
     The grid's first row shows the paintings, its first column the photos, and each other cell the
     photo painted in that column's style.
     """
-    output_dir.mkdir(parents=True, exist_ok=True)
+    try:
+        output_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise RestyleError(f"{output_dir}: cannot create the demo folder ({e.strerror})") from None
     options = Options(size=size, iterations=iterations, device=device, seed=0)
-    cell = size
-    grid = Image.new("RGB", (cell * (len(STYLES) + 1), cell * (len(CONTENTS) + 1)), "white")
-
-    def put(image: Image.Image, row: int, col: int) -> None:
-        fitted = ImageOps.contain(image, (cell, cell))
-        grid.paste(fitted, (col * cell + (cell - fitted.width) // 2, row * cell + (cell - fitted.height) // 2))
-
-    for col, style in enumerate(STYLES, start=1):
-        put(to_pil(load_image(EXAMPLES / style)), 0, col)
-    for row, content in enumerate(CONTENTS, start=1):
-        put(to_pil(load_image(EXAMPLES / content)), row, 0)
-        for col, style in enumerate(STYLES, start=1):
+    rows = [[None] + [to_pil(load_image(EXAMPLES / s)) for s in STYLES]]
+    for content in CONTENTS:
+        row = [to_pil(load_image(EXAMPLES / content))]
+        for style in STYLES:
             if not quiet:
                 print(f"{content} in the style of {style}")
             bar = progress() if progress else None
@@ -46,5 +42,22 @@ def run_demo(output_dir: Path, size: int = 256, iterations: int = 150, device: s
                 if bar is not None and hasattr(bar, "close"):
                     bar.close()
             save_image(result, output_dir / f"{Path(content).stem}_{Path(style).stem}.jpg")
-            put(result, row, col)
+            row.append(result)
+        rows.append(row)
+    grid = _grid(rows, cell_width=size)
     return save_image(grid, output_dir / "grid.jpg")
+
+
+def _grid(rows: list[list[Image.Image | None]], cell_width: int, gap: int = 4) -> Image.Image:
+    """Images fitted to ``cell_width``, each row as tall as its tallest image, on white."""
+    fitted = [[ImageOps.contain(im, (cell_width, 4 * cell_width)) if im else None for im in row] for row in rows]
+    heights = [max(im.height for im in row if im) for row in fitted]
+    columns = max(len(row) for row in rows)
+    grid = Image.new("RGB", (columns * (cell_width + gap) - gap, sum(heights) + gap * (len(rows) - 1)), "white")
+    y = 0
+    for row, height in zip(fitted, heights):
+        for col, im in enumerate(row):
+            if im is not None:
+                grid.paste(im, (col * (cell_width + gap) + (cell_width - im.width) // 2, y + (height - im.height) // 2))
+        y += height + gap
+    return grid

@@ -38,6 +38,8 @@ class Progress:
     step: int
     """1-based iteration over all scales."""
     steps: int
+    fraction: float
+    """Share of the whole run's work done, in [0, 1] (iterations weighted by their pixel count)."""
     losses: dict[str, float]
     """Weighted loss terms: content, style, tv, and their total."""
     elapsed: float
@@ -91,6 +93,10 @@ def stylize(content: ImageLike, styles: Union[ImageLike, Sequence[ImageLike]], o
 
     generator = torch.Generator().manual_seed(opts.seed) if opts.seed is not None else None
     steps = sum(n for _, n in schedule)
+    # Work per iteration grows with the pixel count, so progress (and the ETA) is weighted by it.
+    pixels = [math.prod(fit_size(content_img.shape[1], content_img.shape[2], s)) for s, _ in schedule]
+    total_work = sum(p * n for p, (_, n) in zip(pixels, schedule))
+    work = 0
     step = 0
     x = None
     best = None
@@ -167,9 +173,11 @@ def stylize(content: ImageLike, styles: Union[ImageLike, Sequence[ImageLike]], o
                         f"the loss became {best.last_total} at scale {scale_index + 1}, iteration {it}; "
                         f"try --precision fp32, a smaller learning rate or smaller weights")
                 step += 1
+                work += pixels[scale_index]
                 if callback is not None:
                     c, s, t = best.last_terms
                     callback(Progress(scale_index + 1, len(schedule), (h, w), it, iterations, step, steps,
+                                      work / total_work,
                                       {"content": c, "style": s, "tv": t, "total": c + s + t},
                                       time.perf_counter() - start,
                                       lambda r=render: r(x)))

@@ -81,6 +81,10 @@ def test_coarse_to_fine(content_path, style_path):
     assert image.size == (64, 48)
     assert [(p.scale, p.size) for p in seen if p.iteration == 1] == [(1, (24, 32)), (2, (48, 64))]
     assert seen[-1].steps == 4 + 2
+    fractions = [p.fraction for p in seen]
+    assert fractions == sorted(fractions) and fractions[-1] == pytest.approx(1.0)
+    # the second scale has 4x the pixels: its 2 iterations are 2/3 of the work
+    assert fractions[3] == pytest.approx(4 * 24 * 32 / (4 * 24 * 32 + 2 * 48 * 64))
 
 
 def test_log_messages_schedule(content_path, style_path):

@@ -1,0 +1,27 @@
+from PIL import Image
+
+from restyle.demo import CONTENTS, EXAMPLES, STYLES
+
+
+def test_examples_are_shipped_small_with_attribution():
+    for name in CONTENTS + STYLES:
+        assert max(Image.open(EXAMPLES / name).size) <= 512
+    sources = (EXAMPLES / "SOURCES.md").read_text()
+    assert all(name in sources for name in CONTENTS + STYLES)
+    assert "CC BY 3.0" in sources and "Andreas Praefcke" in sources
+
+
+def test_demo_writes_results_and_grid(run_cli, tmp_path):
+    code, out, err = run_cli("demo", "-o", tmp_path / "demo", "--size", 32, "--iterations", 2, "-q")
+    assert code == 0, err
+    names = sorted(p.name for p in (tmp_path / "demo").iterdir())
+    assert names == sorted(["grid.jpg", "tubingen_starry_night.jpg", "tubingen_great_wave.jpg",
+                            "chelsea_cat_starry_night.jpg", "chelsea_cat_great_wave.jpg"])
+    grid = Image.open(tmp_path / "demo" / "grid.jpg")
+    assert grid.width == 3 * 32 + 2 * 4
+
+
+def test_demo_folder_that_is_a_file(run_cli, tmp_path):
+    (tmp_path / "f").write_text("x")
+    code, _, err = run_cli("demo", "-o", tmp_path / "f", "--size", 32, "--iterations", 1, "-q")
+    assert code == 2 and "cannot create the demo folder" in err
