@@ -99,9 +99,9 @@ class VGG19Features(nn.Module):
         for name in self.names:
             if name.startswith("conv"):
                 w, b = state[name + ".weight"], state[name + ".bias"]
-                conv = nn.Conv2d(channels, w.shape[0], 3, padding=1)
-                conv.weight.data.copy_(w)
-                conv.bias.data.copy_(b)
+                conv = nn.Conv2d(channels, w.shape[0], 3, padding=1, device="meta")  # no random init
+                conv.weight = nn.Parameter(w, requires_grad=False)
+                conv.bias = nn.Parameter(b, requires_grad=False)
                 channels = w.shape[0]
                 layers.append(conv)
             elif name.startswith("relu"):
@@ -191,7 +191,7 @@ def decode_state_dict(raw, label: str = "weights") -> tuple[dict[str, torch.Tens
                 q, table, bias = raw[key + "_W_q"], raw[key + "_W_table"], raw[key + "_b"]
             except KeyError as e:
                 raise RestyleError(f"{label}: quantized VGG19 weights lack {e.args[0]}") from None
-            state[name + ".weight"] = table[q.long()]  # vectorized table lookup
+            state[name + ".weight"] = table[q.int()]  # vectorized table lookup
             state[name + ".bias"] = bias.float()
     elif any(k.startswith("features.") for k in raw):  # torchvision vgg19: features.{index}.weight
         caffe = False

@@ -1,0 +1,71 @@
+"""Time restyle's engine: start-up, seconds per iteration and total, per size and precision.
+
+    python benchmarks/time_stylize.py --device cuda --sizes 512 1024 --precisions auto fp32
+
+Not part of the test suite. Prints a Markdown table; with --out DIR also saves each result image.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import time
+from pathlib import Path
+
+import torch
+
+import restyle
+from restyle.device import resolve_device
+
+EXAMPLES = Path(restyle.__file__).parent / "examples"
+
+
+def run(content, style, size, precision, device, iterations, out):
+    stamps = []
+    if device.startswith("cuda"):
+        torch.cuda.reset_peak_memory_stats()
+
+    def callback(p):
+        if device.startswith("cuda"):
+            torch.cuda.synchronize()
+        stamps.append((p.scale, time.perf_counter()))
+
+    start = time.perf_counter()
+    image = restyle.stylize(content, [style], size=size, precision=precision, device=device,
+                            iterations=iterations, callback=callback)
+    total = time.perf_counter() - start
+    last_scale = stamps[-1][0]
+    final = [t for s, t in stamps if s == last_scale]
+    per_it = statistics.median(b - a for a, b in zip(final, final[1:])) if len(final) > 2 else float("nan")
+    peak = torch.cuda.max_memory_allocated() / 2**20 if device.startswith("cuda") else float("nan")
+    if out:
+        image.save(Path(out) / f"{size}-{precision}.png")
+    return stamps[0][1] - start, per_it, total, peak
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--content", default=str(EXAMPLES / "tubingen.jpg"))
+    ap.add_argument("--style", default=str(EXAMPLES / "starry_night.jpg"))
+    ap.add_argument("--sizes", type=int, nargs="+", default=[256, 512])
+    ap.add_argument("--precisions", nargs="+", default=["auto"])
+    ap.add_argument("--device", default="auto")
+    ap.add_argument("--iterations", type=int, default=restyle.Options().iterations)
+    ap.add_argument("--out")
+    args = ap.parse_args()
+    device = str(resolve_device(args.device))
+    name = torch.cuda.get_device_name() if device.startswith("cuda") else "cpu"
+    print(f"device: {name}, torch {torch.__version__}, {torch.get_num_threads()} CPU threads")
+    # Warm-up: loads weights, initializes kernels (and cudnn autotuning for small sizes).
+    restyle.stylize(args.content, [args.style], size=64, iterations=2, device=device)
+    print("| size | precision | first iteration after (s) | s/iteration at final scale | total (s) | peak GPU MiB |")
+    print("|---|---|---|---|---|---|")
+    for size in args.sizes:
+        for precision in args.precisions:
+            first, per_it, total, peak = run(args.content, args.style, size, precision, device,
+                                             args.iterations, args.out)
+            print(f"| {size} | {precision} | {first:.2f} | {per_it:.4f} | {total:.1f} | {peak:.0f} |", flush=True)
+
+
+if __name__ == "__main__":
+    main()
