@@ -20,7 +20,7 @@ from restyle.device import resolve_device
 EXAMPLES = Path(restyle.__file__).parent / "examples"
 
 
-def run(content, style, size, precision, device, iterations, out):
+def run(content, style, size, precision, device, iterations, out, curve=0):
     stamps = []
     if device.startswith("cuda"):
         torch.cuda.reset_peak_memory_stats()
@@ -29,6 +29,9 @@ def run(content, style, size, precision, device, iterations, out):
         if device.startswith("cuda"):
             torch.cuda.synchronize()
         stamps.append((p.scale, time.perf_counter()))
+        if curve and (p.iteration % curve == 0 or p.iteration == 1):
+            losses = " ".join(f"{k} {v:.4f}" for k, v in p.losses.items())
+            print(f"  {size}px {precision} scale {p.scale} it {p.iteration:4d} {p.elapsed:7.1f}s  {losses}", flush=True)
 
     start = time.perf_counter()
     image = restyle.stylize(content, [style], size=size, precision=precision, device=device,
@@ -52,6 +55,7 @@ def main():
     ap.add_argument("--device", default="auto")
     ap.add_argument("--iterations", type=int, default=restyle.Options().iterations)
     ap.add_argument("--out")
+    ap.add_argument("--curve", type=int, default=0, metavar="N", help="print the loss terms every N iterations")
     args = ap.parse_args()
     device = str(resolve_device(args.device))
     name = torch.cuda.get_device_name() if device.startswith("cuda") else "cpu"
@@ -63,7 +67,7 @@ def main():
     for size in args.sizes:
         for precision in args.precisions:
             first, per_it, total, peak = run(args.content, args.style, size, precision, device,
-                                             args.iterations, args.out)
+                                             args.iterations, args.out, args.curve)
             print(f"| {size} | {precision} | {first:.2f} | {per_it:.4f} | {total:.1f} | {peak:.0f} |", flush=True)
 
 

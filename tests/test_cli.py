@@ -111,7 +111,7 @@ def test_help_documents_every_option_with_default():
     for action in stylize._actions:
         if action.option_strings and action.dest != "help":
             assert action.help, action.dest
-    for needle in ["--size SIZE", "(default: 512)", "--style-weight", "--preserve-color", "--save-every",
+    for needle in ["--size PX", "(default: 512)", "--style-weight", "--preserve-color", "--save-every",
                    "--device", "--precision", "--weights", "--max-pixels", "--multiscale", "relu4_2",
                    "relu1_1,relu2_1,relu3_1,relu4_1,relu5_1", "--quiet"]:
         assert needle in text, needle
@@ -143,3 +143,14 @@ def test_ctrl_c_saves_best_image_and_exits_130(tmp_path, content_path, style_pat
     assert "saved the best image so far" in err
     assert Image.open(out).size == (32, 24)
     assert not [p for p in os.listdir(tmp_path) if p.endswith(".tmp")]
+
+
+def test_nan_loss_exit_1_and_nothing_written(run_cli, content_path, style_path, tmp_path, monkeypatch):
+    from restyle import losses
+    monkeypatch.setattr(losses.TVLoss, "forward", lambda self, x: x.sum() * float("inf"))
+    out = tmp_path / "out.png"
+    code, _, err = run_cli("stylize", content_path, "-s", style_path, "-o", out, "--size", 24, "--iterations", 3)
+    assert code == 1
+    assert err.strip().splitlines()[-1].startswith("restyle: error: the loss became inf at scale 1, iteration 1")
+    assert "Traceback" not in err
+    assert not out.exists()
