@@ -16,7 +16,7 @@ from typing import Optional, Sequence
 from . import __version__
 from .errors import Interrupted, NumericalError, RestyleError
 from .images import check_output_path, save_image
-from .options import Options, parse_layers
+from .options import Options, blend_weights, parse_layers
 from .schedule import MULTISCALE_ABOVE
 
 DEFAULTS = Options()
@@ -102,6 +102,21 @@ def build_parser() -> argparse.ArgumentParser:
                    help="also save the image every N iterations, as OUTPUT's name + _NNNN (0: never)")
     g.add_argument("-q", "--quiet", action="store_true", help="no progress bar or messages")
 
+    sc = sub.add_parser("score", formatter_class=fmt, help="measure how close an image is to a photo and a style",
+                        description="Content distance (relative squared error of relu4_2 features) and style "
+                                    "distance (mean relative squared error of Gram matrices over relu1_1..relu5_1) "
+                                    "of IMAGE, judged at long side 512 whatever its size, so that results of any "
+                                    "size and any tool compare. Lower is closer.")
+    sc.add_argument("image", help="the image to judge, e.g. a stylized result")
+    sc.add_argument("-c", "--content", required=True, help="the content photo")
+    sc.add_argument("-s", "--style", action="append", required=True, metavar="STYLE",
+                    help="a style image; repeat for several")
+    sc.add_argument("--style-blend", metavar="W,W,...", help="weights of the style images (default: equal)")
+    sc.add_argument("--json", action="store_true", help="print one JSON object instead of text")
+    sc.add_argument("--device", metavar="DEVICE", default="auto", help="auto, cpu, cuda or mps")
+    sc.add_argument("--max-pixels", type=int, metavar="N", default=DEFAULTS.max_pixels,
+                    help="refuse input images with more pixels than this")
+
     d = sub.add_parser("demo", formatter_class=fmt, help="stylize the bundled example photos and paintings",
                        description="Paint the two example photos shipped with restyle in the style of the two "
                                    "example paintings, and write each result plus a grid of all of them.")
@@ -113,13 +128,19 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _parse_blend(text: Optional[str], n_styles: int) -> Optional[list[float]]:
+    if not text:
+        return None
+    try:
+        blend = [float(v) for v in text.split(",")]
+    except ValueError:
+        raise RestyleError(f"bad --style-blend {text!r}; give numbers like 0.7,0.3") from None
+    blend_weights(blend, n_styles)
+    return blend
+
+
 def _options_from_args(args: argparse.Namespace) -> Options:
-    blend = None
-    if args.style_blend:
-        try:
-            blend = [float(v) for v in args.style_blend.split(",")]
-        except ValueError:
-            raise RestyleError(f"bad --style-blend {args.style_blend!r}; give numbers like 0.7,0.3") from None
+    blend = _parse_blend(args.style_blend, len(args.style))
     return Options(
         size=args.size, iterations=args.iterations, content_weight=args.content_weight,
         style_weight=args.style_weight, tv_weight=args.tv_weight,
@@ -192,6 +213,19 @@ def cmd_stylize(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_score(args: argparse.Namespace) -> int:
+    import json
+    from .score import score
+    result = score(args.image, args.content, args.style, _parse_blend(args.style_blend, len(args.style)),
+                   device=args.device, max_pixels=args.max_pixels)
+    if args.json:
+        print(json.dumps(result.as_dict()))
+    else:
+        print(f"content distance {result.content:.6g}")
+        print(f"style distance   {result.style:.6g}")
+    return 0
+
+
 def cmd_demo(args: argparse.Namespace) -> int:
     from .demo import run_demo
     grid = run_demo(Path(args.output_dir), size=args.size, iterations=args.iterations, device=args.device,
@@ -210,7 +244,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         parser.print_help()
         return 2
     try:
-        return {"stylize": cmd_stylize, "demo": cmd_demo}[args.command](args)
+        return {"stylize": cmd_stylize, "score": cmd_score, "demo": cmd_demo}[args.command](args)
     except RestyleError as e:
         print(f"restyle: error: {e}", file=sys.stderr)
         return 1 if isinstance(e, NumericalError) else 2

@@ -119,6 +119,11 @@ def _from_array(arr: np.ndarray, label: str) -> torch.Tensor:
     return torch.from_numpy(np.ascontiguousarray(x)).permute(2, 0, 1).contiguous()
 
 
+def source_name(source: ImageLike, role: str) -> str:
+    """How to name an image source in messages: its path, or its role ("content image") if in memory."""
+    return str(source) if isinstance(source, str) or hasattr(source, "__fspath__") else f"{role} image"
+
+
 def fit_size(height: int, width: int, long_side: int) -> tuple[int, int]:
     """(h, w) scaled so that the longer side is ``long_side``, each side at least 1."""
     scale = long_side / max(height, width)

@@ -14,6 +14,8 @@ Departures from Gatys et al. (2016), and why:
 
 from __future__ import annotations
 
+from typing import Iterable, Sequence
+
 import torch
 from torch import nn
 
@@ -23,6 +25,17 @@ def gram(features: torch.Tensor) -> torch.Tensor:
     n, c, h, w = features.shape
     f = features.float().reshape(n, c, h * w)
     return torch.bmm(f, f.transpose(1, 2)) / (h * w)
+
+
+def blend_grams(features: Iterable[dict[str, torch.Tensor]], weights: Sequence[float],
+                layers: Iterable[str]) -> dict[str, torch.Tensor]:
+    """{layer: Σ wᵢ·gram(featuresᵢ[layer])}: the style target of several styles (one features dict per style)."""
+    layers = list(layers)
+    out: dict[str, torch.Tensor] = {}
+    for w, feats in zip(weights, features):
+        for k in layers:
+            out[k] = out[k] + w * gram(feats[k]) if k in out else w * gram(feats[k])
+    return out
 
 
 def _relative_sq_error(x: torch.Tensor, target: torch.Tensor, norm: torch.Tensor) -> torch.Tensor:

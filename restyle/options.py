@@ -78,15 +78,7 @@ class Options:
                 raise RestyleError("learning rate must be positive, got 0")
         layer_weights("content", self.content_layers)
         layer_weights("style", self.style_layers)
-        if n_styles < 1:
-            raise RestyleError("give at least one style image")
-        if self.style_blend is not None:
-            if len(self.style_blend) != n_styles:
-                raise RestyleError(f"style blend has {len(self.style_blend)} weights for {n_styles} style images")
-            for w in self.style_blend:
-                _non_negative("style blend weight", w)
-            if sum(self.style_blend) <= 0:
-                raise RestyleError("style blend weights must not all be zero")
+        blend_weights(self.style_blend, n_styles)
         if self.optimizer not in ("lbfgs", "adam"):
             raise RestyleError(f"unknown optimizer {self.optimizer!r}; use lbfgs or adam")
         if self.pooling not in ("max", "avg"):
@@ -99,6 +91,21 @@ class Options:
             raise RestyleError(f"unknown device {self.device!r}; use auto, cpu, cuda or mps")
         if self.precision not in ("auto", "fp32", "bf16"):
             raise RestyleError(f"unknown precision {self.precision!r}; use auto, fp32 or bf16")
+
+
+def blend_weights(blend: Optional[Sequence[float]], n_styles: int) -> list[float]:
+    """Weights of ``n_styles`` style images, normalized to sum to 1 (equal when ``blend`` is None)."""
+    if n_styles < 1:
+        raise RestyleError("give at least one style image")
+    if blend is None:
+        return [1.0 / n_styles] * n_styles
+    if len(blend) != n_styles:
+        raise RestyleError(f"style blend has {len(blend)} weights for {n_styles} style images")
+    for w in blend:
+        _non_negative("style blend weight", w)
+    if sum(blend) <= 0:
+        raise RestyleError("style blend weights must not all be zero")
+    return [w / sum(blend) for w in blend]
 
 
 def layer_weights(term: str, spec: LayerSpec) -> dict[str, float]:

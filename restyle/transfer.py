@@ -16,9 +16,9 @@ from PIL import Image
 from . import color
 from .device import resolve_device, resolve_precision
 from .errors import Interrupted, NumericalError, RestyleError
-from .images import ImageLike, fit_size, load_image, resize, to_pil
-from .losses import ContentLoss, StyleLoss, TVLoss, WeightedSum, gram
-from .options import Options, layer_weights
+from .images import ImageLike, fit_size, load_image, resize, source_name, to_pil
+from .losses import ContentLoss, StyleLoss, TVLoss, WeightedSum, blend_grams
+from .options import Options, blend_weights, layer_weights
 from .schedule import scale_schedule
 from .vgg import VGG19Features, load_weights
 
@@ -71,14 +71,13 @@ def stylize(content: ImageLike, styles: Union[ImageLike, Sequence[ImageLike]], o
     opts.validate(len(style_list))
     content_w = layer_weights("content", opts.content_layers)
     style_w = layer_weights("style", opts.style_layers)
-    blend = opts.style_blend or [1.0] * len(style_list)
-    blend = [b / sum(blend) for b in blend]
+    blend = blend_weights(opts.style_blend, len(style_list))
 
-    content_img = load_image(content, opts.max_pixels, name=_label(content, "content"))
-    style_imgs = [load_image(s, opts.max_pixels, name=_label(s, "style")) for s in style_list]
+    content_img = load_image(content, opts.max_pixels, name=source_name(content, "content"))
+    style_imgs = [load_image(s, opts.max_pixels, name=source_name(s, "style")) for s in style_list]
     init_img = None
     if not (isinstance(opts.init, str) and opts.init in ("content", "noise")):
-        init_img = load_image(opts.init, opts.max_pixels, name=_label(opts.init, "init"))
+        init_img = load_image(opts.init, opts.max_pixels, name=source_name(opts.init, "init"))
 
     device = resolve_device(opts.device)
     dtype = resolve_precision(opts.precision, device)
@@ -112,11 +111,7 @@ def stylize(content: ImageLike, styles: Union[ImageLike, Sequence[ImageLike]], o
             with torch.no_grad(), _autocast(device, dtype):
                 feats = net(_cl(target_content))
                 content_loss = WeightedSum({k: ContentLoss(feats[k]) for k in content_w}, content_w)
-                grams = {k: 0.0 for k in style_w}
-                for b, s in zip(blend, styles_s):
-                    feats = net(_cl(s))
-                    for k in style_w:
-                        grams[k] = grams[k] + b * gram(feats[k])
+                grams = blend_grams((net(_cl(s)) for s in styles_s), blend, style_w)
                 style_loss = WeightedSum({k: StyleLoss(g) for k, g in grams.items()}, style_w)
             del feats, grams
             tv_loss = TVLoss()
@@ -223,7 +218,3 @@ def _cl(x: torch.Tensor) -> torch.Tensor:
 
 def _autocast(device: torch.device, dtype: torch.dtype):
     return torch.autocast(device.type, dtype=dtype, enabled=dtype != torch.float32)
-
-
-def _label(source, role: str) -> str:
-    return str(source) if isinstance(source, (str, bytes)) or hasattr(source, "__fspath__") else f"{role} image"

@@ -131,13 +131,19 @@ def test_no_traceback_from_real_process(tmp_path, style_path):
 
 def test_ctrl_c_saves_best_image_and_exits_130(tmp_path, content_path, style_path):
     out = tmp_path / "out.png"
+    # A shell starts background jobs with SIGINT ignored, and Python then never raises KeyboardInterrupt:
+    # give the child the default disposition, as a terminal's foreground process has.
     proc = _restyle("stylize", content_path, "-s", style_path, "-o", out, "--size", 32, "--iterations", 100000,
-                    "--save-every", 2, "--device", "cpu")
-    deadline = time.time() + 120
-    while not list(tmp_path.glob("out_*.png")) and time.time() < deadline and proc.poll() is None:
-        time.sleep(0.1)
-    proc.send_signal(signal.SIGINT)
-    _, err = proc.communicate(timeout=60)
+                    "--save-every", 2, "--device", "cpu",
+                    preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+    try:
+        deadline = time.time() + 120
+        while not list(tmp_path.glob("out_*.png")) and time.time() < deadline and proc.poll() is None:
+            time.sleep(0.1)
+        proc.send_signal(signal.SIGINT)
+        _, err = proc.communicate(timeout=60)
+    finally:
+        proc.kill()
     assert proc.returncode == 130, err
     assert "Traceback" not in err
     assert "saved the best image so far" in err

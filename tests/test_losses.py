@@ -1,6 +1,6 @@
 import torch
 
-from restyle.losses import ContentLoss, StyleLoss, TVLoss, WeightedSum, gram
+from restyle.losses import ContentLoss, StyleLoss, TVLoss, WeightedSum, blend_grams, gram
 
 
 def test_gram_hand_computed():
@@ -70,3 +70,9 @@ def test_losses_backpropagate():
     x = torch.rand(1, 3, 4, 4, requires_grad=True)
     (ContentLoss(torch.rand(1, 3, 4, 4))(x) + StyleLoss(torch.rand(1, 3, 3))(x) + TVLoss()(x)).backward()
     assert x.grad is not None and torch.isfinite(x.grad).all()
+
+
+def test_blend_grams_is_weighted_sum():
+    a, b = torch.rand(1, 3, 4, 4), torch.rand(1, 3, 2, 5)
+    out = blend_grams([{"x": a}, {"x": b}], [0.25, 0.75], ["x"])
+    assert torch.allclose(out["x"], 0.25 * gram(a) + 0.75 * gram(b))

@@ -1,0 +1,61 @@
+import json
+
+import pytest
+from PIL import Image
+
+import restyle
+from restyle.errors import RestyleError
+
+from .conftest import EXAMPLES
+
+
+def test_content_itself_has_zero_content_distance(content_path, style_path):
+    s = restyle.score(content_path, content_path, style_path, device="cpu")
+    assert s.content == pytest.approx(0.0, abs=1e-6)
+    assert s.style > 0
+
+
+def test_style_itself_has_zero_style_distance(content_path, style_path):
+    s = restyle.score(style_path, content_path, style_path, device="cpu")
+    assert s.style == pytest.approx(0.0, abs=1e-6)
+    assert s.content > 0
+
+
+def test_judged_at_fixed_size_whatever_the_image_size(tmp_path):
+    # The same picture at 512 and at 1024 px scores about the same: both are judged at long side 512
+    # (resampling twice softens fine texture a little, hence the tolerance).
+    photo, style_path = EXAMPLES / "tubingen.jpg", EXAMPLES / "starry_night.jpg"
+    big = tmp_path / "big.png"
+    Image.open(photo).resize((1024, 768), Image.LANCZOS).save(big)
+    a = restyle.score(photo, photo, style_path, device="cpu")
+    b = restyle.score(big, photo, style_path, device="cpu")
+    assert b.style == pytest.approx(a.style, rel=0.1)
+    assert b.content < 0.03
+
+
+def test_stylized_result_is_closer_to_style_than_the_photo(content_path, style_path):
+    result = restyle.stylize(content_path, style_path, size=48, iterations=10, device="cpu")
+    photo = restyle.score(content_path, content_path, style_path, device="cpu")
+    painted = restyle.score(result, content_path, style_path, device="cpu")
+    assert painted.style < photo.style
+    assert painted.content > photo.content
+
+
+def test_blend_validated(content_path, style_path):
+    with pytest.raises(RestyleError, match="2 weights for 1 style"):
+        restyle.score(content_path, content_path, style_path, style_blend=[1, 2])
+
+
+def test_cli_text_and_json(run_cli, content_path, style_path):
+    code, out, err = run_cli("score", content_path, "-c", content_path, "-s", style_path)
+    assert code == 0, err
+    assert out.splitlines()[0].startswith("content distance 0")
+    assert out.splitlines()[1].startswith("style distance")
+    code, out, err = run_cli("score", content_path, "-c", content_path, "-s", style_path, "--json")
+    data = json.loads(out)
+    assert set(data) == {"content", "style"} and data["content"] == pytest.approx(0, abs=1e-6)
+
+
+def test_cli_bad_input(run_cli, content_path, style_path, tmp_path):
+    code, out, err = run_cli("score", tmp_path / "nope.png", "-c", content_path, "-s", style_path)
+    assert code == 2 and err.strip() == f"restyle: error: {tmp_path / 'nope.png'}: no such file"
