@@ -76,3 +76,19 @@ def test_blend_grams_is_weighted_sum():
     a, b = torch.rand(1, 3, 4, 4), torch.rand(1, 3, 2, 5)
     out = blend_grams([{"x": a}, {"x": b}], [0.25, 0.75], ["x"])
     assert torch.allclose(out["x"], 0.25 * gram(a) + 0.75 * gram(b))
+
+
+def test_gram_gradient_matches_autograd_reference():
+    torch.manual_seed(0)
+    f = torch.rand(2, 3, 4, 5, dtype=torch.float64, requires_grad=True)
+    weights = torch.rand(2, 3, 3, dtype=torch.float64)
+    (gram(f).double() * weights).sum().backward()
+    ref = f.detach().clone().requires_grad_(True)
+    flat = ref.reshape(2, 3, 20)
+    ((torch.bmm(flat, flat.transpose(1, 2)) / 20) * weights).sum().backward()
+    assert torch.allclose(f.grad, ref.grad, atol=1e-6)
+
+
+def test_gram_of_channels_last_features():
+    f = torch.rand(1, 8, 6, 5)
+    assert torch.allclose(gram(f.contiguous(memory_format=torch.channels_last)), gram(f), atol=1e-6)
