@@ -27,6 +27,7 @@ import datetime
 import json
 import os
 import platform
+import shlex
 import statistics
 import subprocess
 import sys
@@ -221,7 +222,7 @@ def write_report(path: Path, rows, args, mem_key: str) -> None:
     mem = "peak GPU memory (MiB)" if mem_key == "cuda_peak_mb" else "peak RSS (MiB)"
     lines = [f"# restyle vs pastiche, {args.device}, {datetime.date.today().isoformat()}", "",
              f"Machine: {machine()}. {versions()}.", "",
-             f"Command: `python benchmarks/compare.py {' '.join(sys.argv[1:])}`", "",
+             f"Command: `python benchmarks/compare.py {shlex.join(sys.argv[1:])}`", "",
              f"Target: pastiche's score (`restyle score`, judged at 512 px) after {args.steps} steps with its "
              f"defaults. restyle: {args.restyle_iterations} iterations with the options shown, snapshots every "
              f"{args.every}. Time to quality counts from process start.", "",
