@@ -6,7 +6,6 @@
 import argparse
 from pathlib import Path
 
-import torch
 from torch.profiler import ProfilerActivity, profile
 
 import restyle

@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+import functools
 import math
 import time
 from dataclasses import dataclass, field
@@ -15,7 +16,7 @@ from PIL import Image
 
 from . import color
 from .device import resolve_device, resolve_precision
-from .errors import Interrupted, NumericalError, RestyleError
+from .errors import Interrupted, NumericalError
 from .images import ImageLike, fit_size, load_image, resize, source_name, to_pil
 from .losses import ContentLoss, StyleLoss, TVLoss, WeightedSum, blend_grams
 from .options import Options, blend_weights, layer_weights
@@ -99,6 +100,7 @@ def stylize(content: ImageLike, styles: Union[ImageLike, Sequence[ImageLike]], o
     step = 0
     x = None
     best = None
+    render = None
     try:
         for scale_index, (long_side, iterations) in enumerate(schedule):
             h, w = fit_size(content_img.shape[1], content_img.shape[2], long_side)
@@ -107,17 +109,10 @@ def stylize(content: ImageLike, styles: Union[ImageLike, Sequence[ImageLike]], o
             styles_s = [resize(s, fit_size(s.shape[1], s.shape[2], style_long)).to(device)[None] for s in style_imgs]
             styles_s = [_prepare_style(s, content_s, opts.preserve_color) for s in styles_s]
             target_content = color.luminance(content_s) if opts.preserve_color == "luminance" else content_s
-
-            with torch.no_grad(), _autocast(device, dtype):
-                feats = net(_cl(target_content))
-                content_loss = WeightedSum({k: ContentLoss(feats[k]) for k in content_w}, content_w)
-                grams = blend_grams((net(_cl(s)) for s in styles_s), blend, style_w)
-                style_loss = WeightedSum({k: StyleLoss(g) for k, g in grams.items()}, style_w)
-            del feats, grams
-            tv_loss = TVLoss()
+            objective = _Objective(net, target_content, styles_s, content_w, style_w, blend, opts, dtype)
 
             if x is not None:  # coarse-to-fine: the last scale's result, upsampled
-                start_img = resize(x.detach(), (h, w))
+                start_img = resize(x, (h, w))
             elif init_img is not None:
                 start_img = resize(init_img, (h, w)).to(device)[None]
                 if opts.preserve_color == "luminance":
@@ -125,38 +120,12 @@ def stylize(content: ImageLike, styles: Union[ImageLike, Sequence[ImageLike]], o
             elif opts.init == "noise":
                 start_img = torch.rand((1, 3, h, w), generator=generator).to(device)
             else:
-                start_img = target_content.clone()
+                start_img = target_content
             x = start_img.detach().clone().contiguous().requires_grad_(True)
-
-            def render(image: torch.Tensor, content_s=content_s) -> Image.Image:
-                out = image.detach()
-                if opts.preserve_color == "luminance":
-                    out = color.combine_luminance(out, content_s)
-                return to_pil(out)
-
+            render = functools.partial(_render, content=content_s, mode=opts.preserve_color)
             best = _Best()
-
-            lr = opts.learning_rate or (1.0 if opts.optimizer == "lbfgs" else 0.02)
-            if opts.optimizer == "lbfgs":
-                # One iteration per step() so we can report each; the optimizer keeps its history between
-                # calls. Tolerances of 0: run the iterations asked for rather than stopping on a plateau.
-                optimizer = torch.optim.LBFGS([x], lr=lr, max_iter=1, history_size=20,
-                                              tolerance_grad=0.0, tolerance_change=0.0)
-            else:
-                optimizer = torch.optim.Adam([x], lr=lr)
-
-            def closure() -> torch.Tensor:
-                optimizer.zero_grad(set_to_none=True)
-                with _autocast(device, dtype):
-                    feats = net(_cl(x))
-                terms = torch.stack([opts.content_weight * content_loss(feats),
-                                     opts.style_weight * style_loss(feats),
-                                     opts.tv_weight * tv_loss(x)])
-                total = terms.sum()
-                total.backward()
-                values = terms.tolist()  # the one host sync per evaluation (L-BFGS needs the loss anyway)
-                best.offer(sum(values), values, x)
-                return total
+            optimizer = _optimizer(x, opts)
+            closure = functools.partial(_evaluate, optimizer, objective, x, best)
 
             for it in range(1, iterations + 1):
                 optimizer.step(closure)
@@ -174,15 +143,66 @@ def stylize(content: ImageLike, styles: Union[ImageLike, Sequence[ImageLike]], o
                     callback(Progress(scale_index + 1, len(schedule), (h, w), it, iterations, step, steps,
                                       work / total_work,
                                       {"content": c, "style": s, "tv": t, "total": c + s + t},
-                                      time.perf_counter() - start,
-                                      lambda r=render: r(x)))
+                                      time.perf_counter() - start, functools.partial(render, x)))
             x = best.image if best.image is not None else x.detach()
     except KeyboardInterrupt:
-        image = None
-        if best is not None and best.image is not None:
-            image = render(best.image)
+        image = render(best.image) if best is not None and best.image is not None else None
         raise Interrupted(image) from None
     return render(x)
+
+
+class _Objective:
+    """The weighted loss terms (content, style, total variation) of an image at one scale.
+
+    Targets are computed once, here; calling the objective runs the network on the image.
+    """
+
+    def __init__(self, net: VGG19Features, content: torch.Tensor, styles: list[torch.Tensor],
+                 content_w: dict[str, float], style_w: dict[str, float], blend: list[float],
+                 opts: Options, dtype: torch.dtype):
+        self.net, self.opts, self.dtype = net, opts, dtype
+        self.device = content.device
+        with torch.no_grad(), _autocast(self.device, dtype):
+            feats = net(_cl(content))
+            self.content = WeightedSum({k: ContentLoss(feats[k]) for k in content_w}, content_w)
+            grams = blend_grams((net(_cl(s)) for s in styles), blend, style_w)
+            self.style = WeightedSum({k: StyleLoss(g) for k, g in grams.items()}, style_w)
+        self.tv = TVLoss()
+
+    def __call__(self, x: torch.Tensor) -> torch.Tensor:
+        with _autocast(self.device, self.dtype):
+            feats = self.net(_cl(x))
+        return torch.stack([self.opts.content_weight * self.content(feats),
+                            self.opts.style_weight * self.style(feats),
+                            self.opts.tv_weight * self.tv(x)])
+
+
+def _optimizer(x: torch.Tensor, opts: Options) -> torch.optim.Optimizer:
+    lr = opts.learning_rate or (1.0 if opts.optimizer == "lbfgs" else 0.02)
+    if opts.optimizer == "adam":
+        return torch.optim.Adam([x], lr=lr)
+    # One iteration per step() so that each can be reported; the optimizer keeps its history between calls.
+    # Tolerances of 0: run the iterations asked for rather than stopping on a plateau.
+    return torch.optim.LBFGS([x], lr=lr, max_iter=1, history_size=20, tolerance_grad=0.0, tolerance_change=0.0)
+
+
+def _evaluate(optimizer: torch.optim.Optimizer, objective: _Objective, x: torch.Tensor, best: "_Best") -> torch.Tensor:
+    """The optimizer's closure: loss and gradient at ``x``, recorded in ``best``."""
+    optimizer.zero_grad(set_to_none=True)
+    terms = objective(x)
+    total = terms.sum()
+    total.backward()
+    values = terms.tolist()  # the one host sync per evaluation (L-BFGS needs the loss anyway)
+    best.offer(sum(values), values, x)
+    return total
+
+
+def _render(image: torch.Tensor, content: torch.Tensor, mode: Optional[str]) -> Image.Image:
+    """The optimized tensor as the user's image: with the content's chroma put back in luminance mode."""
+    out = image.detach()
+    if mode == "luminance":
+        out = color.combine_luminance(out, content)
+    return to_pil(out)
 
 
 class _Best:
