@@ -115,10 +115,9 @@ def run_restyle(content, style, size, iterations, every, device, workdir: Path, 
     return Run("restyle", start, snaps, wall, memory)
 
 
-def score_run(run: Run, content, style, device: str) -> None:
-    import restyle
+def score_run(run: Run, scorer) -> None:
     for i, _, path in run.snapshots:
-        s = restyle.score(path, content, style, device=device)
+        s = scorer(path)
         run.scores[i] = (s.content, s.style)
 
 
@@ -186,14 +185,16 @@ def main() -> None:
     rows, curves = [], []
     configs = args.restyle_args or [""]
     mem_key = "cuda_peak_mb" if args.device.startswith("cuda") else "max_rss_mb"
+    from restyle import Scorer
     for content, style in pairs:
+        scorer = Scorer(content, style, device=args.device)  # one set of targets for every snapshot
         for size in args.sizes:
             with tempfile.TemporaryDirectory() as tmp:
                 workdir = Path(tmp)
                 print(f"{Path(content).stem} / {Path(style).stem} at {size} px: pastiche {args.steps} steps ...",
                       flush=True)
                 p = run_pastiche(content, style, size, args.steps, args.pastiche_every, args.device, workdir)
-                score_run(p, content, style, args.device)
+                score_run(p, scorer)
                 target = p.scores[args.steps]
                 pastiche = measures(p, next(t for i, t, _ in p.snapshots if i == args.steps), mem_key)
                 restyles = {}
@@ -201,7 +202,7 @@ def main() -> None:
                     print(f"  restyle {extra or '(defaults)'}, {args.restyle_iterations} iterations ...", flush=True)
                     r = run_restyle(content, style, size, args.restyle_iterations, args.every, args.device,
                                     workdir / f"restyle-{len(restyles)}", extra.split())
-                    score_run(r, content, style, args.device)
+                    score_run(r, scorer)
                     restyles[extra] = (measures(r, time_to_quality(r, target), mem_key), r)
             row = dict(pair=f"{Path(content).stem} / {Path(style).stem}", size=size, target=target,
                        pastiche=pastiche, restyle={k: m for k, (m, _) in restyles.items()})

@@ -7,8 +7,8 @@
 
 from .errors import Interrupted, NumericalError, RestyleError
 from .options import Options
-from .score import Score, score
+from .score import Score, Scorer, score
 from .transfer import Progress, stylize
 
-__all__ = ["stylize", "score", "Score", "Options", "Progress", "RestyleError", "NumericalError", "Interrupted"]
+__all__ = ["stylize", "score", "Score", "Scorer", "Options", "Progress", "RestyleError", "NumericalError", "Interrupted"]
 __version__ = "0.1.0"

@@ -34,29 +34,55 @@ class Score:
         return asdict(self)
 
 
+class Scorer:
+    """Judges images against one content photo and one (blended) style; targets are computed once.
+
+    The style's Gram matrices are computed at construction; the content's features once per image size
+    (every image is judged at long side 512, the content resized to the same height and width).
+    """
+
+    def __init__(self, content: ImageLike, styles: Union[ImageLike, Sequence[ImageLike]],
+                 style_blend: Optional[Sequence[float]] = None, device: str = "auto",
+                 max_pixels: int = DEFAULT_MAX_PIXELS):
+        style_list = list(styles) if isinstance(styles, (list, tuple)) else [styles]
+        blend = blend_weights(style_blend, len(style_list))
+        self.device = resolve_device(device)
+        self.max_pixels = max_pixels
+        self.content = load_image(content, max_pixels, name=source_name(content, "content"))
+        style_imgs = []
+        for s in style_list:
+            s = load_image(s, max_pixels, name=source_name(s, "style"))
+            style_imgs.append(resize(s, fit_size(s.shape[1], s.shape[2], SCORE_SIZE)))
+        state, caffe = load_weights()
+        self.layers = list(DEFAULT_STYLE_LAYERS)
+        (self.content_layer,) = DEFAULT_CONTENT_LAYERS
+        self.net = VGG19Features(state, self.layers + [self.content_layer], "max", caffe).to(self.device)
+        with torch.no_grad():
+            grams = blend_grams((self._features(s) for s in style_imgs), blend, self.layers)
+        self.style_losses = [StyleLoss(grams[k]) for k in self.layers]
+        self.content_losses: dict[tuple[int, int], ContentLoss] = {}
+
+    def _features(self, image: torch.Tensor) -> dict[str, torch.Tensor]:
+        return self.net(image[None].to(self.device))
+
+    def __call__(self, image: ImageLike) -> Score:
+        img = load_image(image, self.max_pixels, name=source_name(image, "image"))
+        size = fit_size(img.shape[1], img.shape[2], SCORE_SIZE)
+        with torch.no_grad():
+            if size not in self.content_losses:
+                target = self._features(resize(self.content, size))[self.content_layer]
+                self.content_losses[size] = ContentLoss(target)
+            feats = self._features(resize(img, size))
+            c = self.content_losses[size](feats[self.content_layer])
+            style = sum(loss(feats[k]) for loss, k in zip(self.style_losses, self.layers)) / len(self.layers)
+        return Score(content=float(c), style=float(style))
+
+
 def score(image: ImageLike, content: ImageLike, styles: Union[ImageLike, Sequence[ImageLike]],
           style_blend: Optional[Sequence[float]] = None, device: str = "auto",
           max_pixels: int = DEFAULT_MAX_PIXELS) -> Score:
-    """Content and style distances of ``image`` (see the module docstring); several styles are blended."""
-    style_list = list(styles) if isinstance(styles, (list, tuple)) else [styles]
-    blend = blend_weights(style_blend, len(style_list))
-    dev = resolve_device(device)
-    img = load_image(image, max_pixels, name=source_name(image, "image"))
-    h, w = fit_size(img.shape[1], img.shape[2], SCORE_SIZE)
-    img = resize(img, (h, w))
-    content_img = resize(load_image(content, max_pixels, name=source_name(content, "content")), (h, w))
-    style_imgs = []
-    for s in style_list:
-        s = load_image(s, max_pixels, name=source_name(s, "style"))
-        style_imgs.append(resize(s, fit_size(s.shape[1], s.shape[2], SCORE_SIZE)))
+    """Content and style distances of ``image`` (see the module docstring); several styles are blended.
 
-    state, caffe = load_weights()
-    layers = list(DEFAULT_STYLE_LAYERS)
-    (content_layer,) = DEFAULT_CONTENT_LAYERS
-    net = VGG19Features(state, layers + [content_layer], "max", caffe).to(dev)
-    with torch.no_grad():
-        feats = net(img[None].to(dev))
-        c = ContentLoss(net(content_img[None].to(dev))[content_layer])(feats[content_layer])
-        grams = blend_grams((net(s[None].to(dev)) for s in style_imgs), blend, layers)
-        style = sum(StyleLoss(grams[k])(feats[k]) for k in layers) / len(layers)
-    return Score(content=float(c), style=float(style))
+    To judge many images against the same photo and style, build one ``Scorer`` and call it on each.
+    """
+    return Scorer(content, styles, style_blend, device, max_pixels)(image)

@@ -59,3 +59,9 @@ def test_cli_text_and_json(run_cli, content_path, style_path):
 def test_cli_bad_input(run_cli, content_path, style_path, tmp_path):
     code, out, err = run_cli("score", tmp_path / "nope.png", "-c", content_path, "-s", style_path)
     assert code == 2 and err.strip() == f"restyle: error: {tmp_path / 'nope.png'}: no such file"
+
+
+def test_scorer_reused_gives_the_same_numbers(content_path, style_path):
+    scorer = restyle.Scorer(content_path, style_path, device="cpu")
+    for image in (content_path, style_path, content_path):
+        assert scorer(image) == restyle.score(image, content_path, style_path, device="cpu")
