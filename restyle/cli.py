@@ -16,7 +16,7 @@ from typing import Optional, Sequence
 from . import __version__
 from .errors import Interrupted, NumericalError, RestyleError
 from .images import check_output_path, save_image
-from .options import Options, blend_weights, parse_layers
+from .options import Options, parse_layers
 from .schedule import MULTISCALE_ABOVE
 
 DEFAULTS = Options()
@@ -128,19 +128,18 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _parse_blend(text: Optional[str], n_styles: int) -> Optional[list[float]]:
+def _parse_blend(text: Optional[str]) -> Optional[list[float]]:
+    """--style-blend as numbers; their count and signs are checked where they are used."""
     if not text:
         return None
     try:
-        blend = [float(v) for v in text.split(",")]
+        return [float(v) for v in text.split(",")]
     except ValueError:
         raise RestyleError(f"bad --style-blend {text!r}; give numbers like 0.7,0.3") from None
-    blend_weights(blend, n_styles)
-    return blend
 
 
 def _options_from_args(args: argparse.Namespace) -> Options:
-    blend = _parse_blend(args.style_blend, len(args.style))
+    blend = _parse_blend(args.style_blend)
     return Options(
         size=args.size, iterations=args.iterations, content_weight=args.content_weight,
         style_weight=args.style_weight, tv_weight=args.tv_weight,
@@ -216,7 +215,7 @@ def cmd_stylize(args: argparse.Namespace) -> int:
 def cmd_score(args: argparse.Namespace) -> int:
     import json
     from .score import score
-    result = score(args.image, args.content, args.style, _parse_blend(args.style_blend, len(args.style)),
+    result = score(args.image, args.content, args.style, _parse_blend(args.style_blend),
                    device=args.device, max_pixels=args.max_pixels)
     if args.json:
         print(json.dumps(result.as_dict()))
