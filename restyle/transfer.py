@@ -18,10 +18,12 @@ from . import color
 from .device import resolve_device, resolve_precision
 from .errors import Interrupted, NumericalError
 from .images import ImageLike, fit_size, load_image, resize, source_name, to_pil
-from .losses import ContentLoss, StyleLoss, TVLoss, WeightedSum, blend_grams
+from .losses import ContentLoss, StyleLoss, TVLoss, WeightedSum, blend_grams, gram
 from .options import Options, blend_weights, layer_weights
+from .planning import GB, ScalePlan, autograd_bytes_per_pixel, default_budget, in_use, plan_scale
 from .schedule import scale_schedule
-from .vgg import VGG19Features, load_weights
+from .tiling import TiledObjective, halo_and_align
+from .vgg import VGG19Features, load_weights, stride
 
 
 @dataclass
@@ -36,11 +38,13 @@ class Progress:
     iteration: int
     """1-based iteration within this scale."""
     iterations: int
+    tiles: int
+    """Tiles the image is cut into at this scale (1: the whole image at once)."""
     step: int
     """1-based iteration over all scales."""
     steps: int
     fraction: float
-    """Share of the whole run's work done, in [0, 1] (iterations weighted by their pixel count)."""
+    """Share of the whole run's work done, in [0, 1] (iterations weighted by their estimated cost)."""
     losses: dict[str, float]
     """Weighted loss terms: content, style, tv, and their total."""
     elapsed: float
@@ -63,7 +67,7 @@ def stylize(content: ImageLike, styles: Union[ImageLike, Sequence[ImageLike]], o
     ``content`` and each style are a path, a PIL image or a numpy array. Settings come from ``options``
     (an ``Options``) and/or keyword overrides of its fields, e.g. ``stylize("a.jpg", "b.jpg", size=256)``.
     ``callback(progress)`` is called after every iteration; ``log`` receives one-line status messages
-    (the schedule, device). Raises ``RestyleError`` for bad input, ``NumericalError`` if the loss becomes
+    (the device, the schedule and each scale's memory plan). Raises ``RestyleError`` for bad input, ``NumericalError`` if the loss becomes
     NaN/inf, and ``Interrupted`` (a KeyboardInterrupt carrying the best image so far) on Ctrl-C.
     """
     start = time.perf_counter()
@@ -86,30 +90,39 @@ def stylize(content: ImageLike, styles: Union[ImageLike, Sequence[ImageLike]], o
     net = VGG19Features(state, list(content_w) + list(style_w), opts.pooling, caffe)
     net = net.to(device, memory_format=torch.channels_last)
     schedule = scale_schedule(opts.size, opts.iterations, opts.multiscale, opts.start_size)
+    plans = _plan(net, content_img, schedule, content_w, style_w, opts, device, dtype)
     if log:
         plan = " -> ".join(f"{s}px x {n}" for s, n in schedule)
         log(f"device {device.type}, precision {str(dtype).replace('torch.', '')}, "
             f"{'coarse-to-fine ' if len(schedule) > 1 else ''}schedule: {plan}")
+        if any(p.grid is not None for p in plans) or opts.max_memory is not None:
+            for p in plans:
+                log(f"  {p.describe()}")
 
     generator = torch.Generator().manual_seed(opts.seed) if opts.seed is not None else None
     steps = sum(n for _, n in schedule)
-    # Work per iteration grows with the pixel count, so progress (and the ETA) is weighted by it.
-    pixels = [math.prod(fit_size(content_img.shape[1], content_img.shape[2], s)) for s, _ in schedule]
-    total_work = sum(p * n for p, (_, n) in zip(pixels, schedule))
-    work = 0
+    # Progress (and the ETA) is weighted by each iteration's estimated cost, which grows with its pixels.
+    total_work = sum(p.cost * n for p, (_, n) in zip(plans, schedule))
+    work = 0.0
     step = 0
     x = None
     best = None
     render = None
     try:
-        for scale_index, (long_side, iterations) in enumerate(schedule):
-            h, w = fit_size(content_img.shape[1], content_img.shape[2], long_side)
+        for scale_index, ((long_side, iterations), plan) in enumerate(zip(schedule, plans)):
+            h, w = plan.size
             content_s = resize(content_img, (h, w)).to(device)[None]
             style_long = max(1, round(long_side * opts.style_scale))
             styles_s = [resize(s, fit_size(s.shape[1], s.shape[2], style_long)).to(device)[None] for s in style_imgs]
             styles_s = [_prepare_style(s, content_s, opts.preserve_color) for s in styles_s]
             target_content = color.luminance(content_s) if opts.preserve_color == "luminance" else content_s
-            objective = _Objective(net, target_content, styles_s, content_w, style_w, blend, opts, dtype)
+            weights = (opts.content_weight, opts.style_weight, opts.tv_weight)
+            if plan.grid is None:
+                objective = _Objective(net, target_content, styles_s, content_w, style_w, blend, weights, dtype)
+            else:
+                objective = TiledObjective(net, target_content, styles_s, content_w, style_w, blend, weights, dtype,
+                                           plan.max_area, opts.tile_size, opts.seed)
+            del styles_s
 
             if x is not None:  # coarse-to-fine: the last scale's result, upsampled
                 start_img = resize(x, (h, w))
@@ -123,8 +136,10 @@ def stylize(content: ImageLike, styles: Union[ImageLike, Sequence[ImageLike]], o
                 start_img = target_content
             x = start_img.detach().clone().contiguous().requires_grad_(True)
             render = functools.partial(_render, content=content_s, mode=opts.preserve_color)
-            best = _Best()
-            optimizer = _optimizer(x, opts)
+            # Until this scale's first evaluation, Ctrl-C saves the last scale's result (upsampled).
+            best = _Best(fallback=x.detach() if scale_index > 0 else None)
+            del start_img
+            optimizer = _optimizer(x, opts, plan.history)
             closure = functools.partial(_evaluate, optimizer, objective, x, best)
 
             for it in range(1, iterations + 1):
@@ -137,14 +152,16 @@ def stylize(content: ImageLike, styles: Union[ImageLike, Sequence[ImageLike]], o
                         f"the loss became {best.last_total} at scale {scale_index + 1}, iteration {it}; "
                         f"try --precision fp32, a smaller learning rate or smaller weights")
                 step += 1
-                work += pixels[scale_index]
+                work += plan.cost
                 if callback is not None:
                     c, s, t = best.last_terms
-                    callback(Progress(scale_index + 1, len(schedule), (h, w), it, iterations, step, steps,
+                    callback(Progress(scale_index + 1, len(schedule), (h, w), it, iterations, plan.tiles, step, steps,
                                       work / total_work,
                                       {"content": c, "style": s, "tv": t, "total": c + s + t},
                                       time.perf_counter() - start, functools.partial(render, x)))
             x = best.image if best.image is not None else x.detach()
+            best = _Best(fallback=x)
+            del optimizer, closure, objective
     except KeyboardInterrupt:
         image = render(best.image) if best is not None and best.image is not None else None
         raise Interrupted(image) from None
@@ -152,15 +169,15 @@ def stylize(content: ImageLike, styles: Union[ImageLike, Sequence[ImageLike]], o
 
 
 class _Objective:
-    """The weighted loss terms (content, style, total variation) of an image at one scale.
+    """The weighted loss terms (content, style, total variation) of a whole image at one scale.
 
-    Targets are computed once, here; calling the objective runs the network on the image.
+    Targets are computed once, here; ``evaluate`` runs the network on the image and backpropagates.
     """
 
     def __init__(self, net: VGG19Features, content: torch.Tensor, styles: list[torch.Tensor],
                  content_w: dict[str, float], style_w: dict[str, float], blend: list[float],
-                 opts: Options, dtype: torch.dtype):
-        self.net, self.opts, self.dtype = net, opts, dtype
+                 weights: tuple[float, float, float], dtype: torch.dtype):
+        self.net, self.weights, self.dtype = net, weights, dtype
         self.device = content.device
         with torch.no_grad(), _autocast(self.device, dtype):
             feats = net(_cl(content))
@@ -172,29 +189,54 @@ class _Objective:
     def __call__(self, x: torch.Tensor) -> torch.Tensor:
         with _autocast(self.device, self.dtype):
             feats = self.net(_cl(x))
-        return torch.stack([self.opts.content_weight * self.content(feats),
-                            self.opts.style_weight * self.style(feats),
-                            self.opts.tv_weight * self.tv(x)])
+        content_weight, style_weight, tv_weight = self.weights
+        return torch.stack([content_weight * self.content(feats), style_weight * self.style(feats),
+                            tv_weight * self.tv(x)])
+
+    def evaluate(self, x: torch.Tensor) -> torch.Tensor:
+        """Weighted (content, style, tv) at ``x``; their summed gradient is written to ``x.grad``."""
+        terms = self(x)
+        terms.sum().backward()
+        return terms.detach()
 
 
-def _optimizer(x: torch.Tensor, opts: Options) -> torch.optim.Optimizer:
+def _plan(net: VGG19Features, content: torch.Tensor, schedule, content_w, style_w, opts: Options,
+          device: torch.device, dtype: torch.dtype) -> list[ScalePlan]:
+    """Each scale's plan within the memory budget (whole image, or tiles when it would not fit)."""
+    budget = int(opts.max_memory * GB) if opts.max_memory is not None else default_budget(device)
+    layers = list(content_w) + list(style_w)
+    halo, align = halo_and_align(layers)
+
+    def forward(image):
+        with _autocast(device, dtype):
+            feats = net(_cl(image))
+        return sum(gram(feats[k]).sum() for k in style_w) + sum(feats[k].float().sum() for k in content_w)
+
+    bpp = autograd_bytes_per_pixel(forward, device)
+    # Content targets are kept in float32 at every content layer's resolution.
+    fixed_bpp = sum(4 * net.channels(k) / stride(k) ** 2 for k in content_w)
+    base = in_use(device)
+    return [plan_scale(*fit_size(content.shape[1], content.shape[2], size), budget, base, bpp, fixed_bpp,
+                       halo, align, opts.tile_size) for size, _ in schedule]
+
+
+def _optimizer(x: torch.Tensor, opts: Options, history: int) -> torch.optim.Optimizer:
     lr = opts.learning_rate or (1.0 if opts.optimizer == "lbfgs" else 0.02)
     if opts.optimizer == "adam":
         return torch.optim.Adam([x], lr=lr)
     # One iteration per step() so that each can be reported; the optimizer keeps its history between calls.
     # Tolerances of 0: run the iterations asked for rather than stopping on a plateau.
-    return torch.optim.LBFGS([x], lr=lr, max_iter=1, history_size=20, tolerance_grad=0.0, tolerance_change=0.0)
+    return torch.optim.LBFGS([x], lr=lr, max_iter=1, history_size=history, tolerance_grad=0.0,
+                             tolerance_change=0.0)
 
 
-def _evaluate(optimizer: torch.optim.Optimizer, objective: _Objective, x: torch.Tensor, best: "_Best") -> torch.Tensor:
+def _evaluate(optimizer: torch.optim.Optimizer, objective, x: torch.Tensor, best: "_Best") -> torch.Tensor:
     """The optimizer's closure: loss and gradient at ``x``, recorded in ``best``."""
     optimizer.zero_grad(set_to_none=True)
-    terms = objective(x)
-    total = terms.sum()
-    total.backward()
+    terms = objective.evaluate(x)
     values = terms.tolist()  # the one host sync per evaluation (L-BFGS needs the loss anyway)
     best.offer(sum(values), values, x)
-    return total
+    return terms.sum()
 
 
 def _render(image: torch.Tensor, content: torch.Tensor, mode: Optional[str]) -> Image.Image:
@@ -208,9 +250,9 @@ def _render(image: torch.Tensor, content: torch.Tensor, mode: Optional[str]) -> 
 class _Best:
     """Lowest-loss image seen so far at this scale (L-BFGS can step uphill; we return the best)."""
 
-    def __init__(self):
+    def __init__(self, fallback: Optional[torch.Tensor] = None):
         self.total = math.inf
-        self.image: Optional[torch.Tensor] = None
+        self.image: Optional[torch.Tensor] = fallback
         self.finite = True
         self.last_total = 0.0
         self.last_terms = (0.0, 0.0, 0.0)

@@ -36,6 +36,26 @@ def _layer_names() -> list[str]:
 LAYERS: list[str] = _layer_names()
 CONV_LAYERS: list[str] = [n for n in LAYERS if n.startswith("conv")]
 
+
+def stride(name: str) -> int:
+    """Pixels of input per position of ``name``'s output: 2 to the number of pools up to and including it."""
+    return 2 ** sum(1 for n in LAYERS[: LAYERS.index(name) + 1] if n.startswith("pool"))
+
+
+def receptive_field(name: str) -> int:
+    """Side in input pixels of the window that one position of ``name``'s output depends on.
+
+    3x3 convolutions widen it by 2 strides, 2x2 pools by 1; e.g. relu5_1: 156 px.
+    """
+    field, step = 1, 1
+    for n in LAYERS[: LAYERS.index(name) + 1]:
+        if n.startswith("conv"):
+            field += 2 * step
+        elif n.startswith("pool"):
+            field += step
+            step *= 2
+    return field
+
 # Mean activation after max pooling divided by that after average pooling, per pool, measured on the
 # the four example images at 256 px with the Caffe weights, each pool after the earlier ones were rescaled
 # (tests/test_vgg.py checks that mean activations then agree).
@@ -114,6 +134,11 @@ class VGG19Features(nn.Module):
         self.layers = nn.ModuleList(layers)
         self.requires_grad_(False)
         self.eval()
+
+    def channels(self, name: str) -> int:
+        """Channels of the activation at ``name``."""
+        block = int(name[4] if name.startswith("pool") else name[4:].split("_")[0])
+        return _BLOCKS[block - 1][2]
 
     def forward(self, image: torch.Tensor) -> dict[str, torch.Tensor]:
         x = self.preprocess(image)

@@ -8,7 +8,12 @@ def test_single_scale_up_to_threshold():
 
 def test_coarse_to_fine_on_above_threshold():
     assert scale_schedule(1024, 200) == [(256, 200), (512, 100), (1024, 50)]
-    assert scale_schedule(2048, 200) == [(256, 200), (512, 100), (1024, 50), (2048, 50)]
+    assert scale_schedule(2048, 200) == [(256, 200), (512, 100), (1024, 50), (2048, 25)]
+    assert scale_schedule(3840, 200) == [(480, 200), (960, 100), (1920, 50), (3840, 25)]
+
+
+def test_fine_scales_get_at_least_an_eighth():
+    assert [n for _, n in scale_schedule(4096, 200, start_size=128)] == [200, 100, 50, 25, 25, 25]
 
 
 def test_sizes_halve_from_the_target_and_end_there():
