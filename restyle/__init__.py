@@ -5,6 +5,14 @@
     >>> image.save("painted.png")
 """
 
+import os
+
+# Large tensors on the CPU in transparent huge pages: PyTorch's CPU allocator returns memory to the OS on
+# every free, so each iteration page-faults its activations in again; with 2 MB pages that costs 512x fewer
+# faults (on a 2-core CPU, a 2048x1536 iteration went from 11.5 s to 7.4 s). Read once, at torch's first
+# allocation, so it must be set before torch is imported; a user's own setting wins.
+os.environ.setdefault("THP_MEM_ALLOC_ENABLE", "1")
+
 from .errors import Interrupted, NumericalError, RestyleError
 from .options import Options
 from .score import Score, Scorer, score

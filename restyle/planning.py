@@ -34,11 +34,11 @@ BACKWARD_FACTOR = 1.4
 #: Share of the budget that plans fill: the rest absorbs the allocator's fragmentation (tiles vary in size).
 PLAN_SHARE = 0.85
 #: Cost of pass 1 of a tiled evaluation (a forward pass without autograd) relative to forward+backward;
-#: measured on this CPU at 1 Mpx: 0.81 s vs 2.82 s.
-FORWARD_SHARE = 0.29
-#: Per-pixel time grows with the pixels in one pass (caches): on this CPU, 2.15 s/Mpx at 0.26 Mpx,
-#: 2.69 at 1.05, 3.39 at 3.15; about +15% per doubling above 2¹⁸ pixels.
-_SLOWDOWN_PER_DOUBLING = 0.15
+#: measured on this CPU: 0.77 s vs 2.51 s at 1 Mpx, 2.70 s vs 7.71 s at 3.1 Mpx.
+FORWARD_SHARE = 0.33
+#: Per-pixel time grows a little with the pixels in one pass: on this CPU (with huge pages, see
+#: ``restyle/__init__.py``) 2.02 s/Mpx at 0.2 Mpx, 2.40 at 1.05, 2.45 at 3.15: about +5% per doubling.
+_SLOWDOWN_PER_DOUBLING = 0.05
 
 
 def default_budget(device: torch.device) -> int:
@@ -188,15 +188,23 @@ class ScalePlan:
     def tiles(self) -> int:
         return 1 if self.grid is None else self.grid[0] * self.grid[1]
 
-    @property
-    def cost(self) -> float:
-        """Relative time of one iteration, comparable across scales and plans (for progress and the ETA)."""
+    def _passes(self) -> float:
+        # One forward+backward over the image (its tiles with their halos), in cost units.
         h, w = self.size
         if self.grid is None:
             return _pass_cost(h * w)
         rows, cols = self.grid
         area = (h + 2 * self.halo * (rows - 1)) * (w + 2 * self.halo * (cols - 1))
-        return (1 + FORWARD_SHARE) * self.tiles * _pass_cost(area / self.tiles)
+        return self.tiles * _pass_cost(area / self.tiles)
+
+    @property
+    def cost(self) -> float:
+        """Relative time of one iteration, comparable across scales and plans (for progress and the ETA)."""
+        return self._passes() * (1 if self.grid is None else 1 + FORWARD_SHARE)
+
+    def setup_cost(self, styles: int) -> float:
+        """Relative time of computing the targets: a forward pass over the content and each style image."""
+        return self._passes() * FORWARD_SHARE * (1 + styles)
 
     def describe(self) -> str:
         h, w = self.size

@@ -102,7 +102,8 @@ def stylize(content: ImageLike, styles: Union[ImageLike, Sequence[ImageLike]], o
     generator = torch.Generator().manual_seed(opts.seed) if opts.seed is not None else None
     steps = sum(n for _, n in schedule)
     # Progress (and the ETA) is weighted by each iteration's estimated cost, which grows with its pixels.
-    total_work = sum(p.cost * n for p, (_, n) in zip(plans, schedule))
+    # Computing a scale's targets counts as work too (half a minute at 4K on a 2-core CPU).
+    total_work = sum(p.cost * n + p.setup_cost(len(style_imgs)) for p, (_, n) in zip(plans, schedule))
     work = 0.0
     step = 0
     x = None
@@ -123,6 +124,7 @@ def stylize(content: ImageLike, styles: Union[ImageLike, Sequence[ImageLike]], o
                 objective = TiledObjective(net, target_content, styles_s, content_w, style_w, blend, weights, dtype,
                                            plan.max_area, opts.tile_size, opts.seed)
             del styles_s
+            work += plan.setup_cost(len(style_imgs))
 
             if x is not None:  # coarse-to-fine: the last scale's result, upsampled
                 start_img = resize(x, (h, w))

@@ -6,6 +6,7 @@ from PIL import Image
 import restyle
 from restyle import color, losses
 from restyle.errors import Interrupted, NumericalError, RestyleError
+from restyle.planning import FORWARD_SHARE
 
 from .conftest import gradient_image
 
@@ -83,8 +84,11 @@ def test_coarse_to_fine(content_path, style_path):
     assert seen[-1].steps == 4 + 2
     fractions = [p.fraction for p in seen]
     assert fractions == sorted(fractions) and fractions[-1] == pytest.approx(1.0)
-    # the second scale has 4x the pixels: its 2 iterations are 2/3 of the work
-    assert fractions[3] == pytest.approx(4 * 24 * 32 / (4 * 24 * 32 + 2 * 48 * 64))
+    # Work: each scale's targets (a forward pass over content and style, FORWARD_SHARE of an iteration
+    # each) plus its iterations, in proportion to pixels; the second scale has 4x the pixels.
+    first, second = 24 * 32, 48 * 64
+    done = 2 * FORWARD_SHARE * first + 4 * first
+    assert fractions[3] == pytest.approx(done / (done + 2 * FORWARD_SHARE * second + 2 * second))
 
 
 def test_log_messages_schedule(content_path, style_path):
