@@ -7,6 +7,7 @@ units of a forward+backward pass over 2¹⁸ pixels.
 
 from __future__ import annotations
 
+import functools
 import math
 import os
 from dataclasses import dataclass
@@ -119,33 +120,39 @@ def _jitter(core: float, align: int) -> int:
 
 
 def _longest(n: int, parts: int, halo: int, align: int) -> tuple[int, int]:
-    """(longest core, longest input with halo) when a length ``n`` is cut into ``parts``."""
-    if parts == 1:
-        return n, n
-    core = math.ceil(n / parts) + align + 2 * _jitter(n / parts, align)
-    return core, min(n, core + 2 * halo)
+    """(longest core, longest input with halo) when a length ``n`` is cut into ``parts``, jitter included."""
+    spans = cut(n, parts, halo, align)
+    jitter = 2 * _jitter(n / parts, align) if parts > 1 else 0
+    return max(s.stop - s.start for s in spans) + jitter, min(n, max(s.hi - s.lo for s in spans) + jitter)
 
 
+@functools.lru_cache(maxsize=64)
 def choose_grid(h: int, w: int, max_area: float, halo: int, align: int,
                 max_core: Optional[int] = None) -> Optional[tuple[tuple[int, int], tuple[int, int]]]:
     """((rows, columns), (tile height, tile width)) of the cheapest grid (by ``_pass_cost``: halos add area,
     but smaller tiles are faster per pixel) whose largest tile fits ``max_area`` pixels and whose cores are
     at most ``max_core`` long; None if no grid fits."""
+    def options(n: int) -> list[tuple[int, int, int]]:
+        # (parts, longest core, longest tile) for every way to cut n, skipping cores over max_core
+        # unless the cut is as fine as the alignment allows.
+        out = []
+        for parts in range(1, max(1, n // align) + 1):
+            core, tile = _longest(n, parts, halo, align)
+            if max_core is None or core <= max_core or parts == max(1, n // align):
+                out.append((parts, core, tile))
+        return out
+
     best = None
-    for rows in range(1, max(1, h // (2 * align)) + 1):
-        core_h, tile_h = _longest(h, rows, halo, align)
-        if max_core is not None and core_h > max_core and rows < h // align:
-            continue
-        for cols in range(1, max(1, w // (2 * align)) + 1):
-            core_w, tile_w = _longest(w, cols, halo, align)
-            if max_core is not None and core_w > max_core and cols < w // align:
-                continue
+    col_options = options(w)
+    for rows, _, tile_h in options(h):
+        for cols, _, tile_w in col_options:
             if tile_h * tile_w > max_area:
                 continue
             area = (h + 2 * halo * (rows - 1)) * (w + 2 * halo * (cols - 1))
             key = (rows * cols * _pass_cost(area / (rows * cols)), rows * cols)
             if best is None or key < best[0]:
                 best = (key, (rows, cols), (tile_h, tile_w))
+            break  # more columns for these rows: more halo, hardly faster per pixel
     return None if best is None else (best[1], best[2])
 
 

@@ -46,7 +46,7 @@ def test_two_styles_and_options(run_cli, content_path, style_path, tmp_path):
 @pytest.mark.parametrize("case", [
     "missing", "directory", "not-an-image", "truncated", "empty", "too-many-pixels", "unknown-layer",
     "negative-weight", "zero-size", "unwritable-output", "missing-output-folder", "bad-extension",
-    "bad-number", "missing-style", "bad-weights-file",
+    "bad-number", "missing-style", "bad-weights-file", "zero-memory", "too-little-memory", "zero-tile-size",
 ])
 def test_bad_input_one_line_exit_2_no_output(run_cli, content_path, style_path, tmp_path, case):
     out = tmp_path / "result.png"
@@ -86,6 +86,12 @@ def test_bad_input_one_line_exit_2_no_output(run_cli, content_path, style_path, 
         bad = tmp_path / "w.pth"
         torch.save({"hello": torch.zeros(1)}, bad)
         extra = ["--weights", bad]
+    elif case == "zero-memory":
+        extra = ["--max-memory", "0"]
+    elif case == "too-little-memory":
+        extra = ["--max-memory", "0.01"]
+    elif case == "zero-tile-size":
+        extra = ["--tile-size", "0"]
     before = set(tmp_path.rglob("*"))
     code, stdout, err = run_cli("stylize", content, "-s", style_path, "-o", out, "--size", 24,
                                 "--iterations", 2, *extra)
@@ -95,6 +101,15 @@ def test_bad_input_one_line_exit_2_no_output(run_cli, content_path, style_path, 
     assert "error" in line
     assert not out.exists()
     assert set(tmp_path.rglob("*")) == before  # nothing written, not even a temp file
+
+
+def test_tiled_run_prints_its_plan_and_tiles(run_cli, content_path, style_path, tmp_path):
+    code, _, err = run_cli("stylize", content_path, "-s", style_path, "-o", tmp_path / "t.png", "--size", 64,
+                           "--iterations", 2, "--tile-size", 32)
+    assert code == 0, err
+    assert "64x48: 4 tiles of <= 64x48 (80 px halo), L-BFGS history 20" in err
+    assert "4 tiles it 2/2" in err
+    assert Image.open(tmp_path / "t.png").size == (64, 48)
 
 
 def test_messages_are_specific(run_cli, content_path, style_path, tmp_path):
