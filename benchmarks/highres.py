@@ -105,6 +105,8 @@ def main() -> None:
     ap.add_argument("--device", default="auto")
     ap.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results")
     ap.add_argument("--work", type=Path, default=Path("highres-work"), help="folder for the results' images")
+    ap.add_argument("--report-only", action="store_true",
+                    help="do not run; score and report the runs already in --work")
     ap.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
     ap.add_argument("--size", type=int, help=argparse.SUPPRESS)
     ap.add_argument("--output", help=argparse.SUPPRESS)
@@ -117,20 +119,22 @@ def main() -> None:
     runs = []
     for size in args.sizes:
         image, report = args.work / f"highres-{size}.png", args.work / f"highres-{size}.json"
+        if args.report_only:
+            runs.append({**json.loads(report.read_text()), "image": str(image)})
+            continue
         wall = time.perf_counter()
         subprocess.run([sys.executable, __file__, "--worker", "--size", str(size), "--content", args.content,
                         "--style", args.style, "--device", args.device, "--output", str(image),
                         "--report", str(report)], check=True)
         run = json.loads(report.read_text())
-        run["wall"] = time.perf_counter() - wall
         run["image"] = str(image)
         runs.append(run)
-        print(f"{size}px: {run['wall']:.0f} s, peak RSS {run['max_rss_mb'] / 1024:.2f} GiB", flush=True)
+        print(f"{size}px: {time.perf_counter() - wall:.0f} s, peak RSS {run['max_rss_mb'] / 1024:.2f} GiB", flush=True)
 
     import restyle
     scorer = restyle.Scorer(args.content, [args.style], device=args.device)
     for run in runs:
-        s = scorer.score(run["image"])
+        s = scorer(run["image"])
         run["score"] = {"content": s.content, "style": s.style}
         run["eta"] = eta_errors(run["samples"], run["seconds"])
         last_plan = [line for line in run["log"] if line.startswith("  ")]

@@ -190,6 +190,8 @@ class ScalePlan:
     """Most pixels a tile may have, halo included (what the budget leaves for one tile's evaluation)."""
     estimate: int = 0
     """Estimated peak bytes."""
+    anchor: int = 0
+    """Pixels of the shrunk copy whose loss is added at fine scales (0: none; see ``transfer._Anchored``)."""
 
     @property
     def tiles(self) -> int:
@@ -207,11 +209,13 @@ class ScalePlan:
     @property
     def cost(self) -> float:
         """Relative time of one iteration, comparable across scales and plans (for progress and the ETA)."""
-        return self._passes() * (1 if self.grid is None else 1 + FORWARD_SHARE)
+        anchor = _pass_cost(self.anchor) if self.anchor else 0.0
+        return self._passes() * (1 if self.grid is None else 1 + FORWARD_SHARE) + anchor
 
     def setup_cost(self, styles: int) -> float:
         """Relative time of computing the targets: a forward pass over the content and each style image."""
-        return self._passes() * FORWARD_SHARE * (1 + styles)
+        anchor = _pass_cost(self.anchor) if self.anchor else 0.0
+        return (self._passes() + anchor) * FORWARD_SHARE * (1 + styles)
 
     def describe(self) -> str:
         h, w = self.size

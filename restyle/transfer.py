@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import math
 import time
@@ -21,7 +22,7 @@ from .images import ImageLike, fit_size, load_image, resize, source_name, to_pil
 from .losses import ContentLoss, StyleLoss, TVLoss, WeightedSum, blend_grams, gram
 from .options import Options, blend_weights, layer_weights
 from .planning import GB, ScalePlan, autograd_bytes_per_pixel, default_budget, in_use, plan_scale
-from .schedule import scale_schedule
+from .schedule import ANCHOR_SIZE, scale_schedule
 from .tiling import TiledObjective, halo_and_align
 from .vgg import VGG19Features, load_weights, stride
 
@@ -99,6 +100,16 @@ def stylize(content: ImageLike, styles: Union[ImageLike, Sequence[ImageLike]], o
             for p in plans:
                 log(f"  {p.describe()}")
 
+    def targets(long_side: int) -> tuple[torch.Tensor, torch.Tensor, list[torch.Tensor]]:
+        """(content, content target, style images) at a scale whose long side is ``long_side``."""
+        content_s = resize(content_img, fit_size(content_img.shape[1], content_img.shape[2], long_side))
+        content_s = content_s.to(device)[None]
+        style_long = max(1, round(long_side * opts.style_scale))
+        styles_s = [resize(s, fit_size(s.shape[1], s.shape[2], style_long)).to(device)[None] for s in style_imgs]
+        styles_s = [_prepare_style(s, content_s, opts.preserve_color) for s in styles_s]
+        target = color.luminance(content_s) if opts.preserve_color == "luminance" else content_s
+        return content_s, target, styles_s
+
     generator = torch.Generator().manual_seed(opts.seed) if opts.seed is not None else None
     steps = sum(n for _, n in schedule)
     # Progress (and the ETA) is weighted by each iteration's estimated cost, which grows with its pixels.
@@ -112,11 +123,7 @@ def stylize(content: ImageLike, styles: Union[ImageLike, Sequence[ImageLike]], o
     try:
         for scale_index, ((long_side, iterations), plan) in enumerate(zip(schedule, plans)):
             h, w = plan.size
-            content_s = resize(content_img, (h, w)).to(device)[None]
-            style_long = max(1, round(long_side * opts.style_scale))
-            styles_s = [resize(s, fit_size(s.shape[1], s.shape[2], style_long)).to(device)[None] for s in style_imgs]
-            styles_s = [_prepare_style(s, content_s, opts.preserve_color) for s in styles_s]
-            target_content = color.luminance(content_s) if opts.preserve_color == "luminance" else content_s
+            content_s, target_content, styles_s = targets(long_side)
             weights = (opts.content_weight, opts.style_weight, opts.tv_weight)
             if plan.grid is None:
                 objective = _Objective(net, target_content, styles_s, content_w, style_w, blend, weights, dtype)
@@ -124,6 +131,10 @@ def stylize(content: ImageLike, styles: Union[ImageLike, Sequence[ImageLike]], o
                 objective = TiledObjective(net, target_content, styles_s, content_w, style_w, blend, weights, dtype,
                                            plan.max_area, opts.tile_size, opts.seed)
             del styles_s
+            if plan.anchor:
+                _, anchor_content, anchor_styles = targets(ANCHOR_SIZE)
+                objective = _Anchored(objective, _Objective(net, anchor_content, anchor_styles, content_w, style_w,
+                                                            blend, weights, dtype))
             work += plan.setup_cost(len(style_imgs))
 
             if x is not None:  # coarse-to-fine: the last scale's result, upsampled
@@ -181,6 +192,7 @@ class _Objective:
                  weights: tuple[float, float, float], dtype: torch.dtype):
         self.net, self.weights, self.dtype = net, weights, dtype
         self.device = content.device
+        self.content_size = tuple(content.shape[-2:])
         with torch.no_grad(), _autocast(self.device, dtype):
             feats = net(_cl(content))
             self.content = WeightedSum({k: ContentLoss(feats[k]) for k in content_w}, content_w)
@@ -202,6 +214,29 @@ class _Objective:
         return terms.detach()
 
 
+class _Anchored:
+    """A fine scale's objective plus the same loss on the image shrunk to ANCHOR_SIZE.
+
+    A departure from plain coarse-to-fine (Gatys et al. 2017), measured: each finer scale matches the style
+    only up to VGG19's receptive field (156 px) at its own resolution, and its content term pulls the rest
+    back towards the photo, so what the coarse scales built fades. Judged at 512 px, Tübingen/Starry Night
+    at 1024 px scored style 0.046 against 0.018 for its own 512 px scale. Keeping the loss at 512 px in
+    the objective keeps the look of a 512 px result and lets the fine scale add detail to it; it costs one
+    small forward and backward pass.
+    """
+
+    def __init__(self, objective, anchor: _Objective):
+        self.objective, self.anchor = objective, anchor
+        self.size = anchor.content_size
+
+    def evaluate(self, x: torch.Tensor) -> torch.Tensor:
+        terms = self.objective.evaluate(x)  # fills x.grad
+        small = resize(x, self.size)
+        anchor_terms = self.anchor(small)
+        anchor_terms.sum().backward()  # adds to x.grad, through the (antialiased) resize
+        return terms + anchor_terms.detach()
+
+
 def _plan(net: VGG19Features, content: torch.Tensor, schedule, content_w, style_w, opts: Options,
           device: torch.device, dtype: torch.dtype) -> list[ScalePlan]:
     """Each scale's plan within the memory budget (whole image, or tiles when it would not fit)."""
@@ -218,8 +253,11 @@ def _plan(net: VGG19Features, content: torch.Tensor, schedule, content_w, style_
     # Content targets are kept in float32 at every content layer's resolution.
     fixed_bpp = sum(4 * net.channels(k) / stride(k) ** 2 for k in content_w)
     base = in_use(device)
-    return [plan_scale(*fit_size(content.shape[1], content.shape[2], size), budget, base, bpp, fixed_bpp,
-                       halo, align, opts.tile_size) for size, _ in schedule]
+    anchor = math.prod(fit_size(content.shape[1], content.shape[2], ANCHOR_SIZE))
+    return [dataclasses.replace(
+        plan_scale(*fit_size(content.shape[1], content.shape[2], size), budget, base, bpp, fixed_bpp, halo, align,
+                   opts.tile_size), anchor=anchor if len(schedule) > 1 and size > ANCHOR_SIZE else 0)
+        for size, _ in schedule]
 
 
 def _optimizer(x: torch.Tensor, opts: Options, history: int) -> torch.optim.Optimizer:
