@@ -130,3 +130,29 @@ def test_ctrl_c_returns_best_image_so_far(content_path, style_path):
 def test_bad_options(content_path, style_path, options, message):
     with pytest.raises(RestyleError, match=message):
         restyle.stylize(content_path, style_path, **options)
+
+
+def test_anchored_objective_adds_the_loss_of_the_shrunk_image():
+    from restyle.images import resize
+    from restyle.options import Options, layer_weights
+    from restyle.transfer import _Anchored, _Objective
+    from restyle.vgg import VGG19Features, load_weights
+
+    opts = Options()
+    cw, sw = layer_weights("content", opts.content_layers), layer_weights("style", opts.style_layers)
+    state, caffe = load_weights()
+    net = VGG19Features(state, list(cw) + list(sw), "max", caffe)
+    torch.manual_seed(0)
+    content, style, x0 = torch.rand(1, 3, 64, 96), torch.rand(1, 3, 50, 60), torch.rand(1, 3, 64, 96)
+    weights = (1.0, 10.0, 10.0)
+    fine = _Objective(net, content, [style], cw, sw, [1.0], weights, torch.float32)
+    small = _Objective(net, resize(content, (32, 48)), [resize(style, (25, 30))], cw, sw, [1.0], weights,
+                       torch.float32)
+    x = x0.clone().requires_grad_(True)
+    terms = _Anchored(fine, small).evaluate(x)
+    # the same, by hand: one autograd graph through both losses and the resize
+    y = x0.clone().requires_grad_(True)
+    expected = fine(y) + small(resize(y, (32, 48)))
+    expected.sum().backward()
+    torch.testing.assert_close(terms, expected.detach())
+    torch.testing.assert_close(x.grad, y.grad)
