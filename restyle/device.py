@@ -54,3 +54,8 @@ def resolve_precision(name: str, device: torch.device) -> torch.dtype:
     if name == "auto":
         return torch.bfloat16 if bf16_supported(device) else torch.float32
     raise RestyleError(f"unknown precision {name!r}; use auto, fp32 or bf16")
+
+
+def autocast(device: torch.device, dtype: torch.dtype):
+    """Autocast to ``dtype`` on ``device``; a no-op context for float32."""
+    return torch.autocast(device.type, dtype=dtype, enabled=dtype != torch.float32)

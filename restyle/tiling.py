@@ -13,7 +13,7 @@ match the style on its own, and the style would drift from tile to tile). Instea
 Content targets and style Grams are taken from whole images the same way (step 1). The loss is that of the
 untiled image, so L-BFGS sees one consistent function and no tile boundary is special. The grid's inner
 boundaries still move by a random amount each evaluation, so rounding differences of bf16 at the boundaries
-never accumulate in one place. Costs: one extra forward pass (about 30% of an iteration) and the halos.
+never accumulate in one place. Costs: one extra forward pass (about a third of an iteration) and the halos.
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ from typing import Optional
 
 import torch
 
+from .device import autocast
 from .losses import ContentLoss, StyleLoss, TVLoss, gram
 from .planning import Span, choose_grid, cut, halo_and_align
 from .vgg import VGG19Features, stride
@@ -73,7 +74,7 @@ class TiledObjective:
         return [(y, x) for y in cut(h, rows, self.halo, self.align, rng) for x in cut(w, cols, self.halo, self.align, rng)]
 
     def _run(self, tile: torch.Tensor) -> dict[str, torch.Tensor]:
-        with torch.autocast(tile.device.type, dtype=self.dtype, enabled=self.dtype != torch.float32):
+        with autocast(tile.device, self.dtype):
             return self.net(tile.contiguous(memory_format=torch.channels_last))
 
     def _features(self, image: torch.Tensor, tiles, layers) -> dict[str, torch.Tensor]:

@@ -16,7 +16,7 @@ import torch
 from PIL import Image
 
 from . import color
-from .device import resolve_device, resolve_precision
+from .device import autocast, resolve_device, resolve_precision
 from .errors import Interrupted, NumericalError
 from .images import ImageLike, fit_size, load_image, resize, source_name, to_pil
 from .losses import ContentLoss, StyleLoss, TVLoss, WeightedSum, blend_grams, gram
@@ -68,7 +68,8 @@ def stylize(content: ImageLike, styles: Union[ImageLike, Sequence[ImageLike]], o
     ``content`` and each style are a path, a PIL image or a numpy array. Settings come from ``options``
     (an ``Options``) and/or keyword overrides of its fields, e.g. ``stylize("a.jpg", "b.jpg", size=256)``.
     ``callback(progress)`` is called after every iteration; ``log`` receives one-line status messages
-    (the device, the schedule and each scale's memory plan). Raises ``RestyleError`` for bad input, ``NumericalError`` if the loss becomes
+    (the device, the schedule and each scale's memory plan). Raises ``RestyleError`` for bad input,
+    ``NumericalError`` if the loss becomes
     NaN/inf, and ``Interrupted`` (a KeyboardInterrupt carrying the best image so far) on Ctrl-C.
     """
     start = time.perf_counter()
@@ -120,6 +121,7 @@ def stylize(content: ImageLike, styles: Union[ImageLike, Sequence[ImageLike]], o
     x = None
     best = None
     render = None
+    anchor = None
     try:
         for scale_index, ((long_side, iterations), plan) in enumerate(zip(schedule, plans)):
             h, w = plan.size
@@ -132,9 +134,10 @@ def stylize(content: ImageLike, styles: Union[ImageLike, Sequence[ImageLike]], o
                                            plan.max_area, opts.tile_size, opts.seed)
             del styles_s
             if plan.anchor:
-                _, anchor_content, anchor_styles = targets(ANCHOR_SIZE)
-                objective = _Anchored(objective, _Objective(net, anchor_content, anchor_styles, content_w, style_w,
-                                                            blend, weights, dtype))
+                if anchor is None:  # the same for every fine scale: built once
+                    _, anchor_content, anchor_styles = targets(ANCHOR_SIZE)
+                    anchor = _Objective(net, anchor_content, anchor_styles, content_w, style_w, blend, weights, dtype)
+                objective = _Anchored(objective, anchor)
             work += plan.setup_cost(len(style_imgs))
 
             if x is not None:  # coarse-to-fine: the last scale's result, upsampled
@@ -193,7 +196,7 @@ class _Objective:
         self.net, self.weights, self.dtype = net, weights, dtype
         self.device = content.device
         self.content_size = tuple(content.shape[-2:])
-        with torch.no_grad(), _autocast(self.device, dtype):
+        with torch.no_grad(), autocast(self.device, dtype):
             feats = net(_cl(content))
             self.content = WeightedSum({k: ContentLoss(feats[k]) for k in content_w}, content_w)
             grams = blend_grams((net(_cl(s)) for s in styles), blend, style_w)
@@ -201,7 +204,7 @@ class _Objective:
         self.tv = TVLoss()
 
     def __call__(self, x: torch.Tensor) -> torch.Tensor:
-        with _autocast(self.device, self.dtype):
+        with autocast(self.device, self.dtype):
             feats = self.net(_cl(x))
         content_weight, style_weight, tv_weight = self.weights
         return torch.stack([content_weight * self.content(feats), style_weight * self.style(feats),
@@ -245,7 +248,7 @@ def _plan(net: VGG19Features, content: torch.Tensor, schedule, content_w, style_
     halo, align = halo_and_align(layers)
 
     def forward(image):
-        with _autocast(device, dtype):
+        with autocast(device, dtype):
             feats = net(_cl(image))
         return sum(gram(feats[k]).sum() for k in style_w) + sum(feats[k].float().sum() for k in content_w)
 
@@ -316,7 +319,3 @@ def _prepare_style(style: torch.Tensor, content: torch.Tensor, mode: Optional[st
 
 def _cl(x: torch.Tensor) -> torch.Tensor:
     return x.contiguous(memory_format=torch.channels_last)
-
-
-def _autocast(device: torch.device, dtype: torch.dtype):
-    return torch.autocast(device.type, dtype=dtype, enabled=dtype != torch.float32)
