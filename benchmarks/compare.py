@@ -138,9 +138,10 @@ def curve(run: Run) -> list[tuple[float, float]]:
     return [(t, run.scores[i][1]) for i, t, _ in run.snapshots]
 
 
-def machine() -> str:
+def machine(device: str = "auto") -> str:
+    """The GPU's name (unless ``device`` is cpu and a GPU is idle), else the CPU model and core count."""
     import torch
-    if torch.cuda.is_available():
+    if device != "cpu" and torch.cuda.is_available():
         return torch.cuda.get_device_name()
     cpu = platform.processor() or platform.machine()
     try:

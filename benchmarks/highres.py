@@ -14,7 +14,6 @@ from __future__ import annotations
 import argparse
 import datetime
 import json
-import os
 import subprocess
 import sys
 import time
@@ -143,28 +142,15 @@ def main() -> None:
     write_outputs(runs, args)
 
 
-def machine(device: str) -> str:
-    import torch
-    if device != "cpu" and torch.cuda.is_available():
-        return f"{torch.cuda.get_device_name()}, torch {torch.__version__}"
-    cpu = "CPU"
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    return f"{cpu}, {os.cpu_count()} cores, torch {torch.__version__}"
-
-
 def write_outputs(runs: list[dict], args: argparse.Namespace) -> None:
+    import torch
+    from compare import machine  # this folder's sibling script (run as python benchmarks/highres.py)
     args.out.mkdir(parents=True, exist_ok=True)
     kind = "cuda" if any("cuda_peak_mb" in r for r in runs) else "cpu"
     stem = args.out / f"highres-{kind}-{datetime.date.today().isoformat()}"
     base = min(runs, key=lambda r: r["size"])
     lines = [f"# Print-size runs ({kind})", "",
-             f"Machine: {machine(args.device)}. Content {Path(args.content).name}, style {Path(args.style).name}, "
+             f"Machine: {machine(args.device)}, torch {torch.__version__}. Content {Path(args.content).name}, style {Path(args.style).name}, "
              f"default settings, seed 0. Command: `python benchmarks/highres.py --sizes "
              f"{' '.join(str(r['size']) for r in runs)} --device {args.device}`.", "",
              "| size | pixels | time | peak RSS | peak CUDA | last scale | style dist. (vs smallest) | content dist. "
