@@ -13,10 +13,13 @@ import os
 # allocation, so it must be set before torch is imported; a user's own setting wins.
 os.environ.setdefault("THP_MEM_ALLOC_ENABLE", "1")
 
+__version__ = "0.1.0"
+
 from .errors import Interrupted, NumericalError, RestyleError
 from .options import Options
 from .score import Score, Scorer, score
+from .stylemodel import StyleModel, export_onnx, load_model
+from .training import TrainOptions, TrainProgress, train
 from .transfer import Progress, stylize
 
-__all__ = ["stylize", "score", "Score", "Scorer", "Options", "Progress", "RestyleError", "NumericalError", "Interrupted"]
-__version__ = "0.1.0"
+__all__ = ["stylize", "score", "train", "load_model", "export_onnx", "StyleModel", "TrainOptions", "TrainProgress", "Score", "Scorer", "Options", "Progress", "RestyleError", "NumericalError", "Interrupted"]

@@ -1,4 +1,4 @@
-"""The ``restyle`` command line: a thin layer over ``restyle.stylize`` (argument parsing, progress bar, exit codes).
+"""The ``restyle`` command line: a thin layer over the engine (argument parsing, progress bars, exit codes).
 
 Exit codes: 0 done, 2 bad input or options (one line on stderr, no output file), 1 a failure during the
 run (such as a NaN loss), 130 interrupted (the best image so far is saved).
@@ -131,7 +131,99 @@ def build_parser() -> argparse.ArgumentParser:
     d.add_argument("--iterations", type=int, metavar="N", default=150, help="iterations per result")
     d.add_argument("--device", default="auto", help="auto, cpu, cuda or mps")
     d.add_argument("-q", "--quiet", action="store_true", help="no progress bar or messages")
+    _add_train(sub, fmt)
+    _add_apply(sub, fmt)
+    x = sub.add_parser("export", formatter_class=fmt, help="write a trained model as ONNX",
+                       description="Write MODEL (a .safetensors file from restyle train) as an ONNX graph with "
+                                   "dynamic height and width, for onnxruntime or other runtimes; restyle apply "
+                                   "runs it too. Its metadata is kept.")
+    x.add_argument("model", help="a .safetensors model")
+    x.add_argument("-o", "--output", required=True, help="the .onnx file to write")
+    x.add_argument("--opset", type=int, default=17, metavar="N", help="ONNX opset version")
+    x.add_argument("-q", "--quiet", action="store_true", help="no messages")
     return parser
+
+
+def _add_train(sub, fmt) -> None:
+    from .training import TrainOptions
+    t_defaults = TrainOptions()
+    t = sub.add_parser("train", formatter_class=fmt, help="train a real-time style model on your photos",
+                       description="Train a feed-forward network (Johnson et al. 2016, instance norm) to paint any "
+                                   "photo in the style of STYLE in one pass. Photos in DIR (and its subfolders) "
+                                   "are cut into random crops at random scales; unreadable ones are skipped. "
+                                   "Checkpoints and previews go to MODEL's name + -training/ beside it.")
+    t.add_argument("style", help="the style image (a painting)")
+    t.add_argument("--photos", required=True, metavar="DIR", help="folder of photos to train on (a few dozen do)")
+    t.add_argument("-o", "--output", required=True, metavar="MODEL", help="the .safetensors model to write")
+    g = t.add_argument_group("training")
+    g.add_argument("--steps", type=int, metavar="N", default=t_defaults.steps, help="optimizer steps")
+    g.add_argument("--batch", type=int, metavar="N", default=t_defaults.batch_size, help="crops per step")
+    g.add_argument("--crop-size", type=int, metavar="PX", default=t_defaults.crop_size,
+                   help="side of the square crops (a multiple of 4)")
+    g.add_argument("--learning-rate", type=float, metavar="LR", default=t_defaults.learning_rate, help="Adam step size")
+    g.add_argument("--seed", type=int, metavar="N", help="random seed (default: random, recorded in the model)")
+    g = t.add_argument_group("loss")
+    g.add_argument("--content-weight", type=float, metavar="W", default=t_defaults.content_weight,
+                   help="weight of the content term")
+    g.add_argument("--style-weight", type=float, metavar="W", default=t_defaults.style_weight,
+                   help="weight of the style term (higher: more painted)")
+    g.add_argument("--tv-weight", type=float, metavar="W", default=t_defaults.tv_weight,
+                   help="weight of total variation (higher: smoother)")
+    g.add_argument("--content-layers", metavar="LAYERS", default=_layers_text(t_defaults.content_layers),
+                   help="VGG19 layers for content, comma-separated, each optionally name:weight")
+    g.add_argument("--style-layers", metavar="LAYERS", default=_layers_text(t_defaults.style_layers),
+                   help="VGG19 layers for style, comma-separated, each optionally name:weight")
+    g.add_argument("--style-size", type=int, metavar="PX", default=t_defaults.style_size,
+                   help="long side of the style image when its statistics are taken (smaller: bigger strokes)")
+    g = t.add_argument_group("progress and checkpoints")
+    g.add_argument("--preview", metavar="PHOTO",
+                   help="photo to stylize for previews (default: one photo of DIR, held out of training)")
+    g.add_argument("--preview-every", type=int, metavar="N", default=t_defaults.preview_every,
+                   help="steps between previews (0: only at the end)")
+    g.add_argument("--checkpoint-every", type=int, metavar="N", default=t_defaults.checkpoint_every,
+                   help="steps between checkpoints")
+    g.add_argument("--work-dir", metavar="DIR", help="folder for checkpoints and previews (default: MODEL's "
+                   "name + -training)")
+    g.add_argument("--resume", action="store_true", help="continue from the checkpoint in the work folder "
+                   "(same style, photos and settings; --steps may be raised)")
+    g = t.add_argument_group("machine and output")
+    g.add_argument("--device", default="auto", metavar="DEVICE", help="auto, cpu, cuda or mps")
+    g.add_argument("--precision", choices=["auto", "fp32", "bf16"], default="auto",
+                   help="network precision; auto uses bf16 where the hardware has it (losses stay fp32)")
+    g.add_argument("--fp32-weights", action="store_true", help="save the weights in float32 (default: float16, "
+                   "half the size, the same images to within a level)")
+    g.add_argument("-q", "--quiet", action="store_true", help="no progress bar or messages")
+
+
+def _add_apply(sub, fmt) -> None:
+    from .stylemodel import presets
+    names = ", ".join(presets()) or "none installed"
+    a = sub.add_parser("apply", formatter_class=fmt, help="paint photos with a trained model (fast)",
+                       usage="restyle apply [options] (MODEL | --preset NAME) INPUT [INPUT ...] -o OUTPUT",
+                       description="Paint each INPUT (image files, or folders of them) with a trained model: a "
+                                   ".safetensors file from restyle train, an .onnx file from restyle export (run "
+                                   "by onnxruntime), or a shipped --preset. With one input file, OUTPUT is a file; "
+                                   "otherwise a folder, created if needed, where each result keeps its input's "
+                                   "name. Images too big for the memory budget are computed in tiles, with the "
+                                   "same result.")
+    a.add_argument("paths", nargs="+", metavar="MODEL INPUT",
+                   help="the model, then the images or folders to paint (no model with --preset)")
+    a.add_argument("-o", "--output", required=True, help="output file (one input) or folder")
+    a.add_argument("--preset", metavar="NAME", help=f"use a model shipped with restyle ({names})")
+    a.add_argument("--strength", type=float, default=1.0, metavar="S",
+                   help="0 to 1: blend the result with the photo (1: all style)")
+    a.add_argument("--preserve-color", action="store_true", help="keep the photo's colours (the result's "
+                   "luminance with the photo's colours)")
+    a.add_argument("--device", default="auto", metavar="DEVICE", help="auto, cpu, cuda or mps")
+    a.add_argument("--precision", choices=["auto", "fp32", "bf16"], default="auto",
+                   help="network precision; auto uses bf16 where the hardware has it")
+    a.add_argument("--max-memory", metavar="GB", type=float,
+                   help="memory budget in GB; bigger images are computed in tiles (default: 12, or less if "
+                        "the device has less)")
+    a.add_argument("--tile-size", metavar="PX", type=int, help="cut images into tiles at most PX wide and high")
+    a.add_argument("--max-pixels", metavar="N", type=int, default=DEFAULTS.max_pixels,
+                   help="refuse input images with more pixels than this")
+    a.add_argument("-q", "--quiet", action="store_true", help="no progress bar or messages")
 
 
 def _parse_blend(text: Optional[str]) -> Optional[list[float]]:
@@ -243,6 +335,140 @@ def cmd_demo(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_train(args: argparse.Namespace) -> int:
+    import torch
+    from .training import TrainOptions, default_work_dir, train
+    options = TrainOptions(
+        steps=args.steps, batch_size=args.batch, crop_size=args.crop_size, learning_rate=args.learning_rate,
+        content_weight=args.content_weight, style_weight=args.style_weight, tv_weight=args.tv_weight,
+        content_layers=parse_layers(args.content_layers), style_layers=parse_layers(args.style_layers),
+        style_size=args.style_size, seed=args.seed, device=args.device, precision=args.precision,
+        checkpoint_every=args.checkpoint_every, preview_every=args.preview_every)
+    options.validate()
+    bar = None
+
+    def progress(p) -> None:
+        nonlocal bar
+        if args.quiet:
+            return
+        if bar is None:
+            from tqdm import tqdm
+            bar = tqdm(total=p.steps, initial=p.start, file=sys.stderr, dynamic_ncols=True, unit="step")
+        bar.set_postfix_str(f"content {p.losses['content']:.3g} style {p.losses['style']:.3g} "
+                            f"tv {p.losses['tv']:.3g} total {p.losses['total']:.4g}", refresh=False)
+        bar.update(p.step - bar.n)
+
+    start = time.perf_counter()
+    work = Path(args.work_dir) if args.work_dir else default_work_dir(Path(args.output))
+    try:
+        out = train(args.style, args.photos, args.output, options, resume=args.resume, work_dir=args.work_dir,
+                    preview=args.preview, callback=progress, log=lambda m: _say(args.quiet, m),
+                    save_dtype=torch.float32 if args.fp32_weights else torch.float16)
+    except Interrupted:
+        if bar is not None:
+            bar.close()
+        print(f"restyle: interrupted; checkpoint saved in {work}: continue with the same command and --resume",
+              file=sys.stderr)
+        return 130
+    finally:
+        if bar is not None:
+            bar.close()
+    _say(args.quiet, f"wrote {out} in {time.perf_counter() - start:.0f} s (previews in {work})")
+    return 0
+
+
+def _apply_jobs(inputs: list[str], output: str) -> list[tuple[Path, Path]]:
+    """(input, output) pairs: every input checked before any work, no output overwriting an input."""
+    from .images import FORMATS
+    from .photos import image_files
+    files: list[Path] = []
+    for name in inputs:
+        p = Path(name)
+        if not p.exists():
+            raise RestyleError(f"{p}: no such file or folder")
+        if p.is_dir():
+            found = image_files(p)
+            if not found:
+                raise RestyleError(f"{p}: holds no image files")
+            files += found
+        else:
+            files.append(p)
+    out = Path(output)
+    if len(files) == 1 and not Path(inputs[0]).is_dir() and out.suffix:
+        jobs = [(files[0], check_output_path(out))]
+    else:
+        if out.exists() and not out.is_dir():
+            raise RestyleError(f"{out}: is a file; with several inputs give a folder for the results")
+        try:
+            out.mkdir(parents=True, exist_ok=True)
+        except OSError as e:
+            raise RestyleError(f"{out}: cannot create the output folder ({e.strerror})") from None
+        jobs = [(f, out / (f.stem + (f.suffix if f.suffix.lower() in FORMATS else ".png"))) for f in files]
+        seen: dict[Path, Path] = {}
+        for f, o in jobs:
+            if o in seen:
+                raise RestyleError(f"{seen[o]} and {f} would both be written to {o}; apply them separately")
+            seen[o] = f
+    sources = {f.resolve() for f in files}
+    for f, o in jobs:
+        if o.resolve() in sources:
+            raise RestyleError(f"{o}: is an input; choose another output so your photo is not overwritten")
+    return jobs
+
+
+def cmd_apply(args: argparse.Namespace) -> int:
+    from .stylemodel import load_model
+    if not 0 <= args.strength <= 1:
+        raise RestyleError(f"--strength must be between 0 and 1, got {args.strength}")
+    paths = list(args.paths)
+    if args.preset is None:
+        if len(paths) < 2:
+            raise RestyleError("give a model and at least one image (or --preset NAME and images)")
+        model_path = paths.pop(0)
+    else:
+        model_path = None
+    jobs = _apply_jobs(paths, args.output)
+    model = load_model(model_path, preset=args.preset, device=args.device, precision=args.precision,
+                       max_memory=args.max_memory, tile_size=args.tile_size)
+    failed = 0
+    start = time.perf_counter()
+    bar = None
+    if len(jobs) > 1 and not args.quiet:
+        from tqdm import tqdm
+        bar = tqdm(total=len(jobs), file=sys.stderr, dynamic_ncols=True, unit="image")
+    try:
+        for src, dst in jobs:
+            try:
+                image = model(src, strength=args.strength, preserve_color=args.preserve_color,
+                              max_pixels=args.max_pixels)
+                save_image(image, dst)
+            except RestyleError as e:
+                if len(jobs) == 1:
+                    raise
+                failed += 1
+                (bar.write if bar else lambda m: print(m, file=sys.stderr))(f"restyle: skipped: {e}")
+            if bar:
+                bar.update()
+    finally:
+        if bar:
+            bar.close()
+    done = len(jobs) - failed
+    where = jobs[0][1] if len(jobs) == 1 else Path(args.output)
+    _say(args.quiet, f"wrote {done} image{'s' if done != 1 else ''} to {where} with {model.name} "
+                     f"({model.backend}, {model.device.type}) in {time.perf_counter() - start:.1f} s")
+    if failed:
+        print(f"restyle: error: {failed} of {len(jobs)} inputs could not be read (see above)", file=sys.stderr)
+        return 2
+    return 0
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    from .stylemodel import export_onnx
+    out = export_onnx(args.model, args.output, opset=args.opset)
+    _say(args.quiet, f"wrote {out}")
+    return 0
+
+
 def main(argv: Optional[Sequence[str]] = None) -> int:
     parser = build_parser()
     try:
@@ -253,7 +479,9 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         parser.print_help()
         return 2
     try:
-        return {"stylize": cmd_stylize, "score": cmd_score, "demo": cmd_demo}[args.command](args)
+        commands = {"stylize": cmd_stylize, "score": cmd_score, "demo": cmd_demo, "train": cmd_train,
+                    "apply": cmd_apply, "export": cmd_export}
+        return commands[args.command](args)
     except RestyleError as e:
         print(f"restyle: error: {e}", file=sys.stderr)
         return 1 if isinstance(e, NumericalError) else 2

@@ -175,3 +175,122 @@ def test_nan_loss_exit_1_and_nothing_written(run_cli, content_path, style_path, 
     assert err.strip().splitlines()[-1].startswith("restyle: error: the loss became inf at scale 1, iteration 1")
     assert "Traceback" not in err
     assert not out.exists()
+
+
+# --- real-time models: train, apply, export ---
+
+def _photos(folder, n=3):
+    import numpy as np
+    folder.mkdir(exist_ok=True)
+    rng = np.random.default_rng(0)
+    for i in range(n):
+        Image.fromarray((rng.random((40 + 4 * i, 52, 3)) * 255).astype("uint8")).save(folder / f"p{i}.png")
+    return folder
+
+
+@pytest.fixture
+def tiny_model(tmp_path):
+    from tests.test_stylemodel import lively_net
+    from restyle.stylemodel import save_model
+    return save_model(lively_net(), tmp_path / "m.safetensors", {"style_name": "tiny"})
+
+
+def test_train_end_to_end(run_cli, style_path, tmp_path):
+    photos = _photos(tmp_path / "photos")
+    (photos / "broken.jpg").write_text("not a jpeg")
+    out = tmp_path / "m.safetensors"
+    code, _, err = run_cli("train", style_path, "--photos", photos, "-o", out, "--steps", 6, "--batch", 2,
+                           "--crop-size", 32, "--style-size", 64, "--device", "cpu", "--preview-every", 3, "--seed", 1)
+    assert code == 0, err
+    assert "1 unreadable, skipped" in err and "wrote" in err and "Traceback" not in err
+    assert out.exists() and (tmp_path / "m-training" / "checkpoint.pt").exists()
+    assert sorted(p.name for p in (tmp_path / "m-training").glob("preview-*")) == ["preview-000003.jpg",
+                                                                                  "preview-000006.jpg"]
+    code, _, err = run_cli("train", style_path, "--photos", photos, "-o", out, "--steps", 8, "--batch", 2,
+                           "--crop-size", 32, "--style-size", 64, "--device", "cpu", "--resume", "-q")
+    assert (code, err) == (0, "")
+
+
+@pytest.mark.parametrize("case", ["empty-folder", "bad-crop", "bad-output", "resume-without-checkpoint"])
+def test_train_bad_input_one_line_exit_2(run_cli, style_path, tmp_path, case):
+    photos, out, extra = _photos(tmp_path / "photos"), tmp_path / "m.safetensors", []
+    if case == "empty-folder":
+        photos = tmp_path / "empty"
+        photos.mkdir()
+    elif case == "bad-crop":
+        extra = ["--crop-size", "30"]
+    elif case == "bad-output":
+        out = tmp_path / "m.png"
+    else:
+        extra = ["--resume"]
+    code, _, err = run_cli("train", style_path, "--photos", photos, "-o", out, "--steps", 2, "--batch", 1,
+                           "--crop-size", 32, "--device", "cpu", *extra)
+    assert code == 2
+    _only_line(err)
+    assert not out.exists()
+
+
+def test_apply_file_folder_and_options(run_cli, tiny_model, tmp_path):
+    photos = _photos(tmp_path / "photos")
+    code, _, err = run_cli("apply", tiny_model, photos / "p0.png", "-o", tmp_path / "one.jpg", "--device", "cpu")
+    assert code == 0, err
+    assert Image.open(tmp_path / "one.jpg").size == (52, 40)
+    code, _, err = run_cli("apply", tiny_model, photos, "-o", tmp_path / "out", "--strength", 0.5,
+                           "--preserve-color", "--tile-size", 16, "-q")
+    assert (code, err) == (0, "")
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["p0.png", "p1.png", "p2.png"]
+
+
+def test_apply_skips_unreadable_among_many(run_cli, tiny_model, tmp_path):
+    photos = _photos(tmp_path / "photos")
+    (photos / "broken.jpg").write_text("not a jpeg")
+    code, _, err = run_cli("apply", tiny_model, photos, "-o", tmp_path / "out", "-q")
+    assert code == 2 and "broken.jpg" in err and "Traceback" not in err
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["p0.png", "p1.png", "p2.png"]
+
+
+@pytest.mark.parametrize("case", ["missing-model", "not-a-model", "missing-input", "not-an-image", "overwrite-input",
+                                  "bad-strength", "unknown-preset", "model-only", "same-names"])
+def test_apply_bad_input_one_line_exit_2(run_cli, tiny_model, tmp_path, case):
+    photos = _photos(tmp_path / "photos")
+    model, inputs, out, extra = tiny_model, [photos / "p0.png"], tmp_path / "o.png", []
+    if case == "missing-model":
+        model = tmp_path / "nope.safetensors"
+    elif case == "not-a-model":
+        model = photos / "p1.png"
+    elif case == "missing-input":
+        inputs = [tmp_path / "nope.jpg"]
+    elif case == "not-an-image":
+        inputs = [tmp_path / "x.jpg"]
+        inputs[0].write_text("text")
+    elif case == "overwrite-input":
+        out = photos / "p0.png"
+    elif case == "bad-strength":
+        extra = ["--strength", "2"]
+    elif case == "unknown-preset":
+        model, extra = None, ["--preset", "nope"]
+    elif case == "model-only":
+        inputs = []
+    else:
+        other = _photos(tmp_path / "other")
+        inputs, out = [photos / "p0.png", other / "p0.png"], tmp_path / "outdir"
+    before = photos.joinpath("p0.png").read_bytes()
+    args = ([model] if model else []) + inputs
+    code, _, err = run_cli("apply", *args, "-o", out, "--device", "cpu", *extra)
+    assert code == 2
+    _only_line(err)
+    assert photos.joinpath("p0.png").read_bytes() == before
+    assert case == "overwrite-input" or not (tmp_path / "o.png").exists()
+
+
+def test_export_and_apply_onnx(run_cli, tiny_model, tmp_path):
+    pytest.importorskip("onnxruntime")
+    photos = _photos(tmp_path / "photos")
+    code, _, err = run_cli("export", tiny_model, "-o", tmp_path / "m.onnx")
+    assert code == 0, err
+    code, _, err = run_cli("apply", tmp_path / "m.onnx", photos / "p1.png", "-o", tmp_path / "o.png")
+    assert code == 0, err
+    assert "onnx" in err and Image.open(tmp_path / "o.png").size == (52, 44)
+    code, _, err = run_cli("export", photos / "p1.png", "-o", tmp_path / "x.onnx")
+    assert code == 2 and not (tmp_path / "x.onnx").exists()
+    _only_line(err)

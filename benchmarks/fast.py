@@ -1,0 +1,115 @@
+"""Speed of real-time style models: training steps per second and apply time per image, on one device.
+
+    python benchmarks/fast.py                     # this CPU
+    python benchmarks/fast.py --device cuda
+
+Training: ``restyle.train`` with batch 8 of 256 px crops (the presets' settings) on the photos in --photos;
+steps per second between the first report (step 10, after warm-up) and the last step. Apply: a model
+(--model, default a random-weight one: same network, same cost) on 512x384, 1920x1080 and 3840x2160 images,
+median of --repeat runs after one warm-up, the image already decoded (network time plus padding and the
+copy back); on CPU also onnxruntime on the exported model. Peak memory: the CUDA peak allocation on a GPU.
+Writes benchmarks/results/fast-<device>-<date>.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import torch
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from compare import machine  # noqa: E402
+
+import restyle  # noqa: E402
+from restyle.stylemodel import export_onnx, load_model, save_model  # noqa: E402
+from restyle.transformer import TransformerNet  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[1]
+SIZES = {"512 px": (384, 512), "1080p": (1080, 1920), "4K": (2160, 3840)}
+
+
+def train_rate(device: str, photos: str, steps: int, tmp: Path) -> tuple[float, float]:
+    """(steps per second after warm-up, seconds for all ``steps`` including set-up)."""
+    marks: dict[int, float] = {}
+
+    def cb(p):
+        marks[p.step] = time.perf_counter()
+
+    t0 = time.perf_counter()
+    restyle.train(ROOT / "restyle" / "examples" / "starry_night.jpg", photos, tmp / "m.safetensors", steps=steps,
+                  batch_size=8, crop_size=256, seed=0, device=device, preview_every=0, checkpoint_every=10**9,
+                  callback=cb)
+    total = time.perf_counter() - t0
+    first, last = min(marks), max(marks)
+    return (last - first) / (marks[last] - marks[first]), total
+
+
+def apply_time(model, size: tuple[int, int], repeat: int) -> tuple[float, float]:
+    """(median seconds, peak CUDA GB or nan) of ``model.tensor`` on a random image of ``size``."""
+    photo = torch.rand(3, *size)
+    cuda = model.device.type == "cuda"
+    model.tensor(photo)
+    if cuda:
+        torch.cuda.synchronize()
+        torch.cuda.reset_peak_memory_stats()
+    times = []
+    for _ in range(repeat):
+        t = time.perf_counter()
+        model.tensor(photo)  # ends with a copy to the CPU, which waits for the GPU
+        times.append(time.perf_counter() - t)
+    peak = torch.cuda.max_memory_allocated() / 1e9 if cuda else float("nan")
+    return statistics.median(times), peak
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--device", default="cpu")
+    ap.add_argument("--photos", default=str(ROOT.parent / "shared" / "images" / "content"))
+    ap.add_argument("--train-steps", type=int, default=None, help="default: 30 on CPU, 300 on a GPU")
+    ap.add_argument("--repeat", type=int, default=None, help="apply runs per size (default: 3 on CPU, 20 on a GPU)")
+    ap.add_argument("--model", help="a .safetensors model (default: random weights)")
+    ap.add_argument("--out", default=str(ROOT / "benchmarks" / "results"))
+    args = ap.parse_args()
+    gpu = args.device != "cpu"
+    steps = args.train_steps or (300 if gpu else 30)
+    repeat = args.repeat or (20 if gpu else 3)
+    lines = [f"# Real-time models: speed on {machine(args.device)}", "",
+             f"{datetime.date.today()}, torch {torch.__version__}, restyle {restyle.__version__}. "
+             f"Command: `python benchmarks/fast.py --device {args.device}`", ""]
+    with tempfile.TemporaryDirectory() as tmp:
+        tmp = Path(tmp)
+        rate, total = train_rate(args.device, args.photos, steps, tmp)
+        lines += [f"Training (batch 8, 256 px crops, bf16 autocast where supported): **{rate:.2f} steps/s** "
+                  f"({steps} steps in {total:.1f} s with set-up); 2000 steps would take {2000 / rate:.0f} s.", ""]
+        print(lines[-2], flush=True)
+        path = Path(args.model) if args.model else tmp / "random.safetensors"
+        if not args.model:
+            torch.manual_seed(0)
+            save_model(TransformerNet(), path, {"style_name": "random"})
+        models = [("torch", load_model(path, device=args.device))]
+        if not gpu:
+            models.append(("onnxruntime", load_model(export_onnx(path, tmp / "m.onnx"), device="cpu")))
+        lines += ["| image | backend | precision | median time | peak GPU memory |", "|---|---|---|---|---|"]
+        for label, size in SIZES.items():
+            for backend, model in models:
+                t, peak = apply_time(model, size, repeat if size[0] < 2000 or gpu else 1)
+                prec = str(model.dtype).replace("torch.", "") if backend == "torch" else "float32"
+                mem = f"{peak:.2f} GB" if peak == peak else "-"
+                lines.append(f"| {label} {size[1]}x{size[0]} | {backend} | {prec} | {t * 1000:.0f} ms | {mem} |")
+                print(lines[-1], flush=True)
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    kind = "cuda" if gpu else "cpu"
+    report = out / f"fast-{kind}-{datetime.date.today()}.md"
+    report.write_text("\n".join(lines) + "\n")
+    print(f"wrote {report}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,337 @@
+"""Training a feed-forward style model on a folder of photos (Johnson et al. 2016, with instance norm).
+
+A plain loop: each step takes a batch of random crops (``photos.PhotoSet``), runs the transformer network,
+and lowers restyle's own content, style (Gram) and total-variation losses, judged by the same VGG19, with
+Adam. Checkpoints hold the weights, Adam's state and the step; batches depend on (seed, step) alone, so a
+resumed run continues exactly as the uninterrupted one would have.
+
+Departures from Johnson et al.:
+- The losses are restyle's relative errors (see ``losses``), each style image's Gram matrices taken at a
+  fixed size (``style_size``), with the default layers of ``restyle stylize`` (content relu4_2, style
+  relu1_1..relu5_1) so a model aims at what the optimizer aims at, and ``restyle score`` judges both alike.
+- Scale jitter (each crop taken from the photo shrunk to a random size) and flips instead of a large data
+  set: a few dozen photos then train a model that generalizes to photos it never saw.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import signal
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, Optional
+
+import torch
+
+from . import __version__
+from .device import autocast, resolve_device, resolve_precision
+from .errors import Interrupted, NumericalError, RestyleError
+from .images import DEFAULT_MAX_PIXELS, ImageLike, fit_size, load_image, resize, save_image, source_name, to_pil
+from .losses import StyleLoss, TVLoss, gram
+from .options import DEFAULT_CONTENT_LAYERS, DEFAULT_STYLE_LAYERS, layer_weights, parse_layers
+from .photos import PhotoSet, image_files
+from .stylemodel import _atomic_write, file_sha256, save_model
+from .transformer import MULTIPLE, TransformerNet
+from .vgg import VGG19Features, load_weights
+
+CHECKPOINT = "checkpoint.pt"
+
+
+@dataclass(frozen=True)
+class TrainOptions:
+    """Settings of one training run (defaults: the presets' settings)."""
+
+    steps: int = 2000
+    batch_size: int = 8
+    crop_size: int = 256
+    """Side of the square random crops, in pixels (a multiple of 4)."""
+    learning_rate: float = 1e-3
+    content_weight: float = 1.0
+    style_weight: float = 5.0
+    """Half of ``restyle stylize``'s: a network cannot fit every photo as closely as the optimizer fits one,
+    and at 10 it kept less of the photos' shapes (300-step trial runs at 128 px)."""
+    tv_weight: float = 10.0
+    content_layers: dict = field(default_factory=lambda: dict(DEFAULT_CONTENT_LAYERS))
+    style_layers: dict = field(default_factory=lambda: dict(DEFAULT_STYLE_LAYERS))
+    style_size: int = 512
+    """Long side the style image is shrunk to before its Gram matrices are taken."""
+    seed: Optional[int] = None
+    """None: a random seed, recorded in the checkpoint and the model."""
+    device: str = "auto"
+    precision: str = "auto"
+    checkpoint_every: int = 500
+    preview_every: int = 250
+    """Steps between preview images (0: only at the end)."""
+    max_pixels: int = DEFAULT_MAX_PIXELS
+
+    def validate(self) -> None:
+        for name in ("steps", "batch_size", "crop_size", "style_size", "checkpoint_every"):
+            if not (isinstance(getattr(self, name), int) and getattr(self, name) > 0):
+                raise RestyleError(f"{name.replace('_', '-')} must be a positive whole number, got {getattr(self, name)!r}")
+        if self.crop_size % MULTIPLE or self.crop_size < 16:
+            raise RestyleError(f"crop-size must be a multiple of {MULTIPLE} and at least 16, got {self.crop_size}")
+        if not self.learning_rate > 0:
+            raise RestyleError(f"learning-rate must be positive, got {self.learning_rate}")
+        for name in ("content_weight", "style_weight", "tv_weight", "preview_every"):
+            if not getattr(self, name) >= 0:
+                raise RestyleError(f"{name.replace('_', '-')} must be >= 0, got {getattr(self, name)}")
+        layer_weights("content", self.content_layers)
+        layer_weights("style", self.style_layers)
+
+    # Settings that a resumed run must share with the checkpoint (the others may change).
+    _RESUME_KEYS = ("batch_size", "crop_size", "learning_rate", "content_weight", "style_weight", "tv_weight",
+                    "content_layers", "style_layers", "style_size")
+
+
+@dataclass
+class TrainProgress:
+    """What the progress callback receives every few steps (and after the last)."""
+
+    step: int
+    """Steps done."""
+    steps: int
+    losses: dict[str, float]
+    """Weighted loss terms (content, style, tv, total), averaged over the steps since the last report."""
+    elapsed: float
+    """Seconds of training in this run (not counting set-up or the steps of an earlier, resumed run)."""
+    rate: float
+    """Steps per second in this run."""
+    start: int = 0
+    """The step this run started at (above 0 when resumed)."""
+    preview: Optional[Path] = None
+    """The preview image written at this step, if any."""
+
+
+def default_work_dir(output: Path) -> Path:
+    """Where checkpoints and previews go: beside the model, named after it."""
+    return output.with_name(output.stem + "-training")
+
+
+def train(style: ImageLike, photos: str | os.PathLike, output: str | os.PathLike,
+          options: Optional[TrainOptions] = None, *, resume: bool = False,
+          work_dir: Optional[str | os.PathLike] = None, preview: Optional[ImageLike] = None,
+          callback: Optional[Callable[[TrainProgress], None]] = None,
+          log: Optional[Callable[[str], None]] = None, save_dtype: torch.dtype = torch.float16,
+          **overrides) -> Path:
+    """Train a style model for ``style`` on the photos in the folder ``photos`` and save it to ``output``.
+
+    Checkpoints and preview images go to ``work_dir`` (default: OUTPUT's name + "-training" beside it);
+    ``resume`` continues from the checkpoint there. ``preview`` is a photo to stylize every
+    ``preview_every`` steps; by default one photo of the folder is held out of training for it (when
+    the folder has two or more). Returns the model's path. Ctrl-C finishes the current step, writes a
+    checkpoint and raises ``Interrupted``.
+    """
+    opts = dataclasses.replace(options or TrainOptions(), **overrides)
+    if isinstance(opts.content_layers, str):
+        opts = dataclasses.replace(opts, content_layers=parse_layers(opts.content_layers))
+    if isinstance(opts.style_layers, str):
+        opts = dataclasses.replace(opts, style_layers=parse_layers(opts.style_layers))
+    opts.validate()
+    say = log or (lambda m: None)
+    out = Path(output)
+    if out.suffix.lower() != ".safetensors":
+        raise RestyleError(f"{out}: a model file must end in .safetensors")
+    if out.is_dir():
+        raise RestyleError(f"{out}: is a directory")
+    if not (out.parent if str(out.parent) else Path(".")).is_dir():
+        raise RestyleError(f"{out}: folder {out.parent} does not exist")
+    work = Path(work_dir) if work_dir is not None else default_work_dir(out)
+    if resume and not (work / CHECKPOINT).exists():
+        raise RestyleError(f"{work / CHECKPOINT}: no checkpoint to resume from (train without --resume first, or "
+                           "give the same --work-dir)")
+
+    style_img = load_image(style, opts.max_pixels, name=source_name(style, "style"))
+    style_name = Path(style).stem if isinstance(style, (str, os.PathLike)) else "style"
+    style_hash = file_sha256(style) if isinstance(style, (str, os.PathLike)) else \
+        __import__("hashlib").sha256(style_img.numpy().tobytes()).hexdigest()
+
+    held_out: tuple[Path, ...] = (Path(preview),) if isinstance(preview, (str, os.PathLike)) else ()
+    if preview is None:
+        files = image_files(photos, recursive=True)
+        if len(files) >= 2:
+            preview = files[len(files) // 2]
+            held_out = (preview,)
+    preview_img = load_image(preview, opts.max_pixels, name=source_name(preview, "preview")) \
+        if preview is not None else None
+    data = PhotoSet(photos, opts.crop_size, exclude=held_out, max_pixels=opts.max_pixels,
+                    warn=lambda m: say(f"warning: {m}"))
+    if preview_img is None:
+        preview_img = data.images[0].float() / 255
+    say(f"{len(data)} photos to train on" + (f" ({data.skipped} unreadable, skipped)" if data.skipped else "")
+        + (f"; previews on held-out {Path(held_out[0]).name}" if held_out else ""))
+
+    device = resolve_device(opts.device)
+    dtype = resolve_precision(opts.precision, device)
+    seed = opts.seed if opts.seed is not None else int.from_bytes(os.urandom(4), "little") >> 1
+    torch.manual_seed(seed)  # the initial weights
+    net = TransformerNet().to(device, memory_format=torch.channels_last)
+    optimizer = torch.optim.Adam(net.parameters(), lr=opts.learning_rate)
+    start = 0
+    checkpoint_path = work / CHECKPOINT
+    if resume:
+        start, seed = _load_checkpoint(checkpoint_path, net, optimizer, opts, style_hash, data.names)
+        if start >= opts.steps:
+            raise RestyleError(f"{checkpoint_path}: already at step {start}; give --steps above that to train on")
+        say(f"resuming at step {start} of {opts.steps}")
+    try:
+        work.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise RestyleError(f"{work}: cannot create the training folder ({e.strerror})") from None
+
+    content_w = layer_weights("content", opts.content_layers)
+    style_w = layer_weights("style", opts.style_layers)
+    state, caffe = load_weights()
+    vgg = VGG19Features(state, list(content_w) + list(style_w), "max", caffe)
+    vgg = vgg.to(device, memory_format=torch.channels_last)
+    with torch.no_grad(), autocast(device, dtype):
+        s = resize(style_img, fit_size(style_img.shape[1], style_img.shape[2], opts.style_size))
+        feats = vgg(s[None].to(device).contiguous(memory_format=torch.channels_last))
+        style_losses = {k: StyleLoss(gram(feats[k])) for k in style_w}
+    tv = TVLoss()
+    say(f"device {device.type}, precision {str(dtype).replace('torch.', '')}, {opts.steps} steps of "
+        f"{opts.batch_size} crops of {opts.crop_size} px, seed {seed}; checkpoints and previews in {work}")
+
+    def losses(x: torch.Tensor) -> dict[str, torch.Tensor]:
+        with autocast(device, dtype):
+            y = net(x)
+            with torch.no_grad():
+                target = vgg(x)
+            feats = vgg(y)
+        n = x.shape[0]
+        content = sum(w * (feats[k].float() - target[k].float()).pow(2).sum() / target[k].float().pow(2).sum()
+                      .clamp_min(1e-8) for k, w in content_w.items())
+        style = sum(w * style_losses[k].of_gram(gram(feats[k])) / n for k, w in style_w.items())
+        terms = {"content": opts.content_weight * content, "style": opts.style_weight * style,
+                 "tv": opts.tv_weight * tv(y)}
+        terms["total"] = terms["content"] + terms["style"] + terms["tv"]
+        return terms
+
+    meta = {"style_name": style_name, "style_sha256": style_hash, "seed": seed, "photos": len(data),
+            "restyle_version": __version__, "settings": _settings(opts)}
+
+    def write_preview(step: int) -> Path:
+        net.eval()
+        with torch.no_grad(), autocast(device, dtype):
+            x = _fit_multiple(preview_img, 512).to(device)[None]
+            img = to_pil(net(x).float()[0])
+        net.train()
+        return save_image(img, work / f"preview-{step:06d}.jpg")
+
+    def checkpoint(step: int) -> None:
+        blob = {"format": 1, "step": step, "seed": seed, "model": net.state_dict(),
+                "optimizer": optimizer.state_dict(), "settings": _settings(opts), "style_sha256": style_hash,
+                "photos": data.names}
+        import io
+        buf = io.BytesIO()
+        torch.save(blob, buf)
+        _atomic_write(checkpoint_path, buf.getvalue())
+
+    stop = _StopFlag()
+    report_every = 10
+    sums: dict[str, torch.Tensor] = {}
+    since = 0
+    t0 = time.perf_counter()
+    step = start
+    net.train()
+    with stop:
+        while step < opts.steps:
+            x = data.batch(opts.batch_size, step, seed).to(device, non_blocking=True)
+            x = x.contiguous(memory_format=torch.channels_last)
+            terms = losses(x)
+            optimizer.zero_grad(set_to_none=True)
+            terms["total"].backward()
+            optimizer.step()
+            step += 1
+            since += 1
+            for k, v in terms.items():
+                sums[k] = sums.get(k, 0) + v.detach()
+            shot = write_preview(step) if opts.preview_every and step % opts.preview_every == 0 else None
+            if step % report_every == 0 or step == opts.steps or stop.requested or shot:
+                values = {k: float(v) / since for k, v in sums.items()}  # one host-device sync per report
+                sums, since = {}, 0
+                if not all(v == v and abs(v) != float("inf") for v in values.values()):
+                    raise NumericalError(f"the loss became {values['total']} at step {step}; "
+                                         "lower --learning-rate or the loss weights")
+                if callback:
+                    elapsed = time.perf_counter() - t0
+                    callback(TrainProgress(step, opts.steps, values, elapsed, (step - start) / elapsed, start, shot))
+            if step % opts.checkpoint_every == 0 or step == opts.steps or stop.requested:
+                checkpoint(step)
+            if stop.requested and step < opts.steps:
+                raise Interrupted(None)
+    if not (opts.preview_every and step % opts.preview_every == 0):
+        write_preview(step)
+    meta["steps"] = step
+    meta["final_losses"] = values
+    return save_model(net, out, meta, dtype=save_dtype)
+
+
+def _settings(opts: TrainOptions) -> dict:
+    d = dataclasses.asdict(opts)
+    for k in ("device", "max_pixels", "checkpoint_every", "preview_every", "seed"):
+        d.pop(k)
+    return d
+
+
+def _fit_multiple(image: torch.Tensor, long_side: int) -> torch.Tensor:
+    """``image`` shrunk to at most ``long_side`` and cropped to multiples of 4 (for previews)."""
+    h, w = image.shape[1:]
+    if max(h, w) > long_side:
+        image = resize(image, fit_size(h, w, long_side))
+        h, w = image.shape[1:]
+    return image[:, : max(MULTIPLE, h // MULTIPLE * MULTIPLE), : max(MULTIPLE, w // MULTIPLE * MULTIPLE)]
+
+
+def _load_checkpoint(path: Path, net, optimizer, opts: TrainOptions, style_hash: str,
+                     photos: list[str]) -> tuple[int, int]:
+    """Restore weights and Adam's state from ``path``; return (step, seed). Refuses a different run's."""
+    try:
+        blob = torch.load(path, map_location="cpu", weights_only=True)
+        if blob.get("format") != 1:
+            raise ValueError
+    except Exception:
+        raise RestyleError(f"{path}: not a restyle training checkpoint") from None
+    if blob["style_sha256"] != style_hash:
+        raise RestyleError(f"{path}: was trained on another style image; give the same STYLE to resume")
+    saved, now = blob["settings"], _settings(opts)
+    changed = [k for k in TrainOptions._RESUME_KEYS if json.dumps(saved.get(k)) != json.dumps(now.get(k))]
+    if changed:
+        raise RestyleError(f"{path}: --{changed[0].replace('_', '-')} differs from the checkpoint's "
+                           f"({saved.get(changed[0])}); resume with the same settings")
+    if blob["photos"] != photos:
+        raise RestyleError(f"{path}: the photos folder changed since the checkpoint ({len(blob['photos'])} photos "
+                           f"then, {len(photos)} now); resume needs the same photos")
+    if opts.seed is not None and opts.seed != blob["seed"]:
+        raise RestyleError(f"{path}: was trained with --seed {blob['seed']}; resume with that seed or none")
+    net.load_state_dict(blob["model"])
+    optimizer.load_state_dict(blob["optimizer"])
+    return int(blob["step"]), int(blob["seed"])
+
+
+class _StopFlag:
+    """Within its block, the first Ctrl-C only sets ``requested`` (the loop ends after the current step,
+    with a checkpoint); a second one interrupts at once. Outside the main thread it does nothing."""
+
+    def __init__(self):
+        self.requested = False
+        self._old = None
+
+    def _handle(self, signum, frame):
+        if self.requested:
+            raise KeyboardInterrupt
+        self.requested = True
+
+    def __enter__(self):
+        try:
+            self._old = signal.signal(signal.SIGINT, self._handle)
+        except ValueError:  # not the main thread
+            self._old = None
+        return self
+
+    def __exit__(self, *exc):
+        if self._old is not None:
+            signal.signal(signal.SIGINT, self._old)
+        return False

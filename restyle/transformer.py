@@ -1,0 +1,123 @@
+"""The feed-forward style network (Johnson, Alahi & Fei-Fei 2016) that a trained style model runs.
+
+Encoder (9x9 conv, two stride-2 3x3 convs), five residual blocks at a quarter of the resolution, decoder
+(two upsample-then-convolve steps, 9x9 conv); 1.68 M parameters. Input and output are RGB in [0, 1].
+
+Departures from Johnson et al., and why:
+- Instance normalization instead of batch normalization (Ulyanov et al. 2016): the style no longer depends
+  on the other images in a batch, and results are markedly better.
+- Nearest-neighbour upsampling followed by a convolution instead of fractionally strided convolutions
+  (Odena et al. 2016, "Deconvolution and checkerboard artifacts"), which leave a checkerboard pattern.
+- Reflection padding instead of zero padding, so borders do not darken.
+- No tanh on the output: a plain linear output, clamped when the image is rendered (as PyTorch's
+  fast_neural_style example does); tanh saturates and slows training.
+
+Sides must be multiples of ``MULTIPLE`` (two stride-2 steps); ``stylemodel`` pads other sizes.
+"""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+#: Height and width of the input must be multiples of this.
+MULTIPLE = 4
+
+
+class _Norm(nn.InstanceNorm2d):
+    """Affine instance norm whose statistics can be fixed from outside (for exact tiled inference).
+
+    With ``fixed = (mean, var)`` (each (N, C, 1, 1)) it normalizes with those instead of the input's own
+    statistics; ``observe``, when set, is called with the input first (to collect statistics).
+    """
+
+    def __init__(self, channels: int):
+        super().__init__(channels, affine=True)
+        self.fixed: tuple[torch.Tensor, torch.Tensor] | None = None
+        self.observe = None
+        self.stride = 1
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if self.observe is not None:
+            self.observe(x)
+        if self.fixed is None:
+            return super().forward(x)
+        mean, var = self.fixed
+        w, b = self.weight.view(1, -1, 1, 1), self.bias.view(1, -1, 1, 1)
+        return ((x.float() - mean) * torch.rsqrt(var + self.eps) * w + b).to(x.dtype)
+
+
+def _conv(cin: int, cout: int, kernel: int, stride: int = 1) -> list[nn.Module]:
+    return [nn.ReflectionPad2d(kernel // 2), nn.Conv2d(cin, cout, kernel, stride)]
+
+
+class _UpsampleConv(nn.Module):
+    """Nearest-neighbour upsampling by 2, reflection padding by 1, then a 3x3 convolution.
+
+    Computed as edge padding by 1 at the low resolution, upsampling, and dropping the outer ring: the same
+    numbers (the reflection of a doubled pixel is its twin), but a 2-core CPU spent 0.5 s of a 1080p
+    image reflecting the big upsampled tensor and nearly nothing on the small one.
+    """
+
+    def __init__(self, cin: int, cout: int):
+        super().__init__()
+        self.conv = nn.Conv2d(cin, cout, 3)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = F.interpolate(F.pad(x, (1, 1, 1, 1), mode="replicate"), scale_factor=2, mode="nearest")
+        return self.conv(x[..., 1:-1, 1:-1])
+
+
+class _Residual(nn.Module):
+    def __init__(self, channels: int):
+        super().__init__()
+        self.body = nn.Sequential(*_conv(channels, channels, 3), _Norm(channels), nn.ReLU(inplace=True),
+                                  *_conv(channels, channels, 3), _Norm(channels))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x + self.body(x)
+
+
+class TransformerNet(nn.Module):
+    """Image transformation network: (N, 3, H, W) in [0, 1] -> (N, 3, H, W), H and W multiples of 4.
+
+    ``body`` holds every layer but the last convolution, ``head``; ``half(dtype)`` runs the body in bf16 or
+    fp16 for inference and keeps the head in float32, so the output pixels keep full precision.
+    """
+
+    def __init__(self):
+        super().__init__()
+        self.body = nn.Sequential(
+            *_conv(3, 32, 9), _Norm(32), nn.ReLU(inplace=True),
+            *_conv(32, 64, 3, stride=2), _Norm(64), nn.ReLU(inplace=True),
+            *_conv(64, 128, 3, stride=2), _Norm(128), nn.ReLU(inplace=True),
+            *[_Residual(128) for _ in range(5)],
+            _UpsampleConv(128, 64), _Norm(64), nn.ReLU(inplace=True),
+            _UpsampleConv(64, 32), _Norm(32), nn.ReLU(inplace=True),
+        )
+        self.head = nn.Sequential(*_conv(32, 3, 9))
+        for norm, stride in zip(self.norms(), [1, 2, 4] + [4] * 10 + [2, 1]):
+            norm.stride = stride  # input pixels per position of the norm's input
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        # On the 0-255 scale the architecture was designed for: Adam's step size (1e-3) and the output
+        # layer's initial scale are tuned to it.
+        body_dtype, head_dtype = self.body[1].weight.dtype, self.head[1].weight.dtype
+        y = self.body((x * 255.0).to(body_dtype))
+        return self.head(y.to(head_dtype)) / 255.0
+
+    def half(self, dtype: torch.dtype = torch.bfloat16) -> "TransformerNet":
+        """For inference: the body in ``dtype``, the head in float32 (in place; returns self)."""
+        self.body.to(dtype)
+        self.head.float()
+        return self
+
+    def norms(self) -> list[_Norm]:
+        """The instance-norm layers in the order the input reaches them."""
+        return [m for m in self.modules() if isinstance(m, _Norm)]
+
+
+#: Receptive field of one output pixel, in input pixels: the 9x9 convolutions add 8 each, the 3x3 ones 2
+#: per stride step they run at (stride 1, 2, 4 x 10 residual convs, 2, 1).
+RECEPTIVE_FIELD = 1 + 8 + 2 * 1 + 2 * 2 + 2 * 4 * 10 + 2 * 2 + 2 * 1 + 8

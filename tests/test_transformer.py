@@ -1,0 +1,50 @@
+import torch
+import torch.nn.functional as F
+
+from restyle.transformer import MULTIPLE, RECEPTIVE_FIELD, TransformerNet, _UpsampleConv
+
+
+def test_size_and_parameter_count():
+    net = TransformerNet()
+    assert 1_600_000 < sum(p.numel() for p in net.parameters()) < 1_750_000  # Johnson et al.: about 1.7 M
+    x = torch.rand(2, 3, 36, 52)
+    assert net(x).shape == x.shape
+    assert MULTIPLE == 4 and len(net.norms()) == 15
+    assert [n.stride for n in net.norms()] == [1, 2, 4] + [4] * 10 + [2, 1]
+
+
+def test_upsample_conv_equals_upsample_reflect_pad_conv():
+    torch.manual_seed(0)
+    layer = _UpsampleConv(5, 2)
+    x = torch.rand(1, 5, 7, 9)
+    expected = layer.conv(F.pad(F.interpolate(x, scale_factor=2, mode="nearest"), (1, 1, 1, 1), mode="reflect"))
+    assert torch.allclose(layer(x), expected, atol=1e-6)
+
+
+def test_receptive_field_hand_count():
+    # 9x9 convs: +8 each; 3x3 convs: +2 x their stride (1, 2, ten at 4, 2, 1)
+    assert RECEPTIVE_FIELD == 1 + 8 + 2 + 4 + 80 + 4 + 2 + 8 == 109
+
+
+def test_half_keeps_head_in_float32():
+    torch.manual_seed(0)
+    net = TransformerNet().eval()
+    x = torch.rand(1, 3, 32, 32)
+    with torch.no_grad():
+        ref = net(x)
+        net.half(torch.bfloat16)
+        out = net(x)
+    assert net.body[1].weight.dtype == torch.bfloat16 and net.head[1].weight.dtype == torch.float32
+    assert out.dtype == torch.float32
+    assert (out - ref).abs().max() < 0.02 * ref.abs().max() + 1e-4
+
+
+def test_fixed_norm_statistics_reproduce_instance_norm():
+    torch.manual_seed(0)
+    norm = TransformerNet().norms()[0]
+    norm.weight.data.uniform_(0.5, 1.5)
+    norm.bias.data.uniform_(-1, 1)
+    x = torch.randn(1, 32, 10, 12) * 3 + 1
+    free = norm(x)
+    norm.fixed = (x.mean((2, 3), keepdim=True), x.var((2, 3), keepdim=True, unbiased=False))
+    assert torch.allclose(norm(x), free, atol=1e-5)
