@@ -38,7 +38,7 @@ def cmd_train(args) -> list[str]:
         cmd = [sys.executable, "-m", "restyle", "train", str(Path(args.style_dir) / f"{name}.jpg"), "--photos", args.photos,
                "-o", str(out / f"{name}.safetensors"), "--seed", "0", "--steps", str(args.steps),
                "--preview", str(Path(args.heldout) / HELD_OUT[0]), "--work-dir", str(Path(args.work) / name),
-               "--device", args.device, "-q"]
+               "--device", args.device, "-q", *args.train_args.split()]
         t = time.perf_counter()
         subprocess.run(cmd, check=True)
         took = time.perf_counter() - t
@@ -104,6 +104,7 @@ def main() -> None:
     ap.add_argument("--models", default=str(ROOT / "restyle" / "presets"))
     ap.add_argument("--work", default=str(ROOT / ".train" / "work"))
     ap.add_argument("--steps", type=int, default=2000)
+    ap.add_argument("--train-args", default="", help="more options for restyle train, e.g. '--style-weight 10'")
     ap.add_argument("--device", default="auto")
     ap.add_argument("--size", type=int, default=512, help="quality: long side of both results")
     ap.add_argument("--deadline", type=float, default=0, help="unix time after which no new preset is started")

@@ -410,7 +410,7 @@ def _apply_jobs(inputs: list[str], output: str) -> list[tuple[Path, Path]]:
                 raise RestyleError(f"{seen[o]} and {f} would both be written to {o}; apply them separately")
             seen[o] = f
     sources = {f.resolve() for f in files}
-    for f, o in jobs:
+    for _, o in jobs:
         if o.resolve() in sources:
             raise RestyleError(f"{o}: is an input; choose another output so your photo is not overwritten")
     return jobs

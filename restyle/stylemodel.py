@@ -224,7 +224,7 @@ def _tiled(net: TransformerNet, x: torch.Tensor, tile: int) -> torch.Tensor:
             for y0, y1, x0, x1 in boxes:
                 wy0, wy1, wx0, wx1 = window(y0, y1, x0, x1)
 
-                def observe(t, norm=norm, y0=y0, y1=y1, x0=x0, x1=x1, wy0=wy0, wx0=wx0):
+                def observe(t, norm=norm, total=total, y0=y0, y1=y1, x0=x0, x1=x1, wy0=wy0, wx0=wx0):
                     nonlocal count
                     s = norm.stride
                     core = t[0, :, (y0 - wy0) // s:(y1 - wy0) // s, (x0 - wx0) // s:(x1 - wx0) // s].double()
