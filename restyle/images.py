@@ -11,7 +11,7 @@ import os
 import tempfile
 import warnings
 from pathlib import Path
-from typing import Union
+from typing import BinaryIO, Callable, Union
 
 import numpy as np
 import torch
@@ -174,6 +174,14 @@ def save_image(image: Image.Image, path: str | os.PathLike, quality: int = 95) -
     fmt = FORMATS.get(out.suffix.lower())
     if fmt is None:
         raise RestyleError(f"{out}: unknown output format {out.suffix!r}; use one of {', '.join(sorted(FORMATS))}")
+    kwargs = {"quality": quality} if fmt in ("JPEG", "WEBP") else {}
+    return write_atomic(out, lambda f: image.save(f, format=fmt, **kwargs))
+
+
+def write_atomic(path: str | os.PathLike, write: Callable[[BinaryIO], None]) -> Path:
+    """Call ``write(file)`` on a temporary file beside ``path``, then rename it to ``path``: a crash or
+    Ctrl-C never leaves a partial file, and an existing file is replaced only by a complete one."""
+    out = Path(path)
     folder = out.parent if str(out.parent) else Path(".")
     try:
         fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{out.name}.", suffix=".tmp")
@@ -181,8 +189,7 @@ def save_image(image: Image.Image, path: str | os.PathLike, quality: int = 95) -
         raise RestyleError(f"{out}: cannot write ({e.strerror})") from None
     try:
         with os.fdopen(fd, "wb") as f:
-            kwargs = {"quality": quality} if fmt in ("JPEG", "WEBP") else {}
-            image.save(f, format=fmt, **kwargs)
+            write(f)
         os.chmod(tmp, 0o666 & ~_UMASK)  # mkstemp makes 0600; give the usual mode
         os.replace(tmp, out)
     except BaseException as e:

@@ -30,7 +30,7 @@ from PIL import Image
 from . import color
 from .device import resolve_device, resolve_precision
 from .errors import RestyleError
-from .images import DEFAULT_MAX_PIXELS, ImageLike, load_image, source_name, to_pil
+from .images import DEFAULT_MAX_PIXELS, ImageLike, load_image, source_name, to_pil, write_atomic
 from .planning import GB, default_budget, in_use
 from .transformer import MULTIPLE, RECEPTIVE_FIELD, TransformerNet
 
@@ -55,37 +55,14 @@ def file_sha256(path: PathLike) -> str:
     return h.hexdigest()
 
 
-def _atomic_write(path: Path, data: bytes) -> None:
-    folder = path.parent if str(path.parent) else Path(".")
-    try:
-        fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{path.name}.", suffix=".tmp")
-    except OSError as e:
-        raise RestyleError(f"{path}: cannot write ({e.strerror})") from None
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)
-        os.replace(tmp, path)
-    except BaseException as e:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        if isinstance(e, OSError):
-            raise RestyleError(f"{path}: cannot write ({e})") from None
-        raise
-
-
 def save_model(net: TransformerNet, path: PathLike, metadata: dict, dtype: torch.dtype = torch.float16) -> Path:
     """Write the network's weights (as ``dtype``) and ``metadata`` (JSON) to a safetensors file, atomically."""
     from safetensors.torch import save
     state = {k: v.detach().to("cpu", dtype).contiguous() for k, v in net.state_dict().items()}
     meta = {"format": FORMAT, **metadata}
     out = Path(path)
-    _atomic_write(out, save(state, metadata={"restyle": json.dumps(meta, sort_keys=True)}))
-    return out
+    data = save(state, metadata={"restyle": json.dumps(meta, sort_keys=True)})
+    return write_atomic(out, lambda f: f.write(data))
 
 
 def presets() -> dict[str, Path]:
@@ -323,5 +300,5 @@ def export_onnx(model: PathLike, output: PathLike, opset: int = 17) -> Path:
                           dynamic_axes={"image": axes, "stylized": axes})
         graph = onnx.load(str(raw))
     graph.metadata_props.add(key="restyle", value=json.dumps(meta, sort_keys=True))
-    _atomic_write(out, graph.SerializeToString())
-    return out
+    data = graph.SerializeToString()
+    return write_atomic(out, lambda f: f.write(data))

@@ -16,6 +16,7 @@ Departures from Johnson et al.:
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import json
 import os
 import signal
@@ -29,11 +30,12 @@ import torch
 from . import __version__
 from .device import autocast, resolve_device, resolve_precision
 from .errors import Interrupted, NumericalError, RestyleError
-from .images import DEFAULT_MAX_PIXELS, ImageLike, fit_size, load_image, resize, save_image, source_name, to_pil
+from .images import (DEFAULT_MAX_PIXELS, ImageLike, fit_size, load_image, resize, save_image, source_name, to_pil,
+                     write_atomic)
 from .losses import StyleLoss, TVLoss, gram
 from .options import DEFAULT_CONTENT_LAYERS, DEFAULT_STYLE_LAYERS, layer_weights, parse_layers
 from .photos import PhotoSet, image_files
-from .stylemodel import _atomic_write, file_sha256, save_model
+from .stylemodel import file_sha256, save_model
 from .transformer import MULTIPLE, TransformerNet
 from .vgg import VGG19Features, load_weights
 
@@ -146,7 +148,7 @@ def train(style: ImageLike, photos: str | os.PathLike, output: str | os.PathLike
     style_img = load_image(style, opts.max_pixels, name=source_name(style, "style"))
     style_name = Path(style).stem if isinstance(style, (str, os.PathLike)) else "style"
     style_hash = file_sha256(style) if isinstance(style, (str, os.PathLike)) else \
-        __import__("hashlib").sha256(style_img.numpy().tobytes()).hexdigest()
+        hashlib.sha256(style_img.numpy().tobytes()).hexdigest()
 
     held_out: tuple[Path, ...] = (Path(preview),) if isinstance(preview, (str, os.PathLike)) else ()
     if preview is None:
@@ -224,10 +226,7 @@ def train(style: ImageLike, photos: str | os.PathLike, output: str | os.PathLike
         blob = {"format": 1, "step": step, "seed": seed, "model": net.state_dict(),
                 "optimizer": optimizer.state_dict(), "settings": _settings(opts), "style_sha256": style_hash,
                 "photos": data.names}
-        import io
-        buf = io.BytesIO()
-        torch.save(blob, buf)
-        _atomic_write(checkpoint_path, buf.getvalue())
+        write_atomic(checkpoint_path, lambda f: torch.save(blob, f))
 
     stop = _StopFlag()
     report_every = 10
