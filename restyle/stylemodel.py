@@ -40,9 +40,10 @@ FORMAT = "restyle-transformer-1"
 PRESETS = Path(__file__).parent / "presets"
 #: Pixels of context around each tile's core: half the receptive field, rounded up to the multiple of 4.
 HALO = math.ceil(RECEPTIVE_FIELD / 2 / MULTIPLE) * MULTIPLE
-#: Peak bytes per pixel of a whole-image forward pass (measured: CPU RSS and CUDA peak allocation,
-#: 1-8 Mpx; see benchmarks/fast.py), for the body in 16-bit and in float32, with a margin.
-BYTES_PER_PIXEL = {2: 400, 4: 700}
+#: Peak bytes per pixel of a whole-image forward pass, the body in 16-bit (measured on an H100: 600 at
+#: 1080p, 571 at 4K, CUDA peak allocation, input and output included; benchmarks/fast.py) and in float32
+#: (not measured: twice the activations), with a margin.
+BYTES_PER_PIXEL = {2: 650, 4: 1200}
 
 PathLike = Union[str, os.PathLike]
 

@@ -71,7 +71,7 @@ def test_tiled_equals_untiled(model_file):
 
 
 def test_small_budget_tiles_and_too_small_is_an_error(model_file):
-    model = load_model(model_file, device="cpu", max_memory=0.02)
+    model = load_model(model_file, device="cpu", max_memory=0.03)
     assert model._tile_side(2000, 2000) is not None
     with pytest.raises(RestyleError, match="too small"):
         load_model(model_file, device="cpu", max_memory=1e-6)._tile_side(2000, 2000)
