@@ -80,15 +80,12 @@ def preset_path(name: str) -> Path:
 
 
 def _read_safetensors(path: Path) -> tuple[TransformerNet, dict]:
-    from safetensors import SafetensorError
-    from safetensors.torch import load
+    from safetensors import SafetensorError, safe_open
     try:
-        data = path.read_bytes()
-        state = load(data)
-        header_len = int.from_bytes(data[:8], "little")
-        header = json.loads(data[8:8 + header_len])
-        meta = json.loads(header.get("__metadata__", {}).get("restyle", "{}"))
-    except (SafetensorError, ValueError, json.JSONDecodeError, UnicodeDecodeError):
+        with safe_open(str(path), framework="pt") as f:
+            meta = json.loads((f.metadata() or {}).get("restyle", "{}"))
+            state = {k: f.get_tensor(k) for k in f.keys()}
+    except (SafetensorError, ValueError, UnicodeDecodeError):  # JSONDecodeError is a ValueError
         raise RestyleError(f"{path}: not a restyle model (not a readable safetensors file)") from None
     if meta.get("format") != FORMAT:
         raise RestyleError(f"{path}: not a restyle model (format {meta.get('format')!r}, expected {FORMAT!r})")
@@ -249,7 +246,8 @@ def load_model(path: Union[PathLike, None] = None, *, preset: Optional[str] = No
         raise RestyleError(f"{p}: is a directory, not a model file")
     dev = resolve_device(device)
     if p.suffix.lower() == ".onnx":
-        return StyleModel(p, *_load_onnx(p, dev), max_memory=max_memory, tile_size=tile_size)
+        session, meta, dev = _load_onnx(p, dev)
+        return StyleModel(p, meta, dev, session=session, max_memory=max_memory, tile_size=tile_size)
     net, meta = _read_safetensors(p)
     dtype = resolve_precision(precision, dev)
     net = net.to(dev)
@@ -258,7 +256,8 @@ def load_model(path: Union[PathLike, None] = None, *, preset: Optional[str] = No
     return StyleModel(p, meta, dev, net=net, dtype=dtype, max_memory=max_memory, tile_size=tile_size)
 
 
-def _load_onnx(path: Path, device: torch.device):
+def _load_onnx(path: Path, device: torch.device) -> tuple[object, dict, torch.device]:
+    """(onnxruntime session, metadata, the device it runs on) for an exported model."""
     try:
         import onnxruntime as ort
     except ImportError:
@@ -273,7 +272,7 @@ def _load_onnx(path: Path, device: torch.device):
     if [i.name for i in session.get_inputs()] != ["image"]:
         raise RestyleError(f"{path}: not a restyle ONNX model (its input is not named 'image')")
     meta = json.loads(session.get_modelmeta().custom_metadata_map.get("restyle", "{}"))
-    return meta, torch.device("cpu") if providers[0] == "CPUExecutionProvider" else device, None, session
+    return session, meta, torch.device("cpu") if providers[0] == "CPUExecutionProvider" else device
 
 
 def export_onnx(model: PathLike, output: PathLike, opset: int = 17) -> Path:
