@@ -344,7 +344,6 @@ def cmd_train(args: argparse.Namespace) -> int:
         content_layers=parse_layers(args.content_layers), style_layers=parse_layers(args.style_layers),
         style_size=args.style_size, seed=args.seed, device=args.device, precision=args.precision,
         checkpoint_every=args.checkpoint_every, preview_every=args.preview_every)
-    options.validate()
     bar = None
 
     def progress(p) -> None:

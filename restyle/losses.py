@@ -60,7 +60,10 @@ def blend_grams(features: Iterable[dict[str, torch.Tensor]], weights: Sequence[f
     return out
 
 
-def _relative_sq_error(x: torch.Tensor, target: torch.Tensor, norm: torch.Tensor) -> torch.Tensor:
+def relative_sq_error(x: torch.Tensor, target: torch.Tensor, norm: torch.Tensor | None = None) -> torch.Tensor:
+    """‖x − target‖² / norm, where norm defaults to ‖target‖² (kept away from 0)."""
+    if norm is None:
+        norm = target.pow(2).sum().clamp_min(1e-8)
     return (x - target).pow(2).sum() / norm
 
 
@@ -81,7 +84,7 @@ class ContentLoss(nn.Module):
         if offset is not None:
             (y, x), (h, w) = offset, features.shape[-2:]
             target = target[..., y:y + h, x:x + w]
-        return _relative_sq_error(features.float(), target, self.norm)
+        return relative_sq_error(features.float(), target, self.norm)
 
 
 class StyleLoss(nn.Module):
@@ -101,7 +104,7 @@ class StyleLoss(nn.Module):
 
     def of_gram(self, g: torch.Tensor) -> torch.Tensor:
         """The loss given the Gram matrix itself (as when it was summed over tiles)."""
-        return _relative_sq_error(g, self.target, self.norm)
+        return relative_sq_error(g, self.target, self.norm)
 
 
 class TVLoss(nn.Module):

@@ -32,7 +32,7 @@ from .device import autocast, resolve_device, resolve_precision
 from .errors import Interrupted, NumericalError, RestyleError
 from .images import (DEFAULT_MAX_PIXELS, ImageLike, fit_size, load_image, resize, save_image, source_name, to_pil,
                      write_atomic)
-from .losses import StyleLoss, TVLoss, gram
+from .losses import StyleLoss, TVLoss, gram, relative_sq_error
 from .options import DEFAULT_CONTENT_LAYERS, DEFAULT_STYLE_LAYERS, layer_weights, parse_layers
 from .photos import PhotoSet, image_files
 from .stylemodel import file_sha256, save_model
@@ -203,8 +203,7 @@ def train(style: ImageLike, photos: str | os.PathLike, output: str | os.PathLike
                 target = vgg(x)
             feats = vgg(y)
         n = x.shape[0]
-        content = sum(w * (feats[k].float() - target[k].float()).pow(2).sum() / target[k].float().pow(2).sum()
-                      .clamp_min(1e-8) for k, w in content_w.items())
+        content = sum(w * relative_sq_error(feats[k].float(), target[k].float()) for k, w in content_w.items())
         style = sum(w * style_losses[k].of_gram(gram(feats[k])) / n for k, w in style_w.items())
         terms = {"content": opts.content_weight * content, "style": opts.style_weight * style,
                  "tv": opts.tv_weight * tv(y)}
@@ -214,11 +213,12 @@ def train(style: ImageLike, photos: str | os.PathLike, output: str | os.PathLike
     meta = {"style_name": style_name, "style_sha256": style_hash, "seed": seed, "photos": len(data),
             "restyle_version": __version__, "settings": _settings(opts)}
 
+    preview_x = _fit_multiple(preview_img, 512).to(device)[None]
+
     def write_preview(step: int) -> Path:
         net.eval()
         with torch.no_grad(), autocast(device, dtype):
-            x = _fit_multiple(preview_img, 512).to(device)[None]
-            img = to_pil(net(x).float()[0])
+            img = to_pil(net(preview_x).float()[0])
         net.train()
         return save_image(img, work / f"preview-{step:06d}.jpg")
 
