@@ -183,6 +183,29 @@ class _Stop(Exception):
     """Ends a forward pass once the norm layer being measured has seen its input."""
 
 
+class _Moments:
+    """A norm layer's ``observe`` hook: per-channel sums of its input's values and squares over the tiles'
+    cores (``core``: the current tile's core, as slices of that input), then ``_Stop``."""
+
+    def __init__(self, channels: int, device: torch.device):
+        self.sums = torch.zeros(2, channels, dtype=torch.float64, device=device)
+        self.count = 0
+        self.core: tuple[slice, slice] = (slice(None), slice(None))
+
+    def __call__(self, t: torch.Tensor) -> None:
+        core = t[0, :, self.core[0], self.core[1]].double()
+        self.sums[0] += core.sum((1, 2))
+        self.sums[1] += core.pow(2).sum((1, 2))
+        self.count += core.shape[1] * core.shape[2]
+        raise _Stop
+
+    def mean_var(self) -> tuple[torch.Tensor, torch.Tensor]:
+        """The whole image's mean and (biased) variance per channel, shaped (1, C, 1, 1)."""
+        mean = self.sums[0] / self.count
+        var = (self.sums[1] / self.count - mean.pow(2)).clamp_min(0)
+        return mean.float().view(1, -1, 1, 1), var.float().view(1, -1, 1, 1)
+
+
 def _tiled(net: TransformerNet, x: torch.Tensor, tile: int) -> torch.Tensor:
     """The network's output on ``x`` (1, 3, H, W) computed over tiles with exact whole-image norm statistics."""
     _, _, h, w = x.shape
@@ -194,29 +217,17 @@ def _tiled(net: TransformerNet, x: torch.Tensor, tile: int) -> torch.Tensor:
     norms = net.norms()
     try:
         for norm in norms:
-            total = torch.zeros(2, norm.num_features, dtype=torch.float64, device=x.device)
-            count = 0
+            moments = norm.observe = _Moments(norm.num_features, x.device)
             for y0, y1, x0, x1 in boxes:
                 wy0, wy1, wx0, wx1 = window(y0, y1, x0, x1)
-
-                def observe(t, norm=norm, total=total, y0=y0, y1=y1, x0=x0, x1=x1, wy0=wy0, wx0=wx0):
-                    nonlocal count
-                    s = norm.stride
-                    core = t[0, :, (y0 - wy0) // s:(y1 - wy0) // s, (x0 - wx0) // s:(x1 - wx0) // s].double()
-                    total[0] += core.sum((1, 2))
-                    total[1] += core.pow(2).sum((1, 2))
-                    count += core.shape[1] * core.shape[2]
-                    raise _Stop
-
-                norm.observe = observe
+                st = norm.stride  # the core's place in this layer's input, which is 1, 2 or 4 times smaller
+                moments.core = (slice((y0 - wy0) // st, (y1 - wy0) // st), slice((x0 - wx0) // st, (x1 - wx0) // st))
                 try:
                     net(x[..., wy0:wy1, wx0:wx1])
                 except _Stop:
                     pass
             norm.observe = None
-            mean = total[0] / count
-            var = (total[1] / count - mean.pow(2)).clamp_min(0)
-            norm.fixed = (mean.float().view(1, -1, 1, 1), var.float().view(1, -1, 1, 1))
+            norm.fixed = moments.mean_var()
         out = torch.empty(1, 3, h, w, device=x.device)
         for y0, y1, x0, x1 in boxes:
             wy0, wy1, wx0, wx1 = window(y0, y1, x0, x1)
