@@ -426,9 +426,10 @@ def cmd_apply(args: argparse.Namespace) -> int:
         model_path = paths.pop(0)
     else:
         model_path = None
-    jobs = _apply_jobs(paths, args.output)
+    # The model first: a bad one must not leave an empty output folder behind.
     model = load_model(model_path, preset=args.preset, device=args.device, precision=args.precision,
                        max_memory=args.max_memory, tile_size=args.tile_size)
+    jobs = _apply_jobs(paths, args.output)
     failed = 0
     start = time.perf_counter()
     bar = None
