@@ -30,6 +30,11 @@ class _Norm(nn.InstanceNorm2d):
 
     With ``fixed = (mean, var)`` (each (N, C, 1, 1)) it normalizes with those instead of the input's own
     statistics; ``observe``, when set, is called with the input first (to collect statistics).
+
+    For inference (no autograd) it computes the statistics itself (float32 sums, no copy of the input) and normalizes
+    with ``F.batch_norm`` in inference mode: the same numbers as instance norm, but on a GPU PyTorch's
+    instance norm (a training-mode batch norm over N*C channels) took 10.8 of a 1080p frame's 23 ms on an
+    H100, its statistics kernel giving each channel's millions of pixels to one block of threads.
     """
 
     def __init__(self, channels: int):
@@ -41,11 +46,19 @@ class _Norm(nn.InstanceNorm2d):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         if self.observe is not None:
             self.observe(x)
-        if self.fixed is None:
-            return super().forward(x)
-        mean, var = self.fixed
-        w, b = self.weight.view(1, -1, 1, 1), self.bias.view(1, -1, 1, 1)
-        return ((x.float() - mean) * torch.rsqrt(var + self.eps) * w + b).to(x.dtype)
+        if self.fixed is None and (self.training or torch.is_grad_enabled() or torch.onnx.is_in_onnx_export()):
+            return super().forward(x)  # differentiable, and exported as ONNX's InstanceNormalization
+        n, c, h, w = x.shape
+        if self.fixed is not None:
+            mean, var = (t.float().expand(n, c, 1, 1) for t in self.fixed)
+        else:
+            mean = x.sum((2, 3), keepdim=True, dtype=torch.float32) / (h * w)
+            square = torch.linalg.vector_norm(x, 2, (2, 3), keepdim=True, dtype=torch.float32).square() / (h * w)
+            var = (square - mean.square()).clamp_min(0)
+        # Instance norm is batch norm over N*C channels with each image's own statistics as the "running" ones.
+        y = F.batch_norm(x.reshape(1, n * c, h, w), mean.reshape(-1), var.reshape(-1),
+                         self.weight.float().repeat(n), self.bias.float().repeat(n), False, 0.0, self.eps)
+        return y.reshape(n, c, h, w)
 
 
 def _conv(cin: int, cout: int, kernel: int, stride: int = 1) -> list[nn.Module]:

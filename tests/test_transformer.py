@@ -1,3 +1,4 @@
+import pytest
 import torch
 import torch.nn.functional as F
 
@@ -48,3 +49,24 @@ def test_fixed_norm_statistics_reproduce_instance_norm():
     free = norm(x)
     norm.fixed = (x.mean((2, 3), keepdim=True), x.var((2, 3), keepdim=True, unbiased=False))
     assert torch.allclose(norm(x), free, atol=1e-5)
+
+
+@pytest.mark.parametrize("channels_last", [False, True])
+def test_inference_norm_equals_instance_norm(channels_last):
+    """Outside training the norms compute their own statistics; the result is PyTorch's instance norm's."""
+    torch.manual_seed(0)
+    net = TransformerNet()
+    for norm in net.norms():
+        norm.weight.data.uniform_(0.5, 1.5)
+        norm.bias.data.uniform_(-0.5, 0.5)
+    net.head[1].weight.data *= 120
+    x = torch.rand(2, 3, 36, 52)
+    if channels_last:
+        net, x = net.to(memory_format=torch.channels_last), x.contiguous(memory_format=torch.channels_last)
+    with torch.no_grad():
+        reference = net.train()(x)  # nn.InstanceNorm2d
+        out = net.eval()(x)
+        single = net(x[1:])
+    assert reference.std() > 0.1  # a lively output, not a constant one
+    assert (out - reference).abs().max() < 1e-4
+    assert (single - out[1:]).abs().max() < 1e-6  # each image normalized by its own statistics
