@@ -51,6 +51,18 @@ def test_output_size_equals_input_for_odd_sizes(model_file):
     assert isinstance(model(Image.fromarray(_photo(9, 7))), Image.Image)
 
 
+def test_frame_is_the_uint8_path_to_the_same_image(model_file):
+    model = load_model(model_file, device="cpu")
+    frame = _photo(37, 53, seed=1)
+    out = model.frame(frame)
+    assert out.dtype == np.uint8 and out.shape == (37, 53, 3)
+    assert np.array_equal(out, np.asarray(model(frame)))
+    assert np.array_equal(model.frame(torch.from_numpy(frame)), out)
+    for bad in (frame.astype(np.float32), frame[..., :2], frame[0]):
+        with pytest.raises(RestyleError, match="uint8"):
+            model.frame(bad)
+
+
 def test_spans_are_aligned_and_cover():
     for n, tile in [(100, 32), (64, 64), (8, 4), (1000, 333)]:
         spans = _spans(n, tile)
