@@ -7,7 +7,8 @@ Training: ``restyle.train`` with batch 8 of 256 px crops (the presets' settings)
 steps per second between the first report (step 10, after warm-up) and the last step. Apply: a model
 (--model, default a random-weight one: same network, same cost) on 512x384, 1920x1080 and 3840x2160 images,
 median of --repeat runs after one warm-up, the image already decoded (network time plus padding and the
-copy back); on CPU also onnxruntime on the exported model. Peak memory: the CUDA peak allocation on a GPU.
+copy back), both as float32 pixels (``model.tensor``) and as 8-bit ones (``model.frame``, converted on the
+device); on CPU also onnxruntime on the exported model. Peak memory: the CUDA peak allocation on a GPU.
 Writes benchmarks/results/fast-<device>-<date>.md.
 """
 
@@ -50,18 +51,22 @@ def train_rate(device: str, photos: str, steps: int, tmp: Path) -> tuple[float, 
     return (last - first) / (marks[last] - marks[first]), total
 
 
-def apply_time(model, size: tuple[int, int], repeat: int) -> tuple[float, float]:
-    """(median seconds, peak CUDA GB or nan) of ``model.tensor`` on a random image of ``size``."""
-    photo = torch.rand(3, *size)
+def apply_time(model, size: tuple[int, int], repeat: int, path: str) -> tuple[float, float]:
+    """(median seconds, peak CUDA GB or nan) of ``model.tensor`` (float32 in and out) or ``model.frame``
+    (uint8 in and out) on a random image of ``size``."""
+    if path == "frame":
+        photo, run = torch.randint(0, 256, (*size, 3), dtype=torch.uint8).numpy(), model.frame
+    else:
+        photo, run = torch.rand(3, *size), model.tensor
     cuda = model.device.type == "cuda"
-    model.tensor(photo)
+    run(photo)
     if cuda:
         torch.cuda.synchronize()
         torch.cuda.reset_peak_memory_stats()
     times = []
     for _ in range(repeat):
         t = time.perf_counter()
-        model.tensor(photo)  # ends with a copy to the CPU, which waits for the GPU
+        run(photo)  # ends with a copy to the CPU, which waits for the GPU
         times.append(time.perf_counter() - t)
     peak = torch.cuda.max_memory_allocated() / 1e9 if cuda else float("nan")
     return statistics.median(times), peak
@@ -95,14 +100,18 @@ def main() -> None:
         models = [("torch", load_model(path, device=args.device))]
         if not gpu:
             models.append(("onnxruntime", load_model(export_onnx(path, tmp / "m.onnx"), device="cpu")))
-        lines += ["| image | backend | precision | median time | peak GPU memory |", "|---|---|---|---|---|"]
+        lines += ["| image | backend | precision | pixels in and out | median time | peak GPU memory |",
+                  "|---|---|---|---|---|---|"]
         for label, size in SIZES.items():
             for backend, model in models:
-                t, peak = apply_time(model, size, repeat if size[0] < 2000 or gpu else 1)
-                prec = str(model.dtype).replace("torch.", "") if backend == "torch" else "float32"
-                mem = f"{peak:.2f} GB" if peak == peak else "-"
-                lines.append(f"| {label} {size[1]}x{size[0]} | {backend} | {prec} | {t * 1000:.0f} ms | {mem} |")
-                print(lines[-1], flush=True)
+                for path in ("tensor", "frame"):
+                    t, peak = apply_time(model, size, repeat if size[0] < 2000 or gpu else 1, path)
+                    prec = str(model.dtype).replace("torch.", "") if backend == "torch" else "float32"
+                    mem = f"{peak:.2f} GB" if peak == peak else "-"
+                    pixels = "float32 (`model.tensor`)" if path == "tensor" else "uint8 (`model.frame`)"
+                    lines.append(f"| {label} {size[1]}x{size[0]} | {backend} | {prec} | {pixels} | "
+                                 f"{t * 1000:.1f} ms | {mem} |")
+                    print(lines[-1], flush=True)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     kind = "cuda" if gpu else "cpu"

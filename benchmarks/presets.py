@@ -117,7 +117,7 @@ def main() -> None:
         from compare import machine
         head = [f"# Presets: {args.what} on {machine(args.device)}", "",
                 f"{datetime.date.today()}, torch {torch.__version__}. Command: `python benchmarks/presets.py "
-                f"{args.what} --device {args.device}`", ""]
+                f"{shlex.join(sys.argv[1:])}`", ""]
         kind = "cpu" if args.device == "cpu" or not torch.cuda.is_available() else "cuda"
         report = Path(args.out) / f"presets-{args.what}-{kind}-{datetime.date.today()}.md"
         report.parent.mkdir(parents=True, exist_ok=True)
