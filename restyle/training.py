@@ -47,9 +47,14 @@ class TrainOptions:
     """Settings of one training run (defaults: the presets' settings)."""
 
     steps: int = 2000
-    batch_size: int = 8
-    crop_size: int = 256
-    """Side of the square random crops, in pixels (a multiple of 4)."""
+    batch_size: int = 4
+    crop_size: int = 384
+    """Side of the square random crops, in pixels (a multiple of 4). Larger than Johnson et al.'s 256
+    because the style is judged by Gram statistics of the whole style image: 256 px crops of the painting
+    itself are 0.13 from it by ``restyle score`` (Starry Night; 384 px crops: 0.025), so 256 px crops were
+    asked for statistics no crop has. In half-size trials (400 steps, crops 128 vs 192 px) the larger crops
+    came 10% closer to the style on held-out photos at the same content distance. Batch 4 keeps the pixels
+    per step (and the time) of 8 x 256."""
     learning_rate: float = 1e-3
     content_weight: float = 1.0
     style_weight: float = 5.0
