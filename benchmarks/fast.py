@@ -76,23 +76,24 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--device", default="cpu")
     ap.add_argument("--photos", default=str(ROOT.parent / "shared" / "images" / "content"))
-    ap.add_argument("--train-steps", type=int, default=None, help="default: 30 on CPU, 300 on a GPU")
+    ap.add_argument("--train-steps", type=int, default=None, help="default: 30 on CPU, 300 on a GPU; 0: apply times only")
     ap.add_argument("--repeat", type=int, default=None, help="apply runs per size (default: 3 on CPU, 20 on a GPU)")
     ap.add_argument("--model", help="a .safetensors model (default: random weights)")
     ap.add_argument("--out", default=str(ROOT / "benchmarks" / "results"))
     args = ap.parse_args()
     gpu = args.device != "cpu"
-    steps = args.train_steps or (300 if gpu else 30)
+    steps = args.train_steps if args.train_steps is not None else (300 if gpu else 30)
     repeat = args.repeat or (20 if gpu else 3)
     lines = [f"# Real-time models: speed on {machine(args.device)}", "",
              f"{datetime.date.today()}, torch {torch.__version__}, restyle {restyle.__version__}. "
              f"Command: `python benchmarks/fast.py --device {args.device}`", ""]
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
-        rate, total = train_rate(args.device, args.photos, steps, tmp)
-        lines += [f"Training (batch 8, 256 px crops, bf16 autocast where supported): **{rate:.2f} steps/s** "
-                  f"({steps} steps in {total:.1f} s with set-up); 2000 steps would take {2000 / rate:.0f} s.", ""]
-        print(lines[-2], flush=True)
+        if steps:
+            rate, total = train_rate(args.device, args.photos, steps, tmp)
+            lines += [f"Training (batch 8, 256 px crops, bf16 autocast where supported): **{rate:.2f} steps/s** "
+                      f"({steps} steps in {total:.1f} s with set-up); 2000 steps would take {2000 / rate:.0f} s.", ""]
+            print(lines[-2], flush=True)
         path = Path(args.model) if args.model else tmp / "random.safetensors"
         if not args.model:
             torch.manual_seed(0)
