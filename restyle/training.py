@@ -51,7 +51,7 @@ class TrainOptions:
     crop_size: int = 256
     """Side of the square random crops, in pixels (a multiple of 4). Larger crops (384, batch 4: the same
     pixels per step) trade style for content at the same style weight (four presets on an H100: style 3.7x
-    the optimizer's instead of 3.1x, content distance 0.82 instead of 0.90); with style weight 10 they made
+    the optimizer's instead of 3.1x, content distance 0.81 instead of 0.89); with style weight 10 they made
     the Starry Night preset (2.3x, larger swirls and stars). 256 px crops of a painting are far from its
     whole-image Gram statistics (0.13 by ``restyle score`` for the Starry Night; 384 px crops: 0.025)."""
     learning_rate: float = 1e-3
