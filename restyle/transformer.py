@@ -25,18 +25,35 @@ from torch import nn
 MULTIPLE = 4
 
 
+def instance_norm(x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor, eps: float,
+                  stats: tuple[torch.Tensor, torch.Tensor] | None = None) -> torch.Tensor:
+    """Affine instance norm of ``x`` (N, C, H, W) for inference, in float32 whatever ``x``'s dtype.
+
+    The statistics are ``stats = (mean, var)`` (each (N or 1, C, 1, 1)) or, by default, ``x``'s own (float32
+    sums, no float32 copy of ``x``); then one multiply-add per element. On a GPU this is faster than
+    PyTorch's instance norm (a batch norm over N*C channels), whose statistics and transform kernels took
+    10.8 of the 23 ms of a 1080p pass on an H100 (the transform kernel alone 5.3 ms even when given the
+    statistics); with this the pass takes 16.2 ms (``benchmarks/probe_apply.py``).
+    """
+    n, c, h, w = x.shape
+    if stats is not None:
+        mean, var = (t.float().expand(n, c, 1, 1) for t in stats)
+    else:
+        mean = x.sum((2, 3), keepdim=True, dtype=torch.float32) / (h * w)
+        square = torch.linalg.vector_norm(x, 2, (2, 3), keepdim=True, dtype=torch.float32).square() / (h * w)
+        var = (square - mean.square()).clamp_min(0)
+    scale = weight.float().view(1, c, 1, 1) * torch.rsqrt(var + eps)
+    shift = bias.float().view(1, c, 1, 1) - mean * scale
+    return torch.addcmul(shift, x, scale).to(x.dtype)
+
+
 class _Norm(nn.InstanceNorm2d):
     """Affine instance norm whose statistics can be fixed from outside (for exact tiled inference).
 
     With ``fixed = (mean, var)`` (each (N, C, 1, 1)) it normalizes with those instead of the input's own
-    statistics; ``observe``, when set, is called with the input first (to collect statistics).
-
-    For inference (no autograd) it computes the statistics itself (float32 sums, no copy of the input) and
-    normalizes in one float32 multiply-add per element: the same numbers as instance norm (within 1e-4,
-    tested). Why: on an H100 PyTorch's instance norm (a batch norm over N*C channels) spent 10.8 of the 23 ms
-    of a 1080p pass in its statistics and transform kernels, and the transform kernel alone still took 5.3 ms
-    when given the statistics; with this the pass takes 16.2 ms (``benchmarks/probe_apply.py``). Training
-    keeps PyTorch's, which autograd differentiates.
+    statistics; ``observe``, when set, is called with the input first (to collect statistics). Inference on
+    a GPU goes through ``instance_norm`` above; training (autograd), ONNX export and the CPU use PyTorch's,
+    which on this 2-core CPU is the faster (1080p pass: 1.6-1.9 s against 2.4 s).
     """
 
     def __init__(self, channels: int):
@@ -48,18 +65,11 @@ class _Norm(nn.InstanceNorm2d):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         if self.observe is not None:
             self.observe(x)
-        if self.fixed is None and (self.training or torch.is_grad_enabled() or torch.onnx.is_in_onnx_export()):
-            return super().forward(x)  # differentiable, and exported as ONNX's InstanceNormalization
-        n, c, h, w = x.shape
         if self.fixed is not None:
-            mean, var = (t.float().expand(n, c, 1, 1) for t in self.fixed)
-        else:
-            mean = x.sum((2, 3), keepdim=True, dtype=torch.float32) / (h * w)
-            square = torch.linalg.vector_norm(x, 2, (2, 3), keepdim=True, dtype=torch.float32).square() / (h * w)
-            var = (square - mean.square()).clamp_min(0)
-        scale = self.weight.float().view(1, c, 1, 1) * torch.rsqrt(var + self.eps)
-        shift = self.bias.float().view(1, c, 1, 1) - mean * scale
-        return torch.addcmul(shift, x, scale).to(x.dtype)  # in float32, like instance norm, then rounded
+            return instance_norm(x, self.weight, self.bias, self.eps, self.fixed)
+        if x.is_cuda and not (self.training or torch.is_grad_enabled() or torch.onnx.is_in_onnx_export()):
+            return instance_norm(x, self.weight, self.bias, self.eps)
+        return super().forward(x)
 
 
 def _conv(cin: int, cout: int, kernel: int, stride: int = 1) -> list[nn.Module]:
