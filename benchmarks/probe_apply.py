@@ -12,8 +12,9 @@ variant (CUDA events, 30 runs after 5 warm-ups, one random input; all variants i
   *-graph        the same captured in a CUDA graph (launch overhead removed)
   *-compile      torch.compile (default mode), only with --compile
 and the end-to-end frame (uint8 HxWx3 in pinned host memory -> GPU -> network -> uint8 back on the host).
-Measured 2026-11-27 on an H100, before restyle's inference norm: instance norm's two batch-norm kernels took
-10.8 of the 23 ms; pad8 and channels_last were slower, a CUDA graph saved 0.5 ms, a bf16 head 1 ms.
+Measured 2026-11-27 on an H100 (results/probe-apply-cuda-2026-11-27.md): with PyTorch's instance norm its two
+batch-norm kernels took 10.8 of the 23 ms; with restyle's the pass takes 16.2 ms; pad8 and channels_last were
+slower, a CUDA graph saved 0.5 ms, a bf16 head 1 ms.
 """
 from __future__ import annotations
 
