@@ -151,7 +151,9 @@ class StyleModel:
         The fastest path: 8-bit pixels cross to and from the device (a quarter of float32's bytes) and are
         converted there.
         """
-        x = torch.as_tensor(frame)
+        with warnings.catch_warnings():  # a read-only array (np.asarray of a PIL image) is only ever read here
+            warnings.filterwarnings("ignore", "The given NumPy array is not writable")
+            x = torch.as_tensor(frame)
         if x.dtype != torch.uint8 or x.dim() != 3 or x.shape[2] != 3:
             raise RestyleError(f"a frame must be an (H, W, 3) uint8 array, got {tuple(x.shape)} {x.dtype}")
         with torch.inference_mode():

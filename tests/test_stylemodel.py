@@ -1,4 +1,5 @@
 import json
+import warnings
 
 import numpy as np
 import pytest
@@ -58,6 +59,11 @@ def test_frame_is_the_uint8_path_to_the_same_image(model_file):
     assert out.dtype == np.uint8 and out.shape == (37, 53, 3)
     assert np.array_equal(out, np.asarray(model(frame)))
     assert np.array_equal(model.frame(torch.from_numpy(frame)), out)
+    frame.flags.writeable = False  # as np.asarray(PIL image) gives: no warning, same result
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert np.array_equal(model.frame(frame), out)
+    frame = frame.copy()
     for bad in (frame.astype(np.float32), frame[..., :2], frame[0]):
         with pytest.raises(RestyleError, match="uint8"):
             model.frame(bad)
