@@ -151,9 +151,14 @@ class StyleModel:
         The fastest path: 8-bit pixels cross to and from the device (a quarter of float32's bytes) and are
         converted there.
         """
-        with warnings.catch_warnings():  # a read-only array (np.asarray of a PIL image) is only ever read here
-            warnings.filterwarnings("ignore", "The given NumPy array is not writable")
-            x = torch.as_tensor(frame)
+        if isinstance(frame, np.ndarray):
+            frame = np.ascontiguousarray(frame)  # e.g. OpenCV's BGR flipped to RGB with [..., ::-1]
+        try:
+            with warnings.catch_warnings():  # a read-only array (np.asarray of a PIL image) is only read here
+                warnings.filterwarnings("ignore", "The given NumPy array is not writable")
+                x = torch.as_tensor(frame)
+        except (TypeError, ValueError, RuntimeError):
+            raise RestyleError(f"a frame must be an (H, W, 3) uint8 array, got {type(frame).__name__}") from None
         if x.dtype != torch.uint8 or x.dim() != 3 or x.shape[2] != 3:
             raise RestyleError(f"a frame must be an (H, W, 3) uint8 array, got {tuple(x.shape)} {x.dtype}")
         with torch.inference_mode():

@@ -63,8 +63,9 @@ def test_frame_is_the_uint8_path_to_the_same_image(model_file):
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         assert np.array_equal(model.frame(frame), out)
-    frame = frame.copy()
-    for bad in (frame.astype(np.float32), frame[..., :2], frame[0]):
+    bgr = np.ascontiguousarray(frame[..., ::-1])
+    assert np.array_equal(model.frame(bgr[..., ::-1]), out)  # a flipped view (negative strides) works
+    for bad in (frame.astype(np.float32), frame[..., :2], frame[0], "frame.png", [[1, 2], [3]]):
         with pytest.raises(RestyleError, match="uint8"):
             model.frame(bad)
 
