@@ -140,10 +140,16 @@ def resize(image: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
     return x if batched else x[0]
 
 
+def to_uint8(image: torch.Tensor) -> np.ndarray:
+    """A (3, H, W) or (1, 3, H, W) float tensor in [0, 1] (values outside are clipped) as an (H, W, 3) uint8
+    array, rounded on the tensor's device (a quarter of float32's bytes cross to the host)."""
+    x = image.detach().float().squeeze(0).clamp(0, 1).mul(255).round().byte()
+    return x.permute(1, 2, 0).cpu().numpy()
+
+
 def to_pil(image: torch.Tensor) -> Image.Image:
     """A (3, H, W) or (1, 3, H, W) float tensor in [0, 1] (values outside are clipped) as an 8-bit PIL image."""
-    x = image.detach().float().squeeze(0).clamp(0, 1).mul(255).round().byte()
-    return Image.fromarray(x.permute(1, 2, 0).cpu().numpy(), "RGB")
+    return Image.fromarray(to_uint8(image), "RGB")
 
 
 def check_output_path(path: str | os.PathLike) -> Path:

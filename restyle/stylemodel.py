@@ -31,7 +31,7 @@ from PIL import Image
 from . import color
 from .device import resolve_device, resolve_precision
 from .errors import RestyleError
-from .images import DEFAULT_MAX_PIXELS, ImageLike, load_image, source_name, to_pil, write_atomic
+from .images import DEFAULT_MAX_PIXELS, ImageLike, load_image, source_name, to_pil, to_uint8, write_atomic
 from .planning import GB, default_budget, in_use
 from .transformer import MULTIPLE, RECEPTIVE_FIELD, TransformerNet
 
@@ -138,7 +138,7 @@ class StyleModel:
                 out = color.combine_luminance(out, photo)
             if strength < 1:
                 out = strength * out + (1 - strength) * photo
-            return to_pil(out)  # rounded to 8 bits on the device: a quarter of the bytes to copy back
+            return to_pil(out)  # rounded to 8 bits on the device
 
     def tensor(self, photo: torch.Tensor) -> torch.Tensor:
         """The stylized (3, H, W) float tensor of a (3, H, W) photo in [0, 1] (not clamped), on the CPU."""
@@ -163,8 +163,7 @@ class StyleModel:
             raise RestyleError(f"a frame must be an (H, W, 3) uint8 array, got {tuple(x.shape)} {x.dtype}")
         with torch.inference_mode():
             x = x.to(self.device, non_blocking=True).permute(2, 0, 1).float().div_(255)
-            y = self._run(x)
-            return y.float().clamp_(0, 1).mul_(255).round_().to(torch.uint8).permute(1, 2, 0).cpu().numpy()
+            return to_uint8(self._run(x))
 
     def _run(self, photo: torch.Tensor) -> torch.Tensor:
         """The network's output (3, H, W) for a (3, H, W) photo; on the model's device for the torch backend."""
