@@ -1,6 +1,6 @@
 """Quality scores: how far an image is from a content photo (content distance) and from a style (style distance).
 
-Both are judged at a fixed size (long side 512) in float32 with the original VGG19 and max pooling, so that
+Both are judged at a fixed size (long side 512, or ``size``) in float32 with the original VGG19 and max pooling, so that
 outputs of any size, from any tool, are comparable:
 - content distance: ‖F − F_c‖² / ‖F_c‖² of relu4_2 features (relative squared error);
 - style distance: the mean over relu1_1 … relu5_1 of ‖G − G_s‖² / ‖G_s‖², G the size-normalized Gram matrix.
@@ -15,6 +15,7 @@ from typing import Optional, Sequence, Union
 import torch
 
 from .device import resolve_device
+from .errors import RestyleError
 from .images import DEFAULT_MAX_PIXELS, ImageLike, fit_size, load_image, resize, source_name
 from .losses import ContentLoss, StyleLoss, blend_grams
 from .options import DEFAULT_CONTENT_LAYERS, DEFAULT_STYLE_LAYERS, blend_weights
@@ -38,12 +39,16 @@ class Scorer:
     """Judges images against one content photo and one (blended) style; targets are computed once.
 
     The style's Gram matrices are computed at construction; the content's features once per image size
-    (every image is judged at long side 512, the content resized to the same height and width).
+    (every image is judged at long side ``size``, the content resized to the same height and width).
+    Scores taken at different sizes are not comparable; the default, 512, is what ``restyle score`` uses.
     """
 
     def __init__(self, content: ImageLike, styles: Union[ImageLike, Sequence[ImageLike]],
                  style_blend: Optional[Sequence[float]] = None, device: str = "auto",
-                 max_pixels: int = DEFAULT_MAX_PIXELS):
+                 max_pixels: int = DEFAULT_MAX_PIXELS, size: int = SCORE_SIZE):
+        if not (isinstance(size, int) and size >= 32):
+            raise RestyleError(f"score size must be a whole number of pixels >= 32, got {size!r}")
+        self.size = size
         style_list = list(styles) if isinstance(styles, (list, tuple)) else [styles]
         blend = blend_weights(style_blend, len(style_list))
         self.device = resolve_device(device)
@@ -52,7 +57,7 @@ class Scorer:
         style_imgs = []
         for s in style_list:
             s = load_image(s, max_pixels, name=source_name(s, "style"))
-            style_imgs.append(resize(s, fit_size(s.shape[1], s.shape[2], SCORE_SIZE)))
+            style_imgs.append(resize(s, fit_size(s.shape[1], s.shape[2], size)))
         state, caffe = load_weights()
         self.layers = list(DEFAULT_STYLE_LAYERS)
         (self.content_layer,) = DEFAULT_CONTENT_LAYERS
@@ -67,7 +72,7 @@ class Scorer:
 
     def __call__(self, image: ImageLike) -> Score:
         img = load_image(image, self.max_pixels, name=source_name(image, "image"))
-        size = fit_size(img.shape[1], img.shape[2], SCORE_SIZE)
+        size = fit_size(img.shape[1], img.shape[2], self.size)
         with torch.no_grad():
             if size not in self.content_losses:
                 target = self._features(resize(self.content, size))[self.content_layer]

@@ -65,3 +65,17 @@ def test_scorer_reused_gives_the_same_numbers(content_path, style_path):
     scorer = restyle.Scorer(content_path, style_path, device="cpu")
     for image in (content_path, style_path, content_path):
         assert scorer(image) == restyle.score(image, content_path, style_path, device="cpu")
+
+
+def test_scorer_at_another_size(tmp_path):
+    # At size=128 an image is judged at long side 128, whatever its own size: the 512 px photo and a
+    # 1024 px copy score alike.
+    photo, style_path = EXAMPLES / "tubingen.jpg", EXAMPLES / "starry_night.jpg"
+    big = tmp_path / "big.png"
+    Image.open(photo).resize((1024, 768), Image.LANCZOS).save(big)
+    small = restyle.Scorer(photo, style_path, device="cpu", size=128)
+    a, b = small(photo), small(big)
+    assert b.style == pytest.approx(a.style, rel=0.1) and b.content < 0.03
+    assert list(small.content_losses) == [(96, 128)]  # the content's features were taken at 128 x 96
+    with pytest.raises(RestyleError):
+        restyle.Scorer(photo, style_path, device="cpu", size=8)
