@@ -1,0 +1,95 @@
+"""Small training trials: does a training setting bring a model closer to the style at the same content distance?
+
+    python benchmarks/train_trial.py --label "per-crop, style weight 5"
+    python benchmarks/train_trial.py --label "spread 0.25, style weight 7" -- --style-spread 0.25 --style-weight 7
+
+Each call runs `restyle train` as a command line (by default at a quarter of the presets' size, which a 2-core
+CPU does in about 8 minutes: 600 steps of 8 crops of 128 px, the style at 256 px, seed 0, the options after
+`--` added; all photos trained on, as for the presets), applies the model to the held-out photos shrunk to --score-size (default: the style size), judges
+each result with restyle's Scorer at that size, and appends a row to a Markdown table (--out). Compare rows
+of one table only; small trials have misled before (384 px crops looked better at half size and were not at
+full size), so a lead found here still needs the full-size check (benchmarks/presets.py on a GPU).
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import shlex
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+HELD_OUT = ["tubingen.jpg", "golden_gate_bridge.jpg", "columns.jpg"]
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--label", required=True, help="what this row tries")
+    ap.add_argument("--style", default="starry_night", help="style image name in --style-dir, without .jpg")
+    ap.add_argument("--style-dir", default=".train/styles")
+    ap.add_argument("--photos", default=".train/photos")
+    ap.add_argument("--heldout", default=".train/heldout")
+    ap.add_argument("--steps", type=int, default=600)
+    ap.add_argument("--batch", type=int, default=8)
+    ap.add_argument("--crop-size", type=int, default=128)
+    ap.add_argument("--style-size", type=int, default=256)
+    ap.add_argument("--score-size", type=int, help="long side the results are judged at (default: --style-size)")
+    ap.add_argument("--device", default="cpu")
+    ap.add_argument("--work", default="work/train-trials", help="folder for the models and their training folders")
+    ap.add_argument("--out", default=str(ROOT / "benchmarks" / "results" / "train-trials-cpu.md"))
+    ap.add_argument("train_args", nargs="*", help="more `restyle train` options (after --)")
+    args = ap.parse_args()
+    score_size = args.score_size or args.style_size
+
+    import restyle
+    import torch
+    from restyle.images import fit_size, load_image, resize, to_pil
+
+    work = Path(args.work)
+    work.mkdir(parents=True, exist_ok=True)
+    slug = "".join(c if c.isalnum() else "-" for c in args.label.lower()).strip("-")
+    model_path = work / f"{args.style}-{slug}.safetensors"
+    style = Path(args.style_dir) / f"{args.style}.jpg"
+    cmd = [sys.executable, "-m", "restyle", "train", str(style), "--photos", args.photos, "-o", str(model_path),
+           "--steps", str(args.steps), "--batch", str(args.batch), "--crop-size", str(args.crop_size),
+           "--style-size", str(args.style_size), "--seed", "0", "--preview-every", "0",
+           "--preview", str(Path(args.heldout) / HELD_OUT[0]), "--device", args.device,
+           "-q", *args.train_args]
+    t = time.perf_counter()
+    subprocess.run(cmd, check=True)
+    took = time.perf_counter() - t
+
+    model = restyle.load_model(model_path, device=args.device)
+    styles, contents = [], []
+    for name in HELD_OUT:
+        photo = Path(args.heldout) / name
+        img = load_image(photo)
+        result = model(to_pil(resize(img, fit_size(img.shape[1], img.shape[2], score_size))))
+        s = restyle.Scorer(photo, style, device=args.device, size=score_size)(result)
+        styles.append(s.style)
+        contents.append(s.content)
+        print(f"{name}: style {s.style:.4f}, content {s.content:.3f}", flush=True)
+
+    out = Path(args.out)
+    if not out.exists():
+        out.write_text(
+            "# Training trials\n\n"
+            "`python benchmarks/train_trial.py` (see its docstring): each row trains one model with the command shown "
+            "and judges it on the held-out photos (" + ", ".join(HELD_OUT) + ") at the size shown, with "
+            "restyle's Scorer. Lower is closer. Rows are comparable only at the same size and steps.\n\n"
+            "| date | label | command | time | judged at | style per photo | mean style | mean content |\n"
+            "|---|---|---|---|---|---|---|---|\n")
+    shown = " ".join(["restyle"] + [shlex.quote(c) for c in cmd[3:]])
+    row = (f"| {datetime.date.today()} | {args.label} | `{shown}` | {took:.0f} s ({torch.__version__}, {args.device}) "
+           f"| {score_size} px | {' / '.join(f'{v:.4f}' for v in styles)} | {sum(styles) / len(styles):.4f} "
+           f"| {sum(contents) / len(contents):.3f} |\n")
+    with out.open("a") as f:
+        f.write(row)
+    print(row, end="")
+
+
+if __name__ == "__main__":
+    main()
