@@ -5,10 +5,11 @@
 
 Each call runs `restyle train` as a command line (by default at a quarter of the presets' size, which a 2-core
 CPU does in about 8 minutes: 600 steps of 8 crops of 128 px, the style at 256 px, seed 0, the options after
-`--` added; all photos trained on, as for the presets), applies the model to the held-out photos shrunk to --score-size (default: the style size), judges
-each result with restyle's Scorer at that size, and appends a row to a Markdown table (--out). Compare rows
-of one table only; small trials have misled before (384 px crops looked better at half size and were not at
-full size), so a lead found here still needs the full-size check (benchmarks/presets.py on a GPU).
+`--` added; all photos trained on, as for the presets), applies the model to the held-out photos shrunk to
+each --score-size (default: the style size), judges each result with restyle's Scorer at that size, and
+appends a row per size to a Markdown table (--out). Compare rows of one size and trial size only; small
+trials have misled before (384 px crops looked better at half size and were not at full size), so a lead
+found here still needs the full-size check (benchmarks/presets.py on a GPU).
 """
 
 from __future__ import annotations
@@ -36,13 +37,14 @@ def main() -> None:
     ap.add_argument("--batch", type=int, default=8)
     ap.add_argument("--crop-size", type=int, default=128)
     ap.add_argument("--style-size", type=int, default=256)
-    ap.add_argument("--score-size", type=int, help="long side the results are judged at (default: --style-size)")
+    ap.add_argument("--score-size", type=int, nargs="+", metavar="PX",
+                    help="long sides the results are judged at, a row each (default: --style-size)")
     ap.add_argument("--device", default="cpu")
     ap.add_argument("--work", default="work/train-trials", help="folder for the models and their training folders")
     ap.add_argument("--out", default=str(ROOT / "benchmarks" / "results" / "train-trials-cpu.md"))
     ap.add_argument("train_args", nargs="*", help="more `restyle train` options (after --)")
     args = ap.parse_args()
-    score_size = args.score_size or args.style_size
+    score_sizes = args.score_size or [args.style_size]
 
     import restyle
     import torch
@@ -63,15 +65,15 @@ def main() -> None:
     took = time.perf_counter() - t
 
     model = restyle.load_model(model_path, device=args.device)
-    styles, contents = [], []
-    for name in HELD_OUT:
-        photo = Path(args.heldout) / name
-        img = load_image(photo)
-        result = model(to_pil(resize(img, fit_size(img.shape[1], img.shape[2], score_size))))
-        s = restyle.Scorer(photo, style, device=args.device, size=score_size)(result)
-        styles.append(s.style)
-        contents.append(s.content)
-        print(f"{name}: style {s.style:.4f}, content {s.content:.3f}", flush=True)
+    scores = {}
+    for size in score_sizes:
+        for name in HELD_OUT:
+            photo = Path(args.heldout) / name
+            img = load_image(photo)
+            result = model(to_pil(resize(img, fit_size(img.shape[1], img.shape[2], size))))
+            s = restyle.Scorer(photo, style, device=args.device, size=size)(result)
+            scores.setdefault(size, []).append(s)
+            print(f"{name} at {size} px: style {s.style:.4f}, content {s.content:.3f}", flush=True)
 
     out = Path(args.out)
     if not out.exists():
@@ -83,12 +85,13 @@ def main() -> None:
             "| date | label | command | time | judged at | style per photo | mean style | mean content |\n"
             "|---|---|---|---|---|---|---|---|\n")
     shown = " ".join(["restyle"] + [shlex.quote(c) for c in cmd[3:]])
-    row = (f"| {datetime.date.today()} | {args.label} | `{shown}` | {took:.0f} s ({torch.__version__}, {args.device}) "
-           f"| {score_size} px | {' / '.join(f'{v:.4f}' for v in styles)} | {sum(styles) / len(styles):.4f} "
-           f"| {sum(contents) / len(contents):.3f} |\n")
+    rows = "".join(
+        f"| {datetime.date.today()} | {args.label} | `{shown}` | {took:.0f} s ({torch.__version__}, {args.device}) "
+        f"| {size} px | {' / '.join(f'{s.style:.4f}' for s in ss)} | {sum(s.style for s in ss) / len(ss):.4f} "
+        f"| {sum(s.content for s in ss) / len(ss):.3f} |\n" for size, ss in scores.items())
     with out.open("a") as f:
-        f.write(row)
-    print(row, end="")
+        f.write(rows)
+    print(rows, end="")
 
 
 if __name__ == "__main__":
