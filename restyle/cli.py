@@ -169,9 +169,6 @@ def _add_train(sub, fmt) -> None:
                    help="weight of the style term (higher: more painted)")
     g.add_argument("--tv-weight", type=float, metavar="W", default=t_defaults.tv_weight,
                    help="weight of total variation (higher: smoother)")
-    g.add_argument("--style-spread", type=float, metavar="S", default=t_defaults.style_spread,
-                   help="how much each crop must match the style on its own; lower lets crops differ as a "
-                        "painting's regions do, the batch as a whole still matching it")
     g.add_argument("--content-layers", metavar="LAYERS", default=_layers_text(t_defaults.content_layers),
                    help="VGG19 layers for content, comma-separated, each optionally name:weight")
     g.add_argument("--style-layers", metavar="LAYERS", default=_layers_text(t_defaults.style_layers),
@@ -344,8 +341,8 @@ def cmd_train(args: argparse.Namespace) -> int:
     options = TrainOptions(
         steps=args.steps, batch_size=args.batch, crop_size=args.crop_size, learning_rate=args.learning_rate,
         content_weight=args.content_weight, style_weight=args.style_weight, tv_weight=args.tv_weight,
-        style_spread=args.style_spread, content_layers=parse_layers(args.content_layers),
-        style_layers=parse_layers(args.style_layers), style_size=args.style_size, seed=args.seed, device=args.device, precision=args.precision,
+        content_layers=parse_layers(args.content_layers), style_layers=parse_layers(args.style_layers),
+        style_size=args.style_size, seed=args.seed, device=args.device, precision=args.precision,
         checkpoint_every=args.checkpoint_every, preview_every=args.preview_every)
     bar = None
 

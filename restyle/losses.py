@@ -106,19 +106,6 @@ class StyleLoss(nn.Module):
         """The loss given the Gram matrix itself (as when it was summed over tiles)."""
         return relative_sq_error(g, self.target, self.norm)
 
-    def of_batch(self, g: torch.Tensor, spread: float = 1.0) -> torch.Tensor:
-        """The loss of a batch of Gram matrices ``g`` (N, C, C), one per image, for training.
-
-        The batch mean's error plus ``spread`` times the images' mean squared deviation from that mean,
-        relative to the target's energy. ``spread=1`` is the mean of the images' own losses (each image must
-        match the style alone, as in Johnson et al.); ``spread=0`` asks it of the batch as a whole.
-        """
-        mean = g.mean(0, keepdim=True)
-        loss = relative_sq_error(mean, self.target, self.norm)
-        if spread:
-            loss = loss + spread * relative_sq_error(g, mean, self.norm) / g.shape[0]
-        return loss
-
 
 class TVLoss(nn.Module):
     """Total variation: mean squared difference between neighbouring pixels (image in [0, 1])."""

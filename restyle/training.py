@@ -60,15 +60,6 @@ class TrainOptions:
     """Half of ``restyle stylize``'s: a network cannot fit every photo as closely as the optimizer fits one,
     and at 10 it kept less of the photos' shapes (300-step trial runs at 128 px)."""
     tv_weight: float = 10.0
-    style_spread: float = 1.0
-    """How much each crop must match the style on its own: the style loss is the batch's mean Gram matrices'
-    error plus this times the crops' deviation from that mean (``StyleLoss.of_batch``). 1: every crop alone
-    (Johnson et al.); lower lets crops differ from one another as the painting's own regions do (its 256 px
-    crops are 0.13 from its whole-image statistics by ``restyle score``), so a network can vary the style with
-    what a region shows instead of putting all of the painting everywhere. Quarter-size CPU trial (600 steps,
-    128 px crops, style at 256, Starry Night, three held-out photos): 0.25 with style weight 7 gave style
-    distance 0.139 and content 0.891, against 0.156 and 0.881 at 1 with style weight 5. Not yet checked at full
-    size, so not the default."""
     content_layers: dict = field(default_factory=lambda: dict(DEFAULT_CONTENT_LAYERS))
     style_layers: dict = field(default_factory=lambda: dict(DEFAULT_STYLE_LAYERS))
     style_size: int = 512
@@ -90,7 +81,7 @@ class TrainOptions:
             raise RestyleError(f"crop-size must be a multiple of {MULTIPLE} and at least 16, got {self.crop_size}")
         if not self.learning_rate > 0:
             raise RestyleError(f"learning-rate must be positive, got {self.learning_rate}")
-        for name in ("content_weight", "style_weight", "tv_weight", "style_spread", "preview_every"):
+        for name in ("content_weight", "style_weight", "tv_weight", "preview_every"):
             if not getattr(self, name) >= 0:
                 raise RestyleError(f"{name.replace('_', '-')} must be >= 0, got {getattr(self, name)}")
         layer_weights("content", self.content_layers)
@@ -98,7 +89,7 @@ class TrainOptions:
 
     # Settings that a resumed run must share with the checkpoint (the others may change).
     _RESUME_KEYS = ("batch_size", "crop_size", "learning_rate", "content_weight", "style_weight", "tv_weight",
-                    "style_spread", "content_layers", "style_layers", "style_size")
+                    "content_layers", "style_layers", "style_size")
 
 
 @dataclass
@@ -215,8 +206,9 @@ def train(style: ImageLike, photos: str | os.PathLike, output: str | os.PathLike
             with torch.no_grad():
                 target = vgg(x)
             feats = vgg(y)
+        n = x.shape[0]
         content = sum(w * relative_sq_error(feats[k].float(), target[k].float()) for k, w in content_w.items())
-        style = sum(w * style_losses[k].of_batch(gram(feats[k]), opts.style_spread) for k, w in style_w.items())
+        style = sum(w * style_losses[k].of_gram(gram(feats[k])) / n for k, w in style_w.items())
         terms = {"content": opts.content_weight * content, "style": opts.style_weight * style,
                  "tv": opts.tv_weight * tv(y)}
         terms["total"] = terms["content"] + terms["style"] + terms["tv"]
@@ -308,10 +300,7 @@ def _load_checkpoint(path: Path, net, optimizer, opts: TrainOptions, style_hash:
     if blob["style_sha256"] != style_hash:
         raise RestyleError(f"{path}: was trained on another style image; give the same STYLE to resume")
     saved, now = blob["settings"], _settings(opts)
-    # A key missing from an older checkpoint had its default then (style_spread: 1).
-    defaults = _settings(TrainOptions())
-    changed = [k for k in TrainOptions._RESUME_KEYS
-               if json.dumps(saved.get(k, defaults[k])) != json.dumps(now.get(k))]
+    changed = [k for k in TrainOptions._RESUME_KEYS if json.dumps(saved.get(k)) != json.dumps(now.get(k))]
     if changed:
         raise RestyleError(f"{path}: --{changed[0].replace('_', '-')} differs from the checkpoint's "
                            f"({saved.get(changed[0])}); resume with the same settings")

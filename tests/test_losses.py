@@ -92,21 +92,3 @@ def test_gram_gradient_matches_autograd_reference():
 def test_gram_of_channels_last_features():
     f = torch.rand(1, 8, 6, 5)
     assert torch.allclose(gram(f.contiguous(memory_format=torch.channels_last)), gram(f), atol=1e-6)
-
-
-def test_style_loss_of_batch_hand_computed():
-    # One channel: the images' Gram matrices are 1 and 3, the style's 1 (‖G_s‖² = 1), the batch mean 2.
-    loss = StyleLoss(torch.tensor([[[1.0]]]))
-    g = torch.tensor([[[1.0]], [[3.0]]])
-    assert torch.isclose(loss.of_batch(g), torch.tensor(2.0))  # mean of (1-1)² and (3-1)²
-    assert torch.isclose(loss.of_batch(g, spread=0), torch.tensor(1.0))  # (2-1)²
-    assert torch.isclose(loss.of_batch(g, spread=0.25), torch.tensor(1.25))  # 1 + 0.25 · mean((1-2)², (3-2)²)
-
-
-def test_style_loss_of_batch_with_spread_1_is_mean_of_own_losses():
-    torch.manual_seed(0)
-    loss = StyleLoss(gram(torch.rand(1, 6, 5, 5)))
-    g = gram(torch.rand(4, 6, 5, 5))
-    own = sum(loss.of_gram(g[i:i + 1]) for i in range(4)) / 4
-    assert torch.isclose(loss.of_batch(g), own, rtol=1e-5)
-    assert torch.isclose(loss.of_batch(g[:1], spread=0.3), loss.of_gram(g[:1]))  # one image: no spread

@@ -74,30 +74,7 @@ def test_metadata_and_previews(tmp_path, photos, style_path):
     assert previews == ["preview-000005.jpg", "preview-000010.jpg"]
 
 
-def test_resume_a_checkpoint_from_before_style_spread(tmp_path, photos, style_path):
-    # Checkpoints written before the option existed have no style_spread: they trained with 1, the default.
-    out = tmp_path / "m.safetensors"
-    train(style_path, photos, out, steps=4, **TINY)
-    path = tmp_path / "m-training" / "checkpoint.pt"
-    blob = torch.load(path, weights_only=True)
-    del blob["settings"]["style_spread"]
-    torch.save(blob, path)
-    train(style_path, photos, out, steps=6, resume=True, **TINY)
-    with pytest.raises(RestyleError, match="style-spread"):
-        train(style_path, photos, out, steps=8, resume=True, **dict(TINY, style_spread=0.25))
-
-
-def test_style_spread_changes_training_only_with_a_batch(tmp_path, photos, style_path):
-    a = train(style_path, photos, tmp_path / "a.safetensors", steps=3, **TINY)
-    b = train(style_path, photos, tmp_path / "b.safetensors", steps=3, **dict(TINY, style_spread=0.25))
-    assert not torch.equal(_weights(a)["head.1.weight"], _weights(b)["head.1.weight"])
-    one = dict(TINY, batch_size=1)
-    c = train(style_path, photos, tmp_path / "c.safetensors", steps=3, **one)
-    d = train(style_path, photos, tmp_path / "d.safetensors", steps=3, **dict(one, style_spread=0.25))
-    assert all(torch.equal(x, y) for x, y in zip(_weights(c).values(), _weights(d).values()))
-
-
-@pytest.mark.parametrize("case", ["other-style", "other-setting", "other-spread", "no-checkpoint", "already-done"])
+@pytest.mark.parametrize("case", ["other-style", "other-setting", "no-checkpoint", "already-done"])
 def test_resume_refuses_another_run(tmp_path, photos, style_path, content_path, case):
     out = tmp_path / "m.safetensors"
     if case != "no-checkpoint":
@@ -108,8 +85,6 @@ def test_resume_refuses_another_run(tmp_path, photos, style_path, content_path, 
         style = content_path
     elif case == "other-setting":
         kw["crop_size"] = 40
-    elif case == "other-spread":
-        kw["style_spread"] = 0.5
     elif case == "already-done":
         steps = 4
     with pytest.raises(RestyleError) as e:
@@ -118,8 +93,7 @@ def test_resume_refuses_another_run(tmp_path, photos, style_path, content_path, 
 
 
 @pytest.mark.parametrize("change", [dict(steps=0), dict(crop_size=30), dict(learning_rate=0), dict(style_weight=-1),
-                                    dict(batch_size=0), dict(style_layers={"relu9_1": 1}),
-                                    dict(style_spread=-0.5)])
+                                    dict(batch_size=0), dict(style_layers={"relu9_1": 1})])
 def test_bad_options(tmp_path, photos, style_path, change):
     with pytest.raises(RestyleError):
         train(style_path, photos, tmp_path / "m.safetensors", **dict(TINY, **change))
