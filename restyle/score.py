@@ -1,7 +1,7 @@
 """Quality scores: how far an image is from a content photo (content distance) and from a style (style distance).
 
-Both are judged at a fixed size (long side 512, or ``size``) in float32 with the original VGG19 and max pooling, so that
-outputs of any size, from any tool, are comparable:
+Both are judged at a fixed size (long side 512, or ``Scorer``'s ``size``) in float32 with the original VGG19
+and max pooling, so that outputs of any size, from any tool, are comparable:
 - content distance: ‖F − F_c‖² / ‖F_c‖² of relu4_2 features (relative squared error);
 - style distance: the mean over relu1_1 … relu5_1 of ‖G − G_s‖² / ‖G_s‖², G the size-normalized Gram matrix.
 Lower is closer. These are the loss terms of ``restyle.losses`` with unit weights.
