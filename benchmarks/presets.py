@@ -48,9 +48,15 @@ def cmd_train(args) -> list[str]:
     return lines
 
 
+def model_result(model, photo: Path, size: int):
+    """``model``'s PIL result on ``photo`` shrunk to long side ``size`` (as the optimizer's run is made)."""
+    from restyle.images import fit_size, load_image, resize, to_pil
+    img = load_image(photo)
+    return model(to_pil(resize(img, fit_size(img.shape[1], img.shape[2], size))))
+
+
 def cmd_quality(args) -> list[str]:
     import restyle
-    from restyle.images import fit_size, load_image, resize, to_pil
     lines = ["| style | held-out photo | optimized 512 px: style / content | model: style / content | "
              "style ratio |", "|---|---|---|---|---|"]
     for name in args.styles:
@@ -63,8 +69,7 @@ def cmd_quality(args) -> list[str]:
             path = Path(args.heldout) / photo
             scorer = restyle.Scorer(path, style, device=args.device)
             optimized = restyle.stylize(path, style, size=args.size, seed=0, device=args.device)
-            img = load_image(path)
-            fast = model(to_pil(resize(img, fit_size(img.shape[1], img.shape[2], args.size))))
+            fast = model_result(model, path, args.size)
             a, b = scorer(optimized), scorer(fast)
             lines.append(f"| {name} | {photo} | {a.style:.4f} / {a.content:.3f} | {b.style:.4f} / {b.content:.3f} "
                          f"| {b.style / a.style:.2f} |")

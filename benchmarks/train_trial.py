@@ -22,8 +22,9 @@ import sys
 import time
 from pathlib import Path
 
+from presets import HELD_OUT, model_result  # the presets' held-out photos, and how a model's result is made
+
 ROOT = Path(__file__).resolve().parents[1]
-HELD_OUT = ["tubingen.jpg", "golden_gate_bridge.jpg", "columns.jpg"]
 
 
 def main() -> None:
@@ -48,7 +49,6 @@ def main() -> None:
 
     import restyle
     import torch
-    from restyle.images import fit_size, load_image, resize, to_pil
 
     work = Path(args.work)
     work.mkdir(parents=True, exist_ok=True)
@@ -69,9 +69,7 @@ def main() -> None:
     for size in score_sizes:
         for name in HELD_OUT:
             photo = Path(args.heldout) / name
-            img = load_image(photo)
-            result = model(to_pil(resize(img, fit_size(img.shape[1], img.shape[2], size))))
-            s = restyle.Scorer(photo, style, device=args.device, size=size)(result)
+            s = restyle.Scorer(photo, style, device=args.device, size=size)(model_result(model, photo, size))
             scores.setdefault(size, []).append(s)
             print(f"{name} at {size} px: style {s.style:.4f}, content {s.content:.3f}", flush=True)
 
