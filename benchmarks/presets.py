@@ -29,6 +29,11 @@ HELD_OUT = ["tubingen.jpg", "golden_gate_bridge.jpg", "columns.jpg"]
 SETTINGS = {"starry_night": "--crop-size 384 --batch 4 --style-weight 10"}
 
 
+def as_typed(cmd: list[str]) -> str:
+    """A ``[python, -m, restyle, ...]`` command line as a user types it: ``restyle ...``, quoted for a shell."""
+    return shlex.join(["restyle", *cmd[3:]])
+
+
 def cmd_train(args) -> list[str]:
     lines = ["| preset | command | steps | wall time |", "|---|---|---|---|"]
     out = Path(args.models)
@@ -44,8 +49,7 @@ def cmd_train(args) -> list[str]:
         t = time.perf_counter()
         subprocess.run(cmd, check=True)
         took = time.perf_counter() - t
-        shown = " ".join(["restyle"] + [shlex.quote(c) for c in cmd[3:]])
-        lines.append(f"| {name} | `{shown}` | {args.steps} | {took:.1f} s |")
+        lines.append(f"| {name} | `{as_typed(cmd)}` | {args.steps} | {took:.1f} s |")
         print(lines[-1], flush=True)
     return lines
 

@@ -16,13 +16,12 @@ from __future__ import annotations
 
 import argparse
 import datetime
-import shlex
 import subprocess
 import sys
 import time
 from pathlib import Path
 
-from presets import HELD_OUT, model_result  # the presets' held-out photos, and how a model's result is made
+from presets import HELD_OUT, as_typed, model_result  # the presets' held-out photos, how a model's result is made
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -82,9 +81,8 @@ def main() -> None:
             "restyle's Scorer. Lower is closer. Rows are comparable only at the same size and steps.\n\n"
             "| date | label | command | time | judged at | style per photo | mean style | mean content |\n"
             "|---|---|---|---|---|---|---|---|\n")
-    shown = " ".join(["restyle"] + [shlex.quote(c) for c in cmd[3:]])
     rows = "".join(
-        f"| {datetime.date.today()} | {args.label} | `{shown}` | {took:.0f} s ({torch.__version__}, {args.device}) "
+        f"| {datetime.date.today()} | {args.label} | `{as_typed(cmd)}` | {took:.0f} s ({torch.__version__}, {args.device}) "
         f"| {size} px | {' / '.join(f'{s.style:.4f}' for s in ss)} | {sum(s.style for s in ss) / len(ss):.4f} "
         f"| {sum(s.content for s in ss) / len(ss):.3f} |\n" for size, ss in scores.items())
     with out.open("a") as f:
