@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # One device call for the real-time models (issue 5) on a CUDA GPU, in this order, each step bounded in time:
 # probe_apply.py (where a 1080p frame's time goes), fast.py (training steps/s, apply times), the presets
-# (restyle train, 2000 steps each, with presets.py SETTINGS and PRESET_ARGS, none started after DEADLINE s), their
+# (restyle train, 2000 steps each, with PRESET_ARGS, none started after DEADLINE s), their
 # quality against the optimizer on held-out photos; then, if EXTRA_ARGS is set and less than EXTRA_BEFORE s have
 # passed, one more model of EXTRA_STYLE trained with those options and judged alike; then, if HIGHRES_BEFORE s
 # have not passed, the print-size run at 3840 px. Needs .train/ (benchmarks/training_photos.py, held-out photos,

@@ -5,7 +5,7 @@
     python benchmarks/presets.py quality --device cuda        # style distance: model vs optimized, held-out photos
     python benchmarks/presets.py gallery                      # docs/presets-gallery.jpg
 
-train: runs `restyle train` (2000 steps, seed 0, the defaults but for the preset's SETTINGS) per style as a
+train: runs `restyle train` (2000 steps, seed 0, restyle's defaults, which are the presets' settings) per style as a
 command line and records the command, the steps and the wall time. quality: for each style and held-out photo,
 `restyle score` distances of the model's result and of `restyle stylize`'s (512 px, defaults, seed 0), both at
 long side 512. Each writes a Markdown table to benchmarks/results/.
@@ -25,8 +25,6 @@ ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared" / "images"
 STYLES = ["starry_night", "great_wave", "the_scream", "composition_vii"]
 HELD_OUT = ["tubingen.jpg", "golden_gate_bridge.jpg", "columns.jpg"]
-#: Each shipped preset's `restyle train` options beyond the defaults (restyle/presets/README.md says why).
-SETTINGS = {"starry_night": "--crop-size 384 --batch 4 --style-weight 10"}
 
 
 def as_typed(cmd: list[str]) -> str:
@@ -45,7 +43,7 @@ def cmd_train(args) -> list[str]:
         cmd = [sys.executable, "-m", "restyle", "train", str(Path(args.style_dir) / f"{name}.jpg"), "--photos", args.photos,
                "-o", str(out / f"{name}.safetensors"), "--seed", "0", "--steps", str(args.steps),
                "--preview", str(Path(args.heldout) / HELD_OUT[0]), "--work-dir", str(Path(args.work) / name),
-               "--device", args.device, "-q", *SETTINGS.get(name, "").split(), *args.train_args.split()]
+               "--device", args.device, "-q", *args.train_args.split()]
         t = time.perf_counter()
         subprocess.run(cmd, check=True)
         took = time.perf_counter() - t
@@ -116,8 +114,7 @@ def main() -> None:
     ap.add_argument("--work", default=str(ROOT / ".train" / "work"))
     ap.add_argument("--steps", type=int, default=2000)
     ap.add_argument("--train-args", default="",
-                    help="more options for restyle train, after the preset's own SETTINGS (the later wins), "
-                         "e.g. '--style-weight 10'")
+                    help="more options for restyle train, e.g. '--style-weight 15'")
     ap.add_argument("--device", default="auto")
     ap.add_argument("--size", type=int, default=512, help="quality: long side of both results")
     ap.add_argument("--deadline", type=float, default=0, help="unix time after which no new preset is started")

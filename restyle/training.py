@@ -47,18 +47,19 @@ class TrainOptions:
     """Settings of one training run (defaults: the presets' settings)."""
 
     steps: int = 2000
-    batch_size: int = 8
-    crop_size: int = 256
-    """Side of the square random crops, in pixels (a multiple of 4). Larger crops (384, batch 4: the same
-    pixels per step) trade style for content at the same style weight (four presets on an H100: style 3.7x
-    the optimizer's instead of 3.1x, content distance 0.81 instead of 0.89); with style weight 10 they made
-    the Starry Night preset (2.3x, larger swirls and stars). 256 px crops of a painting are far from its
-    whole-image Gram statistics (0.13 by ``restyle score`` for the Starry Night; 384 px crops: 0.025)."""
+    batch_size: int = 4
+    crop_size: int = 384
+    """Side of the square random crops, in pixels (a multiple of 4). 384 px crops, batch 4 (the same pixels
+    per step as 256 px, batch 8): 256 px crops of a painting are far from its whole-image Gram statistics
+    (0.13 by ``restyle score`` for the Starry Night; 384 px crops: 0.025), so the network learnt strokes
+    rather than the painting's larger structures (swirls, stars, waves)."""
     learning_rate: float = 1e-3
     content_weight: float = 1.0
-    style_weight: float = 5.0
-    """Half of ``restyle stylize``'s: a network cannot fit every photo as closely as the optimizer fits one,
-    and at 10 it kept less of the photos' shapes (300-step trial runs at 128 px)."""
+    style_weight: float = 10.0
+    """On an H100 (four presets, three held-out photos; benchmarks/results/presets-quality-*.md) the style
+    distance to the painting was 2.1-5.3x the optimizer's (mean 3.1x) with 256 px crops at weight 5, 1.5-3.0x
+    (mean 2.1x) with 384 px crops at 10, 1.1-2.4x (mean 1.8x) at 15, where the Great Wave drowned the photos'
+    towns. 384 px crops at weight 5 alone kept more of the photos and were further from the style (3.7x)."""
     tv_weight: float = 10.0
     content_layers: dict = field(default_factory=lambda: dict(DEFAULT_CONTENT_LAYERS))
     style_layers: dict = field(default_factory=lambda: dict(DEFAULT_STYLE_LAYERS))
