@@ -4,8 +4,8 @@
     python benchmarks/train_trial.py --label "spread 0.25, style weight 7" -- --style-spread 0.25 --style-weight 7
 
 Each call runs `restyle train` as a command line (by default at a quarter of the presets' size, which a 2-core
-CPU does in about 8 minutes: 600 steps of 8 crops of 128 px, the style at 256 px, seed 0, the options after
-`--` added; all photos trained on, as for the presets), applies the model to the held-out photos shrunk to
+CPU does in about 8 minutes: 600 steps of 8 crops of 128 px, style weight 5, the style at 256 px, seed 0, the
+options after `--` added; all photos trained on, as for the presets), applies the model to the held-out photos shrunk to
 each --score-size (default: the style size), judges each result with restyle's Scorer at that size, and
 appends a row per size to a Markdown table (--out). Compare rows of one size and trial size only; small
 trials have misled before (384 px crops looked better at half size and were not at full size), so a lead
@@ -37,6 +37,9 @@ def main() -> None:
     ap.add_argument("--batch", type=int, default=8)
     ap.add_argument("--crop-size", type=int, default=128)
     ap.add_argument("--style-size", type=int, default=256)
+    ap.add_argument("--style-weight", type=float, default=5.0,
+                    help="restyle train's default until the presets' 384 px crops at 10 replaced it; kept so "
+                         "that rows stay comparable")
     ap.add_argument("--score-size", type=int, nargs="+", metavar="PX",
                     help="long sides the results are judged at, a row each (default: --style-size)")
     ap.add_argument("--device", default="cpu")
@@ -56,8 +59,8 @@ def main() -> None:
     style = Path(args.style_dir) / f"{args.style}.jpg"
     cmd = [sys.executable, "-m", "restyle", "train", str(style), "--photos", args.photos, "-o", str(model_path),
            "--steps", str(args.steps), "--batch", str(args.batch), "--crop-size", str(args.crop_size),
-           "--style-size", str(args.style_size), "--seed", "0", "--preview-every", "0",
-           "--preview", str(Path(args.heldout) / HELD_OUT[0]), "--device", args.device,
+           "--style-size", str(args.style_size), "--style-weight", str(args.style_weight), "--seed", "0",
+           "--preview-every", "0", "--preview", str(Path(args.heldout) / HELD_OUT[0]), "--device", args.device,
            "-q", *args.train_args]
     t = time.perf_counter()
     subprocess.run(cmd, check=True)
