@@ -3,7 +3,7 @@
     python benchmarks/fast.py                     # this CPU
     python benchmarks/fast.py --device cuda
 
-Training: ``restyle.train`` with batch 8 of 256 px crops (the presets' settings) on the photos in --photos;
+Training: ``restyle.train`` with batch 8 of 256 px crops (the issue's benchmark setting) on the photos in --photos;
 steps per second between the first report (step 10, after warm-up) and the last step. Apply: a model
 (--model, default a random-weight one: same network, same cost) on 512x384, 1920x1080 and 3840x2160 images,
 median of --repeat runs after one warm-up, the image already decoded (network time plus padding and the
