@@ -39,8 +39,8 @@ tar -cf "$OUT/models.tar" -C work presets
 tar -cf "$OUT/results.tar" -C work results
 if [[ -n "$EXTRA_ARGS" ]] && (( $(date +%s) - T0 < ${EXTRA_BEFORE:-400} )); then
   E=${EXTRA_STYLE:-starry_night}
-  timeout ${EXTRA_TIMEOUT:-150} python3 benchmarks/presets.py train --device $D --styles $E --train-args="$EXTRA_ARGS" --photos .train/photos \
-    --heldout $H --style-dir $S --models work/extra --work .train/extra --out work/extra
+  timeout ${EXTRA_TIMEOUT:-150} python3 benchmarks/presets.py train --device $D --styles $E --train-args="$EXTRA_ARGS" \
+    --photos .train/photos --heldout $H --style-dir $S --models work/extra --work .train/extra --out work/extra
   timeout 60 python3 benchmarks/presets.py quality --device $D --styles $E $QUALITY_ARGS --heldout $H --style-dir $S \
     --models work/extra --out work/extra
   cp "$(ls .train/extra/$E/preview-*.jpg | tail -1)" "work/extra/$E-preview.jpg"

@@ -8,7 +8,8 @@
 train: runs `restyle train` (2000 steps, seed 0, restyle's defaults; each shipped preset's metadata records the
 settings it was trained with) per style as a command line and records the command, the steps and the wall time.
 quality: for each style and held-out photo, `restyle score` distances of the model's result and of
-`restyle stylize`'s (512 px, defaults, seed 0), both at long side 512. Each writes a Markdown table to benchmarks/results/.
+`restyle stylize`'s (512 px, defaults, seed 0), both at long side 512. Each writes a Markdown table to
+benchmarks/results/.
 """
 
 from __future__ import annotations
