@@ -28,11 +28,11 @@ if [[ ${SPEED:-1} != 0 ]]; then
 fi
 P=${PRESET_STYLES:+--styles $PRESET_STYLES}
 echo "elapsed $(( $(date +%s) - T0 )) s"
-timeout $((DEADLINE + 150)) python3 benchmarks/presets.py train --device $D $P --train-args="$PRESET_ARGS" --photos .train/photos --heldout $H \
-  --style-dir $S --models work/presets --work .train/work --out work/results --deadline $((T0 + DEADLINE))
+timeout $((DEADLINE + 150)) python3 benchmarks/presets.py train --device $D $P --train-args="$PRESET_ARGS" \
+  --photos .train/photos --heldout $H --style-dir $S --models work/presets --work .train/work --out work/results --deadline $((T0 + DEADLINE))
 echo "elapsed $(( $(date +%s) - T0 )) s"
-timeout 150 python3 benchmarks/presets.py quality --device $D $P $QUALITY_ARGS --heldout $H --style-dir $S --models work/presets \
-  --out work/results
+timeout 150 python3 benchmarks/presets.py quality --device $D $P $QUALITY_ARGS --heldout $H --style-dir $S \
+  --models work/presets --out work/results
 echo "elapsed $(( $(date +%s) - T0 )) s"
 for d in .train/work/*/; do cp "$(ls "$d"preview-*.jpg | tail -1)" "work/presets/$(basename "$d")-preview.jpg"; done
 tar -cf "$OUT/models.tar" -C work presets

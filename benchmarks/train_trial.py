@@ -1,11 +1,12 @@
 """Small training trials: does a training setting bring a model closer to the style at the same content distance?
 
     python benchmarks/train_trial.py --label "per-crop, style weight 5"
-    python benchmarks/train_trial.py --label "spread 0.25, style weight 7" -- --style-spread 0.25 --style-weight 7
+    python benchmarks/train_trial.py --label "batch 16" --batch 16 --score-size 256 512
+    python benchmarks/train_trial.py --label "content relu2_2" -- --content-layers relu2_2
 
-Each call runs `restyle train` as a command line (by default at a quarter of the presets' size, which a 2-core
-CPU does in about 8 minutes: 600 steps of 8 crops of 128 px, style weight 5, the style at 256 px, seed 0, the
-options after `--` added; all photos trained on, as for the presets), applies the model to the held-out photos shrunk to
+Each call runs `restyle train` as a command line (by default at a small size, which a 2-core CPU does in
+about 8 minutes: 600 steps of 8 crops of 128 px, style weight 5, the style at 256 px, seed 0, the options
+after `--` added; all photos trained on, as for the presets), applies the model to the held-out photos shrunk to
 each --score-size (default: the style size), judges each result with restyle's Scorer at that size, and
 appends a row per size to a Markdown table (--out). Compare rows of one size and trial size only; small
 trials have misled before (384 px crops looked better at half size and were not at full size), so a lead
@@ -85,7 +86,8 @@ def main() -> None:
             "| date | label | command | time | judged at | style per photo | mean style | mean content |\n"
             "|---|---|---|---|---|---|---|---|\n")
     rows = "".join(
-        f"| {datetime.date.today()} | {args.label} | `{as_typed(cmd)}` | {took:.0f} s ({torch.__version__}, {args.device}) "
+        f"| {datetime.date.today()} | {args.label} | `{as_typed(cmd)}` "
+        f"| {took:.0f} s ({torch.__version__}, {args.device}) "
         f"| {size} px | {' / '.join(f'{s.style:.4f}' for s in ss)} | {sum(s.style for s in ss) / len(ss):.4f} "
         f"| {sum(s.content for s in ss) / len(ss):.3f} |\n" for size, ss in scores.items())
     with out.open("a") as f:
