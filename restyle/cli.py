@@ -112,7 +112,9 @@ def build_parser() -> argparse.ArgumentParser:
                         description="Content distance (relative squared error of relu4_2 features) and style "
                                     "distance (mean relative squared error of Gram matrices over relu1_1..relu5_1) "
                                     "of IMAGE, judged at long side 512 whatever its size, so that results of any "
-                                    "size and any tool compare. Lower is closer.")
+                                    "size and any tool compare. Lower is closer. The style distance is also given "
+                                    "by layer: relu1_1 judges colours and fine texture, relu5_1 the painting's "
+                                    "largest structures.")
     sc.add_argument("image", help="the image to judge, e.g. a stylized result")
     sc.add_argument("-c", "--content", required=True, help="the content photo")
     sc.add_argument("-s", "--style", action="append", required=True, metavar="STYLE",
@@ -324,6 +326,7 @@ def cmd_score(args: argparse.Namespace) -> int:
     else:
         print(f"content distance {result.content:.6g}")
         print(f"style distance   {result.style:.6g}")
+        print("  by layer       " + "  ".join(f"{k} {v:.4g}" for k, v in result.style_layers.items()))
     return 0
 
 

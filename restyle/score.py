@@ -3,13 +3,15 @@
 Both are judged at a fixed size (long side 512, or ``Scorer``'s ``size``) in float32 with the original VGG19
 and max pooling, so that outputs of any size, from any tool, are comparable:
 - content distance: ‖F − F_c‖² / ‖F_c‖² of relu4_2 features (relative squared error);
-- style distance: the mean over relu1_1 … relu5_1 of ‖G − G_s‖² / ‖G_s‖², G the size-normalized Gram matrix.
+- style distance: the mean over relu1_1 … relu5_1 of ‖G − G_s‖² / ‖G_s‖², G the size-normalized Gram matrix;
+  each layer's term is kept too (``Score.style_layers``): relu1_1 measures the painting's colours and finest
+  texture, relu5_1 its largest structures, so the terms say at which scale a result falls short.
 Lower is closer. These are the loss terms of ``restyle.losses`` with unit weights.
 """
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from typing import Optional, Sequence, Union
 
 import torch
@@ -30,8 +32,10 @@ class Score:
     """Content distance (relative squared error of relu4_2 features)."""
     style: float
     """Style distance (mean relative squared error of Gram matrices over relu1_1..relu5_1)."""
+    style_layers: dict[str, float] = field(default_factory=dict, hash=False)
+    """Each layer's term of ``style`` (its mean), by layer name, from relu1_1 (finest) to relu5_1 (coarsest)."""
 
-    def as_dict(self) -> dict[str, float]:
+    def as_dict(self) -> dict[str, float | dict[str, float]]:
         return asdict(self)
 
 
@@ -79,8 +83,8 @@ class Scorer:
                 self.content_losses[size] = ContentLoss(target)
             feats = self._features(resize(img, size))
             c = self.content_losses[size](feats[self.content_layer])
-            style = sum(loss(feats[k]) for loss, k in zip(self.style_losses, self.layers)) / len(self.layers)
-        return Score(content=float(c), style=float(style))
+            layers = torch.stack([loss(feats[k]) for loss, k in zip(self.style_losses, self.layers)]).tolist()
+        return Score(content=float(c), style=sum(layers) / len(layers), style_layers=dict(zip(self.layers, layers)))
 
 
 def score(image: ImageLike, content: ImageLike, styles: Union[ImageLike, Sequence[ImageLike]],

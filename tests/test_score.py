@@ -21,6 +21,15 @@ def test_style_itself_has_zero_style_distance(content_path, style_path):
     assert s.content > 0
 
 
+def test_style_distance_is_the_mean_of_its_layers(content_path, style_path):
+    s = restyle.score(content_path, content_path, style_path, device="cpu")
+    assert list(s.style_layers) == ["relu1_1", "relu2_1", "relu3_1", "relu4_1", "relu5_1"]
+    assert s.style == pytest.approx(sum(s.style_layers.values()) / 5, rel=1e-6)
+    assert all(v > 0 for v in s.style_layers.values())
+    itself = restyle.score(style_path, content_path, style_path, device="cpu")
+    assert max(itself.style_layers.values()) == pytest.approx(0.0, abs=1e-6)
+
+
 def test_judged_at_fixed_size_whatever_the_image_size(tmp_path):
     # The same picture at 512 and at 1024 px scores about the same: both are judged at long side 512
     # (resampling twice softens fine texture a little, hence the tolerance).
@@ -51,9 +60,12 @@ def test_cli_text_and_json(run_cli, content_path, style_path):
     assert code == 0, err
     assert out.splitlines()[0].startswith("content distance 0")
     assert out.splitlines()[1].startswith("style distance")
+    by_layer = out.splitlines()[2].split()
+    assert by_layer[:2] == ["by", "layer"] and by_layer[2::2] == ["relu1_1", "relu2_1", "relu3_1", "relu4_1", "relu5_1"]
     code, out, err = run_cli("score", content_path, "-c", content_path, "-s", style_path, "--json")
     data = json.loads(out)
-    assert set(data) == {"content", "style"} and data["content"] == pytest.approx(0, abs=1e-6)
+    assert set(data) == {"content", "style", "style_layers"} and data["content"] == pytest.approx(0, abs=1e-6)
+    assert data["style"] == pytest.approx(sum(data["style_layers"].values()) / 5, rel=1e-6)
 
 
 def test_cli_bad_input(run_cli, content_path, style_path, tmp_path):
