@@ -8,8 +8,8 @@
 train: runs `restyle train` (2000 steps, seed 0, restyle's defaults; each shipped preset's metadata records the
 settings it was trained with) per style as a command line and records the command, the steps and the wall time.
 quality: for each style and held-out photo, `restyle score` distances of the model's result and of
-`restyle stylize`'s (512 px, defaults, seed 0), both at long side 512. Each writes a Markdown table to
-benchmarks/results/.
+`restyle stylize`'s (512 px, defaults, seed 0), both at long side 512, and the style ratio (model / optimized)
+layer by layer. Each writes a Markdown table to benchmarks/results/.
 """
 
 from __future__ import annotations
@@ -63,7 +63,7 @@ def model_result(model, photo: Path, size: int):
 def cmd_quality(args) -> list[str]:
     import restyle
     lines = ["| style | held-out photo | optimized 512 px: style / content | model: style / content | "
-             "style ratio |", "|---|---|---|---|---|"]
+             "style ratio | by layer, relu1_1 ... relu5_1 |", "|---|---|---|---|---|---|"]
     for name in args.styles:
         model_path = Path(args.models) / f"{name}.safetensors"
         if not model_path.exists():
@@ -76,8 +76,9 @@ def cmd_quality(args) -> list[str]:
             optimized = restyle.stylize(path, style, size=args.size, seed=0, device=args.device)
             fast = model_result(model, path, args.size)
             a, b = scorer(optimized), scorer(fast)
+            by_layer = " / ".join(f"{b.style_layers[k] / a.style_layers[k]:.2f}" for k in a.style_layers)
             lines.append(f"| {name} | {photo} | {a.style:.4f} / {a.content:.3f} | {b.style:.4f} / {b.content:.3f} "
-                         f"| {b.style / a.style:.2f} |")
+                         f"| {b.style / a.style:.2f} | {by_layer} |")
             print(lines[-1], flush=True)
     return lines
 
