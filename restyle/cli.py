@@ -176,7 +176,7 @@ def _add_train(sub, fmt) -> None:
     g.add_argument("--style-layers", metavar="LAYERS", default=_layers_text(t_defaults.style_layers),
                    help="VGG19 layers for style, comma-separated, each optionally name:weight")
     g.add_argument("--style-size", type=int, metavar="PX", default=t_defaults.style_size,
-                   help="long side of the style image when its statistics are taken (smaller: bigger strokes)")
+                   help="long side of the style image when its statistics are taken (smaller: finer strokes)")
     g = t.add_argument_group("progress and checkpoints")
     g.add_argument("--preview", metavar="PHOTO",
                    help="photo to stylize for previews (default: one photo of DIR, held out of training)")
