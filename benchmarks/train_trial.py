@@ -74,7 +74,8 @@ def main() -> None:
             photo = Path(args.heldout) / name
             s = restyle.Scorer(photo, style, device=args.device, size=size)(model_result(model, photo, size))
             scores.setdefault(size, []).append(s)
-            print(f"{name} at {size} px: style {s.style:.4f}, content {s.content:.3f}", flush=True)
+            layers = "  ".join(f"{k} {v:.4f}" for k, v in s.style_layers.items())
+            print(f"{name} at {size} px: style {s.style:.4f}, content {s.content:.3f}; by layer {layers}", flush=True)
 
     out = Path(args.out)
     if not out.exists():
