@@ -355,7 +355,11 @@ def cmd_train(args: argparse.Namespace) -> int:
             return
         if bar is None:
             from tqdm import tqdm
-            bar = tqdm(total=p.steps, initial=p.start, file=sys.stderr, dynamic_ncols=True, unit="step")
+            # The bar starts at the first report (step 10), so the steps before it are not counted as done
+            # in no time: started at step 0, it read its ETA half as long as it was at step 20. smoothing=0:
+            # the rate is the average since then, as steady as the steps are.
+            bar = tqdm(total=p.steps, initial=p.step, file=sys.stderr, dynamic_ncols=True, unit="step",
+                       smoothing=0)
         bar.set_postfix_str(f"content {p.losses['content']:.3g} style {p.losses['style']:.3g} "
                             f"tv {p.losses['tv']:.3g} total {p.losses['total']:.4g}", refresh=False)
         bar.update(p.step - bar.n)

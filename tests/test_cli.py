@@ -211,6 +211,33 @@ def test_train_end_to_end(run_cli, style_path, tmp_path):
     assert (code, err) == (0, "")
 
 
+def test_train_progress_bar_counts_steps_from_its_first_report(run_cli, style_path, tmp_path, monkeypatch):
+    # Steps done before the bar exists must not count as done at its start, or the ETA reads too short.
+    import tqdm
+    bars = []
+
+    class Bar:
+        def __init__(self, total, initial, **kw):
+            self.total, self.initial, self.n, self.kw = total, initial, initial, kw
+            bars.append(self)
+
+        def set_postfix_str(self, *a, **kw):
+            pass
+
+        def update(self, k):
+            self.n += k
+
+        def close(self):
+            pass
+
+    monkeypatch.setattr(tqdm, "tqdm", Bar)
+    code, _, err = run_cli("train", style_path, "--photos", _photos(tmp_path / "photos"), "-o",
+                           tmp_path / "m.safetensors", "--steps", 20, "--batch", 1, "--crop-size", 32,
+                           "--style-size", 32, "--device", "cpu", "--preview-every", 0, "--seed", 1)
+    assert code == 0, err
+    assert [(b.total, b.initial, b.n, b.kw["smoothing"]) for b in bars] == [(20, 10, 20, 0)]
+
+
 @pytest.mark.parametrize("case", ["empty-folder", "bad-crop", "bad-output", "resume-without-checkpoint"])
 def test_train_bad_input_one_line_exit_2(run_cli, style_path, tmp_path, case):
     photos, out, extra = _photos(tmp_path / "photos"), tmp_path / "m.safetensors", []
