@@ -209,7 +209,7 @@ def train(style: ImageLike, photos: str | os.PathLike, output: str | os.PathLike
         with autocast(device, dtype):
             y = net(x)
             with torch.no_grad():
-                target = vgg(x)
+                target = vgg(x, taps=list(content_w))
             feats = vgg(y)
         n = x.shape[0]
         content = sum(w * relative_sq_error(feats[k].float(), target[k].float()) for k, w in content_w.items())

@@ -10,6 +10,7 @@ from __future__ import annotations
 import functools
 import importlib.metadata
 import os
+from collections.abc import Sequence
 from pathlib import Path
 
 import torch
@@ -140,13 +141,19 @@ class VGG19Features(nn.Module):
         block = int(name[4] if name.startswith("pool") else name[4:].split("_")[0])
         return _BLOCKS[block - 1][2]
 
-    def forward(self, image: torch.Tensor) -> dict[str, torch.Tensor]:
+    def forward(self, image: torch.Tensor, taps: Sequence[str] | None = None) -> dict[str, torch.Tensor]:
+        """{tap: activation} for all taps, or only ``taps`` (some of them): the pass then stops at the deepest
+        of those (training's photo targets need relu4_2 only: that skips conv4_3 to conv5_1, 23% of the
+        pass to relu5_1)."""
+        wanted = set(self.taps if taps is None else taps)
+        if not wanted or not wanted <= set(self.taps):
+            raise ValueError(f"taps {sorted(wanted)} must be some of this network's {self.taps}")
+        last = max(self.names.index(t) for t in wanted)
         x = self.preprocess(image)
-        taps = set(self.taps)
         out = {}
-        for name, layer in zip(self.names, self.layers):
+        for name, layer in zip(self.names[: last + 1], self.layers):
             x = layer(x)
-            if name in taps:
+            if name in wanted:
                 out[name] = x
         return out
 

@@ -109,6 +109,22 @@ def test_missing_weights_file(tmp_path):
         load_weights(tmp_path)
 
 
+def test_forward_to_some_taps_stops_at_the_deepest(weights):
+    net = VGG19Features(*weights[:1], taps=["relu1_1", "relu2_1", "relu3_1"])
+    x = torch.rand(1, 3, 16, 16)
+    full, part = net(x), net(x, taps=["relu2_1"])
+    assert set(part) == {"relu2_1"} and torch.equal(part["relu2_1"], full["relu2_1"])
+    ran = []
+    hooks = [layer.register_forward_hook(lambda m, i, o, n=n: ran.append(n)) for n, layer in zip(net.names, net.layers)]
+    net(x, taps=["relu1_1"])
+    for h in hooks:
+        h.remove()
+    assert ran == ["conv1_1", "relu1_1"]
+    for bad in ([], ["relu4_1"]):
+        with pytest.raises(ValueError, match="must be some of"):
+            net(x, taps=bad)
+
+
 def test_unknown_layer(weights):
     with pytest.raises(RestyleError, match="unknown layer 'relu9_1'"):
         VGG19Features(weights[0], taps=["relu9_1"])
