@@ -356,8 +356,8 @@ def cmd_train(args: argparse.Namespace) -> int:
         if bar is None:
             from tqdm import tqdm
             # The bar starts at the first report (step 10), so the steps before it are not counted as done
-            # in no time: started at step 0, it read its ETA half as long as it was at step 20. smoothing=0:
-            # the rate is the average since then, as steady as the steps are.
+            # in no time (started at step 0, at step 20 it showed half the real ETA). smoothing=0: the rate
+            # is the average since then; the steps are steady.
             bar = tqdm(total=p.steps, initial=p.step, file=sys.stderr, dynamic_ncols=True, unit="step",
                        smoothing=0)
         bar.set_postfix_str(f"content {p.losses['content']:.3g} style {p.losses['style']:.3g} "
