@@ -143,9 +143,7 @@ class VGG19Features(nn.Module):
 
     def forward(self, image: torch.Tensor, taps: Sequence[str] | None = None) -> dict[str, torch.Tensor]:
         """{tap: activation} for all taps, or only ``taps`` (some of them): the pass then stops at the deepest
-        of those. Training's photo targets need relu4_2 only, which skips conv4_3 to conv5_1: 23% of that
-        pass's convolution work, though only 2% of a training step on a 2-core CPU (3.73 s against 3.79 s,
-        batch 8 of 256 px), whose time goes mostly to the result's pass and both networks' backward."""
+        of those."""
         wanted = set(self.taps if taps is None else taps)
         if not wanted or not wanted <= set(self.taps):
             raise ValueError(f"taps {sorted(wanted)} must be some of this network's {self.taps}")
