@@ -265,8 +265,10 @@ class _ProgressBar:
                 from tqdm import tqdm
                 # The bar counts work (iterations weighted by their estimated cost), so its ETA holds across
                 # scales; smoothing=0: the ETA uses the average rate, not the last few updates' (which jump
-                # when a scale starts and computes its targets).
-                self.bar = tqdm(total=1000, file=sys.stderr, dynamic_ncols=True, smoothing=0,
+                # when a scale starts and computes its targets). The bar starts at the first report's work:
+                # counting it as done at time zero would make the early ETA too short.
+                self.bar = tqdm(total=1000, initial=round(p.fraction * 1000), file=sys.stderr,
+                                dynamic_ncols=True, smoothing=0,
                                 bar_format="{desc} {percentage:3.0f}%|{bar}| [{elapsed}<{remaining}]{postfix}")
             tiles = f" {p.tiles} tiles" if p.tiles > 1 else ""
             self.bar.set_description(f"scale {p.scale}/{p.scales} {p.size[1]}x{p.size[0]}{tiles} "

@@ -321,3 +321,39 @@ def test_export_and_apply_onnx(run_cli, tiny_model, tmp_path):
     code, _, err = run_cli("export", photos / "p1.png", "-o", tmp_path / "x.onnx")
     assert code == 2 and not (tmp_path / "x.onnx").exists()
     _only_line(err)
+
+
+def test_stylize_progress_bar_starts_at_the_first_reports_work(monkeypatch, tmp_path):
+    # Like train's bar: the work done before the bar exists is its starting point, not progress at time zero.
+    from types import SimpleNamespace
+
+    import tqdm
+
+    from restyle.cli import _ProgressBar
+    bars = []
+
+    class Bar:
+        def __init__(self, total, initial, **kw):
+            self.total, self.initial, self.n = total, initial, initial
+            bars.append(self)
+
+        def set_description(self, *a, **kw):
+            pass
+
+        def set_postfix_str(self, *a, **kw):
+            pass
+
+        def update(self, k):
+            self.n += k
+
+        def close(self):
+            pass
+
+    monkeypatch.setattr(tqdm, "tqdm", Bar)
+    bar = _ProgressBar(quiet=False, save_every=0, output=tmp_path / "out.png")
+    losses = {"content": 1.0, "style": 1.0, "tv": 0.1, "total": 2.1}
+    for i, fraction in enumerate([0.004, 0.5, 1.0], 1):
+        bar(SimpleNamespace(scale=1, scales=1, size=(64, 48), tiles=1, iteration=i, iterations=3, step=i,
+                            losses=losses, fraction=fraction))
+    bar.close()
+    assert [(b.total, b.initial, b.n) for b in bars] == [(1000, 4, 1000)]
