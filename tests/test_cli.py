@@ -211,15 +211,18 @@ def test_train_end_to_end(run_cli, style_path, tmp_path):
     assert (code, err) == (0, "")
 
 
-def test_train_progress_bar_counts_steps_from_its_first_report(run_cli, style_path, tmp_path, monkeypatch):
-    # Steps done before the bar exists must not count as done at its start, or the ETA reads too short.
+def _record_bars(monkeypatch) -> list:
+    """Stand a recording class in for tqdm.tqdm; returns the list the bars created will be appended to."""
     import tqdm
     bars = []
 
     class Bar:
-        def __init__(self, total, initial, **kw):
+        def __init__(self, total, initial=0, **kw):
             self.total, self.initial, self.n, self.kw = total, initial, initial, kw
             bars.append(self)
+
+        def set_description(self, *a, **kw):
+            pass
 
         def set_postfix_str(self, *a, **kw):
             pass
@@ -231,6 +234,12 @@ def test_train_progress_bar_counts_steps_from_its_first_report(run_cli, style_pa
             pass
 
     monkeypatch.setattr(tqdm, "tqdm", Bar)
+    return bars
+
+
+def test_train_progress_bar_counts_steps_from_its_first_report(run_cli, style_path, tmp_path, monkeypatch):
+    # Steps done before the bar exists must not count as done at its start, or the ETA reads too short.
+    bars = _record_bars(monkeypatch)
     code, _, err = run_cli("train", style_path, "--photos", _photos(tmp_path / "photos"), "-o",
                            tmp_path / "m.safetensors", "--steps", 20, "--batch", 1, "--crop-size", 32,
                            "--style-size", 32, "--device", "cpu", "--preview-every", 0, "--seed", 1)
@@ -327,29 +336,8 @@ def test_stylize_progress_bar_starts_at_the_first_reports_work(monkeypatch, tmp_
     # Like train's bar: the work done before the bar exists is its starting point, not progress at time zero.
     from types import SimpleNamespace
 
-    import tqdm
-
     from restyle.cli import _ProgressBar
-    bars = []
-
-    class Bar:
-        def __init__(self, total, initial, **kw):
-            self.total, self.initial, self.n = total, initial, initial
-            bars.append(self)
-
-        def set_description(self, *a, **kw):
-            pass
-
-        def set_postfix_str(self, *a, **kw):
-            pass
-
-        def update(self, k):
-            self.n += k
-
-        def close(self):
-            pass
-
-    monkeypatch.setattr(tqdm, "tqdm", Bar)
+    bars = _record_bars(monkeypatch)
     bar = _ProgressBar(quiet=False, save_every=0, output=tmp_path / "out.png")
     losses = {"content": 1.0, "style": 1.0, "tv": 0.1, "total": 2.1}
     for i, fraction in enumerate([0.004, 0.5, 1.0], 1):
