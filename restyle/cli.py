@@ -164,6 +164,8 @@ def _add_train(sub, fmt) -> None:
                    help="side of the square crops (a multiple of 4)")
     g.add_argument("--learning-rate", type=float, metavar="LR", default=t_defaults.learning_rate, help="Adam step size")
     g.add_argument("--seed", type=int, metavar="N", help="random seed (default: random, recorded in the model)")
+    g.add_argument("--init", metavar="MODEL", help="start from this model's weights (a .safetensors file or a "
+                   "preset's name) to train it on; give another --seed than its own to see new crops")
     g = t.add_argument_group("loss")
     g.add_argument("--content-weight", type=float, metavar="W", default=t_defaults.content_weight,
                    help="weight of the content term")
@@ -371,7 +373,7 @@ def cmd_train(args: argparse.Namespace) -> int:
     try:
         out = train(args.style, args.photos, args.output, options, resume=args.resume, work_dir=args.work_dir,
                     preview=args.preview, callback=progress, log=lambda m: _say(args.quiet, m),
-                    save_dtype=torch.float32 if args.fp32_weights else torch.float16)
+                    save_dtype=torch.float32 if args.fp32_weights else torch.float16, init=args.init)
     except Interrupted:
         if bar is not None:
             bar.close()

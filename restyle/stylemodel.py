@@ -80,7 +80,23 @@ def preset_path(name: str) -> Path:
     return found[name]
 
 
-def _read_safetensors(path: Path) -> tuple[TransformerNet, dict]:
+def model_or_preset(source: PathLike) -> Path:
+    """The .safetensors file ``source`` names: a path, or else the name of a shipped preset."""
+    p = Path(source)
+    if not p.exists() and p.suffix == "" and str(source) in presets():
+        return presets()[str(source)]
+    if not p.exists():
+        raise RestyleError(f"{p}: no such model file (nor a preset: {', '.join(presets()) or 'none installed'})")
+    if p.is_dir():
+        raise RestyleError(f"{p}: is a directory, not a model file")
+    if p.suffix.lower() != ".safetensors":
+        raise RestyleError(f"{p}: only a .safetensors model can be trained on (an .onnx export has lost its "
+                           "training form)")
+    return p
+
+
+def read_model(path: Path) -> tuple[TransformerNet, dict]:
+    """A .safetensors model's network (float32, eval mode, on the CPU) and metadata."""
     from safetensors import SafetensorError, safe_open
     try:
         with safe_open(str(path), framework="pt") as f:
@@ -285,7 +301,7 @@ def load_model(path: Union[PathLike, None] = None, *, preset: Optional[str] = No
     if p.suffix.lower() == ".onnx":
         session, meta, dev = _load_onnx(p, dev)
         return StyleModel(p, meta, dev, session=session, max_memory=max_memory, tile_size=tile_size)
-    net, meta = _read_safetensors(p)
+    net, meta = read_model(p)
     dtype = resolve_precision(precision, dev)
     net = net.to(dev)
     if dtype != torch.float32:
@@ -327,7 +343,7 @@ def export_onnx(model: PathLike, output: PathLike, opset: int = 17) -> Path:
     out = Path(output)
     if out.suffix.lower() != ".onnx":
         raise RestyleError(f"{out}: the output of an export must end in .onnx")
-    net, meta = _read_safetensors(src)
+    net, meta = read_model(src)
     axes = {0: "batch", 2: "height", 3: "width"}
     with tempfile.TemporaryDirectory() as tmp, warnings.catch_warnings():
         warnings.simplefilter("ignore")

@@ -35,7 +35,7 @@ from .images import (DEFAULT_MAX_PIXELS, ImageLike, fit_size, load_image, resize
 from .losses import StyleLoss, TVLoss, gram, relative_sq_error
 from .options import DEFAULT_CONTENT_LAYERS, DEFAULT_STYLE_LAYERS, layer_weights, parse_layers
 from .photos import PhotoSet, image_files
-from .stylemodel import file_sha256, save_model
+from .stylemodel import file_sha256, model_or_preset, read_model, save_model
 from .transformer import MULTIPLE, TransformerNet
 from .vgg import VGG19Features, load_weights
 
@@ -126,14 +126,15 @@ def train(style: ImageLike, photos: str | os.PathLike, output: str | os.PathLike
           work_dir: Optional[str | os.PathLike] = None, preview: Optional[ImageLike] = None,
           callback: Optional[Callable[[TrainProgress], None]] = None,
           log: Optional[Callable[[str], None]] = None, save_dtype: torch.dtype = torch.float16,
-          **overrides) -> Path:
+          init: Optional[str | os.PathLike] = None, **overrides) -> Path:
     """Train a style model for ``style`` on the photos in the folder ``photos`` and save it to ``output``.
 
     Checkpoints and preview images go to ``work_dir`` (default: OUTPUT's name + "-training" beside it);
     ``resume`` continues from the checkpoint there. ``preview`` is a photo to stylize every
     ``preview_every`` steps; by default one photo of the folder is held out of training for it (when
-    the folder has two or more). Returns the model's path. Ctrl-C finishes the current step, writes a
-    checkpoint and raises ``Interrupted``.
+    the folder has two or more). ``init`` (a model file or a preset's name) starts from that model's weights
+    instead of random ones, to train a model on (Adam starts afresh; the model records where it started).
+    Returns the model's path. Ctrl-C finishes the current step, writes a checkpoint and raises ``Interrupted``.
     """
     opts = dataclasses.replace(options or TrainOptions(), **overrides)
     if isinstance(opts.content_layers, str):
@@ -154,6 +155,7 @@ def train(style: ImageLike, photos: str | os.PathLike, output: str | os.PathLike
         raise RestyleError(f"{work / CHECKPOINT}: no checkpoint to resume from (train without --resume first, or "
                            "give the same --work-dir)")
 
+    init_net, init_info = _init_model(init) if init is not None else (None, None)
     style_img = load_image(style, opts.max_pixels, name=source_name(style, "style"))
     style_name = Path(style).stem if isinstance(style, (str, os.PathLike)) else "style"
     style_hash = file_sha256(style) if isinstance(style, (str, os.PathLike)) else \
@@ -178,15 +180,22 @@ def train(style: ImageLike, photos: str | os.PathLike, output: str | os.PathLike
     dtype = resolve_precision(opts.precision, device)
     seed = opts.seed if opts.seed is not None else int.from_bytes(os.urandom(4), "little") >> 1
     torch.manual_seed(seed)  # the initial weights
-    net = TransformerNet().to(device, memory_format=torch.channels_last)
+    net = TransformerNet()
+    if init_net is not None:
+        net.load_state_dict(init_net.state_dict())
+    net = net.to(device, memory_format=torch.channels_last)
     optimizer = torch.optim.Adam(net.parameters(), lr=opts.learning_rate)
     start = 0
     checkpoint_path = work / CHECKPOINT
     if resume:
-        start, seed = _load_checkpoint(checkpoint_path, net, optimizer, opts, style_hash, data.names)
+        start, seed, init_info = _load_checkpoint(checkpoint_path, net, optimizer, opts, style_hash, data.names,
+                                                  init_info)
         if start >= opts.steps:
             raise RestyleError(f"{checkpoint_path}: already at step {start}; give --steps above that to train on")
         say(f"resuming at step {start} of {opts.steps}")
+    elif init_info is not None:
+        say(f"starting from {init_info['file']} (trained {init_info.get('steps', '?')} steps on "
+            f"{init_info.get('style_name', 'an unnamed style')})")
     try:
         work.mkdir(parents=True, exist_ok=True)
     except OSError as e:
@@ -225,6 +234,8 @@ def train(style: ImageLike, photos: str | os.PathLike, output: str | os.PathLike
 
     meta = {"style_name": style_name, "style_sha256": style_hash, "seed": seed, "photos": len(data),
             "restyle_version": __version__, "settings": _settings(opts)}
+    if init_info is not None:
+        meta["init"] = init_info
 
     preview_x = _fit_multiple(preview_img, 512).to(device)[None]
 
@@ -238,7 +249,7 @@ def train(style: ImageLike, photos: str | os.PathLike, output: str | os.PathLike
     def checkpoint(step: int) -> None:
         blob = {"format": 1, "step": step, "seed": seed, "model": net.state_dict(),
                 "optimizer": optimizer.state_dict(), "settings": _settings(opts), "style_sha256": style_hash,
-                "photos": data.names}
+                "photos": data.names, "init": init_info}
         write_atomic(checkpoint_path, lambda f: torch.save(blob, f))
 
     stop = _StopFlag()
@@ -297,9 +308,20 @@ def _fit_multiple(image: torch.Tensor, long_side: int) -> torch.Tensor:
     return image[:, : max(MULTIPLE, h // MULTIPLE * MULTIPLE), : max(MULTIPLE, w // MULTIPLE * MULTIPLE)]
 
 
-def _load_checkpoint(path: Path, net, optimizer, opts: TrainOptions, style_hash: str,
-                     photos: list[str]) -> tuple[int, int]:
-    """Restore weights and Adam's state from ``path``; return (step, seed). Refuses a different run's."""
+def _init_model(source: str | os.PathLike) -> tuple[TransformerNet, dict]:
+    """The network to start from and what the new model records of it: file name, hash, style, steps, settings
+    (and, for a model that was itself trained on from another, that one's record too)."""
+    path = model_or_preset(source)
+    net, meta = read_model(path)
+    info = {"file": path.name, "sha256": file_sha256(path)}
+    info.update({k: meta[k] for k in ("style_name", "steps", "seed", "settings", "init") if k in meta})
+    return net, info
+
+
+def _load_checkpoint(path: Path, net, optimizer, opts: TrainOptions, style_hash: str, photos: list[str],
+                     init_info: Optional[dict]) -> tuple[int, int, Optional[dict]]:
+    """Restore weights and Adam's state from ``path``; return (step, seed, the record of the model the run
+    started from). Refuses a different run's."""
     try:
         blob = torch.load(path, map_location="cpu", weights_only=True)
         if blob.get("format") != 1:
@@ -318,9 +340,13 @@ def _load_checkpoint(path: Path, net, optimizer, opts: TrainOptions, style_hash:
                            f"then, {len(photos)} now); resume needs the same photos")
     if opts.seed is not None and opts.seed != blob["seed"]:
         raise RestyleError(f"{path}: was trained with --seed {blob['seed']}; resume with that seed or none")
+    started = blob.get("init")
+    if init_info is not None and (started or {}).get("sha256") != init_info["sha256"]:
+        raise RestyleError(f"{path}: that run started from {started['file'] if started else 'random weights'}, "
+                           f"not {init_info['file']}; resume without --init or with the same one")
     net.load_state_dict(blob["model"])
     optimizer.load_state_dict(blob["optimizer"])
-    return int(blob["step"]), int(blob["seed"])
+    return int(blob["step"]), int(blob["seed"]), started
 
 
 class _StopFlag:

@@ -247,7 +247,8 @@ def test_train_progress_bar_counts_steps_from_its_first_report(run_cli, style_pa
     assert [(b.total, b.initial, b.n, b.kw["smoothing"]) for b in bars] == [(20, 10, 20, 0)]
 
 
-@pytest.mark.parametrize("case", ["empty-folder", "bad-crop", "bad-output", "resume-without-checkpoint"])
+@pytest.mark.parametrize("case", ["empty-folder", "bad-crop", "bad-output", "resume-without-checkpoint",
+                                  "missing-init"])
 def test_train_bad_input_one_line_exit_2(run_cli, style_path, tmp_path, case):
     photos, out, extra = _photos(tmp_path / "photos"), tmp_path / "m.safetensors", []
     if case == "empty-folder":
@@ -257,6 +258,8 @@ def test_train_bad_input_one_line_exit_2(run_cli, style_path, tmp_path, case):
         extra = ["--crop-size", "30"]
     elif case == "bad-output":
         out = tmp_path / "m.png"
+    elif case == "missing-init":
+        extra = ["--init", tmp_path / "nope.safetensors"]
     else:
         extra = ["--resume"]
     code, _, err = run_cli("train", style_path, "--photos", photos, "-o", out, "--steps", 2, "--batch", 1,

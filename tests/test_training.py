@@ -8,7 +8,7 @@ from PIL import Image
 from safetensors.torch import load_file
 
 from restyle.errors import Interrupted, RestyleError
-from restyle.stylemodel import load_model
+from restyle.stylemodel import file_sha256, load_model, presets
 from restyle.training import TrainOptions, train
 
 TINY = dict(batch_size=2, crop_size=32, style_size=64, device="cpu", precision="fp32", seed=3, preview_every=0)
@@ -72,6 +72,53 @@ def test_metadata_and_previews(tmp_path, photos, style_path):
     assert meta["settings"]["crop_size"] == 32 and "restyle_version" in meta
     previews = sorted(p.name for p in (tmp_path / "m-training").glob("preview-*.jpg"))
     assert previews == ["preview-000005.jpg", "preview-000010.jpg"]
+
+
+def test_init_starts_from_the_models_weights_and_records_it(tmp_path, photos, style_path):
+    kw = dict(TINY, save_dtype=torch.float32)
+    first = train(style_path, photos, tmp_path / "a.safetensors", steps=10, **kw)
+    # One step at a negligible step size: the new model is the first one, not a fresh random network.
+    on = train(style_path, photos, tmp_path / "b.safetensors", steps=1, learning_rate=1e-12, init=first, **kw)
+    a, b = _weights(first), _weights(on)
+    assert all(torch.allclose(a[k], b[k], atol=1e-9) for k in a)
+    fresh = _weights(train(style_path, photos, tmp_path / "c.safetensors", steps=1, learning_rate=1e-12, **kw))
+    assert not all(torch.allclose(a[k], fresh[k], atol=1e-3) for k in a)
+    meta = load_model(on, device="cpu").metadata
+    assert meta["init"]["file"] == "a.safetensors" and meta["init"]["sha256"] == file_sha256(first)
+    assert (meta["init"]["steps"], meta["init"]["seed"], meta["init"]["settings"]["crop_size"]) == (10, 3, 32)
+    assert meta["steps"] == 1 and "init" not in load_model(first, device="cpu").metadata
+
+
+def test_init_from_a_preset_by_name(tmp_path, photos, style_path):
+    name = next(iter(presets()))
+    out = train(style_path, photos, tmp_path / "m.safetensors", steps=1, init=name, **TINY)
+    assert load_model(out, device="cpu").metadata["init"]["file"] == f"{name}.safetensors"
+
+
+def test_resume_keeps_the_init_record_and_refuses_another(tmp_path, photos, style_path):
+    a = train(style_path, photos, tmp_path / "a.safetensors", steps=2, **TINY)
+    b = train(style_path, photos, tmp_path / "b.safetensors", steps=2, **{**TINY, "seed": 4})
+    out = tmp_path / "m.safetensors"
+    train(style_path, photos, out, steps=4, init=a, **TINY)
+    train(style_path, photos, out, steps=6, resume=True, **TINY)  # without --init: the checkpoint's record
+    assert load_model(out, device="cpu").metadata["init"]["sha256"] == file_sha256(a)
+    train(style_path, photos, out, steps=8, resume=True, init=a, **TINY)  # the same --init: fine
+    for model, init in ((out, b), (a, b)):  # a run started from another model; one started from random weights
+        with pytest.raises(RestyleError, match="started from") as e:
+            train(style_path, photos, model, steps=10, resume=True, init=init, **TINY)
+        assert "\n" not in str(e.value)
+
+
+@pytest.mark.parametrize("case", ["missing", "folder", "onnx", "not-a-model", "unknown-preset"])
+def test_bad_init(tmp_path, photos, style_path, case):
+    init = {"missing": tmp_path / "nope.safetensors", "folder": tmp_path, "onnx": tmp_path / "m.onnx",
+            "not-a-model": tmp_path / "junk.safetensors", "unknown-preset": "no_such_preset"}[case]
+    if case in ("onnx", "not-a-model"):
+        init.write_bytes(b"junk")
+    out = tmp_path / "m.safetensors"
+    with pytest.raises(RestyleError) as e:
+        train(style_path, photos, out, steps=1, init=init, **TINY)
+    assert "\n" not in str(e.value) and not out.exists()
 
 
 @pytest.mark.parametrize("case", ["other-style", "other-setting", "no-checkpoint", "already-done"])
