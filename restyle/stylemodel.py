@@ -90,8 +90,7 @@ def model_or_preset(source: PathLike) -> Path:
     if p.is_dir():
         raise RestyleError(f"{p}: is a directory, not a model file")
     if p.suffix.lower() != ".safetensors":
-        raise RestyleError(f"{p}: only a .safetensors model can be trained on (an .onnx export has lost its "
-                           "training form)")
+        raise RestyleError(f"{p}: not a .safetensors model (an ONNX export cannot be trained on)")
     return p
 
 
