@@ -90,7 +90,8 @@ def model_or_preset(source: PathLike) -> Path:
     if p.is_dir():
         raise RestyleError(f"{p}: is a directory, not a model file")
     if p.suffix.lower() != ".safetensors":
-        raise RestyleError(f"{p}: not a .safetensors model (an ONNX export cannot be trained on)")
+        why = " (an ONNX export cannot be trained on)" if p.suffix.lower() == ".onnx" else ""
+        raise RestyleError(f"{p}: not a .safetensors model{why}")
     return p
 
 

@@ -194,7 +194,10 @@ def train(style: ImageLike, photos: str | os.PathLike, output: str | os.PathLike
             raise RestyleError(f"{checkpoint_path}: already at step {start}; give --steps above that to train on")
         say(f"resuming at step {start} of {opts.steps}")
     elif init_info is not None:
-        say(f"starting from {init_info['file']} (trained {init_info.get('steps', '?')} steps on "
+        steps, earlier = 0, init_info
+        while earlier:  # a model trained on from another counts that one's steps too
+            steps, earlier = steps + earlier.get("steps", 0), earlier.get("init")
+        say(f"starting from {init_info['file']} (trained {steps} steps in all on "
             f"{init_info.get('style_name', 'an unnamed style')})")
     try:
         work.mkdir(parents=True, exist_ok=True)

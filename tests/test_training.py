@@ -87,6 +87,10 @@ def test_init_starts_from_the_models_weights_and_records_it(tmp_path, photos, st
     assert meta["init"]["file"] == "a.safetensors" and meta["init"]["sha256"] == file_sha256(first)
     assert (meta["init"]["steps"], meta["init"]["seed"], meta["init"]["settings"]["crop_size"]) == (10, 3, 32)
     assert meta["steps"] == 1 and "init" not in load_model(first, device="cpu").metadata
+    said = []
+    again = train(style_path, photos, tmp_path / "d.safetensors", steps=1, init=on, log=said.append, **kw)
+    assert "starting from b.safetensors (trained 11 steps in all on style)" in said  # 10, then 1
+    assert load_model(again, device="cpu").metadata["init"]["init"]["sha256"] == file_sha256(first)
 
 
 def test_init_from_a_preset_by_name(tmp_path, photos, style_path):
