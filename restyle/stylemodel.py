@@ -80,15 +80,24 @@ def preset_path(name: str) -> Path:
     return found[name]
 
 
+def _model_file(p: Path) -> Path:
+    """``p``, refused with a one-line error unless it is an existing file."""
+    if not p.exists():
+        raise RestyleError(f"{p}: no such model file")
+    if p.is_dir():
+        raise RestyleError(f"{p}: is a directory, not a model file")
+    return p
+
+
 def model_or_preset(source: PathLike) -> Path:
     """The .safetensors file ``source`` names: a path, or else the name of a shipped preset."""
     p = Path(source)
-    if not p.exists() and p.suffix == "" and str(source) in presets():
-        return presets()[str(source)]
     if not p.exists():
-        raise RestyleError(f"{p}: no such model file (nor a preset: {', '.join(presets()) or 'none installed'})")
-    if p.is_dir():
-        raise RestyleError(f"{p}: is a directory, not a model file")
+        found = presets()
+        if p.suffix == "" and str(source) in found:
+            return found[str(source)]
+        raise RestyleError(f"{p}: no such model file (nor a preset: {', '.join(found) or 'none installed'})")
+    _model_file(p)
     if p.suffix.lower() != ".safetensors":
         why = " (an ONNX export cannot be trained on)" if p.suffix.lower() == ".onnx" else ""
         raise RestyleError(f"{p}: not a .safetensors model{why}")
@@ -292,11 +301,7 @@ def load_model(path: Union[PathLike, None] = None, *, preset: Optional[str] = No
     """
     if (path is None) == (preset is None):
         raise RestyleError("give a model file or a preset name (one of them)")
-    p = preset_path(preset) if preset is not None else Path(path)
-    if not p.exists():
-        raise RestyleError(f"{p}: no such model file")
-    if p.is_dir():
-        raise RestyleError(f"{p}: is a directory, not a model file")
+    p = _model_file(preset_path(preset) if preset is not None else Path(path))
     dev = resolve_device(device)
     if p.suffix.lower() == ".onnx":
         session, meta, dev = _load_onnx(p, dev)

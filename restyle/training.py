@@ -183,9 +183,7 @@ def train(style: ImageLike, photos: str | os.PathLike, output: str | os.PathLike
     dtype = resolve_precision(opts.precision, device)
     seed = opts.seed if opts.seed is not None else int.from_bytes(os.urandom(4), "little") >> 1
     torch.manual_seed(seed)  # the initial weights
-    net = TransformerNet()
-    if init_net is not None:
-        net.load_state_dict(init_net.state_dict())
+    net = init_net.requires_grad_(True) if init_net is not None else TransformerNet()
     net = net.to(device, memory_format=torch.channels_last)
     optimizer = torch.optim.Adam(net.parameters(), lr=opts.learning_rate)
     start = 0
