@@ -166,6 +166,9 @@ def _add_train(sub, fmt) -> None:
     g.add_argument("--seed", type=int, metavar="N", help="random seed (default: random, recorded in the model)")
     g.add_argument("--init", metavar="MODEL", help="start from this model's weights (a .safetensors file or a "
                    "preset's name) to train it on; give another --seed than its own to see new crops")
+    g.add_argument("--average-last", type=float, metavar="F", default=t_defaults.average_last,
+                   help="save the mean of the weights over the last F of the steps, less noisy than the last "
+                   "step's (0: the last step's)")
     g = t.add_argument_group("loss")
     g.add_argument("--content-weight", type=float, metavar="W", default=t_defaults.content_weight,
                    help="weight of the content term")
@@ -350,7 +353,7 @@ def cmd_train(args: argparse.Namespace) -> int:
         content_weight=args.content_weight, style_weight=args.style_weight, tv_weight=args.tv_weight,
         content_layers=parse_layers(args.content_layers), style_layers=parse_layers(args.style_layers),
         style_size=args.style_size, seed=args.seed, device=args.device, precision=args.precision,
-        checkpoint_every=args.checkpoint_every, preview_every=args.preview_every)
+        checkpoint_every=args.checkpoint_every, preview_every=args.preview_every, average_last=args.average_last)
     bar = None
 
     def progress(p) -> None:

@@ -9,6 +9,7 @@ import torch
 from PIL import Image
 
 from restyle.cli import build_parser
+from restyle.stylemodel import load_model
 
 
 def _only_line(err: str) -> str:
@@ -200,10 +201,12 @@ def test_train_end_to_end(run_cli, style_path, tmp_path):
     (photos / "broken.jpg").write_text("not a jpeg")
     out = tmp_path / "m.safetensors"
     code, _, err = run_cli("train", style_path, "--photos", photos, "-o", out, "--steps", 6, "--batch", 2,
-                           "--crop-size", 32, "--style-size", 64, "--device", "cpu", "--preview-every", 3, "--seed", 1)
+                           "--crop-size", 32, "--style-size", 64, "--device", "cpu", "--preview-every", 3, "--seed", 1,
+                           "--average-last", 0.5)
     assert code == 0, err
     assert "1 unreadable, skipped" in err and "wrote" in err and "Traceback" not in err
     assert out.exists() and (tmp_path / "m-training" / "checkpoint.pt").exists()
+    assert load_model(out, device="cpu").metadata["averaged_steps"] == [4, 6]
     assert sorted(p.name for p in (tmp_path / "m-training").glob("preview-*")) == ["preview-000003.jpg",
                                                                                   "preview-000006.jpg"]
     code, _, err = run_cli("train", style_path, "--photos", photos, "-o", out, "--steps", 8, "--batch", 2,
@@ -248,7 +251,7 @@ def test_train_progress_bar_counts_steps_from_its_first_report(run_cli, style_pa
 
 
 @pytest.mark.parametrize("case", ["empty-folder", "bad-crop", "bad-output", "resume-without-checkpoint",
-                                  "missing-init"])
+                                  "missing-init", "bad-average"])
 def test_train_bad_input_one_line_exit_2(run_cli, style_path, tmp_path, case):
     photos, out, extra = _photos(tmp_path / "photos"), tmp_path / "m.safetensors", []
     if case == "empty-folder":
@@ -260,6 +263,8 @@ def test_train_bad_input_one_line_exit_2(run_cli, style_path, tmp_path, case):
         out = tmp_path / "m.png"
     elif case == "missing-init":
         extra = ["--init", tmp_path / "nope.safetensors"]
+    elif case == "bad-average":
+        extra = ["--average-last", "1.5"]
     else:
         extra = ["--resume"]
     code, _, err = run_cli("train", style_path, "--photos", photos, "-o", out, "--steps", 2, "--batch", 1,

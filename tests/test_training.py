@@ -64,6 +64,48 @@ def test_ctrl_c_checkpoints_and_resume_matches(tmp_path, photos, style_path):
     assert all(torch.equal(a[k], b[k]) for k in a)
 
 
+def test_average_last_saves_the_mean_of_the_last_steps(tmp_path, photos, style_path):
+    kw = dict(TINY, save_dtype=torch.float32)
+    # Batches depend on (seed, step) alone, so 3- and 4-step runs pass through the 4-step run's weights.
+    w3, w4 = (_weights(train(style_path, photos, tmp_path / f"{n}.safetensors", steps=n, average_last=0, **kw))
+              for n in (3, 4))
+    out = train(style_path, photos, tmp_path / "avg.safetensors", steps=4, average_last=0.5, **{**kw, "preview_every": 2})
+    avg = _weights(out)
+    assert all(torch.allclose(avg[k], (w3[k] + w4[k]) / 2, atol=1e-6) for k in avg)
+    assert not all(torch.allclose(avg[k], w4[k], atol=1e-6) for k in avg)
+    meta = load_model(out, device="cpu").metadata
+    assert meta["averaged_steps"] == [3, 4] and meta["settings"]["average_last"] == 0.5
+    assert "averaged_steps" not in load_model(tmp_path / "4.safetensors", device="cpu").metadata
+    # the last preview shows the saved (averaged) model
+    assert sorted(p.name for p in (tmp_path / "avg-training").glob("*.jpg")) == ["preview-000002.jpg",
+                                                                                "preview-000004.jpg"]
+
+
+def test_ctrl_c_within_the_averaged_steps_and_resume_matches(tmp_path, photos, style_path):
+    kw = dict(TINY, checkpoint_every=1000, save_dtype=torch.float32, average_last=0.75)  # steps 6 to 20
+    whole = train(style_path, photos, tmp_path / "whole.safetensors", steps=20, **kw)
+
+    def press_ctrl_c(p):
+        if p.step == 10:
+            os.kill(os.getpid(), signal.SIGINT)
+
+    out = tmp_path / "cut.safetensors"
+    with pytest.raises(Interrupted):
+        train(style_path, photos, out, steps=20, callback=press_ctrl_c, **kw)
+    resumed = train(style_path, photos, out, steps=20, resume=True, **kw)
+    a, b = _weights(whole), _weights(resumed)
+    assert all(torch.equal(a[k], b[k]) for k in a)
+    assert load_model(resumed, device="cpu").metadata["averaged_steps"] == [6, 20]
+
+
+def test_resume_to_more_steps_averages_the_new_last_steps(tmp_path, photos, style_path):
+    out = tmp_path / "m.safetensors"
+    train(style_path, photos, out, steps=8, average_last=0.5, **TINY)  # the mean of steps 5-8
+    train(style_path, photos, out, steps=12, average_last=0.5, resume=True, **TINY)
+    # The new window is steps 7-12: the checkpoint's mean began before it, so a new one begins at step 9.
+    assert load_model(out, device="cpu").metadata["averaged_steps"] == [9, 12]
+
+
 def test_metadata_and_previews(tmp_path, photos, style_path):
     out = train(style_path, photos, tmp_path / "m.safetensors", steps=10, **dict(TINY, preview_every=5))
     meta = load_model(out, device="cpu").metadata
@@ -144,7 +186,8 @@ def test_resume_refuses_another_run(tmp_path, photos, style_path, content_path, 
 
 
 @pytest.mark.parametrize("change", [dict(steps=0), dict(crop_size=30), dict(learning_rate=0), dict(style_weight=-1),
-                                    dict(batch_size=0), dict(style_layers={"relu9_1": 1})])
+                                    dict(batch_size=0), dict(style_layers={"relu9_1": 1}),
+                                    dict(average_last=1), dict(average_last=-0.1)])
 def test_bad_options(tmp_path, photos, style_path, change):
     with pytest.raises(RestyleError):
         train(style_path, photos, tmp_path / "m.safetensors", **dict(TINY, **change))
@@ -171,3 +214,4 @@ def test_bad_input(tmp_path, photos, style_path, case):
 def test_defaults_are_the_documented_ones():
     o = TrainOptions()
     assert (o.steps, o.batch_size, o.crop_size, o.learning_rate, o.style_weight) == (2000, 8, 384, 1e-3, 10.0)
+    assert o.average_last == 0.25
