@@ -317,6 +317,7 @@ def train(style: ImageLike, photos: str | os.PathLike, output: str | os.PathLike
     if averaged_from is not None:
         net.load_state_dict(averaged.module.state_dict())
         meta["averaged_steps"] = [averaged_from, step]
+        say(f"the model is the mean of the weights of steps {averaged_from}-{step}")
     if averaged_from is not None or not (opts.preview_every and step % opts.preview_every == 0):
         write_preview(step)
     meta["steps"] = step

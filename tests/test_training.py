@@ -101,7 +101,9 @@ def test_ctrl_c_within_the_averaged_steps_and_resume_matches(tmp_path, photos, s
 def test_resume_to_more_steps_averages_the_new_last_steps(tmp_path, photos, style_path):
     out = tmp_path / "m.safetensors"
     train(style_path, photos, out, steps=8, average_last=0.5, **TINY)  # the mean of steps 5-8
-    train(style_path, photos, out, steps=12, average_last=0.5, resume=True, **TINY)
+    said = []
+    train(style_path, photos, out, steps=12, average_last=0.5, resume=True, log=said.append, **TINY)
+    assert said[-1] == "the model is the mean of the weights of steps 9-12"
     # The new window is steps 7-12: the checkpoint's mean began before it, so a new one begins at step 9.
     assert load_model(out, device="cpu").metadata["averaged_steps"] == [9, 12]
 
