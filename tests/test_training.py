@@ -47,8 +47,9 @@ def test_resume_gives_the_same_weights(tmp_path, photos, style_path):
     assert a.keys() == b.keys() and all(torch.equal(a[k], b[k]) for k in a)
 
 
-def test_ctrl_c_checkpoints_and_resume_matches(tmp_path, photos, style_path):
-    kw = dict(TINY, checkpoint_every=1000, save_dtype=torch.float32)
+@pytest.mark.parametrize("average_last, averaged", [(0.25, [16, 20]), (0.75, [6, 20])])  # cut before / within
+def test_ctrl_c_checkpoints_and_resume_matches(tmp_path, photos, style_path, average_last, averaged):
+    kw = dict(TINY, checkpoint_every=1000, save_dtype=torch.float32, average_last=average_last)
     whole = train(style_path, photos, tmp_path / "whole.safetensors", steps=20, **kw)
 
     def press_ctrl_c(p):
@@ -62,6 +63,7 @@ def test_ctrl_c_checkpoints_and_resume_matches(tmp_path, photos, style_path):
     resumed = train(style_path, photos, out, steps=20, resume=True, **kw)
     a, b = _weights(whole), _weights(resumed)
     assert all(torch.equal(a[k], b[k]) for k in a)
+    assert load_model(resumed, device="cpu").metadata["averaged_steps"] == averaged
 
 
 def test_average_last_saves_the_mean_of_the_last_steps(tmp_path, photos, style_path):
@@ -79,23 +81,6 @@ def test_average_last_saves_the_mean_of_the_last_steps(tmp_path, photos, style_p
     # the last preview shows the saved (averaged) model
     assert sorted(p.name for p in (tmp_path / "avg-training").glob("*.jpg")) == ["preview-000002.jpg",
                                                                                 "preview-000004.jpg"]
-
-
-def test_ctrl_c_within_the_averaged_steps_and_resume_matches(tmp_path, photos, style_path):
-    kw = dict(TINY, checkpoint_every=1000, save_dtype=torch.float32, average_last=0.75)  # steps 6 to 20
-    whole = train(style_path, photos, tmp_path / "whole.safetensors", steps=20, **kw)
-
-    def press_ctrl_c(p):
-        if p.step == 10:
-            os.kill(os.getpid(), signal.SIGINT)
-
-    out = tmp_path / "cut.safetensors"
-    with pytest.raises(Interrupted):
-        train(style_path, photos, out, steps=20, callback=press_ctrl_c, **kw)
-    resumed = train(style_path, photos, out, steps=20, resume=True, **kw)
-    a, b = _weights(whole), _weights(resumed)
-    assert all(torch.equal(a[k], b[k]) for k in a)
-    assert load_model(resumed, device="cpu").metadata["averaged_steps"] == [6, 20]
 
 
 def test_resume_to_more_steps_averages_the_new_last_steps(tmp_path, photos, style_path):
