@@ -78,7 +78,7 @@ def test_average_last_saves_the_mean_of_the_last_steps(tmp_path, photos, style_p
     meta = load_model(out, device="cpu").metadata
     assert meta["averaged_steps"] == [3, 4] and meta["settings"]["average_last"] == 0.5
     assert "averaged_steps" not in load_model(tmp_path / "4.safetensors", device="cpu").metadata
-    # the last preview shows the saved (averaged) model
+    # the last step's preview is written once, after the averaging (from the saved weights)
     assert sorted(p.name for p in (tmp_path / "avg-training").glob("*.jpg")) == ["preview-000002.jpg",
                                                                                 "preview-000004.jpg"]
 
