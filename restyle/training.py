@@ -2,8 +2,8 @@
 
 A plain loop: each step takes a batch of random crops (``photos.PhotoSet``), runs the transformer network,
 and lowers restyle's own content, style (Gram) and total-variation losses, judged by the same VGG19, with
-Adam. Checkpoints hold the weights, Adam's state and the step; batches depend on (seed, step) alone, so a
-resumed run continues exactly as the uninterrupted one would have.
+Adam. Checkpoints hold the weights (and their running mean, see ``average_last``), Adam's state and the
+step; batches depend on (seed, step) alone, so a resumed run continues exactly as the uninterrupted one would.
 
 Departures from Johnson et al.:
 - The losses are restyle's relative errors (see ``losses``), each style image's Gram matrices taken at a
