@@ -202,7 +202,7 @@ def train(style: ImageLike, photos: str | os.PathLike, output: str | os.PathLike
     optimizer = torch.optim.Adam(net.parameters(), lr=opts.learning_rate)
     # The saved model may be the mean of the weights of the last steps: from step average_from on, each step's.
     average_from = opts.steps - round(opts.average_last * opts.steps) + 1
-    averaged = torch.optim.swa_utils.AveragedModel(net) if average_from <= opts.steps else None
+    averaged = _WeightMean(net) if average_from <= opts.steps else None
     averaged_from: Optional[int] = None  # the first step in ``averaged``; None while it is empty
     start = 0
     checkpoint_path = work / CHECKPOINT
@@ -292,8 +292,8 @@ def train(style: ImageLike, photos: str | os.PathLike, output: str | os.PathLike
             optimizer.step()
             step += 1
             if averaged is not None and step >= average_from:
-                averaged.update_parameters(net)
                 averaged_from = averaged_from or step
+                averaged.add(net, step - averaged_from + 1)
             since += 1
             for k, v in terms.items():
                 sums[k] = sums.get(k, 0) + v.detach()
@@ -314,7 +314,7 @@ def train(style: ImageLike, photos: str | os.PathLike, output: str | os.PathLike
             if stop.requested and step < opts.steps:
                 raise Interrupted(None)
     if averaged_from is not None:
-        net.load_state_dict(averaged.module.state_dict())
+        averaged.copy_to(net)
         meta["averaged_steps"] = [averaged_from, step]
         say(f"the model is the mean of the weights of steps {averaged_from}-{step}")
     if averaged_from is not None or not (opts.preview_every and step % opts.preview_every == 0):
@@ -380,13 +380,51 @@ def _load_checkpoint(path: Path, net, optimizer, opts: TrainOptions, style_hash:
     if init_info is not None and (started or {}).get("sha256") != init_info["sha256"]:
         raise RestyleError(f"{path}: that run started from {started['file'] if started else 'random weights'}, "
                            f"not {init_info['file']}; resume without --init or with the same one")
-    net.load_state_dict(blob["model"])
-    optimizer.load_state_dict(blob["optimizer"])
     mean = blob.get("average")
-    if averaged is not None and mean is not None and mean["from"] >= average_from:
-        averaged.load_state_dict(mean["model"])
-        return int(blob["step"]), int(blob["seed"]), started, int(mean["from"])
-    return int(blob["step"]), int(blob["seed"]), started, None
+    keep_mean = averaged is not None and mean is not None and mean["from"] >= average_from
+    try:
+        net.load_state_dict(blob["model"])
+        optimizer.load_state_dict(blob["optimizer"])
+        if keep_mean:  # (its count is the number of steps from mean["from"] to the checkpoint's)
+            averaged.load_state_dict(mean["model"])
+    except (KeyError, RuntimeError, ValueError):
+        raise RestyleError(f"{path}: does not fit this version of restyle's network; train afresh") from None
+    return int(blob["step"]), int(blob["seed"]), started, int(mean["from"]) if keep_mean else None
+
+
+class _WeightMean:
+    """The running mean of a network's weights, each step's counted equally (stochastic weight averaging).
+
+    Not torch's ``AveragedModel``: that keeps its count in a tensor on the CPU and copies it to the GPU at each
+    update, a blocking copy, so every averaged step would wait for the GPU; here the count is the caller's
+    Python int, and an update is one fused multiply-add over all the weights, queued like the rest of the step.
+    """
+
+    def __init__(self, net: torch.nn.Module):
+        self.names = [name for name, _ in net.named_parameters()]
+        self.mean = [p.detach().clone() for p in net.parameters()]
+
+    def add(self, net: torch.nn.Module, count: int) -> None:
+        """Take in the weights of the ``count``-th step averaged (1: the mean becomes these weights)."""
+        weights = [p.detach() for p in net.parameters()]
+        if count == 1:
+            for m, w in zip(self.mean, weights):
+                m.copy_(w)
+        else:
+            torch._foreach_lerp_(self.mean, weights, 1.0 / count)
+
+    def copy_to(self, net: torch.nn.Module) -> None:
+        with torch.no_grad():
+            for p, m in zip(net.parameters(), self.mean):
+                p.copy_(m)
+
+    def state_dict(self) -> dict[str, torch.Tensor]:
+        return dict(zip(self.names, self.mean))
+
+    def load_state_dict(self, state: dict[str, torch.Tensor]) -> None:
+        with torch.no_grad():
+            for name, m in zip(self.names, self.mean):
+                m.copy_(state[name])
 
 
 class _StopFlag:
