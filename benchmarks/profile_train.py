@@ -1,0 +1,55 @@
+"""Where a training step's time goes: how busy the device is, and torch.profiler's costliest operations.
+
+    python benchmarks/profile_train.py --device cuda --batch 8 --crop-size 384
+    python benchmarks/profile_train.py --device cpu --batch 2 --crop-size 128 --steps 4
+
+``restyle.train`` runs ``--steps`` steps unprofiled (steps/s between its reports at step 10 and the last) and
+then ``--profile-steps`` more under torch.profiler (set-up included: loading the network, the style's Gram
+matrices). On a GPU it prints the kernels' time per step against the unprofiled step's wall time: when the
+kernels fill far less than the step, the loop waits on the host (data, launches, syncs), not on the GPU.
+Photos: --photos (default the shared content photos); the style: the bundled Starry Night.
+"""
+
+import argparse
+import tempfile
+import time
+from pathlib import Path
+
+from torch.profiler import ProfilerActivity, profile
+
+import restyle
+
+ROOT = Path(__file__).resolve().parents[1]
+
+ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+ap.add_argument("--device", default="cpu")
+ap.add_argument("--photos", default=str(ROOT.parent / "shared" / "images" / "content"))
+ap.add_argument("--batch", type=int, default=8)
+ap.add_argument("--crop-size", type=int, default=384)
+ap.add_argument("--steps", type=int, default=40, help="unprofiled steps, timed from step 10 (at least 20)")
+ap.add_argument("--profile-steps", type=int, default=10, help="0: timing only")
+args = ap.parse_args()
+cuda = args.device.startswith("cuda")
+style = ROOT / "restyle" / "examples" / "starry_night.jpg"
+settings = dict(batch_size=args.batch, crop_size=args.crop_size, seed=0, device=args.device, preview_every=0,
+                checkpoint_every=10**9)
+marks: dict[int, float] = {}
+with tempfile.TemporaryDirectory() as tmp:
+    restyle.train(style, args.photos, Path(tmp) / "a.safetensors", steps=args.steps,
+                  callback=lambda p: marks.setdefault(p.step, time.perf_counter()), **settings)
+    first, last = min(marks), max(marks)
+    step_s = (marks[last] - marks[first]) / (last - first)
+    print(f"{args.device}, batch {args.batch} of {args.crop_size} px: {step_s * 1000:.1f} ms a step "
+          f"({1 / step_s:.2f} steps/s, steps {first}-{last}, unprofiled)")
+    if not args.profile_steps:
+        raise SystemExit(0)
+    activities = [ProfilerActivity.CPU] + ([ProfilerActivity.CUDA] if cuda else [])
+    with profile(activities=activities) as prof:
+        restyle.train(style, args.photos, Path(tmp) / "b.safetensors", steps=args.profile_steps, **settings)
+averages = prof.key_averages()
+if cuda:
+    kernels = sum(e.self_device_time_total for e in averages) / 1e3 / args.profile_steps
+    print(f"device kernels: {kernels:.1f} ms a step (set-up included) against {step_s * 1000:.1f} ms of wall time: "
+          f"the GPU is busy {min(1, kernels / (step_s * 1000)):.0%} of a step")
+print(averages.table(sort_by="self_cuda_time_total" if cuda else "self_cpu_time_total", row_limit=25,
+                     max_name_column_width=50))
