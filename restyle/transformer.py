@@ -72,8 +72,30 @@ class _Norm(nn.InstanceNorm2d):
         return super().forward(x)
 
 
+def _pad(x: torch.Tensor, pad: int, mode: str) -> torch.Tensor:
+    """``F.pad`` by ``pad`` on all four sides, in ``x``'s own dtype.
+
+    CPU autocast runs padding in float32, so in bf16 training every padding wrote a float32 copy that the next
+    convolution cast back (and the same again backward); padding only copies values, so it loses nothing in
+    bf16. On a 2-core CPU this took the network's pass forward and back (batch 8 of 384 px) from 4.7 s to 2.8 s.
+    """
+    if x.device.type != "cpu":  # (CUDA autocast leaves padding in the input's dtype)
+        return F.pad(x, (pad,) * 4, mode=mode)
+    with torch.autocast("cpu", enabled=False):
+        return F.pad(x, (pad,) * 4, mode=mode)
+
+
+class _ReflectionPad(nn.Module):
+    def __init__(self, pad: int):
+        super().__init__()
+        self.pad = pad
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return _pad(x, self.pad, "reflect")
+
+
 def _conv(cin: int, cout: int, kernel: int, stride: int = 1) -> list[nn.Module]:
-    return [nn.ReflectionPad2d(kernel // 2), nn.Conv2d(cin, cout, kernel, stride)]
+    return [_ReflectionPad(kernel // 2), nn.Conv2d(cin, cout, kernel, stride)]
 
 
 class _UpsampleConv(nn.Module):
@@ -103,7 +125,7 @@ class _UpsampleConv(nn.Module):
         with torch.autocast(w.device.type, enabled=False):  # the taps' sums in float32, rounded once
             # weight[o, a, b, i] = M_a · w[o, i] · M_bᵀ: (cout * 4, cin, 3, 3), in the order pixel_shuffle reads
             phased = torch.einsum("akl,oilm,bnm->oabikn", m, w.float(), m).reshape(-1, w.shape[1], 3, 3)
-        y = F.conv2d(F.pad(x, (1, 1, 1, 1), mode="replicate"), phased.to(w.dtype), b.repeat_interleave(4))
+        y = F.conv2d(_pad(x, 1, "replicate"), phased.to(w.dtype), b.repeat_interleave(4))
         return F.pixel_shuffle(y, 2)
 
 

@@ -2,7 +2,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from restyle.transformer import MULTIPLE, RECEPTIVE_FIELD, TransformerNet, _UpsampleConv, instance_norm
+from restyle.transformer import MULTIPLE, RECEPTIVE_FIELD, TransformerNet, _ReflectionPad, _UpsampleConv, instance_norm
 
 
 def test_size_and_parameter_count():
@@ -35,6 +35,14 @@ def test_upsample_conv_hand_value():
     torch.nn.init.constant_(layer.conv.bias, 0.5)
     # one pixel v: upsampled and padded, every 3x3 window holds nine v's
     assert torch.equal(layer(torch.full((1, 1, 1, 1), 2.0)), torch.full((1, 1, 2, 2), 18.5))
+
+
+def test_padding_keeps_bf16_under_cpu_autocast():
+    x = torch.rand(2, 3, 5, 6).to(torch.bfloat16)
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        y = _ReflectionPad(2)(x)
+    assert y.dtype == torch.bfloat16  # autocast alone would give float32
+    assert torch.equal(y.float(), F.pad(x.float(), (2, 2, 2, 2), mode="reflect"))
 
 
 def test_receptive_field_hand_count():
