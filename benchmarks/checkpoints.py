@@ -66,20 +66,20 @@ def main() -> None:
         mean = {k: sum(m[1][k] for m in models) / len(models) for k in models[0][1]}
         models.append((f"mean of the {len(models)} above", mean))
     print("| model | style ratio (" + " / ".join(HELD_OUT) + ") | mean | content |\n|---|---|---|---|")
-    tmp = Path(tempfile.mkdtemp())
-    for i, (label, state) in enumerate(models):
-        net = TransformerNet()
-        net.load_state_dict(state)
-        # saved as restyle train saves (float16), so each is judged as it would be shipped
-        model = restyle.load_model(save_model(net, tmp / f"{i}.safetensors", {"style_name": args.style}),
-                                   device=args.device)
-        ratios, contents = [], []
-        for path, scorer, optimized in judges:
-            s = scorer(model_result(model, path, 512))
-            ratios.append(s.style / optimized.style)
-            contents.append(s.content)
-        print(f"| {label} | {' / '.join(f'{r:.2f}' for r in ratios)} | {sum(ratios) / len(ratios):.3f} | "
-              f"{' / '.join(f'{c:.3f}' for c in contents)} |", flush=True)
+    with tempfile.TemporaryDirectory() as tmp:
+        for i, (label, state) in enumerate(models):
+            net = TransformerNet()
+            net.load_state_dict(state)
+            # saved as restyle train saves (float16), so each is judged as it would be shipped
+            model = restyle.load_model(save_model(net, Path(tmp) / f"{i}.safetensors", {"style_name": args.style}),
+                                       device=args.device)
+            ratios, contents = [], []
+            for path, scorer, optimized in judges:
+                s = scorer(model_result(model, path, 512))
+                ratios.append(s.style / optimized.style)
+                contents.append(s.content)
+            print(f"| {label} | {' / '.join(f'{r:.2f}' for r in ratios)} | {sum(ratios) / len(ratios):.3f} | "
+                  f"{' / '.join(f'{c:.3f}' for c in contents)} |", flush=True)
 
 
 if __name__ == "__main__":
