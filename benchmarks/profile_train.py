@@ -8,9 +8,15 @@ then ``--profile-steps`` more under torch.profiler (set-up included: loading the
 matrices). On a GPU it prints the kernels' time per step against the unprofiled step's wall time: when the
 kernels fill far less than the step, the loop waits on the host (data, launches, syncs), not on the GPU.
 Photos: --photos (default the shared content photos); the style: the bundled Starry Night.
+
+``--compare-memory N`` instead times N pairs of runs in this one process, alternating freed memory returned
+to the system (glibc's default) and kept for reuse (what ``restyle.train`` does on a CPU where memory allows,
+``restyle.device.keep_freed_memory``), and prints each run's time a step.
 """
 
 import argparse
+import contextlib
+import statistics
 import tempfile
 import time
 from pathlib import Path
@@ -18,6 +24,7 @@ from pathlib import Path
 from torch.profiler import ProfilerActivity, profile
 
 import restyle
+import restyle.training
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -28,17 +35,42 @@ ap.add_argument("--batch", type=int, default=8)
 ap.add_argument("--crop-size", type=int, default=384)
 ap.add_argument("--steps", type=int, default=40, help="unprofiled steps, timed from step 10 (at least 20)")
 ap.add_argument("--profile-steps", type=int, default=10, help="0: timing only")
+ap.add_argument("--compare-memory", type=int, default=0, metavar="N",
+                help="time N pairs of runs, freed memory returned to the system against kept for reuse")
 args = ap.parse_args()
 cuda = args.device.startswith("cuda")
 style = ROOT / "restyle" / "examples" / "starry_night.jpg"
 settings = dict(batch_size=args.batch, crop_size=args.crop_size, seed=0, device=args.device, preview_every=0,
                 checkpoint_every=10**9)
-marks: dict[int, float] = {}
-with tempfile.TemporaryDirectory() as tmp:
+
+
+def timed_run(tmp: str) -> tuple[float, int, int]:
+    """Seconds a step of one unprofiled run, and the steps it was timed over."""
+    marks: dict[int, float] = {}
     restyle.train(style, args.photos, Path(tmp) / "a.safetensors", steps=args.steps,
                   callback=lambda p: marks.setdefault(p.step, time.perf_counter()), **settings)
     first, last = min(marks), max(marks)
-    step_s = (marks[last] - marks[first]) / (last - first)
+    return (marks[last] - marks[first]) / (last - first), first, last
+
+
+@contextlib.contextmanager
+def returned(device, peak):
+    yield False
+
+
+with tempfile.TemporaryDirectory() as tmp:
+    if args.compare_memory:
+        kept = restyle.training.keep_freed_memory
+        times: dict[str, list[float]] = {"returned": [], "kept": []}
+        for _ in range(args.compare_memory):
+            for how, manager in (("returned", returned), ("kept", kept)):
+                restyle.training.keep_freed_memory = manager
+                step_s, first, last = timed_run(tmp)
+                times[how].append(step_s)
+                print(f"freed memory {how}: {step_s * 1000:.0f} ms a step (steps {first}-{last})", flush=True)
+        print(" ".join(f"{how}: median {statistics.median(t) * 1000:.0f} ms a step;" for how, t in times.items()))
+        raise SystemExit(0)
+    step_s, first, last = timed_run(tmp)
     print(f"{args.device}, batch {args.batch} of {args.crop_size} px: {step_s * 1000:.1f} ms a step "
           f"({1 / step_s:.2f} steps/s, steps {first}-{last}, unprofiled)")
     if not args.profile_steps:

@@ -2,6 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
+import ctypes
+import os
+import sys
+from typing import Iterator
+
 import torch
 
 from .errors import RestyleError
@@ -59,3 +65,63 @@ def resolve_precision(name: str, device: torch.device) -> torch.dtype:
 def autocast(device: torch.device, dtype: torch.dtype):
     """Autocast to ``dtype`` on ``device``; a no-op context for float32."""
     return torch.autocast(device.type, dtype=dtype, enabled=dtype != torch.float32)
+
+
+# mallopt's parameter numbers and glibc's defaults for them (malloc.h)
+_M_TRIM_THRESHOLD, _M_MMAP_MAX = -1, -4
+_DEFAULT_TRIM_THRESHOLD, _DEFAULT_MMAP_MAX = 128 * 1024, 65536
+
+
+def _glibc() -> ctypes.CDLL | None:
+    """The process's C library when it is glibc (Linux), else None."""
+    if not sys.platform.startswith("linux"):
+        return None
+    try:
+        libc = ctypes.CDLL(None)
+        libc.gnu_get_libc_version, libc.mallopt, libc.malloc_trim  # noqa: B018 (absent from musl and others)
+    except (OSError, AttributeError):
+        return None
+    return libc
+
+
+def available_memory() -> int | None:
+    """Bytes of memory available to a new allocation without swapping (Linux's MemAvailable), or None."""
+    try:
+        with open("/proc/meminfo") as f:
+            for line in f:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    return None
+
+
+@contextlib.contextmanager
+def keep_freed_memory(device: torch.device, peak: int) -> Iterator[bool]:
+    """Within the block, keep freed CPU memory in the process for reuse, where that is safe; yields whether it does.
+
+    glibc hands every block above 32 MB back to the system when it is freed (munmap) and asks for fresh pages
+    when the next one is allocated, so a training step, which frees and allocates gigabytes of activations,
+    pays again at every step for the page faults and zeroing of memory it has just given back: on a 2-core
+    CPU, batch 8 of 384 px, about 2 s of a 7 s step. With ``M_MMAP_MAX`` 0 (no block in its own mapping) and
+    a trim threshold that is never reached, freed memory stays in the heap and is reused. The cost is
+    fragmentation: that step's peak memory was 6.9 GB instead of 5.1 GB. So this holds only on a CPU, under
+    glibc, when ``peak`` (the bytes the block may use this way) fits in the memory available, and when the
+    user has not tuned glibc's allocator already (``MALLOC_*_`` or ``GLIBC_TUNABLES`` in the environment).
+    On leaving, glibc's settings go back to their defaults (its mmap threshold stays fixed where it was) and
+    the free memory is returned to the system.
+    """
+    libc = _glibc() if device.type == "cpu" else None
+    tuned = any(k.startswith("MALLOC_") and k.endswith("_") for k in os.environ) or "GLIBC_TUNABLES" in os.environ
+    available = available_memory()
+    if libc is None or tuned or available is None or peak > available:
+        yield False
+        return
+    libc.mallopt(_M_MMAP_MAX, 0)
+    libc.mallopt(_M_TRIM_THRESHOLD, -1)  # taken as a size_t: the largest, never reached
+    try:
+        yield True
+    finally:
+        libc.mallopt(_M_MMAP_MAX, _DEFAULT_MMAP_MAX)
+        libc.mallopt(_M_TRIM_THRESHOLD, _DEFAULT_TRIM_THRESHOLD)
+        libc.malloc_trim(0)

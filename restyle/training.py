@@ -28,7 +28,7 @@ from typing import Callable, Optional
 import torch
 
 from . import __version__
-from .device import autocast, resolve_device, resolve_precision
+from .device import autocast, keep_freed_memory, resolve_device, resolve_precision
 from .errors import Interrupted, NumericalError, RestyleError
 from .images import (DEFAULT_MAX_PIXELS, ImageLike, fit_size, load_image, resize, save_image, source_name, to_pil,
                      write_atomic)
@@ -282,7 +282,10 @@ def train(style: ImageLike, photos: str | os.PathLike, output: str | os.PathLike
     t0 = time.perf_counter()
     step = start
     net.train()
-    with stop:
+    peak = _peak_memory(opts)
+    with stop, keep_freed_memory(device, peak) as kept:
+        if kept:
+            say(f"keeping freed memory for reuse (glibc): faster steps, up to about {peak / 1e9:.1f} GB")
         while step < opts.steps:
             x = data.batch(opts.batch_size, step, seed).to(device, non_blocking=True)
             x = x.contiguous(memory_format=torch.channels_last)
@@ -322,6 +325,15 @@ def train(style: ImageLike, photos: str | os.PathLike, output: str | os.PathLike
     meta["steps"] = step
     meta["final_losses"] = values
     return save_model(net, out, meta, dtype=save_dtype)
+
+
+def _peak_memory(opts: TrainOptions) -> int:
+    """Bytes a CPU training run may take at its peak with freed memory kept for reuse (``keep_freed_memory``).
+
+    Above the peaks measured on a 2-core CPU in bf16 (maximum resident set, 20 steps): batch 8 of 256 px
+    3.2 GB, 4 of 384 px 3.7 GB, 8 of 384 px 6.5-6.9 GB (6.9 over 100 steps), 16 of 384 px 12.2 GB.
+    """
+    return int(1e9 + 5.3e3 * opts.batch_size * opts.crop_size ** 2)
 
 
 def _settings(opts: TrainOptions) -> dict:

@@ -1,7 +1,12 @@
+import ctypes
+import os
+import sys
+
 import pytest
 import torch
 
-from restyle.device import bf16_supported, resolve_device, resolve_precision
+from restyle import device as device_module
+from restyle.device import available_memory, bf16_supported, keep_freed_memory, resolve_device, resolve_precision
 from restyle.errors import RestyleError
 
 
@@ -32,3 +37,61 @@ def test_precision():
     assert resolve_precision("auto", cpu) == (torch.bfloat16 if bf16_supported(cpu) else torch.float32)
     with pytest.raises(RestyleError, match="unknown precision"):
         resolve_precision("fp8", cpu)
+
+
+CPU = torch.device("cpu")
+glibc = pytest.mark.skipif(device_module._glibc() is None, reason="needs Linux with glibc")
+
+
+class _MallInfo2(ctypes.Structure):
+    _fields_ = [(name, ctypes.c_size_t) for name in
+                ("arena", "ordblks", "smblks", "hblks", "hblkhd", "usmblks", "fsmblks", "uordblks", "fordblks",
+                 "keepcost")]
+
+
+def _mapped_for(size: int) -> int:
+    """How many bytes more glibc holds in mappings of their own while a tensor of ``size`` bytes lives."""
+    libc = ctypes.CDLL(None)
+    libc.mallinfo2.restype = _MallInfo2
+    before = libc.mallinfo2().hblkhd
+    t = torch.empty(size, dtype=torch.uint8)
+    during = libc.mallinfo2().hblkhd
+    del t
+    return during - before
+
+
+@pytest.fixture
+def untuned(monkeypatch):
+    """No glibc allocator settings in the environment (restyle leaves a tuned allocator alone)."""
+    for name in [k for k in os.environ if k.startswith("MALLOC_") or k == "GLIBC_TUNABLES"]:
+        monkeypatch.delenv(name)
+
+
+@glibc
+def test_keep_freed_memory_puts_large_blocks_in_the_heap_and_restores_the_default(untuned):
+    size = 64 << 20
+    assert _mapped_for(size) >= size  # glibc's default: a block this large gets a mapping of its own
+    with keep_freed_memory(CPU, 1 << 20) as kept:
+        assert kept
+        assert _mapped_for(size) == 0  # in the heap, where freeing it keeps it for the next allocation
+    assert _mapped_for(size) >= size  # back to the default on leaving
+
+
+@glibc
+def test_keep_freed_memory_only_where_it_fits_and_is_not_tuned(untuned, monkeypatch):
+    available = available_memory()
+    assert available and available > 0
+    with keep_freed_memory(CPU, available + 1) as kept:  # would not fit
+        assert not kept
+    with keep_freed_memory(torch.device("cuda"), 1) as kept:  # only the CPU's memory is at stake
+        assert not kept
+    monkeypatch.setenv("MALLOC_ARENA_MAX_", "2")  # the user tunes glibc: restyle leaves it alone
+    with keep_freed_memory(CPU, 1) as kept:
+        assert not kept
+    assert _mapped_for(64 << 20) >= 64 << 20
+
+
+def test_keep_freed_memory_elsewhere(monkeypatch):
+    monkeypatch.setattr(sys, "platform", "darwin")
+    with keep_freed_memory(CPU, 1) as kept:
+        assert not kept

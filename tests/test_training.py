@@ -1,3 +1,4 @@
+import contextlib
 import os
 import signal
 
@@ -9,6 +10,7 @@ from safetensors.torch import load_file
 
 from restyle.errors import Interrupted, RestyleError
 from restyle.stylemodel import file_sha256, load_model, presets
+from restyle import training
 from restyle.training import TrainOptions, train
 
 TINY = dict(batch_size=2, crop_size=32, style_size=64, device="cpu", precision="fp32", seed=3, preview_every=0)
@@ -211,3 +213,27 @@ def test_defaults_are_the_documented_ones():
     o = TrainOptions()
     assert (o.steps, o.batch_size, o.crop_size, o.learning_rate, o.style_weight) == (2000, 8, 384, 1e-3, 10.0)
     assert o.average_last == 0.0
+
+
+def test_cpu_training_keeps_freed_memory_where_it_fits(tmp_path, photos, style_path, monkeypatch):
+    calls = []
+    real = training.keep_freed_memory
+
+    @contextlib.contextmanager
+    def spy(device, peak):
+        with real(device, peak) as kept:
+            calls.append((device.type, peak, kept))
+            yield kept
+
+    monkeypatch.setattr(training, "keep_freed_memory", spy)
+    said = []
+    train(style_path, photos, tmp_path / "m.safetensors", steps=2, log=said.append, **TINY)
+    [(device, peak, kept)] = calls  # once, around the whole loop
+    assert device == "cpu" and peak == int(1e9 + 5.3e3 * 2 * 32 ** 2)
+    assert any(m.startswith("keeping freed memory for reuse") for m in said) == kept
+
+
+@pytest.mark.parametrize("batch, crop, measured_gb", [(8, 256, 3.2), (4, 384, 3.7), (8, 384, 6.9), (16, 384, 12.2)])
+def test_peak_memory_estimate_is_above_the_measured_peaks(batch, crop, measured_gb):
+    estimate = training._peak_memory(TrainOptions(batch_size=batch, crop_size=crop))
+    assert measured_gb * 1e9 < estimate < (measured_gb + 1.5) * 1e9
