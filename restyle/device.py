@@ -11,6 +11,7 @@ from typing import Iterator
 import torch
 
 from .errors import RestyleError
+from .planning import available_ram
 
 
 def resolve_device(name: str = "auto") -> torch.device:
@@ -84,18 +85,6 @@ def _glibc() -> ctypes.CDLL | None:
     return libc
 
 
-def available_memory() -> int | None:
-    """Bytes of memory available to a new allocation without swapping (Linux's MemAvailable), or None."""
-    try:
-        with open("/proc/meminfo") as f:
-            for line in f:
-                if line.startswith("MemAvailable:"):
-                    return int(line.split()[1]) * 1024
-    except (OSError, ValueError, IndexError):
-        pass
-    return None
-
-
 @contextlib.contextmanager
 def keep_freed_memory(device: torch.device, peak: int) -> Iterator[bool]:
     """Within the block, keep freed CPU memory in the process for reuse, where that is safe; yields whether it does.
@@ -113,8 +102,7 @@ def keep_freed_memory(device: torch.device, peak: int) -> Iterator[bool]:
     """
     libc = _glibc() if device.type == "cpu" else None
     tuned = any(k.startswith("MALLOC_") and k.endswith("_") for k in os.environ) or "GLIBC_TUNABLES" in os.environ
-    available = available_memory()
-    if libc is None or tuned or available is None or peak > available:
+    if libc is None or tuned or peak > available_ram():
         yield False
         return
     libc.mallopt(_M_MMAP_MAX, 0)

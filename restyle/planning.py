@@ -47,10 +47,11 @@ def default_budget(device: torch.device) -> int:
     if device.type == "cuda":
         total = torch.cuda.get_device_properties(device).total_memory
         return int(min(DEFAULT_BUDGET, 0.9 * total))
-    return int(min(DEFAULT_BUDGET, 0.8 * _available_ram()))
+    return int(min(DEFAULT_BUDGET, 0.8 * available_ram()))
 
 
-def _available_ram() -> int:
+def available_ram() -> int:
+    """Bytes of RAM available without swapping: Linux's MemAvailable, else all of it, else 12 GB."""
     try:
         with open("/proc/meminfo") as f:
             for line in f:

@@ -51,8 +51,8 @@ class TrainOptions:
     """Crops per step. 8 of 384 px against 4 (H100, 2000 steps, three held-out photos): the Great Wave came
     closer to the painting and to the photos (style 1.95x the optimizer's against 2.11x, content 1.12 against
     1.14), the Starry Night as close to the painting (2.34x against 2.32x) and closer to the photos (0.97
-    against 1.03). Twice the compute of batch 4: on a 2-core CPU 6.9-7.1 s a step and 5.1 GB peak memory
-    (batch 4, measured before the decoder's upsampling was rewritten: 4.4 s, 3.8 GB)."""
+    against 1.03). Twice the compute of batch 4: on a 2-core CPU 5.3-5.5 s a step and 6.9 GB peak memory
+    (batch 4: 3.0 s, 3.7 GB), freed memory kept for reuse (see ``device.keep_freed_memory``)."""
     crop_size: int = 384
     """Side of the square random crops, in pixels (a multiple of 4). 256 px crops of a painting are far from
     its whole-image Gram statistics (0.13 by ``restyle score`` for the Starry Night; 384 px crops: 0.025), so

@@ -6,8 +6,9 @@ import pytest
 import torch
 
 from restyle import device as device_module
-from restyle.device import available_memory, bf16_supported, keep_freed_memory, resolve_device, resolve_precision
+from restyle.device import bf16_supported, keep_freed_memory, resolve_device, resolve_precision
 from restyle.errors import RestyleError
+from restyle.planning import available_ram
 
 
 def test_cpu_and_auto():
@@ -79,7 +80,7 @@ def test_keep_freed_memory_puts_large_blocks_in_the_heap_and_restores_the_defaul
 
 @glibc
 def test_keep_freed_memory_only_where_it_fits_and_is_not_tuned(untuned, monkeypatch):
-    available = available_memory()
+    available = available_ram()
     assert available and available > 0
     with keep_freed_memory(CPU, available + 1) as kept:  # would not fit
         assert not kept
