@@ -1,10 +1,12 @@
+import contextlib
+
 import numpy as np
 import pytest
 import torch
 from PIL import Image
 
 import restyle
-from restyle import color, losses
+from restyle import color, losses, transfer
 from restyle.errors import Interrupted, NumericalError, RestyleError
 from restyle.planning import FORWARD_SHARE
 
@@ -113,6 +115,33 @@ def test_ctrl_c_returns_best_image_so_far(content_path, style_path):
         restyle.stylize(content_path, style_path, callback=interrupt, **FAST)
     assert isinstance(info.value, KeyboardInterrupt)
     assert info.value.image.size == (48, 36)
+
+
+def test_cpu_keeps_freed_memory_unless_a_budget_is_given(content_path, style_path, monkeypatch):
+    calls = []
+    real = transfer.keep_freed_memory
+
+    @contextlib.contextmanager
+    def spy(device, peak):
+        with real(device, peak) as kept:
+            calls.append((device.type, peak))
+            try:
+                yield kept
+            finally:
+                calls.append("left")
+
+    monkeypatch.setattr(transfer, "keep_freed_memory", spy)
+
+    def interrupt(progress):
+        raise KeyboardInterrupt
+
+    with pytest.raises(Interrupted):
+        restyle.stylize(content_path, style_path, callback=interrupt, **FAST)
+    [(device, peak), left] = calls  # around the optimization, and left on Ctrl-C too
+    assert device == "cpu" and peak > 0 and left == "left"
+    calls.clear()
+    restyle.stylize(content_path, style_path, max_memory=4, **FAST)  # a budget the heap could overshoot
+    assert calls == []
 
 
 @pytest.mark.parametrize("options, message", [
