@@ -123,11 +123,13 @@ def stylize(content: ImageLike, styles: Union[ImageLike, Sequence[ImageLike]], o
     best = None
     render = None
     anchor = None
-    # Freed memory kept for reuse on a CPU (``device.keep_freed_memory``): the same pixels, 9% faster at 512 px
-    # and 18-20% at 1024 and 2048 px on a 2-core CPU, for at most a few percent more memory at the peak (2048 px:
-    # 6.8 GB against 6.5 GB; the plans' estimates, which the check uses with a quarter more as margin, were above
-    # both). Not when the user gave a memory budget: the heap's fragmentation could take the process past it.
-    kept = keep_freed_memory(device, int(1.25 * max(p.estimate for p in plans))) if opts.max_memory is None \
+    # Freed memory kept for reuse on a CPU (``device.keep_freed_memory``): the same pixels; on a 2-core CPU 9% faster
+    # at 512 px and 18-20% at 1024 and 2048 px, alternating in one process, for more memory at the peak (1024 px:
+    # 2.95 GB against 2.30 GB; 2048 px: 6.8 GB against 6.5 GB; the plans' estimates, 2.5 and 8.6 GB, were above
+    # them; the check adds a quarter as margin). Only where the whole image fits: with a memory budget given, or one
+    # that makes a scale run in tiles, the heap's fragmentation could take the process past the budget.
+    fits = opts.max_memory is None and all(p.grid is None for p in plans)
+    kept = keep_freed_memory(device, int(1.25 * max(p.estimate for p in plans))) if fits \
         else contextlib.nullcontext(False)
     with kept:
         try:
