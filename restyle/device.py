@@ -91,14 +91,17 @@ def keep_freed_memory(device: torch.device, peak: int) -> Iterator[bool]:
     """Within the block, keep freed CPU memory in the process for reuse, where that is safe; yields whether it does.
 
     glibc hands every block above 32 MB back to the system when it is freed (munmap) and asks for fresh pages
-    when the next one is allocated, so a training step, which frees and allocates gigabytes of activations,
-    pays again at every step for the page faults and zeroing of memory it has just given back: on a 2-core
-    CPU, batch 8 of 384 px, about 2 s of a 7 s step (measured in a virtual machine, where memory handed back
-    costs more to get again than on bare metal, which was not measured). With ``M_MMAP_MAX`` 0 (no block in its own mapping) and
-    a trim threshold that is never reached, freed memory stays in the heap and is reused. The cost is
-    fragmentation: that step's peak memory was 6.9 GB instead of 5.1 GB. So this holds only on a CPU, under
-    glibc, when ``peak`` (the bytes the block may use this way) fits in the memory available, and when the
-    user has not tuned glibc's allocator already (``MALLOC_*_`` or ``GLIBC_TUNABLES`` in the environment).
+    when the next one is allocated, so a training step or an optimizer iteration, which frees and allocates
+    gigabytes of activations, pays every time for the page faults and zeroing of memory it has just given back
+    (restyle's huge pages, ``THP_MEM_ALLOC_ENABLE``, make the faults fewer, not the zeroing). With ``M_MMAP_MAX``
+    0 (no block in its own mapping) and a trim threshold never reached, freed memory stays in the heap for
+    reuse. On a 2-core CPU a training step (batch 8 of 384 px) took 5.3-5.5 s instead of 6.9-8.0 s and a 1024 px
+    ``stylize`` 18-20% less time (measured in a virtual machine, where memory handed back may cost more to get
+    again than on bare metal, which was not measured). The cost is fragmentation: that step's peak was 6.9 GB
+    instead of 5.1 GB. So this holds only on a CPU, under glibc, when ``peak`` (the bytes the block may use this
+    way) fits in the memory available, and when the user has not tuned glibc's allocator already (``MALLOC_*_``
+    or ``GLIBC_TUNABLES`` in the environment).
+
     On leaving, the free memory is returned to the system and glibc's settings go back to where its dynamic
     thresholds end in a process that has freed large blocks (any ``mallopt`` turns the dynamic adjustment off
     for good; with the trim threshold put back to its initial 128 KB instead, a later ``apply`` in the same

@@ -124,13 +124,13 @@ def stylize(content: ImageLike, styles: Union[ImageLike, Sequence[ImageLike]], o
     render = None
     anchor = None
     # Freed memory kept for reuse on a CPU (``device.keep_freed_memory``): the same pixels; on a 2-core CPU 9% faster
-    # at 512 px and 18-20% at 1024 and 2048 px, alternating in one process, for more memory at the peak (1024 px:
-    # 2.95 GB against 2.30 GB; 2048 px: 6.8 GB against 6.5 GB; the plans' estimates, 2.5 and 8.6 GB, were above
-    # them; the check adds a quarter as margin). Only where the whole image fits: with a memory budget given, or one
-    # that makes a scale run in tiles, the heap's fragmentation could take the process past the budget.
-    fits = opts.max_memory is None and all(p.grid is None for p in plans)
-    kept = keep_freed_memory(device, int(1.25 * max(p.estimate for p in plans))) if fits \
-        else contextlib.nullcontext(False)
+    # at 512 px and 18-20% at 1024 and 2048 px, alternating in one process. It costs memory at the peak, up to 13%
+    # above the plan's estimate (2048 px with the defaults: 9.7 GB against an estimate of 8.6 GB; 8.8 GB without it
+    # on 2026-11-27, before the 512 px anchor), so it is used only where a quarter more than the estimate fits the
+    # default budget, and never with a budget given or a scale in tiles, where the budget binds.
+    peak = int(1.25 * max(p.estimate for p in plans))
+    fits = opts.max_memory is None and all(p.grid is None for p in plans) and peak <= default_budget(device)
+    kept = keep_freed_memory(device, peak) if fits else contextlib.nullcontext(False)
     with kept:
         try:
             for scale_index, ((long_side, iterations), plan) in enumerate(zip(schedule, plans)):
