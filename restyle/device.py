@@ -6,6 +6,7 @@ import contextlib
 import ctypes
 import os
 import sys
+import threading
 from typing import Iterator
 
 import torch
@@ -72,6 +73,7 @@ def autocast(device: torch.device, dtype: torch.dtype):
 # mmap and trim thresholds where glibc's dynamic ones end once large blocks have been freed (32 MB, twice that)
 _M_TRIM_THRESHOLD, _M_MMAP_THRESHOLD, _M_MMAP_MAX = -1, -3, -4
 _MMAP_MAX, _MMAP_THRESHOLD = 65536, 32 << 20
+_kept = {"depth": 0, "lock": threading.Lock()}  # blocks keeping memory now (nested or in other threads)
 
 
 def _glibc() -> ctypes.CDLL | None:
@@ -102,22 +104,29 @@ def keep_freed_memory(device: torch.device, peak: int) -> Iterator[bool]:
     way) fits in the memory available, and when the user has not tuned glibc's allocator already (``MALLOC_*_``
     or ``GLIBC_TUNABLES`` in the environment).
 
-    On leaving, the free memory is returned to the system and glibc's settings go back to where its dynamic
-    thresholds end in a process that has freed large blocks (any ``mallopt`` turns the dynamic adjustment off
-    for good; with the trim threshold put back to its initial 128 KB instead, a later ``apply`` in the same
-    process took 165 ms against 142 ms at 512 px, 2.2 s against 1.7 s at 1080p).
+    Blocks may nest or overlap (threads). When the last one leaves, the free memory is returned to the system
+    and glibc's settings go back to where its dynamic thresholds end in a process that has freed large blocks
+    (any ``mallopt`` turns the dynamic adjustment off for good; with the trim threshold put back to its initial
+    128 KB instead, a later ``apply`` in the same process took 165 ms against 142 ms at 512 px, 2.2 s against
+    1.7 s at 1080p).
     """
     libc = _glibc() if device.type == "cpu" else None
     tuned = any(k.startswith("MALLOC_") and k.endswith("_") for k in os.environ) or "GLIBC_TUNABLES" in os.environ
     if libc is None or tuned or peak > available_ram():
         yield False
         return
-    libc.mallopt(_M_MMAP_MAX, 0)
-    libc.mallopt(_M_TRIM_THRESHOLD, -1)  # taken as a size_t: the largest, never reached
+    with _kept["lock"]:
+        if _kept["depth"] == 0:
+            libc.mallopt(_M_MMAP_MAX, 0)
+            libc.mallopt(_M_TRIM_THRESHOLD, -1)  # taken as a size_t: the largest, never reached
+        _kept["depth"] += 1
     try:
         yield True
     finally:
-        libc.mallopt(_M_MMAP_MAX, _MMAP_MAX)
-        libc.mallopt(_M_MMAP_THRESHOLD, _MMAP_THRESHOLD)
-        libc.mallopt(_M_TRIM_THRESHOLD, 2 * _MMAP_THRESHOLD)
-        libc.malloc_trim(0)
+        with _kept["lock"]:
+            _kept["depth"] -= 1
+            if _kept["depth"] == 0:  # the last block to leave puts the settings back
+                libc.mallopt(_M_MMAP_MAX, _MMAP_MAX)
+                libc.mallopt(_M_MMAP_THRESHOLD, _MMAP_THRESHOLD)
+                libc.mallopt(_M_TRIM_THRESHOLD, 2 * _MMAP_THRESHOLD)
+                libc.malloc_trim(0)

@@ -75,6 +75,12 @@ def test_keep_freed_memory_puts_large_blocks_in_the_heap_and_restores_the_defaul
     with keep_freed_memory(CPU, 1 << 20) as kept:
         assert kept
         assert _mapped_for(size) == 0  # in the heap, where freeing it keeps it for the next allocation
+    with keep_freed_memory(CPU, 1 << 20), keep_freed_memory(CPU, 1 << 20):
+        pass
+    with keep_freed_memory(CPU, 1 << 20):
+        with keep_freed_memory(CPU, 1 << 20):
+            pass
+        assert _mapped_for(size) == 0  # an inner block leaving does not end the outer one's
     assert _mapped_for(size) >= size  # on leaving, large blocks get their own mappings again,
     assert _mapped_for(1 << 20) == 0  # and those below 32 MB come from the heap, as glibc's dynamic threshold ends
 
