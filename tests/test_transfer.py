@@ -140,7 +140,7 @@ def test_cpu_keeps_freed_memory_only_for_whole_images_without_a_budget(content_p
     [(device, peak), left] = calls  # around the optimization, and left on Ctrl-C too
     assert device == "cpu" and peak > 0 and left == "left"
     calls.clear()
-    restyle.stylize(content_path, style_path, max_memory=4, **FAST)  # a budget the heap could overshoot
+    restyle.stylize(content_path, style_path, max_memory=100, **FAST)  # any budget given: the heap could overshoot it
     restyle.stylize(content_path, style_path, tile_size=32, **FAST)  # tiles: the budget binds
     assert calls == []
 
