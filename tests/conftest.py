@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+
 import numpy as np
 import pytest
 from PIL import Image
@@ -23,6 +25,29 @@ def style_path(tmp_path):
     path = tmp_path / "style.png"
     Image.open(EXAMPLES / "starry_night.jpg").resize((64, 50)).save(path)
     return path
+
+
+@pytest.fixture
+def keep_memory_calls(monkeypatch):
+    """``spy_on(module)`` wraps that module's ``keep_freed_memory``; the list it returns gets (device type, peak,
+    whether memory was kept) on entering each block and "left" on leaving it."""
+
+    def spy_on(module):
+        calls, real = [], module.keep_freed_memory
+
+        @contextlib.contextmanager
+        def spy(device, peak):
+            with real(device, peak) as kept:
+                calls.append((device.type, peak, kept))
+                try:
+                    yield kept
+                finally:
+                    calls.append("left")
+
+        monkeypatch.setattr(module, "keep_freed_memory", spy)
+        return calls
+
+    return spy_on
 
 
 @pytest.fixture

@@ -1,4 +1,3 @@
-import contextlib
 import os
 import signal
 
@@ -215,21 +214,12 @@ def test_defaults_are_the_documented_ones():
     assert o.average_last == 0.0
 
 
-def test_cpu_training_keeps_freed_memory_where_it_fits(tmp_path, photos, style_path, monkeypatch):
-    calls = []
-    real = training.keep_freed_memory
-
-    @contextlib.contextmanager
-    def spy(device, peak):
-        with real(device, peak) as kept:
-            calls.append((device.type, peak, kept))
-            yield kept
-
-    monkeypatch.setattr(training, "keep_freed_memory", spy)
+def test_cpu_training_keeps_freed_memory_where_it_fits(tmp_path, photos, style_path, keep_memory_calls):
+    calls = keep_memory_calls(training)
     said = []
     train(style_path, photos, tmp_path / "m.safetensors", steps=2, log=said.append, **TINY)
-    [(device, peak, kept)] = calls  # once, around the whole loop
-    assert device == "cpu" and peak == int(1e9 + 5.3e3 * 2 * 32 ** 2)
+    [(device, peak, kept), left] = calls  # once, around the whole loop
+    assert device == "cpu" and peak == int(1e9 + 5.3e3 * 2 * 32 ** 2) and left == "left"
     assert any(m.startswith("keeping freed memory for reuse") for m in said) == kept
 
 

@@ -1,5 +1,3 @@
-import contextlib
-
 import numpy as np
 import pytest
 import torch
@@ -117,27 +115,15 @@ def test_ctrl_c_returns_best_image_so_far(content_path, style_path):
     assert info.value.image.size == (48, 36)
 
 
-def test_cpu_keeps_freed_memory_only_for_whole_images_without_a_budget(content_path, style_path, monkeypatch):
-    calls = []
-    real = transfer.keep_freed_memory
-
-    @contextlib.contextmanager
-    def spy(device, peak):
-        with real(device, peak) as kept:
-            calls.append((device.type, peak))
-            try:
-                yield kept
-            finally:
-                calls.append("left")
-
-    monkeypatch.setattr(transfer, "keep_freed_memory", spy)
+def test_cpu_keeps_freed_memory_only_for_whole_images_without_a_budget(content_path, style_path, keep_memory_calls):
+    calls = keep_memory_calls(transfer)
 
     def interrupt(progress):
         raise KeyboardInterrupt
 
     with pytest.raises(Interrupted):
         restyle.stylize(content_path, style_path, callback=interrupt, **FAST)
-    [(device, peak), left] = calls  # around the optimization, and left on Ctrl-C too
+    [(device, peak, _), left] = calls  # around the optimization, and left on Ctrl-C too
     assert device == "cpu" and peak > 0 and left == "left"
     calls.clear()
     restyle.stylize(content_path, style_path, max_memory=100, **FAST)  # any budget given: the heap could overshoot it
