@@ -168,7 +168,7 @@ def _add_train(sub, fmt) -> None:
                    "preset's name) to train it on; give another --seed than its own to see new crops")
     g.add_argument("--average-last", type=float, metavar="F", default=t_defaults.average_last,
                    help="save the mean of the weights over the last F of the steps, less noisy than the last "
-                   "step's (0: the last step's)")
+                   "step's (default 0.25; 0: the last step's)")
     g = t.add_argument_group("loss")
     g.add_argument("--content-weight", type=float, metavar="W", default=t_defaults.content_weight,
                    help="weight of the content term")

@@ -211,7 +211,7 @@ def test_bad_input(tmp_path, photos, style_path, case):
 def test_defaults_are_the_documented_ones():
     o = TrainOptions()
     assert (o.steps, o.batch_size, o.crop_size, o.learning_rate, o.style_weight) == (2000, 8, 384, 1e-3, 10.0)
-    assert o.average_last == 0.0
+    assert o.average_last == 0.25
 
 
 def test_cpu_training_keeps_freed_memory_where_it_fits(tmp_path, photos, style_path, keep_memory_calls):
