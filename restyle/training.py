@@ -62,7 +62,7 @@ class TrainOptions:
     with them the network learnt strokes rather than the painting's larger structures (swirls, stars, waves)."""
     learning_rate: float = 1e-3
     """Adam's step size, constant (see ``average_last``). Training a finished model on at a fifth of it
-    (``init``, batch 8, 2-core CPU) took the starry_night preset from 2.39x the optimizer's style distance to
+    (``init``, batch 8, 2-core CPU) took an earlier starry_night preset from 2.39x the optimizer's style distance to
     2.14x in 250 steps, but 300 more steps the same way from there scored 2.09x to 2.32x at its checkpoints,
     and the Scream 1.99x to 2.07x from 2.01x: within the noise between checkpoints, not a lever found."""
     content_weight: float = 1.0
@@ -70,7 +70,9 @@ class TrainOptions:
     """On an H100 (four presets, three held-out photos; benchmarks/results/presets-quality-*.md) the style
     distance to the painting was 2.1-5.3x the optimizer's (mean 3.1x) with 256 px crops at weight 5, 1.5-3.0x
     (mean 2.1x) with 384 px crops (batch 4) at 10, 1.1-2.4x (mean 1.8x) at 15, where the Great Wave drowned the
-    photos' towns. 384 px crops at weight 5 alone kept more of the photos and were further from the style (3.7x)."""
+    photos' towns. 384 px crops at weight 5 alone kept more of the photos and were further from the style (3.7x).
+    With batch 8 and the weights averaged (H200, 2026-11-28): 1.9-2.0x at 10 for three paintings; the Starry Night,
+    2.34x at 10 before averaging, 1.78x at 12.5 and 1.65x at 15 (its preset uses 12.5)."""
     tv_weight: float = 10.0
     content_layers: dict = field(default_factory=lambda: dict(DEFAULT_CONTENT_LAYERS))
     style_layers: dict = field(default_factory=lambda: dict(DEFAULT_STYLE_LAYERS))
