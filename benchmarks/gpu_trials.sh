@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Several `restyle train` runs side by side on one CUDA GPU, for issue 5's presets and trials, in one device call.
-# One training process keeps the GPU busy only part of each step (its crops are cut on the CPU, and most of its
-# kernels are small), so runs side by side finish sooner than one after another.
+# A training process leaves the GPU idle part of each step (its crops are cut on the CPU, and most of its kernels
+# are small); side by side on an H200, five runs took 81 s a model and two 84 s, against 111-113 s for one alone on
+# an H100 (benchmarks/results/presets-train-cuda-2026-11-28.md; one alone on the H200 was not timed).
 #
 #   TRIALS="scream the_scream
 #   sn15 starry_night --style-weight 15" bash benchmarks/gpu_trials.sh
