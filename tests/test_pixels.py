@@ -6,12 +6,15 @@ that alters pixels on purpose records them again and says why in its commit mess
 
 from __future__ import annotations
 
+import json
 import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
+import torch
 from PIL import Image
+from safetensors.torch import load_file
 
 import restyle
 
@@ -44,8 +47,15 @@ def trained(folder: Path) -> Image.Image:
     for name in ("tubingen.jpg", "chelsea_cat.jpg"):
         Image.open(EXAMPLES / name).resize((64, 48)).save(photos / (Path(name).stem + ".png"))
     model = restyle.train(_painting(folder), photos, folder / "m.safetensors", steps=3, batch_size=2, crop_size=32,
-                          style_size=64, seed=0, device="cpu", precision="fp32", preview_every=0)
+                          style_size=64, seed=0, device="cpu", precision="fp32", preview_every=0,
+                          save_dtype=torch.float32)
     return restyle.load_model(model, device="cpu", precision="fp32")(_photo(folder))
+
+
+def weight_norms(folder: Path) -> list[float]:
+    """The norm of each weight tensor of the model ``trained`` wrote (its output image is nearly black)."""
+    weights = load_file(str(folder / "m.safetensors"))
+    return [float(weights[k].norm()) for k in sorted(weights)]
 
 
 def applied(folder: Path) -> Image.Image:
@@ -62,6 +72,9 @@ def test_same_pixels_as_recorded(tmp_path, name):
     want = np.asarray(Image.open(DATA / f"{name}.png").convert("RGB"), dtype=np.int16)
     assert got.shape == want.shape
     assert np.abs(got - want).max() <= 1
+    if name == "train":
+        want = json.loads((DATA / "train-weights.json").read_text())
+        assert weight_norms(tmp_path) == pytest.approx(want, rel=1e-4)
 
 
 if __name__ == "__main__" and sys.argv[1:] == ["--record"]:
@@ -71,4 +84,6 @@ if __name__ == "__main__" and sys.argv[1:] == ["--record"]:
     for name, run in RUNS.items():
         with tempfile.TemporaryDirectory() as tmp:
             run(Path(tmp)).save(DATA / f"{name}.png")
+            if name == "train":
+                (DATA / "train-weights.json").write_text(json.dumps(weight_norms(Path(tmp))))
             print(f"recorded {DATA / name}.png")
