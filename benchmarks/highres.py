@@ -26,8 +26,9 @@ EXAMPLES = ROOT / "restyle" / "examples"
 
 def worker(args: argparse.Namespace) -> None:
     """One run in this process: stylize, save, and write progress samples plus peak memory as JSON."""
-    import restyle
     import torch
+
+    import restyle
 
     samples = []
     logs = []
@@ -150,7 +151,8 @@ def write_outputs(runs: list[dict], args: argparse.Namespace) -> None:
     stem = args.out / f"highres-{kind}-{datetime.date.today().isoformat()}"
     base = min(runs, key=lambda r: r["size"])
     lines = [f"# Print-size runs ({kind})", "",
-             f"Machine: {machine(args.device)}, torch {torch.__version__}. Content {Path(args.content).name}, style {Path(args.style).name}, "
+             f"Machine: {machine(args.device)}, torch {torch.__version__}. Content {Path(args.content).name}, "
+             f"style {Path(args.style).name}, "
              f"default settings, seed 0. Command: `python benchmarks/highres.py --sizes "
              f"{' '.join(str(r['size']) for r in runs)} --device {args.device}`.", "",
              "| size | pixels | time | peak RSS | peak CUDA | last scale | style dist. (vs smallest) | content dist. "

@@ -25,9 +25,8 @@ import time
 
 import torch
 import torch.nn.functional as F
-from torch import nn
-
 from restyle.transformer import TransformerNet
+from torch import nn
 
 
 class Padded(nn.Module):

@@ -21,10 +21,10 @@ import tempfile
 import time
 from pathlib import Path
 
+import restyle.training
 from torch.profiler import ProfilerActivity, profile
 
 import restyle
-import restyle.training
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -1,25 +1,53 @@
-"""restyle: neural style transfer (Gatys et al.) with a command line and a Python API.
+"""restyle: neural style transfer with a command line and a typed Python API.
 
     >>> import restyle
-    >>> image = restyle.stylize("photo.jpg", ["painting.jpg"], size=512)
+    >>> image = restyle.stylize("photo.jpg", ["painting.jpg"], size=512)   # the optimizer (Gatys et al.)
     >>> image.save("painted.png")
+    >>> restyle.load_model(preset="starry_night")("photo.jpg").save("fast.png")   # a trained model
+
+The names below are imported on first use, so ``import restyle`` (and ``restyle --help``) does not load torch.
+Older import paths (``restyle.transfer``, ``restyle.stylemodel``, ...) still work until the next minor version.
 """
 
+from __future__ import annotations
+
+import importlib
 import os
+from typing import TYPE_CHECKING
 
-# Large tensors on the CPU in transparent huge pages: PyTorch's CPU allocator returns memory to the OS on
-# every free, so each iteration page-faults its activations in again; with 2 MB pages that costs 512x fewer
-# faults (on a 2-core CPU, a 2048x1536 iteration went from 11.5 s to 7.4 s). Read once, at torch's first
-# allocation, so it must be set before torch is imported; a user's own setting wins.
-os.environ.setdefault("THP_MEM_ALLOC_ENABLE", "1")
+from ._version import __version__ as __version__
 
-__version__ = "0.1.0"
+# Modules that moved to subpackages are found by their old names in _legacy/ (each aliases its new module).
+__path__.append(os.path.join(os.path.dirname(__file__), "_legacy"))
 
-from .errors import Interrupted, NumericalError, RestyleError
-from .options import Options
-from .score import Score, Scorer, score
-from .stylemodel import StyleModel, export_onnx, load_model
-from .training import TrainOptions, TrainProgress, train
-from .transfer import Progress, stylize
+_PUBLIC = {
+    "stylize": "optimize.transfer", "Progress": "optimize.transfer", "Options": "optimize.options",
+    "load_model": "feedforward.runtime", "StyleModel": "feedforward.runtime", "export_onnx": "feedforward.onnx",
+    "train": "feedforward.training", "TrainOptions": "feedforward.options", "TrainProgress": "feedforward.training",
+    "score": "score", "Score": "score", "Scorer": "score",
+    "RestyleError": "errors", "NumericalError": "errors", "Interrupted": "errors",
+}
+__all__ = ["Interrupted", "NumericalError", "Options", "Progress", "RestyleError", "Score", "Scorer", "StyleModel",
+           "TrainOptions", "TrainProgress", "export_onnx", "load_model", "score", "stylize", "train"]
 
-__all__ = ["stylize", "score", "train", "load_model", "export_onnx", "StyleModel", "TrainOptions", "TrainProgress", "Score", "Scorer", "Options", "Progress", "RestyleError", "NumericalError", "Interrupted"]
+if TYPE_CHECKING:
+    from .errors import Interrupted, NumericalError, RestyleError
+    from .feedforward.onnx import export_onnx
+    from .feedforward.options import TrainOptions
+    from .feedforward.runtime import StyleModel, load_model
+    from .feedforward.training import TrainProgress, train
+    from .optimize.options import Options
+    from .optimize.transfer import Progress, stylize
+    from .score import Score, Scorer, score
+
+
+def __getattr__(name: str):
+    if name not in _PUBLIC:
+        raise AttributeError(f"module 'restyle' has no attribute {name!r}")
+    value = getattr(importlib.import_module(f".{_PUBLIC[name]}", __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))

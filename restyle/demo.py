@@ -1,54 +1,72 @@
-"""``restyle demo``: stylize the example photos shipped in the package and lay the results out in a grid."""
+"""``restyle demo``: both engines on the example photos shipped in the package, laid out in grids."""
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Optional
 
 from PIL import Image, ImageOps
 
+from .core.images import load_image, save_image, to_pil
 from .errors import RestyleError
-from .images import load_image, save_image, to_pil
-from .options import Options
-from .transfer import stylize
+from .feedforward.modelfile import presets
+from .feedforward.runtime import load_model
+from .optimize.options import Options
+from .optimize.transfer import stylize
 
 EXAMPLES = Path(__file__).parent / "examples"
 CONTENTS = ["tubingen.jpg", "chelsea_cat.jpg"]
 STYLES = ["starry_night.jpg", "great_wave.jpg"]
 
 
-def run_demo(output_dir: Path, size: int = 256, iterations: int = 150, device: str = "auto",
-             quiet: bool = False, progress: Callable[[], Callable] | None = None) -> Path:
-    """Write every content×style result and ``grid.jpg`` into ``output_dir``; return the grid's path.
+def run_demo(output_dir: Path, size: int = 256, iterations: int = 75, device: str = "auto",
+             say: Callable[[str], None] = lambda m: None, progress: Optional[Callable[[], Callable]] = None
+             ) -> list[Path]:
+    """Paint the example photos with every shipped preset (``presets.jpg``), then with the optimizer after the
+    example paintings (each result and ``grid.jpg``), all into ``output_dir``; return the grids' paths.
 
-    The grid's first row shows the paintings, its first column the photos, and each other cell the
-    photo painted in that column's style.
+    In each grid the photos are the first column; in the optimizer's, the paintings are the first row.
     """
     try:
         output_dir.mkdir(parents=True, exist_ok=True)
     except OSError as e:
         raise RestyleError(f"{output_dir}: cannot create the demo folder ({e.strerror})") from None
-    options = Options(size=size, iterations=iterations, device=device, seed=0)
+    photos = [to_pil(load_image(EXAMPLES / c)) for c in CONTENTS]
+    fast = _presets_grid(photos, size=size, device=device, output_dir=output_dir, say=say)
     rows = [[None] + [to_pil(load_image(EXAMPLES / s)) for s in STYLES]]
-    for content in CONTENTS:
-        row = [to_pil(load_image(EXAMPLES / content))]
+    options = Options(size=size, iterations=iterations, device=device, seed=0)
+    for content, photo in zip(CONTENTS, photos):
+        row = [photo]
         for style in STYLES:
-            if not quiet:
-                print(f"{content} in the style of {style}")
+            say(f"optimizer: {content} in the style of {style}")
             bar = progress() if progress else None
             try:
                 result = stylize(EXAMPLES / content, [EXAMPLES / style], options, callback=bar)
             finally:
                 if bar is not None and hasattr(bar, "close"):
                     bar.close()
-            save_image(result, output_dir / f"{Path(content).stem}_{Path(style).stem}.jpg")
+            path = save_image(result, output_dir / f"{Path(content).stem}_{Path(style).stem}.jpg")
+            say(f"  wrote {path}")
             row.append(result)
         rows.append(row)
-    grid = _grid(rows, cell_width=size)
-    return save_image(grid, output_dir / "grid.jpg")
+    return [fast, save_image(_grid(rows, cell_width=size), output_dir / "grid.jpg")]
 
 
-def _grid(rows: list[list[Image.Image | None]], cell_width: int, gap: int = 4) -> Image.Image:
+def _presets_grid(photos: list[Image.Image], *, size: int, device: str, output_dir: Path,
+                  say: Callable[[str], None]) -> Path:
+    """Every shipped preset on every photo (fitted to ``size``), one row a photo: ``presets.jpg``."""
+    rows = [[ImageOps.contain(p, (size, size))] for p in photos]
+    for name in presets():
+        model = load_model(preset=name, device=device)
+        for row in rows:
+            row.append(model(row[0]))
+        say(f"preset {name}: {len(rows)} photos painted")
+    path = save_image(_grid(rows, cell_width=size), output_dir / "presets.jpg")
+    say(f"  wrote {path}")
+    return path
+
+
+def _grid(rows: list[list[Optional[Image.Image]]], cell_width: int, gap: int = 4) -> Image.Image:
     """Images fitted to ``cell_width``, each row as tall as its tallest image, on white."""
     fitted = [[ImageOps.contain(im, (cell_width, 4 * cell_width)) if im else None for im in row] for row in rows]
     heights = [max(im.height for im in row if im) for row in fitted]

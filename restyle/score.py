@@ -6,7 +6,7 @@ and max pooling, so that outputs of any size, from any tool, are comparable:
 - style distance: the mean over relu1_1 … relu5_1 of ‖G − G_s‖² / ‖G_s‖², G the size-normalized Gram matrix;
   each layer's term is kept too (``Score.style_layers``): relu1_1 measures the painting's colours and finest
   texture, relu5_1 its largest structures, so the terms say at which scale a result falls short.
-Lower is closer. These are the loss terms of ``restyle.losses`` with unit weights.
+Lower is closer. These are the terms of ``core.losses.PerceptualLoss`` with unit weights.
 """
 
 from __future__ import annotations
@@ -16,12 +16,13 @@ from typing import Optional, Sequence, Union
 
 import torch
 
-from .device import resolve_device
+from .core.checks import DEFAULT_MAX_PIXELS
+from .core.device import resolve_device
+from .core.images import ImageLike, fit_size, load_image, resize, source_name
+from .core.layers import DEFAULT_CONTENT_LAYERS, DEFAULT_STYLE_LAYERS, blend_weights, layer_weights
+from .core.losses import LossWeights, PerceptualLoss
+from .core.vgg import load_vgg
 from .errors import RestyleError
-from .images import DEFAULT_MAX_PIXELS, ImageLike, fit_size, load_image, resize, source_name
-from .losses import ContentLoss, StyleLoss, blend_grams
-from .options import DEFAULT_CONTENT_LAYERS, DEFAULT_STYLE_LAYERS, blend_weights
-from .vgg import VGG19Features, load_weights
 
 SCORE_SIZE = 512
 
@@ -62,29 +63,25 @@ class Scorer:
         for s in style_list:
             s = load_image(s, max_pixels, name=source_name(s, "style"))
             style_imgs.append(resize(s, fit_size(s.shape[1], s.shape[2], size)))
-        state, caffe = load_weights()
-        self.layers = list(DEFAULT_STYLE_LAYERS)
-        (self.content_layer,) = DEFAULT_CONTENT_LAYERS
-        self.net = VGG19Features(state, self.layers + [self.content_layer], "max", caffe).to(self.device)
-        with torch.no_grad():
-            grams = blend_grams((self._features(s) for s in style_imgs), blend, self.layers)
-        self.style_losses = [StyleLoss(grams[k]) for k in self.layers]
-        self.content_losses: dict[tuple[int, int], ContentLoss] = {}
-
-    def _features(self, image: torch.Tensor) -> dict[str, torch.Tensor]:
-        return self.net(image[None].to(self.device))
+        net = load_vgg(list(DEFAULT_CONTENT_LAYERS) + list(DEFAULT_STYLE_LAYERS), self.device)
+        style = layer_weights("style", DEFAULT_STYLE_LAYERS)  # equal: the style distance is the layers' mean
+        loss = PerceptualLoss(net, layer_weights("content", DEFAULT_CONTENT_LAYERS), style,
+                              weights=LossWeights(1, 1, 0), blend=blend)
+        self.loss = loss.with_targets(styles=[s[None].to(self.device) for s in style_imgs])
+        self.by_size: dict[tuple[int, int], PerceptualLoss] = {}
 
     def __call__(self, image: ImageLike) -> Score:
         img = load_image(image, self.max_pixels, name=source_name(image, "image"))
         size = fit_size(img.shape[1], img.shape[2], self.size)
         with torch.no_grad():
-            if size not in self.content_losses:
-                target = self._features(resize(self.content, size))[self.content_layer]
-                self.content_losses[size] = ContentLoss(target)
-            feats = self._features(resize(img, size))
-            c = self.content_losses[size](feats[self.content_layer])
-            layers = torch.stack([loss(feats[k]) for loss, k in zip(self.style_losses, self.layers)]).tolist()
-        return Score(content=float(c), style=sum(layers) / len(layers), style_layers=dict(zip(self.layers, layers)))
+            if size not in self.by_size:  # the content's features at this size
+                self.by_size[size] = self.loss.with_targets(resize(self.content, size)[None].to(self.device))
+            loss = self.by_size[size]
+            feats = loss.features(resize(img, size)[None].to(self.device))
+            content = float(loss.content_term(feats))
+            layers = loss.style_by_layer(feats)
+            values = torch.stack(list(layers.values())).tolist()
+        return Score(content=content, style=sum(values) / len(values), style_layers=dict(zip(layers, values)))
 
 
 def score(image: ImageLike, content: ImageLike, styles: Union[ImageLike, Sequence[ImageLike]],
@@ -94,4 +91,4 @@ def score(image: ImageLike, content: ImageLike, styles: Union[ImageLike, Sequenc
 
     To judge many images against the same photo and style, build one ``Scorer`` and call it on each.
     """
-    return Scorer(content, styles, style_blend, device, max_pixels)(image)
+    return Scorer(content, styles, style_blend, device=device, max_pixels=max_pixels)(image)

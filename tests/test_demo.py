@@ -11,14 +11,18 @@ def test_examples_are_shipped_small_with_attribution():
     assert "CC BY 3.0" in sources and "Andreas Praefcke" in sources
 
 
-def test_demo_writes_results_and_grid(run_cli, tmp_path):
-    code, out, err = run_cli("demo", "-o", tmp_path / "demo", "--size", 32, "--iterations", 2, "-q")
+def test_demo_shows_both_engines_and_says_where_each_file_went(run_cli, tmp_path):
+    code, out, err = run_cli("demo", "-o", tmp_path / "demo", "--size", 32, "--iterations", 2)
     assert code == 0, err
     names = sorted(p.name for p in (tmp_path / "demo").iterdir())
-    assert names == sorted(["grid.jpg", "tubingen_starry_night.jpg", "tubingen_great_wave.jpg",
+    assert names == sorted(["presets.jpg", "grid.jpg", "tubingen_starry_night.jpg", "tubingen_great_wave.jpg",
                             "chelsea_cat_starry_night.jpg", "chelsea_cat_great_wave.jpg"])
-    grid = Image.open(tmp_path / "demo" / "grid.jpg")
-    assert grid.width == 3 * 32 + 2 * 4
+    assert Image.open(tmp_path / "demo" / "grid.jpg").width == 3 * 32 + 2 * 4
+    presets = Image.open(tmp_path / "demo" / "presets.jpg")
+    assert presets.width == 5 * 32 + 4 * 4  # the photo, then the four presets
+    for name in names:
+        assert str(tmp_path / "demo" / name) in err
+    assert err.index("presets.jpg") < err.index("optimizer:")  # the fast engine first
 
 
 def test_demo_folder_that_is_a_file(run_cli, tmp_path):

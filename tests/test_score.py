@@ -5,8 +5,7 @@ from PIL import Image
 
 import restyle
 from restyle.errors import RestyleError
-
-from .conftest import EXAMPLES
+from tests.conftest import EXAMPLES
 
 
 def test_content_itself_has_zero_content_distance(content_path, style_path):
@@ -88,6 +87,6 @@ def test_scorer_at_another_size(tmp_path):
     small = restyle.Scorer(photo, style_path, device="cpu", size=128)
     a, b = small(photo), small(big)
     assert b.style == pytest.approx(a.style, rel=0.1) and b.content < 0.03
-    assert list(small.content_losses) == [(96, 128)]  # the content's features were taken at 128 x 96
+    assert list(small.by_size) == [(96, 128)]  # the content's features were taken at 128 x 96
     with pytest.raises(RestyleError):
         restyle.Scorer(photo, style_path, device="cpu", size=8)

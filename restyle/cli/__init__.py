@@ -1,0 +1,78 @@
+"""The ``restyle`` command line: a thin layer over the engines (flags, progress bars, exit codes), one module a command.
+
+Exit codes: 0 done, 2 bad input or options (one line on stderr, no output file), 1 a failure during the
+run (such as a NaN loss), 130 interrupted (the best image so far is saved). Torch is imported only once a
+command runs, so ``--help`` is quick.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import os
+import sys
+from typing import Optional, Sequence
+
+from .._version import __version__
+from ..errors import NumericalError, RestyleError
+from . import apply, demo, export, score, stylize, train
+from .arguments import ALIASES, flags_for_options
+
+COMMANDS = {"stylize": stylize, "score": score, "demo": demo, "train": train, "apply": apply, "export": export}
+
+
+class HelpFormatter(argparse.ArgumentDefaultsHelpFormatter):
+    """Shows "(default: X)" where there is a default worth showing (not None, False or one in the text)."""
+
+    def _get_help_string(self, action):
+        if action.default in (None, False) or "(default" in (action.help or ""):
+            return action.help
+        return super()._get_help_string(action)
+
+
+class Parser(argparse.ArgumentParser):
+    """argparse, but a usage mistake is one line on stderr and exit code 2."""
+
+    def error(self, message: str):
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = Parser(prog="restyle", description="Neural style transfer: paint a photo in the style of artworks.")
+    parser.add_argument("--version", action="version", version=f"restyle {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser)
+    for name, module in COMMANDS.items():
+        module.add_parser(sub, name, HelpFormatter)
+    return parser
+
+
+def _option_names() -> set[str]:
+    from ..feedforward.options import TrainOptions
+    from ..optimize.options import Options
+    return {f.name for cls in (Options, TrainOptions) for f in dataclasses.fields(cls)} | set(ALIASES)
+
+
+def main(argv: Optional[Sequence[str]] = None) -> int:
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as e:  # --help, --version, or a usage error already printed
+        return e.code if isinstance(e.code, int) else 2
+    if args.command is None:
+        parser.print_help()
+        return 2
+    try:
+        return COMMANDS[args.command].run(args)
+    except RestyleError as e:
+        print(f"restyle: error: {flags_for_options(str(e), _option_names())}", file=sys.stderr)
+        return 1 if isinstance(e, NumericalError) else 2
+    except KeyboardInterrupt:
+        print("restyle: interrupted", file=sys.stderr)
+        return 130
+    except Exception as e:  # a bug: still no traceback unless asked for
+        if os.environ.get("RESTYLE_DEBUG"):
+            raise
+        print(f"restyle: internal error: {type(e).__name__}: {e} (set RESTYLE_DEBUG=1 for a traceback)",
+              file=sys.stderr)
+        return 1
+

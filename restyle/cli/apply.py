@@ -1,0 +1,123 @@
+"""``restyle apply``: paint photos with a trained model or a shipped preset (fast)."""
+
+from __future__ import annotations
+
+import argparse
+import time
+from pathlib import Path
+
+from ..core.checks import DEFAULT_MAX_PIXELS
+from ..errors import RestyleError
+from ..feedforward.modelfile import presets
+from .progress import ProgressBar, say
+
+
+def add_parser(sub, name: str, fmt) -> None:
+    names = ", ".join(presets()) or "none installed"
+    a = sub.add_parser(name, formatter_class=fmt, help="paint photos with a trained model (fast)",
+                       usage="restyle apply [options] (MODEL | --preset NAME) INPUT [INPUT ...] -o OUTPUT",
+                       description="Paint each INPUT (image files, or folders of them) with a trained model: a "
+                                   ".safetensors file from restyle train, an .onnx file from restyle export (run "
+                                   "by onnxruntime), or a shipped --preset. With one input file, OUTPUT is a file; "
+                                   "otherwise a folder, created if needed, where each result keeps its input's "
+                                   "name. Images too big for the memory budget are computed in tiles, with the "
+                                   "same result.")
+    a.add_argument("paths", nargs="+", metavar="MODEL INPUT",
+                   help="the model, then the images or folders to paint (no model with --preset)")
+    a.add_argument("-o", "--output", required=True, help="output file (one input) or folder")
+    a.add_argument("--preset", metavar="NAME", help=f"use a model shipped with restyle ({names})")
+    a.add_argument("--strength", type=float, default=1.0, metavar="S",
+                   help="0 to 1: blend the result with the photo (1: all style)")
+    a.add_argument("--preserve-color", action="store_true", help="keep the photo's colours (the result's "
+                   "luminance with the photo's colours)")
+    a.add_argument("--device", default="auto", metavar="DEVICE", help="auto, cpu, cuda or mps")
+    a.add_argument("--precision", choices=["auto", "fp32", "bf16"], default="auto",
+                   help="network precision; auto uses bf16 where the hardware has it")
+    a.add_argument("--max-memory", metavar="GB", type=float,
+                   help="memory budget in GB; bigger images are computed in tiles (default: 12, or less if "
+                        "the device has less)")
+    a.add_argument("--tile-size", metavar="PX", type=int, help="cut images into tiles at most PX wide and high")
+    a.add_argument("--max-pixels", metavar="N", type=int, default=DEFAULT_MAX_PIXELS,
+                   help="refuse input images with more pixels than this")
+    a.add_argument("-q", "--quiet", action="store_true", help="no progress bar or messages")
+
+
+def jobs_for(inputs: list[str], output: str) -> list[tuple[Path, Path]]:
+    """(input, output) pairs: every input checked before any work, no output overwriting an input."""
+    from ..core.images import FORMATS, check_output_path, image_files
+    files: list[Path] = []
+    for name in inputs:
+        p = Path(name)
+        if not p.exists():
+            raise RestyleError(f"{p}: no such file or folder")
+        if p.is_dir():
+            found = image_files(p)
+            if not found:
+                raise RestyleError(f"{p}: holds no image files")
+            files += found
+        else:
+            files.append(p)
+    out = Path(output)
+    if len(files) == 1 and not Path(inputs[0]).is_dir() and out.suffix:
+        jobs = [(files[0], check_output_path(out))]
+    else:
+        jobs = [(f, out / (f.stem + (f.suffix if f.suffix.lower() in FORMATS else ".png"))) for f in files]
+        _check_folder(out, jobs)
+    sources = {f.resolve() for f in files}
+    for _, o in jobs:
+        if o.resolve() in sources:
+            raise RestyleError(f"{o}: is an input; choose another output so your photo is not overwritten")
+    return jobs
+
+
+def _check_folder(out: Path, jobs: list[tuple[Path, Path]]) -> None:
+    """The output folder made, and no two inputs written to one file."""
+    if out.exists() and not out.is_dir():
+        raise RestyleError(f"{out}: is a file; with several inputs give a folder for the results")
+    seen: dict[Path, Path] = {}
+    for f, o in jobs:
+        if o in seen:
+            raise RestyleError(f"{seen[o]} and {f} would both be written to {o}; apply them separately")
+        seen[o] = f
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise RestyleError(f"{out}: cannot create the output folder ({e.strerror})") from None
+
+
+def run(args: argparse.Namespace) -> int:
+    from ..core.images import save_image
+    from ..feedforward.runtime import load_model
+    if not 0 <= args.strength <= 1:
+        raise RestyleError(f"--strength must be between 0 and 1, got {args.strength}")
+    paths = list(args.paths)
+    if args.preset is None and len(paths) < 2:
+        raise RestyleError("give a model and at least one image (or --preset NAME and images)")
+    model_path = paths.pop(0) if args.preset is None else None
+    # The model first: a bad one must not leave an empty output folder behind.
+    model = load_model(model_path, preset=args.preset, device=args.device, precision=args.precision,
+                       max_memory=args.max_memory, tile_size=args.tile_size)
+    jobs = jobs_for(paths, args.output)
+    failed, start = 0, time.perf_counter()
+    bar = ProgressBar(args.quiet or len(jobs) == 1, len(jobs), unit="image")
+    try:
+        for i, (src, dst) in enumerate(jobs):
+            try:
+                save_image(model(src, strength=args.strength, preserve_color=args.preserve_color,
+                                 max_pixels=args.max_pixels), dst)
+            except RestyleError as e:
+                if len(jobs) == 1:
+                    raise
+                failed += 1
+                bar.write(f"restyle: skipped: {e}")
+            bar.show(i + 1)
+    finally:
+        bar.close()
+    done = len(jobs) - failed
+    where = jobs[0][1] if len(jobs) == 1 else Path(args.output)
+    say(args.quiet, f"wrote {done} image{'s' if done != 1 else ''} to {where} with {model.name} "
+                    f"({model.backend}, {model.device.type}) in {time.perf_counter() - start:.1f} s")
+    if failed:
+        say(False, f"restyle: error: {failed} of {len(jobs)} inputs could not be read (see above)")
+        return 2
+    return 0

@@ -1,0 +1,98 @@
+"""Command-line flags built from the settings dataclasses' fields, and the argument groups commands share."""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import re
+from typing import Any, Optional
+
+from ..core.layers import layers_text, parse_layers
+from ..errors import RestyleError
+
+#: Flags whose name differs from their field's.
+ALIASES = {"batch_size": "--batch"}
+#: Fields shown on the command line as words: {word: value}.
+WORDS = {"multiscale": {"auto": None, "on": True, "off": False},
+         "preserve_color": {"none": None, "luminance": "luminance", "histogram": "histogram"}}
+
+
+def parse_blend(text: Optional[str]) -> Optional[list[float]]:
+    """"0.7,0.3" as numbers; their count and signs are checked where they are used."""
+    if not text:
+        return None
+    try:
+        return [float(v) for v in text.split(",")]
+    except ValueError:
+        raise RestyleError(f"bad style_blend {text!r}; give numbers like 0.7,0.3") from None
+
+
+#: Fields whose flag text needs parsing: (parser, how the default is written).
+CONVERTERS = {"content_layers": (parse_layers, layers_text), "style_layers": (parse_layers, layers_text),
+              "style_blend": (parse_blend, None)}
+
+
+def flag(name: str) -> str:
+    """The command-line flag of a settings field."""
+    return ALIASES.get(name, "--" + name.replace("_", "-"))
+
+
+def add_fields(group, settings: type, names: list[str]) -> None:
+    """Add a flag for each named field of the ``settings`` dataclass: its help, default, type and choices."""
+    by_name = {f.name: f for f in dataclasses.fields(settings)}
+    for name in names:
+        f = by_name[name]
+        meta = f.metadata
+        default = f.default if f.default is not dataclasses.MISSING else f.default_factory()
+        kw: dict[str, Any] = {"dest": name, "help": meta["help"], "metavar": meta["metavar"]}
+        if name in WORDS:
+            words = WORDS[name]
+            kw.update(choices=list(words), default=next(w for w, v in words.items() if v == default), metavar=None)
+        elif name in CONVERTERS:
+            parse, show = CONVERTERS[name]
+            kw.update(type=str, default=show(default) if show and default is not None else default)
+        elif meta["choices"]:
+            kw.update(choices=list(meta["choices"]), default=default, metavar=None)
+        else:
+            kw.update(type=meta["type"] or type(default), default=default)
+        group.add_argument(flag(name), **kw)
+
+
+def settings_from(args: argparse.Namespace, settings: type, **extra: Any):
+    """A ``settings`` dataclass from the parsed flags of its fields (words and texts converted)."""
+    values = {}
+    for f in dataclasses.fields(settings):
+        if not hasattr(args, f.name):
+            continue
+        value = getattr(args, f.name)
+        if f.name in WORDS:
+            value = WORDS[f.name][value]
+        elif f.name in CONVERTERS and isinstance(value, str):
+            value = CONVERTERS[f.name][0](value)
+        values[f.name] = value
+    return settings(**values, **extra)
+
+
+def machine(group, settings: type, memory: bool = True) -> None:
+    """Device and precision, and where the command has them, the memory budget and tiles."""
+    add_fields(group, settings, ["device", "precision"] + (["max_memory", "tile_size"] if memory else []))
+
+
+def quiet(parser) -> None:
+    parser.add_argument("-q", "--quiet", action="store_true", help="no progress bar or messages")
+
+
+def loss(group, settings: type) -> None:
+    """The loss: the three terms' weights and the layers of content and style."""
+    add_fields(group, settings, ["content_weight", "style_weight", "tv_weight", "content_layers", "style_layers"])
+
+
+def flags_for_options(message: str, names) -> str:
+    """A library message with each option it names written as the command-line flag (max_memory: --max-memory).
+
+    Names with an underscore are options wherever they stand; one-word names (size, seed, precision) only where
+    a message names a setting: at its start or after "raise", "lower" or "try"."""
+    for name in sorted(names, key=len, reverse=True):
+        before = r"(?<![\w./-])" if "_" in name else r"(?:^|(?<=\braise )|(?<=\blower )|(?<=\btry ))"
+        message = re.sub(rf"{before}{re.escape(name)}(?![\w./-])", flag(name), message)
+    return message

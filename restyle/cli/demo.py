@@ -1,0 +1,28 @@
+"""``restyle demo``: both engines on the bundled example photos and paintings."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from .progress import OptimizerBar, say
+
+
+def add_parser(sub, name: str, fmt) -> None:
+    d = sub.add_parser(name, formatter_class=fmt, help="paint the bundled example photos with both engines",
+                       description="Paint the two example photos shipped with restyle with every shipped preset "
+                                   "(a second), then with the optimizer in the style of the two example paintings, "
+                                   "and write each result plus a grid of each engine's.")
+    d.add_argument("-o", "--output-dir", metavar="DIR", default="restyle-demo", help="folder for the results")
+    d.add_argument("--size", type=int, metavar="PX", default=256, help="long side of each result in pixels")
+    d.add_argument("--iterations", type=int, metavar="N", default=75, help="optimizer iterations per result")
+    d.add_argument("--device", default="auto", help="auto, cpu, cuda or mps")
+    d.add_argument("-q", "--quiet", action="store_true", help="no progress bar or messages")
+
+
+def run(args: argparse.Namespace) -> int:
+    from ..demo import run_demo
+    fast, grid = run_demo(Path(args.output_dir), size=args.size, iterations=args.iterations, device=args.device,
+                          say=lambda m: say(args.quiet, m), progress=lambda: OptimizerBar(args.quiet))
+    say(args.quiet, f"presets grid: {fast}\noptimizer grid: {grid}")
+    return 0

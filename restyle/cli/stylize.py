@@ -1,0 +1,65 @@
+"""``restyle stylize``: paint a photo after paintings with the optimizer."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+
+from ..errors import Interrupted, RestyleError
+from ..optimize.options import Options
+from .arguments import add_fields, loss, machine, quiet, settings_from
+from .progress import OptimizerBar, Snapshots, say
+
+
+def add_parser(sub, name: str, fmt) -> None:
+    p = sub.add_parser(name, formatter_class=fmt, help="paint a content image in the style of one or more images",
+                       description="Optimize an image so its VGG19 features match CONTENT and the Gram statistics "
+                                   "of the style images (Gatys et al.). Output format follows OUTPUT's extension "
+                                   "(.png, .jpg, .webp, .tif).")
+    p.add_argument("content", help="the photo to paint")
+    p.add_argument("-s", "--style", action="append", required=True, metavar="STYLE",
+                   help="a style image; repeat for several")
+    p.add_argument("-o", "--output", required=True, help="where to write the result")
+    add_fields(p.add_argument_group("size and iterations"), Options, ["size", "iterations", "multiscale", "start_size"])
+    g = p.add_argument_group("loss weights and layers")
+    loss(g, Options)
+    add_fields(g, Options, ["style_blend", "style_scale"])
+    add_fields(p.add_argument_group("colour"), Options, ["preserve_color"])
+    add_fields(p.add_argument_group("optimization"), Options, ["optimizer", "learning_rate", "init", "seed", "pooling"])
+    g = p.add_argument_group("machine")
+    machine(g, Options)
+    add_fields(g, Options, ["weights", "max_pixels"])
+    g = p.add_argument_group("output")
+    g.add_argument("--save-every", type=int, default=0, metavar="N",
+                   help="also save the image every N iterations, as OUTPUT's name + _NNNN (0: never)")
+    quiet(g)
+
+
+def run(args: argparse.Namespace) -> int:
+    from ..core.images import check_output_path, save_image
+    from ..optimize.transfer import stylize
+    if args.save_every < 0:
+        raise RestyleError(f"--save-every must be >= 0, got {args.save_every}")
+    options = settings_from(args, Options)
+    options.validate(len(args.style))
+    output = check_output_path(args.output)
+    bar, snapshots = OptimizerBar(args.quiet), Snapshots(args.save_every, output)
+    start = time.perf_counter()
+    try:
+        image = stylize(args.content, args.style, options, callback=lambda p: (bar(p), snapshots(p)),
+                        log=lambda m: say(args.quiet, m))
+    except Interrupted as e:
+        bar.close()
+        if e.image is None:
+            print("restyle: interrupted before the first iteration; nothing saved", file=sys.stderr)
+        else:
+            save_image(e.image, output)
+            print(f"restyle: interrupted; saved the best image so far ({e.image.width}x{e.image.height}) "
+                  f"to {output}", file=sys.stderr)
+        return 130
+    finally:
+        bar.close()
+    save_image(image, output)
+    say(args.quiet, f"wrote {output} ({image.width}x{image.height}) in {time.perf_counter() - start:.1f} s")
+    return 0

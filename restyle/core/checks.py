@@ -1,0 +1,36 @@
+"""Checks of user-given settings, each failing with one readable line; torch-free, so --help stays fast."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from ..errors import RestyleError
+
+#: Pillow's own decompression-bomb threshold, the default limit on input pixels (``max_pixels``).
+DEFAULT_MAX_PIXELS = 89_478_485
+
+
+def positive_int(name: str, value: Any) -> None:
+    """``value`` must be a whole number above 0."""
+    if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
+        raise RestyleError(f"{name} must be a positive whole number, got {value!r}")
+
+
+def non_negative(name: str, value: Any) -> None:
+    """``value`` must be a finite number >= 0."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or value < 0:
+        raise RestyleError(f"{name} must be a finite number >= 0, got {value!r}")
+
+
+def positive(name: str, value: Any) -> None:
+    """``value`` must be a finite number above 0."""
+    non_negative(name, value)
+    if value == 0:
+        raise RestyleError(f"{name} must be positive, got 0")
+
+
+def one_of(name: str, value: Any, allowed: tuple) -> None:
+    """``value`` must be one of ``allowed``."""
+    if value not in allowed:
+        raise RestyleError(f"unknown {name} {value!r}; use {', '.join(str(a) for a in allowed if a is not None)}")

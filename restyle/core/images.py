@@ -1,0 +1,220 @@
+"""Image input and output: decode any common image into an RGB float tensor, resize, and save atomically.
+
+Every decoding problem (missing file, directory, not an image, truncated, too many pixels) becomes a
+one-line ``RestyleError``. Saving writes a temporary file beside the target and renames it, so a crash
+or Ctrl-C never leaves a partial file and never clobbers the user's file with garbage.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+import warnings
+from pathlib import Path
+from typing import BinaryIO, Callable, Union
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from PIL import Image, ImageOps, UnidentifiedImageError
+
+from ..errors import RestyleError
+from .checks import DEFAULT_MAX_PIXELS
+
+ImageLike = Union[str, os.PathLike, Image.Image, np.ndarray]
+
+_UMASK = os.umask(0)
+os.umask(_UMASK)
+
+#: Output formats by file extension (what Pillow calls them).
+FORMATS = {".png": "PNG", ".jpg": "JPEG", ".jpeg": "JPEG", ".webp": "WEBP", ".tif": "TIFF", ".tiff": "TIFF"}
+#: File name extensions taken as images when a folder is scanned.
+IMAGE_EXTENSIONS = {".jpg", ".jpeg", ".png", ".webp", ".tif", ".tiff", ".bmp", ".gif"}
+
+
+def image_files(folder: str | os.PathLike, recursive: bool = False) -> list[Path]:
+    """Image files (by extension) in ``folder``, sorted; a missing folder or a file is a RestyleError."""
+    path = Path(folder)
+    if not path.exists():
+        raise RestyleError(f"{path}: no such folder")
+    if not path.is_dir():
+        raise RestyleError(f"{path}: is a file, not a folder of photos")
+    found = path.rglob("*") if recursive else path.iterdir()
+    return sorted(p for p in found if p.suffix.lower() in IMAGE_EXTENSIONS and p.is_file())
+
+
+def load_image(source: ImageLike, max_pixels: int = DEFAULT_MAX_PIXELS, name: str | None = None) -> torch.Tensor:
+    """Return ``source`` as a float32 tensor of shape (3, H, W), RGB in [0, 1].
+
+    Accepts a path, a PIL image or a numpy array (H×W or H×W×C, uint8/uint16 or float in [0, 1]).
+    EXIF orientation is applied; alpha is composited over white; palette, grayscale, CMYK and
+    16-bit images are converted without clipping their range.
+    """
+    if isinstance(source, np.ndarray):
+        return _from_array(source, name or "array")
+    if isinstance(source, Image.Image):
+        return _from_pil(source, name or "image")
+    if not isinstance(source, (str, os.PathLike)):
+        raise RestyleError(f"expected an image path, PIL image or numpy array, got {type(source).__name__}")
+    path = Path(source)
+    label = name or str(path)
+    if not path.exists():
+        raise RestyleError(f"{label}: no such file")
+    if path.is_dir():
+        raise RestyleError(f"{label}: is a directory, not an image")
+    if path.stat().st_size == 0:
+        raise RestyleError(f"{label}: file is empty")
+    old_limit = Image.MAX_IMAGE_PIXELS
+    Image.MAX_IMAGE_PIXELS = None  # we check the size ourselves, with a better message
+    try:
+        with Image.open(path) as img:
+            w, h = img.size
+            if w * h > max_pixels:
+                raise RestyleError(
+                    f"{label}: {w}x{h} = {w * h:,} pixels is over the limit of {max_pixels:,} "
+                    f"(a guard against decompression bombs); raise max_pixels"
+                )
+            img.load()
+            return _from_pil(img, label)
+    except UnidentifiedImageError:
+        raise RestyleError(f"{label}: not an image file Pillow can read") from None
+    except PermissionError:
+        raise RestyleError(f"{label}: permission denied") from None
+    except (OSError, SyntaxError, ValueError) as e:  # truncated or corrupt data
+        raise RestyleError(f"{label}: cannot decode image ({e})") from None
+    finally:
+        Image.MAX_IMAGE_PIXELS = old_limit
+
+
+def _from_pil(img: Image.Image, label: str) -> torch.Tensor:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # EXIF quirks are not the user's problem
+        img = ImageOps.exif_transpose(img)
+    if img.mode in ("I", "I;16", "I;16B", "I;16L", "I;16N", "F"):
+        arr = np.asarray(img, dtype=np.float32)
+        # 16-bit grayscale arrives as mode I; "F" is float data of unknown range.
+        scale = 65535.0 if img.mode != "F" or arr.max() > 1.0 else 1.0
+        return _from_array(np.clip(arr / scale, 0.0, 1.0), label)
+    if img.mode == "P":
+        img = img.convert("RGBA")
+    if img.mode in ("RGBA", "LA", "PA", "RGBa", "La"):
+        img = img.convert("RGBA")
+        background = Image.new("RGBA", img.size, (255, 255, 255, 255))
+        img = Image.alpha_composite(background, img)
+    if img.mode != "RGB":
+        img = img.convert("RGB")  # L, 1, CMYK, YCbCr, LAB, HSV
+    return torch.from_numpy(np.asarray(img, dtype=np.float32) / 255.0).permute(2, 0, 1).contiguous()
+
+
+def _from_array(arr: np.ndarray, label: str) -> torch.Tensor:
+    if arr.ndim == 2:
+        arr = arr[:, :, None]
+    if arr.ndim != 3 or arr.shape[2] not in (1, 3, 4) or arr.shape[0] < 1 or arr.shape[1] < 1:
+        raise RestyleError(f"{label}: expected an H×W, H×W×3 or H×W×4 array, got shape {arr.shape}")
+    if arr.dtype == np.uint8:
+        x = arr.astype(np.float32) / 255.0
+    elif arr.dtype == np.uint16:
+        x = arr.astype(np.float32) / 65535.0
+    elif np.issubdtype(arr.dtype, np.floating):
+        x = arr.astype(np.float32)
+        if not np.isfinite(x).all():
+            raise RestyleError(f"{label}: array contains NaN or infinite values")
+        x = np.clip(x, 0.0, 1.0)
+    else:
+        raise RestyleError(f"{label}: unsupported array dtype {arr.dtype} (use uint8, uint16 or float in [0, 1])")
+    if x.shape[2] == 4:
+        alpha = x[:, :, 3:]
+        x = x[:, :, :3] * alpha + (1.0 - alpha)
+    elif x.shape[2] == 1:
+        x = np.repeat(x, 3, axis=2)
+    return torch.from_numpy(np.ascontiguousarray(x)).permute(2, 0, 1).contiguous()
+
+
+def source_name(source: ImageLike, role: str) -> str:
+    """How to name an image source in messages: its path, or its role ("content image") if in memory."""
+    return str(source) if isinstance(source, str) or hasattr(source, "__fspath__") else f"{role} image"
+
+
+def fit_size(height: int, width: int, long_side: int) -> tuple[int, int]:
+    """(h, w) scaled so that the longer side is ``long_side``, each side at least 1."""
+    scale = long_side / max(height, width)
+    return max(1, round(height * scale)), max(1, round(width * scale))
+
+
+def resize(image: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
+    """Resize a (C, H, W) or (N, C, H, W) tensor to ``size`` = (h, w); antialiased when shrinking."""
+    batched = image.dim() == 4
+    x = image if batched else image[None]
+    if tuple(x.shape[-2:]) != tuple(size):
+        shrinking = size[0] < x.shape[-2] or size[1] < x.shape[-1]
+        x = F.interpolate(x, size=size, mode="bicubic", align_corners=False, antialias=shrinking)
+    return x if batched else x[0]
+
+
+def to_uint8(image: torch.Tensor) -> np.ndarray:
+    """A (3, H, W) or (1, 3, H, W) float tensor in [0, 1] (values outside are clipped) as an (H, W, 3) uint8
+    array, rounded on the tensor's device (a quarter of float32's bytes cross to the host)."""
+    x = image.detach().float().squeeze(0).clamp(0, 1).mul(255).round().byte()
+    return x.permute(1, 2, 0).cpu().numpy()
+
+
+def to_pil(image: torch.Tensor) -> Image.Image:
+    """A (3, H, W) or (1, 3, H, W) float tensor in [0, 1] (values outside are clipped) as an 8-bit PIL image."""
+    return Image.fromarray(to_uint8(image), "RGB")
+
+
+def check_output_path(path: str | os.PathLike) -> Path:
+    """Validate an output path before any work is done: known extension, writable folder."""
+    out = Path(path)
+    if out.is_dir():
+        raise RestyleError(f"{out}: is a directory; give a file name such as {out / 'out.png'}")
+    if out.suffix.lower() not in FORMATS:
+        raise RestyleError(f"{out}: unknown output format {out.suffix!r}; use one of {', '.join(sorted(FORMATS))}")
+    folder = out.parent if str(out.parent) else Path(".")
+    if not folder.is_dir():
+        raise RestyleError(f"{out}: folder {folder} does not exist")
+    try:  # the only reliable writability test is to try
+        fd, probe = tempfile.mkstemp(dir=folder, prefix=".restyle-probe-")
+        os.close(fd)
+        os.unlink(probe)
+    except OSError as e:
+        raise RestyleError(f"{out}: cannot write to folder {folder} ({e.strerror})") from None
+    return out
+
+
+def save_image(image: Image.Image, path: str | os.PathLike, quality: int = 95) -> Path:
+    """Write ``image`` to ``path`` atomically (temp file in the same folder, then rename).
+
+    The format comes from the extension. Returns the path written.
+    """
+    out = Path(path)
+    fmt = FORMATS.get(out.suffix.lower())
+    if fmt is None:
+        raise RestyleError(f"{out}: unknown output format {out.suffix!r}; use one of {', '.join(sorted(FORMATS))}")
+    kwargs = {"quality": quality} if fmt in ("JPEG", "WEBP") else {}
+    return write_atomic(out, lambda f: image.save(f, format=fmt, **kwargs))
+
+
+def write_atomic(path: str | os.PathLike, write: Callable[[BinaryIO], None]) -> Path:
+    """Call ``write(file)`` on a temporary file beside ``path``, then rename it to ``path``: a crash or
+    Ctrl-C never leaves a partial file, and an existing file is replaced only by a complete one."""
+    out = Path(path)
+    folder = out.parent if str(out.parent) else Path(".")
+    try:
+        fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{out.name}.", suffix=".tmp")
+    except OSError as e:
+        raise RestyleError(f"{out}: cannot write ({e.strerror})") from None
+    try:
+        with os.fdopen(fd, "wb") as f:
+            write(f)
+        os.chmod(tmp, 0o666 & ~_UMASK)  # mkstemp makes 0600; give the usual mode
+        os.replace(tmp, out)
+    except BaseException as e:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        if isinstance(e, OSError):
+            raise RestyleError(f"{out}: cannot write ({e})") from None
+        raise
+    return out

@@ -1,0 +1,80 @@
+"""Training photos: a folder of the user's photos, decoded once, and the random crops that each training step sees.
+
+Every batch is a function of (seed, step) alone, so training resumed from a checkpoint sees exactly the
+batches an uninterrupted run would have seen, with no random state to save.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Callable, Optional
+
+import torch
+import torch.nn.functional as F
+
+from ..core.checks import DEFAULT_MAX_PIXELS
+from ..core.images import image_files, load_image
+from ..errors import RestyleError
+
+
+class PhotoSet:
+    """The readable photos of a folder (and its subfolders), kept in memory as uint8 at a training scale.
+
+    Each photo is shrunk so its short side is at most twice ``crop`` (the largest scale a crop is taken
+    at), so a 4:3 photo takes at most 2.4 MB at the default 384 px crops. Unreadable files are skipped
+    with a warning (``warn``) and counted in ``skipped``; a folder with no readable photo is an error.
+    """
+
+    def __init__(self, folder: str | os.PathLike, crop: int, exclude: tuple[Path, ...] = (),
+                 warn: Optional[Callable[[str], None]] = None, max_pixels: int = DEFAULT_MAX_PIXELS):
+        self.crop = crop
+        self.names: list[str] = []
+        self.images: list[torch.Tensor] = []
+        self.skipped = 0
+        excluded = {p.resolve() for p in exclude}
+        files = [p for p in image_files(folder, recursive=True) if p.resolve() not in excluded]
+        for path in files:
+            try:
+                img = load_image(path, max_pixels)
+            except RestyleError as e:
+                self.skipped += 1
+                if warn:
+                    warn(f"skipping {e}")
+                continue
+            h, w = img.shape[1:]
+            scale = min(1.0, 2 * crop / min(h, w))
+            if scale < 1:
+                size = (max(1, round(h * scale)), max(1, round(w * scale)))
+                img = F.interpolate(img[None], size=size, mode="bilinear", antialias=True, align_corners=False)[0]
+            self.images.append(img.clamp(0, 1).mul(255).round().to(torch.uint8))
+            self.names.append(str(path.relative_to(folder)))
+        if not self.images:
+            what = f"none of its {len(files)} image files could be read" if files else "it holds no image files"
+            raise RestyleError(f"{folder}: no photos to train on ({what})")
+
+    def __len__(self) -> int:
+        return len(self.images)
+
+    def batch(self, size: int, step: int, seed: int) -> torch.Tensor:
+        """(size, 3, crop, crop) float in [0, 1]: random photos, scales, crops and flips for ``step``.
+
+        Scale jitter: each crop covers a square of the photo shrunk so its short side is uniformly between
+        ``crop`` and twice that, so the network sees objects at several sizes.
+        """
+        g = torch.Generator().manual_seed((seed * 1_000_003 + step) % 2**63)
+        out = torch.empty(size, 3, self.crop, self.crop)
+        for i in range(size):
+            img = self.images[int(torch.randint(len(self.images), (), generator=g))]
+            h, w = img.shape[1:]
+            short = self.crop * (1 + float(torch.rand((), generator=g)))
+            side = max(1, min(h, w, round(self.crop * min(h, w) / short)))
+            y = int(torch.randint(h - side + 1, (), generator=g))
+            x = int(torch.randint(w - side + 1, (), generator=g))
+            patch = img[None, :, y:y + side, x:x + side].float() / 255
+            patch = F.interpolate(patch, size=(self.crop, self.crop), mode="bilinear",
+                                  antialias=side > self.crop, align_corners=False)
+            if float(torch.rand((), generator=g)) < 0.5:
+                patch = patch.flip(-1)
+            out[i] = patch[0].clamp(0, 1)
+        return out

@@ -1,0 +1,106 @@
+"""Model files: the safetensors format with its JSON metadata, reading and writing them, and the shipped presets."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from pathlib import Path
+from typing import TYPE_CHECKING, Optional, Union
+
+from ..errors import RestyleError
+
+if TYPE_CHECKING:  # torch is imported where it is used, so that listing the presets (--help) does not load it
+    import torch
+
+    from .network import StyleNetwork
+
+#: What the metadata's "format" says for the network in ``network.py``.
+FORMAT = "restyle-transformer-1"
+#: Folder of the models shipped with restyle (the ``preset`` option).
+PRESETS = Path(__file__).parent / "presets"
+
+PathLike = Union[str, os.PathLike]
+
+
+def file_sha256(path: PathLike) -> str:
+    """The SHA-256 of a file's bytes, in hex."""
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def save_model(net: StyleNetwork, path: PathLike, metadata: dict, dtype: Optional[torch.dtype] = None) -> Path:
+    """Write the network's weights (as ``dtype``, default float16) and ``metadata`` (JSON) to a safetensors file,
+    atomically."""
+    import torch
+    from safetensors.torch import save
+
+    from ..core.images import write_atomic
+    dtype = dtype or torch.float16
+    state = {k: v.detach().to("cpu", dtype).contiguous() for k, v in net.state_dict().items()}
+    meta = {"format": FORMAT, **metadata}
+    out = Path(path)
+    data = save(state, metadata={"restyle": json.dumps(meta, sort_keys=True)})
+    return write_atomic(out, lambda f: f.write(data))
+
+
+def presets() -> dict[str, Path]:
+    """The models shipped with restyle, by name."""
+    return {p.stem: p for p in sorted(PRESETS.glob("*.safetensors"))}
+
+
+def preset_path(name: str) -> Path:
+    """The file of the shipped preset ``name``."""
+    found = presets()
+    if name not in found:
+        have = ", ".join(found) if found else "none are installed"
+        raise RestyleError(f"no preset named {name!r} (presets: {have})")
+    return found[name]
+
+
+def model_file(p: Path) -> Path:
+    """``p``, refused with a one-line error unless it is an existing file."""
+    if not p.exists():
+        raise RestyleError(f"{p}: no such model file")
+    if p.is_dir():
+        raise RestyleError(f"{p}: is a directory, not a model file")
+    return p
+
+
+def model_or_preset(source: PathLike) -> Path:
+    """The .safetensors file ``source`` names: a path, or else the name of a shipped preset."""
+    p = Path(source)
+    if not p.exists():
+        found = presets()
+        if p.suffix == "" and str(source) in found:
+            return found[str(source)]
+        raise RestyleError(f"{p}: no such model file (nor a preset: {', '.join(found) or 'none installed'})")
+    model_file(p)
+    if p.suffix.lower() != ".safetensors":
+        why = " (an ONNX export cannot be trained on)" if p.suffix.lower() == ".onnx" else ""
+        raise RestyleError(f"{p}: not a .safetensors model{why}")
+    return p
+
+
+def read_model(path: Path) -> tuple[StyleNetwork, dict]:
+    """A .safetensors model's network (float32, eval mode, on the CPU) and metadata."""
+    from safetensors import SafetensorError, safe_open
+
+    from .network import StyleNetwork
+    try:
+        with safe_open(str(path), framework="pt") as f:
+            meta = json.loads((f.metadata() or {}).get("restyle", "{}"))
+            state = {k: f.get_tensor(k) for k in f.keys()}
+    except (SafetensorError, ValueError, UnicodeDecodeError):  # JSONDecodeError is a ValueError
+        raise RestyleError(f"{path}: not a restyle model (not a readable safetensors file)") from None
+    if meta.get("format") != FORMAT:
+        raise RestyleError(f"{path}: not a restyle model (format {meta.get('format')!r}, expected {FORMAT!r})")
+    net = StyleNetwork()
+    try:
+        net.load_state_dict({k: v.float() for k, v in state.items()})
+    except RuntimeError:
+        raise RestyleError(f"{path}: its weights do not fit restyle's network (damaged or another model)") from None
+    return net.eval().requires_grad_(False), meta

@@ -1,0 +1,64 @@
+"""Every knob of a training run: its default, its help text and its validation (torch-free, for --help)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Optional
+
+from ..core.checks import DEFAULT_MAX_PIXELS, non_negative, positive, positive_int
+from ..core.layers import DEFAULT_CONTENT_LAYERS, DEFAULT_STYLE_LAYERS, layer_weights
+from ..core.settings import setting
+from ..errors import RestyleError
+
+
+@dataclass(frozen=True)
+class TrainOptions:
+    """Settings of one training run (defaults: those of the newest presets; each model's metadata records its own).
+
+    The trials behind each default are in docs/training.md."""
+
+    steps: int = setting(2000, "optimizer steps", metavar="N")
+    batch_size: int = setting(8, "crops per step (more: steadier steps, more memory)", metavar="N")
+    crop_size: int = setting(384, "side of the square crops (a multiple of 4); smaller crops learn strokes rather "
+                                  "than the painting's larger structures", metavar="PX")
+    learning_rate: float = setting(1e-3, "Adam step size", metavar="LR")
+    content_weight: float = setting(1.0, "weight of the content term", metavar="W")
+    style_weight: float = setting(10.0, "weight of the style term (higher: more painted)", metavar="W")
+    tv_weight: float = setting(10.0, "weight of total variation (higher: smoother)", metavar="W")
+    content_layers: dict = setting(factory=lambda: dict(DEFAULT_CONTENT_LAYERS), help="VGG19 layers for content, "
+                                   "comma-separated, each optionally name:weight", metavar="LAYERS")
+    style_layers: dict = setting(factory=lambda: dict(DEFAULT_STYLE_LAYERS), help="VGG19 layers for style, "
+                                 "comma-separated, each optionally name:weight", metavar="LAYERS")
+    style_size: int = setting(512, "long side of the style image when its statistics are taken (smaller: finer "
+                                   "strokes)", metavar="PX")
+    seed: Optional[int] = setting(None, "random seed (default: random, recorded in the model)", type=int,
+                                  metavar="N")
+    device: str = setting("auto", "auto, cpu, cuda or mps", metavar="DEVICE")
+    precision: str = setting("auto", "network precision; auto uses bf16 where the hardware has it (losses stay "
+                                     "fp32)", choices=("auto", "fp32", "bf16"))
+    average_last: float = setting(0.25, "save the mean of the weights over the last fraction of the steps "
+                                        "(stochastic weight averaging), less noisy than the last step's; 0: the "
+                                        "last step's", metavar="F")
+    checkpoint_every: int = setting(500, "steps between checkpoints", metavar="N")
+    preview_every: int = setting(250, "steps between previews (0: only at the end)", metavar="N")
+    max_pixels: int = setting(DEFAULT_MAX_PIXELS, "refuse photos with more pixels than this", metavar="N")
+
+    def validate(self) -> None:
+        """Raise a one-line RestyleError for the first bad setting."""
+        from .network import MULTIPLE
+        for name in ("steps", "batch_size", "crop_size", "style_size", "checkpoint_every"):
+            positive_int(name, getattr(self, name))
+        if self.crop_size % MULTIPLE or self.crop_size < 16:
+            raise RestyleError(f"crop_size must be a multiple of {MULTIPLE} and at least 16, got {self.crop_size}")
+        if not 0 <= self.average_last < 1:
+            raise RestyleError(f"average_last must be a fraction of the steps, >= 0 and below 1, got "
+                               f"{self.average_last}")
+        positive("learning_rate", self.learning_rate)
+        for name in ("content_weight", "style_weight", "tv_weight", "preview_every"):
+            non_negative(name, getattr(self, name))
+        layer_weights("content", self.content_layers)
+        layer_weights("style", self.style_layers)
+
+    # Settings that a resumed run must share with the checkpoint (the others may change).
+    _RESUME_KEYS = ("batch_size", "crop_size", "learning_rate", "content_weight", "style_weight", "tv_weight",
+                    "content_layers", "style_layers", "style_size")

@@ -1,0 +1,159 @@
+"""Applying a trained style model: ``load_model`` returns a ``StyleModel``, a callable from an image to a PIL image.
+
+It pads any size to the network's multiple of 4 (by reflection) and crops back, blends with the photo
+(``strength``), can keep the photo's colours, and cuts images too big for the memory budget into tiles
+(``tiled``).
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from pathlib import Path
+from typing import Optional, Union
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from PIL import Image
+
+from ..core import color
+from ..core.checks import DEFAULT_MAX_PIXELS
+from ..core.device import resolve_device, resolve_precision
+from ..core.images import ImageLike, load_image, source_name, to_pil, to_uint8
+from ..core.memory import GB, default_budget, in_use
+from ..errors import RestyleError
+from .modelfile import PathLike, model_file, preset_path, read_model
+from .network import MULTIPLE, StyleNetwork
+from .onnx import load_session
+from .tiled import HALO, tiled_forward
+
+#: Peak bytes per pixel of a whole-image forward pass, the body in 16-bit (measured on an H100: 600 at
+#: 1080p, 571 at 4K, CUDA peak allocation, input and output included; docs/performance.md) and in float32
+#: (not measured: twice the activations), with a margin.
+BYTES_PER_PIXEL = {2: 650, 4: 1200}
+
+
+class StyleModel:
+    """A trained style model, ready to apply: ``model(image)`` returns the stylized image (PIL, RGB).
+
+    ``backend`` is "torch" (a .safetensors file) or "onnx" (an exported .onnx file, run by onnxruntime).
+    ``metadata`` holds the style's name and hash, the training settings and the restyle version.
+    """
+
+    def __init__(self, path: Path, metadata: dict, device: torch.device, net: Optional[StyleNetwork] = None,
+                 session=None, dtype: torch.dtype = torch.float32, max_memory: Optional[float] = None,
+                 tile_size: Optional[int] = None):
+        self.path, self.metadata, self.device = path, metadata, device
+        self.net, self.session, self.dtype = net, session, dtype
+        self.backend = "torch" if net is not None else "onnx"
+        self.max_memory, self.tile_size = max_memory, tile_size
+        if tile_size is not None and tile_size < 2 * MULTIPLE:
+            raise RestyleError(f"tile_size must be at least {2 * MULTIPLE}, got {tile_size}")
+        if max_memory is not None and not max_memory > 0:
+            raise RestyleError(f"max_memory must be a positive number of GB, got {max_memory}")
+
+    @property
+    def name(self) -> str:
+        return str(self.metadata.get("style_name") or self.path.stem)
+
+    def __repr__(self) -> str:
+        return f"StyleModel({self.name!r}, backend={self.backend!r}, device={self.device.type!r})"
+
+    def __call__(self, image: ImageLike, strength: float = 1.0, preserve_color: bool = False,
+                 max_pixels: int = DEFAULT_MAX_PIXELS) -> Image.Image:
+        """Stylize ``image``; ``strength`` in [0, 1] blends the result with the photo (1: all style);
+        ``preserve_color`` keeps the photo's colours (the result's luminance with the photo's chroma)."""
+        if not 0 <= strength <= 1:
+            raise RestyleError(f"strength must be between 0 and 1, got {strength}")
+        photo = load_image(image, max_pixels, name=source_name(image, "input"))
+        with torch.inference_mode():
+            photo = photo.to(self.device)
+            out = self._run(photo)
+            if preserve_color:
+                out = color.combine_luminance(out, photo)
+            if strength < 1:
+                out = strength * out + (1 - strength) * photo
+            return to_pil(out)  # rounded to 8 bits on the device
+
+    def tensor(self, photo: torch.Tensor) -> torch.Tensor:
+        """The stylized (3, H, W) float tensor of a (3, H, W) photo in [0, 1] (not clamped), on the CPU."""
+        with torch.inference_mode():
+            return self._run(photo).float().cpu()
+
+    def frame(self, frame) -> np.ndarray:
+        """A video frame or camera image, (H, W, 3) uint8 (numpy or torch), stylized as (H, W, 3) uint8.
+
+        The fastest path: 8-bit pixels cross to and from the device (a quarter of float32's bytes) and are
+        converted there.
+        """
+        if isinstance(frame, np.ndarray):
+            frame = np.ascontiguousarray(frame)  # e.g. OpenCV's BGR flipped to RGB with [..., ::-1]
+        try:
+            with warnings.catch_warnings():  # a read-only array (np.asarray of a PIL image) is only read here
+                warnings.filterwarnings("ignore", "The given NumPy array is not writable")
+                x = torch.as_tensor(frame)
+        except (TypeError, ValueError, RuntimeError):
+            raise RestyleError(f"a frame must be an (H, W, 3) uint8 array, got {type(frame).__name__}") from None
+        if x.dtype != torch.uint8 or x.dim() != 3 or x.shape[2] != 3:
+            raise RestyleError(f"a frame must be an (H, W, 3) uint8 array, got {tuple(x.shape)} {x.dtype}")
+        with torch.inference_mode():
+            x = x.to(self.device, non_blocking=True).permute(2, 0, 1).float().div_(255)
+            return to_uint8(self._run(x))
+
+    def _run(self, photo: torch.Tensor) -> torch.Tensor:
+        """The network's output (3, H, W) for a (3, H, W) photo; on the model's device for the torch backend."""
+        h, w = photo.shape[1:]
+        # Up to a multiple of 4, and at least 8 (the reflection padding of the quarter-size layers needs 2)
+        ph, pw = max(-h % MULTIPLE, 2 * MULTIPLE - h), max(-w % MULTIPLE, 2 * MULTIPLE - w)
+        x = photo[None]
+        if ph or pw:  # reflection needs a side longer than the padding
+            mode = "reflect" if min(h, w) > max(ph, pw) else "replicate"
+            x = F.pad(x, (0, pw, 0, ph), mode=mode)
+        if self.session is not None:
+            y = torch.from_numpy(self.session.run(None, {"image": x.float().cpu().numpy()})[0]).to(photo.device)
+        else:
+            x = x.to(self.device)
+            tile = self._tile_side(*x.shape[-2:])
+            y = self.net(x) if tile is None else tiled_forward(self.net, x, tile)
+        return y[0, :, :h, :w]
+
+    def _tile_side(self, h: int, w: int) -> Optional[int]:
+        """None if the whole image fits the memory budget, else the side of the largest square core that does."""
+        if self.tile_size is not None:
+            return max(MULTIPLE, self.tile_size // MULTIPLE * MULTIPLE) if max(h, w) > self.tile_size else None
+        budget = self.max_memory * GB if self.max_memory is not None else default_budget(self.device)
+        free = budget - in_use(self.device) if self.device.type == "cuda" else budget
+        bpp = BYTES_PER_PIXEL[2 if self.dtype != torch.float32 else 4]
+        if h * w * bpp <= free:
+            return None
+        side = int(math.sqrt(max(free, 0) / bpp)) - 2 * HALO
+        if side < 64:
+            raise RestyleError(f"the memory budget ({budget / GB:.2g} GB) is too small to apply a model even in "
+                               "tiles; raise max_memory")
+        return side // MULTIPLE * MULTIPLE
+
+
+def load_model(path: Union[PathLike, None] = None, *, preset: Optional[str] = None, device: str = "auto",
+               precision: str = "auto", max_memory: Optional[float] = None,
+               tile_size: Optional[int] = None) -> StyleModel:
+    """Load a trained style model: a .safetensors file from ``restyle train``, an .onnx file from
+    ``restyle export`` (run by onnxruntime), or a shipped ``preset`` by name.
+
+    ``precision`` auto runs the network in bf16 where the hardware has it (the last layer stays float32).
+    ``max_memory`` (GB) bounds the memory a forward pass may use; bigger images are cut into tiles
+    (``tile_size`` forces tiles of at most that side).
+    """
+    if (path is None) == (preset is None):
+        raise RestyleError("give a model file or a preset name (one of them)")
+    p = model_file(preset_path(preset) if preset is not None else Path(path))
+    dev = resolve_device(device)
+    if p.suffix.lower() == ".onnx":
+        session, meta, dev = load_session(p, dev)
+        return StyleModel(p, meta, dev, session=session, max_memory=max_memory, tile_size=tile_size)
+    net, meta = read_model(p)
+    dtype = resolve_precision(precision, dev)
+    net = net.to(dev)
+    if dtype != torch.float32:
+        net.half(dtype)
+    return StyleModel(p, meta, dev, net=net, dtype=dtype, max_memory=max_memory, tile_size=tile_size)

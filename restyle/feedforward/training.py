@@ -1,0 +1,451 @@
+"""Training a feed-forward style model on a folder of photos (Johnson et al. 2016, with instance norm).
+
+A plain loop: each step takes a batch of random crops (``dataset.PhotoSet``), runs the style network,
+and lowers restyle's own content, style (Gram) and total-variation losses, judged by the same VGG19, with
+Adam. Checkpoints hold the weights (and their running mean, see ``average_last``), Adam's state and the
+step; batches depend on (seed, step) alone, so a resumed run continues exactly as the uninterrupted one would.
+
+Departures from Johnson et al.:
+- The losses are restyle's relative errors (see ``core.losses``), each style image's Gram matrices taken at a
+  fixed size (``style_size``), with the default layers of ``restyle stylize`` (content relu4_2, style
+  relu1_1..relu5_1) so a model aims at what the optimizer aims at, and ``restyle score`` judges both alike.
+- Scale jitter (each crop taken from the photo shrunk to a random size) and flips instead of a large data
+  set: a few dozen photos then train a model that generalizes to photos it never saw.
+- The saved model is the mean of the weights over the last quarter of the steps (stochastic weight averaging),
+  not the last step's: Adam's constant step leaves the weights jittering, and the mean came closer to the
+  painting in six of seven full runs (see ``TrainOptions.average_last``).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import os
+import signal
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable, Optional
+
+import torch
+
+from .._version import __version__
+from ..core.device import autocast, resolve_device, resolve_precision
+from ..core.images import (
+    ImageLike,
+    fit_size,
+    image_files,
+    load_image,
+    resize,
+    save_image,
+    source_name,
+    to_pil,
+    write_atomic,
+)
+from ..core.layers import layer_weights
+from ..core.losses import LossWeights, PerceptualLoss
+from ..core.memory import keep_freed_memory
+from ..core.vgg import load_vgg
+from ..errors import Interrupted, NumericalError, RestyleError
+from .dataset import PhotoSet
+from .modelfile import file_sha256, model_or_preset, read_model, save_model
+from .network import MULTIPLE, StyleNetwork
+from .options import TrainOptions
+
+CHECKPOINT = "checkpoint.pt"
+
+
+@dataclass
+class TrainProgress:
+    """What the progress callback receives every few steps (and after the last)."""
+
+    step: int
+    """Steps done."""
+    steps: int
+    losses: dict[str, float]
+    """Weighted loss terms (content, style, tv, total), averaged over the steps since the last report."""
+    elapsed: float
+    """Seconds of training in this run (not counting set-up or the steps of an earlier, resumed run)."""
+    rate: float
+    """Steps per second in this run."""
+    start: int = 0
+    """The step this run started at (above 0 when resumed)."""
+    preview: Optional[Path] = None
+    """The preview image written at this step, if any."""
+
+
+def default_work_dir(output: Path) -> Path:
+    """Where checkpoints and previews go: beside the model, named after it."""
+    return output.with_name(output.stem + "-training")
+
+
+def train(style: ImageLike, photos: str | os.PathLike, output: str | os.PathLike,
+          options: Optional[TrainOptions] = None, *, resume: bool = False,
+          work_dir: Optional[str | os.PathLike] = None, preview: Optional[ImageLike] = None,
+          callback: Optional[Callable[[TrainProgress], None]] = None,
+          log: Optional[Callable[[str], None]] = None, save_dtype: torch.dtype = torch.float16,
+          init: Optional[str | os.PathLike] = None, **overrides) -> Path:
+    """Train a style model for ``style`` on the photos in the folder ``photos`` and save it to ``output``.
+
+    Checkpoints and preview images go to ``work_dir`` (default: OUTPUT's name + "-training" beside it);
+    ``resume`` continues from the checkpoint there. ``preview`` is a photo to stylize every
+    ``preview_every`` steps; by default one photo of the folder is held out of training for it (when
+    the folder has two or more). ``init`` (a model file or a preset's name) starts from that model's weights
+    instead of random ones, to train a model on (Adam starts afresh; the model records where it started).
+    Returns the model's path. Ctrl-C finishes the current step, writes a checkpoint and raises ``Interrupted``.
+    """
+    opts = dataclasses.replace(options or TrainOptions(), **overrides)
+    opts = dataclasses.replace(opts, content_layers=layer_weights("content", opts.content_layers),
+                               style_layers=layer_weights("style", opts.style_layers)) \
+        if isinstance(opts.content_layers, str) or isinstance(opts.style_layers, str) else opts
+    opts.validate()
+    say = log or (lambda m: None)
+    out, work = _check_paths(Path(output), work_dir, resume)
+    run = _Training(style, photos, opts, preview=preview, init=init, say=say)
+    run.start(work, resume)
+    run.loop(callback)
+    return run.save(out, save_dtype)
+
+
+def _check_paths(out: Path, work_dir, resume: bool) -> tuple[Path, Path]:
+    """(model file, work folder), refused before any work when they cannot be written or resumed from."""
+    if out.suffix.lower() != ".safetensors":
+        raise RestyleError(f"{out}: a model file must end in .safetensors")
+    if out.is_dir():
+        raise RestyleError(f"{out}: is a directory")
+    if not (out.parent if str(out.parent) else Path(".")).is_dir():
+        raise RestyleError(f"{out}: folder {out.parent} does not exist")
+    work = Path(work_dir) if work_dir is not None else default_work_dir(out)
+    if resume and not (work / CHECKPOINT).exists():
+        raise RestyleError(f"{work / CHECKPOINT}: no checkpoint to resume from (train without resume first, or "
+                           "give the same work folder)")
+    return out, work
+
+
+class _Training:
+    """One training run: its photos, network, optimizer, loss and weight mean; ``loop`` trains, ``save`` writes."""
+
+    def __init__(self, style: ImageLike, photos, opts: TrainOptions, *, preview, init, say: Callable[[str], None]):
+        self.opts, self.say = opts, say
+        init_net, self.init_info = _init_model(init) if init is not None else (None, None)
+        self.style_img = load_image(style, opts.max_pixels, name=source_name(style, "style"))
+        self.style_name = Path(style).stem if isinstance(style, (str, os.PathLike)) else "style"
+        self.style_hash = file_sha256(style) if isinstance(style, (str, os.PathLike)) else \
+            hashlib.sha256(self.style_img.numpy().tobytes()).hexdigest()
+        self.data, preview_img = _photos(photos, opts, preview, say)
+        self.device = resolve_device(opts.device)
+        self.dtype = resolve_precision(opts.precision, self.device)
+        self.seed = opts.seed if opts.seed is not None else int.from_bytes(os.urandom(4), "little") >> 1
+        torch.manual_seed(self.seed)  # the initial weights
+        net = init_net.requires_grad_(True) if init_net is not None else StyleNetwork()
+        self.net = net.to(self.device, memory_format=torch.channels_last)
+        self.optimizer = torch.optim.Adam(self.net.parameters(), lr=opts.learning_rate)
+        # The saved model may be the mean of the weights of the last steps: from step average_from on, each step's.
+        self.average_from = opts.steps - round(opts.average_last * opts.steps) + 1
+        self.averaged = _WeightMean(self.net) if self.average_from <= opts.steps else None
+        self.averaged_from: Optional[int] = None  # the first step in ``averaged``; None while it is empty
+        self.step = 0
+        self.preview_x = _fit_multiple(preview_img, 512).to(self.device)[None]
+
+    def start(self, work: Path, resume: bool) -> None:
+        """Restore the checkpoint in ``work`` (``resume``), make the folder and the loss."""
+        self.work, self.checkpoint_path = work, work / CHECKPOINT
+        if resume:
+            self.step, self.seed, self.init_info, self.averaged_from = _load_checkpoint(
+                self.checkpoint_path, self)
+            if self.step >= self.opts.steps:
+                raise RestyleError(f"{self.checkpoint_path}: already at step {self.step}; give more steps to "
+                                   "train on")
+            self.say(f"resuming at step {self.step} of {self.opts.steps}")
+        elif self.init_info is not None:
+            steps, earlier = 0, self.init_info
+            while earlier:  # a model trained on from another counts that one's steps too
+                steps, earlier = steps + earlier.get("steps", 0), earlier.get("init")
+            self.say(f"starting from {self.init_info['file']} (trained {steps} steps in all on "
+                     f"{self.init_info.get('style_name', 'an unnamed style')})")
+        try:
+            work.mkdir(parents=True, exist_ok=True)
+        except OSError as e:
+            raise RestyleError(f"{work}: cannot create the training folder ({e.strerror})") from None
+        self.loss = self._loss()
+        o = self.opts
+        self.say(f"device {self.device.type}, precision {str(self.dtype).replace('torch.', '')}, {o.steps} steps "
+                 f"of {o.batch_size} crops of {o.crop_size} px, seed {self.seed}; checkpoints and previews in {work}")
+
+    def _loss(self) -> PerceptualLoss:
+        """The perceptual loss with the style's Gram matrices taken at ``style_size``."""
+        o = self.opts
+        content_w, style_w = layer_weights("content", o.content_layers), layer_weights("style", o.style_layers)
+        vgg = load_vgg(list(content_w) + list(style_w), self.device)
+        loss = PerceptualLoss(vgg, content_w, style_w, LossWeights(o.content_weight, o.style_weight, o.tv_weight),
+                              dtype=self.dtype)
+        s = resize(self.style_img, fit_size(self.style_img.shape[1], self.style_img.shape[2], o.style_size))
+        return loss.with_targets(styles=[s[None].to(self.device)])
+
+    def losses(self, x: torch.Tensor) -> dict[str, torch.Tensor]:
+        """The weighted terms and their total for a batch of crops ``x``, each crop its own content target."""
+        with autocast(self.device, self.dtype):
+            y = self.net(x)
+        with torch.no_grad():
+            # The photos' targets need the content layers only (relu4_2 by default), so this pass stops there.
+            target = self.loss.features(x, list(self.loss.content_layers))
+        content, style, tv = self.loss.terms(y, content_target=target).unbind()
+        return {"content": content, "style": style, "tv": tv, "total": content + style + tv}
+
+    def loop(self, callback: Optional[Callable[[TrainProgress], None]]) -> None:
+        """Train to ``steps``, reporting every 10 steps; Ctrl-C checkpoints and raises ``Interrupted``."""
+        stop, report = _StopFlag(), _Reports(self.step, callback)
+        peak = _peak_memory(self.opts)
+        self.net.train()
+        with stop, keep_freed_memory(self.device, peak) as kept:
+            if kept:
+                self.say(f"keeping freed memory for reuse (glibc): faster steps, up to about {peak / 1e9:.1f} GB")
+            while self.step < self.opts.steps:
+                terms = self.train_step()
+                shot = self.write_preview(self.step) if self._preview_due() else None
+                self.values = report.add(self.step, self.opts.steps, terms, now=stop.requested or shot is not None,
+                                         shot=shot)
+                if self.step % self.opts.checkpoint_every == 0 or self.step == self.opts.steps or stop.requested:
+                    self.checkpoint()
+                if stop.requested and self.step < self.opts.steps:
+                    raise Interrupted(None)
+
+    def train_step(self) -> dict[str, torch.Tensor]:
+        """One Adam step on the step's batch, the weight mean updated; the terms, not synced to the host."""
+        x = self.data.batch(self.opts.batch_size, self.step, self.seed).to(self.device, non_blocking=True)
+        terms = self.losses(x.contiguous(memory_format=torch.channels_last))
+        self.optimizer.zero_grad(set_to_none=True)
+        terms["total"].backward()
+        self.optimizer.step()
+        self.step += 1
+        if self.averaged is not None and self.step >= self.average_from:
+            self.averaged_from = self.averaged_from or self.step
+            self.averaged.add(self.net, self.step - self.averaged_from + 1)
+        return terms
+
+    def _preview_due(self) -> bool:
+        # (the last step's preview shows the saved model, so it waits for the averaged weights)
+        every = self.opts.preview_every
+        return bool(every and self.step % every == 0 and not (self.averaged_from and self.step == self.opts.steps))
+
+    def write_preview(self, step: int) -> Path:
+        self.net.eval()
+        with torch.no_grad(), autocast(self.device, self.dtype):
+            img = to_pil(self.net(self.preview_x).float()[0])
+        self.net.train()
+        return save_image(img, self.work / f"preview-{step:06d}.jpg")
+
+    def checkpoint(self) -> None:
+        average = None if self.averaged_from is None else {"from": self.averaged_from,
+                                                           "model": self.averaged.state_dict()}
+        blob = {"format": 1, "step": self.step, "seed": self.seed, "model": self.net.state_dict(),
+                "optimizer": self.optimizer.state_dict(), "settings": _settings(self.opts),
+                "style_sha256": self.style_hash, "photos": self.data.names, "init": self.init_info,
+                "average": average}
+        write_atomic(self.checkpoint_path, lambda f: torch.save(blob, f))
+
+    def save(self, out: Path, dtype: torch.dtype) -> Path:
+        """Write the model (the weights' mean where averaged), its last preview and its metadata."""
+        meta = {"style_name": self.style_name, "style_sha256": self.style_hash, "seed": self.seed,
+                "photos": len(self.data), "restyle_version": __version__, "settings": _settings(self.opts)}
+        if self.init_info is not None:
+            meta["init"] = self.init_info
+        if self.averaged_from is not None:
+            self.averaged.copy_to(self.net)
+            meta["averaged_steps"] = [self.averaged_from, self.step]
+            self.say(f"the model is the mean of the weights of steps {self.averaged_from}-{self.step}")
+        every = self.opts.preview_every
+        if self.averaged_from is not None or not (every and self.step % every == 0):
+            self.write_preview(self.step)
+        meta["steps"] = self.step
+        meta["final_losses"] = self.values
+        return save_model(self.net, out, meta, dtype=dtype)
+
+
+class _Reports:
+    """Sums the loss terms between reports and calls the callback every 10 steps (and when asked to)."""
+
+    EVERY = 10
+
+    def __init__(self, start: int, callback: Optional[Callable[[TrainProgress], None]]):
+        self.start, self.callback = start, callback
+        self.sums: dict[str, torch.Tensor] = {}
+        self.since = 0
+        self.t0 = time.perf_counter()
+        self.values: dict[str, float] = {}
+
+    def add(self, step: int, steps: int, terms: dict[str, torch.Tensor], *, now: bool, shot: Optional[Path]):
+        """Take in a step's terms; at a report, the averages since the last (one host-device sync)."""
+        self.since += 1
+        for k, v in terms.items():
+            self.sums[k] = self.sums.get(k, 0) + v.detach()
+        if not (step % self.EVERY == 0 or step == steps or now):
+            return self.values
+        self.values = {k: float(v) / self.since for k, v in self.sums.items()}
+        self.sums, self.since = {}, 0
+        if not all(v == v and abs(v) != float("inf") for v in self.values.values()):
+            raise NumericalError(f"the loss became {self.values['total']} at step {step}; "
+                                 "lower the learning rate or the loss weights")
+        if self.callback:
+            elapsed = time.perf_counter() - self.t0
+            self.callback(TrainProgress(step=step, steps=steps, losses=self.values, elapsed=elapsed,
+                                        rate=(step - self.start) / elapsed, start=self.start, preview=shot))
+        return self.values
+
+
+def _photos(photos, opts: TrainOptions, preview, say) -> tuple[PhotoSet, torch.Tensor]:
+    """The training photos and the preview photo: ``preview``, else one photo of the folder held out."""
+    held_out: tuple[Path, ...] = (Path(preview),) if isinstance(preview, (str, os.PathLike)) else ()
+    if preview is None:
+        files = image_files(photos, recursive=True)
+        if len(files) >= 2:
+            preview = files[len(files) // 2]
+            held_out = (preview,)
+    preview_img = load_image(preview, opts.max_pixels, name=source_name(preview, "preview")) \
+        if preview is not None else None
+    data = PhotoSet(photos, opts.crop_size, exclude=held_out, max_pixels=opts.max_pixels,
+                    warn=lambda m: say(f"warning: {m}"))
+    if preview_img is None:
+        preview_img = data.images[0].float() / 255
+    say(f"{len(data)} photos to train on" + (f" ({data.skipped} unreadable, skipped)" if data.skipped else "")
+        + (f"; previews on held-out {Path(held_out[0]).name}" if held_out else ""))
+    return data, preview_img
+
+
+def _peak_memory(opts: TrainOptions) -> int:
+    """Bytes a CPU training run may take at its peak with freed memory kept for reuse (``keep_freed_memory``).
+
+    Above the peaks measured on a 2-core CPU in bf16 (maximum resident set, 20 steps): batch 8 of 256 px
+    3.2 GB, 4 of 384 px 3.7 GB, 8 of 384 px 6.5-6.9 GB (6.9 over 100 steps), 16 of 384 px 12.2 GB.
+    """
+    return int(1e9 + 5.3e3 * opts.batch_size * opts.crop_size ** 2)
+
+
+def _settings(opts: TrainOptions) -> dict:
+    d = dataclasses.asdict(opts)
+    for k in ("device", "max_pixels", "checkpoint_every", "preview_every", "seed"):
+        d.pop(k)
+    return d
+
+
+def _fit_multiple(image: torch.Tensor, long_side: int) -> torch.Tensor:
+    """``image`` shrunk to at most ``long_side`` and cropped to multiples of 4 (for previews)."""
+    h, w = image.shape[1:]
+    if max(h, w) > long_side:
+        image = resize(image, fit_size(h, w, long_side))
+        h, w = image.shape[1:]
+    return image[:, : max(MULTIPLE, h // MULTIPLE * MULTIPLE), : max(MULTIPLE, w // MULTIPLE * MULTIPLE)]
+
+
+def _init_model(source: str | os.PathLike) -> tuple[StyleNetwork, dict]:
+    """The network to start from and what the new model records of it: file name, hash, style, steps, settings
+    (and, for a model that was itself trained on from another, that one's record too)."""
+    path = model_or_preset(source)
+    net, meta = read_model(path)
+    info = {"file": path.name, "sha256": file_sha256(path)}
+    info.update({k: meta[k] for k in ("style_name", "steps", "seed", "settings", "init") if k in meta})
+    return net, info
+
+
+def _load_checkpoint(path: Path, run: "_Training") -> tuple[int, int, Optional[dict], Optional[int]]:
+    """Restore ``run``'s weights, Adam's state and the weights' running mean from ``path``; return (step, seed,
+    the record of the model the run started from, the first step in the mean or None). Refuses a different run's.
+
+    A run resumed with other ``steps`` or ``average_last`` keeps the checkpoint's mean only if it started
+    within the new window of steps to average; otherwise the mean starts afresh (at the window, or at once)."""
+    net, optimizer, averaged, init_info = run.net, run.optimizer, run.averaged, run.init_info
+    opts, style_hash, photos = run.opts, run.style_hash, run.data.names
+    try:
+        blob = torch.load(path, map_location="cpu", weights_only=True)
+        if blob.get("format") != 1:
+            raise ValueError
+    except Exception:
+        raise RestyleError(f"{path}: not a restyle training checkpoint") from None
+    if blob["style_sha256"] != style_hash:
+        raise RestyleError(f"{path}: was trained on another style image; give the same STYLE to resume")
+    saved, now = blob["settings"], _settings(opts)
+    changed = [k for k in TrainOptions._RESUME_KEYS if json.dumps(saved.get(k)) != json.dumps(now.get(k))]
+    if changed:
+        raise RestyleError(f"{path}: {changed[0]} differs from the checkpoint's "
+                           f"({saved.get(changed[0])}); resume with the same settings")
+    if blob["photos"] != photos:
+        raise RestyleError(f"{path}: the photos folder changed since the checkpoint ({len(blob['photos'])} photos "
+                           f"then, {len(photos)} now); resume needs the same photos")
+    if opts.seed is not None and opts.seed != blob["seed"]:
+        raise RestyleError(f"{path}: was trained with seed {blob['seed']}; resume with that seed or none")
+    started = blob.get("init")
+    if init_info is not None and (started or {}).get("sha256") != init_info["sha256"]:
+        raise RestyleError(f"{path}: that run started from {started['file'] if started else 'random weights'}, "
+                           f"not {init_info['file']}; resume without init or with the same one")
+    mean = blob.get("average")
+    keep_mean = averaged is not None and mean is not None and mean["from"] >= run.average_from
+    try:
+        net.load_state_dict(blob["model"])
+        optimizer.load_state_dict(blob["optimizer"])
+        if keep_mean:  # (its count is the number of steps from mean["from"] to the checkpoint's)
+            averaged.load_state_dict(mean["model"])
+    except (KeyError, RuntimeError, ValueError):
+        raise RestyleError(f"{path}: does not fit this version of restyle's network; train afresh") from None
+    return int(blob["step"]), int(blob["seed"]), started, int(mean["from"]) if keep_mean else None
+
+
+class _WeightMean:
+    """The running mean of a network's weights, each step's counted equally (stochastic weight averaging).
+
+    Not torch's ``AveragedModel``: that keeps its count in a tensor on the CPU and copies it to the GPU at each
+    update, a blocking copy, so every averaged step would wait for the GPU; here the count is the caller's
+    Python int, and an update is one fused multiply-add over all the weights, queued like the rest of the step.
+    """
+
+    def __init__(self, net: torch.nn.Module):
+        self.names = [name for name, _ in net.named_parameters()]
+        self.mean = [p.detach().clone() for p in net.parameters()]
+
+    def add(self, net: torch.nn.Module, count: int) -> None:
+        """Take in the weights of the ``count``-th step averaged (1: the mean becomes these weights)."""
+        weights = [p.detach() for p in net.parameters()]
+        if count == 1:
+            for m, w in zip(self.mean, weights):
+                m.copy_(w)
+        else:
+            torch._foreach_lerp_(self.mean, weights, 1.0 / count)
+
+    def copy_to(self, net: torch.nn.Module) -> None:
+        with torch.no_grad():
+            for p, m in zip(net.parameters(), self.mean):
+                p.copy_(m)
+
+    def state_dict(self) -> dict[str, torch.Tensor]:
+        return dict(zip(self.names, self.mean))
+
+    def load_state_dict(self, state: dict[str, torch.Tensor]) -> None:
+        with torch.no_grad():
+            for name, m in zip(self.names, self.mean):
+                m.copy_(state[name])
+
+
+class _StopFlag:
+    """Within its block, the first Ctrl-C only sets ``requested`` (the loop ends after the current step,
+    with a checkpoint); a second one interrupts at once. Outside the main thread it does nothing."""
+
+    def __init__(self):
+        self.requested = False
+        self._old = None
+
+    def _handle(self, signum, frame):
+        if self.requested:
+            raise KeyboardInterrupt
+        self.requested = True
+
+    def __enter__(self):
+        try:
+            self._old = signal.signal(signal.SIGINT, self._handle)
+        except ValueError:  # not the main thread
+            self._old = None
+        return self
+
+    def __exit__(self, *exc):
+        if self._old is not None:
+            signal.signal(signal.SIGINT, self._old)
+        return False

@@ -1,0 +1,334 @@
+"""The optimization loop: build targets, then optimize the pixels of an image, scale by scale.
+
+``stylize`` is the engine behind the CLI and the Python API.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import functools
+import math
+import time
+from dataclasses import dataclass, field
+from typing import Callable, Optional, Sequence, Union
+
+import torch
+from PIL import Image
+
+from ..core import color
+from ..core.device import resolve_device, resolve_precision
+from ..core.images import ImageLike, fit_size, load_image, resize, source_name, to_pil
+from ..core.layers import blend_weights, channels, layer_weights, stride
+from ..core.losses import LossWeights, PerceptualLoss, gram
+from ..core.memory import GB, default_budget, in_use, keep_freed_memory
+from ..core.vgg import load_vgg
+from ..errors import Interrupted, NumericalError
+from .eta import Eta
+from .objective import Anchored, Objective
+from .options import Options
+from .planning import ScalePlan, autograd_bytes_per_pixel, pass_seconds, plan_scale
+from .schedule import ANCHOR_SIZE, scale_schedule
+from .tiling import TiledObjective, halo_and_align
+
+
+@dataclass
+class Progress:
+    """What the progress callback receives after every iteration."""
+
+    scale: int
+    """1-based index of the current scale."""
+    scales: int
+    size: tuple[int, int]
+    """(height, width) at this scale."""
+    iteration: int
+    """1-based iteration within this scale."""
+    iterations: int
+    tiles: int
+    """Tiles the image is cut into at this scale (1: the whole image at once)."""
+    step: int
+    """1-based iteration over all scales."""
+    steps: int
+    fraction: float
+    """Share of the whole run's work done, in [0, 1] (iterations weighted by their estimated cost)."""
+    losses: dict[str, float]
+    """Weighted loss terms: content, style, tv, and their total."""
+    elapsed: float
+    """Seconds since ``stylize`` was called."""
+    eta: Optional[float] = None
+    """Seconds the run has left, predicted from its own timings (see ``eta``); None before any was timed."""
+    _render: Callable[[], Image.Image] = field(repr=False, default=None)
+
+    def image(self) -> Image.Image:
+        """The current image at this scale's size (colour post-processing applied)."""
+        return self._render()
+
+
+Callback = Callable[[Progress], None]
+
+
+def stylize(content: ImageLike, styles: Union[ImageLike, Sequence[ImageLike]], options: Optional[Options] = None,
+            *, callback: Optional[Callback] = None, log: Optional[Callable[[str], None]] = None,
+            **overrides) -> Image.Image:
+    """Paint ``content`` in the style of ``styles``; returns the result as an RGB PIL image.
+
+    ``content`` and each style are a path, a PIL image or a numpy array. Settings come from ``options``
+    (an ``Options``) and/or keyword overrides of its fields, e.g. ``stylize("a.jpg", "b.jpg", size=256)``.
+    ``callback(progress)`` is called after every iteration; ``log`` receives one-line status messages
+    (the device, the schedule and each scale's memory plan). Raises ``RestyleError`` for bad input,
+    ``NumericalError`` if the loss becomes NaN/inf, and ``Interrupted`` (a KeyboardInterrupt carrying the
+    best image so far) on Ctrl-C.
+    """
+    start = time.perf_counter()
+    opts = (options or Options()).replace(**overrides)
+    style_list = list(styles) if isinstance(styles, (list, tuple)) else [styles]
+    opts.validate(len(style_list))
+    run = _Run(content, style_list, opts, start)
+    if log:
+        run.describe(log)
+    with run.keep_memory():
+        return run.optimize(callback)
+
+
+class _Run:
+    """One ``stylize`` call: its images, network, loss, schedule and memory plans, and the loop over scales."""
+
+    def __init__(self, content: ImageLike, styles: list, opts: Options, start: float):
+        self.opts, self.start = opts, start
+        self.content = load_image(content, opts.max_pixels, name=source_name(content, "content"))
+        self.styles = [load_image(s, opts.max_pixels, name=source_name(s, "style")) for s in styles]
+        self.init = None
+        if not (isinstance(opts.init, str) and opts.init in ("content", "noise")):
+            self.init = load_image(opts.init, opts.max_pixels, name=source_name(opts.init, "init"))
+        self.device = resolve_device(opts.device)
+        self.dtype = resolve_precision(opts.precision, self.device)
+        content_w = layer_weights("content", opts.content_layers)
+        style_w = layer_weights("style", opts.style_layers)
+        net = load_vgg(list(content_w) + list(style_w), self.device, opts.pooling, opts.weights)
+        weights = LossWeights(opts.content_weight, opts.style_weight, opts.tv_weight)
+        self.loss = PerceptualLoss(net, content_w, style_w, weights=weights,
+                                   blend=blend_weights(opts.style_blend, len(styles)), dtype=self.dtype)
+        self.schedule = scale_schedule(opts.size, opts.iterations, opts.multiscale, opts.start_size)
+        self.plans = _plan(self.probe, self.content, self.schedule, opts=opts, device=self.device)
+        self.generator = torch.Generator().manual_seed(opts.seed) if opts.seed is not None else None
+        self.anchor: Optional[Objective] = None
+
+    def probe(self, image: torch.Tensor) -> torch.Tensor:
+        """A forward pass like an evaluation's, reduced to a number (to measure its memory and time)."""
+        feats = self.loss.features(image)
+        return sum(gram(feats[k]).sum() for k in self.loss.style_layers) + \
+            sum(feats[k].float().sum() for k in self.loss.content_layers)
+
+    def calibration(self) -> list[tuple[float, float]]:
+        """(cost, seconds) of a pass at the first two scales' sizes, timed on a GPU only: there small passes
+        are bound by kernel launches, which the cost model cannot know; on a CPU time follows the pixels."""
+        first = self.plans[:2]
+        if self.device.type == "cpu" or len(first) < 2 or any(p.grid is not None for p in first):
+            return []
+        return list(zip((p.cost for p in first), pass_seconds(self.probe, [p.size for p in first], self.device)))
+
+    def describe(self, log: Callable[[str], None]) -> None:
+        """Log the device, precision and schedule, and each scale's plan where memory binds."""
+        plan = " -> ".join(f"{s}px x {n}" for s, n in self.schedule)
+        log(f"device {self.device.type}, precision {str(self.dtype).replace('torch.', '')}, "
+            f"{'coarse-to-fine ' if len(self.schedule) > 1 else ''}schedule: {plan}")
+        if any(p.grid is not None for p in self.plans) or self.opts.max_memory is not None:
+            for p in self.plans:
+                log(f"  {p.describe()}")
+
+    def keep_memory(self):
+        """Keep freed memory for reuse (``memory.keep_freed_memory``) where every scale fits the default budget
+        whole, with a quarter to spare (it costs memory at the peak: up to 13% above the plan's estimate;
+        docs/performance.md). Never with a budget given or a scale in tiles, where the budget binds."""
+        peak = int(1.25 * max(p.estimate for p in self.plans))
+        fits = self.opts.max_memory is None and all(p.grid is None for p in self.plans) and \
+            peak <= default_budget(self.device)
+        return keep_freed_memory(self.device, peak) if fits else contextlib.nullcontext(False)
+
+    def targets(self, long_side: int) -> tuple[torch.Tensor, torch.Tensor, list[torch.Tensor]]:
+        """(content, content target, style images) at a scale whose long side is ``long_side``."""
+        opts = self.opts
+        content = resize(self.content, fit_size(self.content.shape[1], self.content.shape[2], long_side))
+        content = content.to(self.device)[None]
+        style_long = max(1, round(long_side * opts.style_scale))
+        styles = [resize(s, fit_size(s.shape[1], s.shape[2], style_long)).to(self.device)[None] for s in self.styles]
+        styles = [_prepare_style(s, content, opts.preserve_color) for s in styles]
+        target = color.luminance(content) if opts.preserve_color == "luminance" else content
+        return content, target, styles
+
+    def objective(self, plan: ScalePlan, target: torch.Tensor, styles: list[torch.Tensor]):
+        """The scale's objective: whole image or tiles, plus the 512 px anchor at fine scales."""
+        if plan.grid is None:
+            objective = Objective(self.loss.with_targets(target, styles), tuple(target.shape[-2:]))
+        else:
+            objective = TiledObjective(self.loss, target, styles, max_area=plan.max_area,
+                                       max_core=self.opts.tile_size, seed=self.opts.seed)
+        if not plan.anchor:
+            return objective
+        if self.anchor is None:  # the same for every fine scale: built once
+            _, anchor_content, anchor_styles = self.targets(ANCHOR_SIZE)
+            self.anchor = Objective(self.loss.with_targets(anchor_content, anchor_styles),
+                                    tuple(anchor_content.shape[-2:]))
+        return Anchored(objective, self.anchor)
+
+    def start_image(self, x: Optional[torch.Tensor], size: tuple[int, int], target: torch.Tensor) -> torch.Tensor:
+        """Where a scale starts: the last scale's result upsampled, else the init image, noise or the content."""
+        if x is not None:
+            return resize(x, size)
+        if self.init is not None:
+            start = resize(self.init, size).to(self.device)[None]
+            return color.luminance(start) if self.opts.preserve_color == "luminance" else start
+        if self.opts.init == "noise":
+            return torch.rand((1, 3, *size), generator=self.generator).to(self.device)
+        return target
+
+    def optimize(self, callback: Optional[Callback]) -> Image.Image:
+        """Every scale in turn; Ctrl-C raises ``Interrupted`` with the best image so far."""
+        clock = _Clock(self, callback)
+        x, best, render = None, None, None
+        try:
+            for index, ((long_side, iterations), plan) in enumerate(zip(self.schedule, self.plans)):
+                content, target, styles = self.targets(long_side)
+                objective = self.objective(plan, target, styles)
+                del styles
+                clock.setup_done(plan)
+                x = self.start_image(x, plan.size, target).detach().clone().contiguous().requires_grad_(True)
+                render = functools.partial(_render, content=content, mode=self.opts.preserve_color)
+                # Until this scale's first evaluation, Ctrl-C saves the last scale's result (upsampled).
+                best = _Best(fallback=x.detach() if index > 0 else None)
+                report = functools.partial(clock.tick, (index, iterations, plan), best, functools.partial(render, x))
+                self.run_scale(x, objective, scale=(index, iterations, plan.history), best=best, report=report)
+                del objective  # before the next scale's targets are made
+                x = best.image if best.image is not None else x.detach()
+                best = _Best(fallback=x)
+        except KeyboardInterrupt:
+            image = render(best.image) if best is not None and best.image is not None else None
+            raise Interrupted(image) from None
+        return render(x)
+
+    def run_scale(self, x: torch.Tensor, objective, *, scale: tuple[int, int, int], best: "_Best",
+                  report: Callable[[int], None]) -> None:
+        """The optimizer's iterations at one scale (``scale``: its index, iterations and L-BFGS history);
+        ``report(iteration)`` after each."""
+        index, iterations, history = scale
+        optimizer = _optimizer(x, self.opts, history)
+        closure = functools.partial(_evaluate, optimizer, objective, x=x, best=best)
+        for it in range(1, iterations + 1):
+            optimizer.step(closure)
+            if self.opts.optimizer == "adam":
+                with torch.no_grad():
+                    x.clamp_(0, 1)
+            if not best.finite:
+                raise NumericalError(
+                    f"the loss became {best.last_total} at scale {index + 1}, iteration {it}; "
+                    f"try precision fp32, a smaller learning rate or smaller weights")
+            report(it)
+
+
+class _Clock:
+    """Counts the run's work (iterations weighted by their estimated cost, and each scale's set-up), times its
+    iterations for the ETA, and reports ``Progress`` to the callback."""
+
+    def __init__(self, run: _Run, callback: Optional[Callback]):
+        self.run, self.callback = run, callback
+        styles = len(run.styles)
+        self.total = sum(p.cost * n + p.setup_cost(styles) for p, (_, n) in zip(run.plans, run.schedule))
+        self.steps = sum(n for _, n in run.schedule)
+        self.work, self.step = 0.0, 0
+        calibration = run.calibration() if callback is not None else []
+        self.eta = Eta(run.plans, [n for _, n in run.schedule], styles, calibration)
+        self.last = time.perf_counter()
+
+    def setup_done(self, plan: ScalePlan) -> None:
+        self.work += plan.setup_cost(len(self.run.styles))
+        self.last = time.perf_counter()
+
+    def tick(self, scale: tuple[int, int, ScalePlan], best: "_Best", image, it: int) -> None:
+        """Count iteration ``it`` of a scale (its index, iterations and plan) done, and report it."""
+        index, iterations, plan = scale
+        self.step += 1
+        self.work += plan.cost
+        if self.callback is None:
+            return
+        now = time.perf_counter()
+        self.eta.iteration_took(index, now - self.last)
+        self.last = now
+        c, s, t = best.last_terms
+        self.callback(Progress(scale=index + 1, scales=len(self.run.schedule), size=plan.size, iteration=it,
+                               iterations=iterations, tiles=plan.tiles, step=self.step, steps=self.steps,
+                               fraction=self.work / self.total,
+                               losses={"content": c, "style": s, "tv": t, "total": c + s + t},
+                               elapsed=now - self.run.start, eta=self.eta.remaining(index, it), _render=image))
+
+
+def _plan(probe, content: torch.Tensor, schedule, *, opts: Options, device: torch.device) -> list[ScalePlan]:
+    """Each scale's plan within the memory budget (whole image, or tiles when it would not fit); ``probe`` is a
+    forward pass like an evaluation's (``_Run.probe``)."""
+    budget = int(opts.max_memory * GB) if opts.max_memory is not None else default_budget(device)
+    content_w = layer_weights("content", opts.content_layers)
+    halo, align = halo_and_align(list(content_w) + list(layer_weights("style", opts.style_layers)))
+    bpp = autograd_bytes_per_pixel(probe, device)
+    # Content targets are kept in float32 at every content layer's resolution.
+    fixed_bpp = sum(4 * channels(k) / stride(k) ** 2 for k in content_w)
+    base = in_use(device)
+    h, w = content.shape[1:]
+    anchor = math.prod(fit_size(h, w, ANCHOR_SIZE))
+    return [dataclasses.replace(
+        plan_scale(*fit_size(h, w, size), budget=budget, base=base, autograd_bpp=bpp, fixed_bpp=fixed_bpp,
+                   halo=halo, align=align, tile_size=opts.tile_size),
+        anchor=anchor if len(schedule) > 1 and size > ANCHOR_SIZE else 0)
+        for size, _ in schedule]
+
+
+def _optimizer(x: torch.Tensor, opts: Options, history: int) -> torch.optim.Optimizer:
+    lr = opts.learning_rate or (1.0 if opts.optimizer == "lbfgs" else 0.02)
+    if opts.optimizer == "adam":
+        return torch.optim.Adam([x], lr=lr)
+    # One iteration per step() so that each can be reported; the optimizer keeps its history between calls.
+    # Tolerances of 0: run the iterations asked for rather than stopping on a plateau.
+    return torch.optim.LBFGS([x], lr=lr, max_iter=1, history_size=history, tolerance_grad=0.0,
+                             tolerance_change=0.0)
+
+
+def _evaluate(optimizer: torch.optim.Optimizer, objective, *, x: torch.Tensor, best: "_Best") -> torch.Tensor:
+    """The optimizer's closure: loss and gradient at ``x``, recorded in ``best``."""
+    optimizer.zero_grad(set_to_none=True)
+    terms = objective.evaluate(x)
+    values = terms.tolist()  # the one host sync per evaluation (L-BFGS needs the loss anyway)
+    best.offer(sum(values), values, x)
+    return terms.sum()
+
+
+def _render(image: torch.Tensor, content: torch.Tensor, mode: Optional[str]) -> Image.Image:
+    """The optimized tensor as the user's image: with the content's chroma put back in luminance mode."""
+    out = image.detach()
+    if mode == "luminance":
+        out = color.combine_luminance(out, content)
+    return to_pil(out)
+
+
+class _Best:
+    """Lowest-loss image seen so far at this scale (L-BFGS can step uphill; we return the best)."""
+
+    def __init__(self, fallback: Optional[torch.Tensor] = None):
+        self.total = math.inf
+        self.image: Optional[torch.Tensor] = fallback
+        self.finite = True
+        self.last_total = 0.0
+        self.last_terms = (0.0, 0.0, 0.0)
+
+    def offer(self, total: float, terms, x: torch.Tensor) -> None:
+        self.last_total, self.last_terms = total, tuple(terms)
+        if not math.isfinite(total):
+            self.finite = False
+        elif total < self.total:
+            self.total = total
+            self.image = x.detach().clone()
+
+
+def _prepare_style(style: torch.Tensor, content: torch.Tensor, mode: Optional[str]) -> torch.Tensor:
+    if mode == "luminance":
+        return color.match_luminance(style, content)
+    if mode == "histogram":
+        return color.match_histogram(style[0], content[0])[None]
+    return style

@@ -1,0 +1,355 @@
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+import torch
+from PIL import Image
+
+from restyle.cli import build_parser
+from restyle.feedforward.runtime import load_model
+
+
+def _only_line(err: str) -> str:
+    lines = err.strip().splitlines()
+    assert len(lines) == 1, err
+    assert "Traceback" not in err
+    return lines[0]
+
+
+def test_stylize_end_to_end(run_cli, content_path, style_path, tmp_path):
+    out = tmp_path / "out.jpg"
+    code, _, err = run_cli("stylize", content_path, "-s", style_path, "-o", out, "--size", 32,
+                           "--iterations", 4, "--save-every", 2, "--device", "cpu")
+    assert code == 0, err
+    assert Image.open(out).format == "JPEG" and Image.open(out).size == (32, 24)
+    assert sorted(p.name for p in tmp_path.glob("out_*")) == ["out_0002.jpg", "out_0004.jpg"]
+    assert "schedule: 32px x 4" in err and "wrote" in err
+
+
+def test_quiet_prints_nothing(run_cli, content_path, style_path, tmp_path):
+    code, out, err = run_cli("stylize", content_path, "-s", style_path, "-o", tmp_path / "o.png",
+                             "--size", 24, "--iterations", 2, "-q")
+    assert (code, out, err) == (0, "", "")
+
+
+def test_two_styles_and_options(run_cli, content_path, style_path, tmp_path):
+    code, _, err = run_cli("stylize", content_path, "-s", style_path, "-s", content_path, "--style-blend", "3,1",
+                           "-o", tmp_path / "o.webp", "--size", 24, "--iterations", 2, "-q",
+                           "--style-layers", "relu1_1,relu2_1:2", "--content-layers", "relu3_2",
+                           "--preserve-color", "luminance", "--init", "noise", "--seed", "1")
+    assert code == 0, err
+    assert Image.open(tmp_path / "o.webp").format == "WEBP"
+
+
+@pytest.mark.parametrize("case", [
+    "missing", "directory", "not-an-image", "truncated", "empty", "too-many-pixels", "unknown-layer",
+    "negative-weight", "zero-size", "unwritable-output", "missing-output-folder", "bad-extension",
+    "bad-number", "missing-style", "bad-weights-file", "zero-memory", "too-little-memory", "zero-tile-size",
+])
+def test_bad_input_one_line_exit_2_no_output(run_cli, content_path, style_path, tmp_path, case):
+    out = tmp_path / "result.png"
+    content, extra = content_path, []
+    if case == "missing":
+        content = tmp_path / "nope.jpg"
+    elif case == "directory":
+        content = tmp_path
+    elif case == "not-an-image":
+        content = tmp_path / "notes.jpg"
+        content.write_text("definitely not a JPEG")
+    elif case == "truncated":
+        content = tmp_path / "cut.png"
+        content.write_bytes(content_path.read_bytes()[:500])
+    elif case == "empty":
+        content = tmp_path / "empty.png"
+        content.write_bytes(b"")
+    elif case == "too-many-pixels":
+        extra = ["--max-pixels", "100"]
+    elif case == "unknown-layer":
+        extra = ["--style-layers", "relu1_1,relu6_1"]
+    elif case == "negative-weight":
+        extra = ["--style-weight", "-5"]
+    elif case == "zero-size":
+        extra = ["--size", "0"]
+    elif case == "unwritable-output":
+        out = __import__("pathlib").Path("/proc/restyle-result.png")
+    elif case == "missing-output-folder":
+        out = tmp_path / "no" / "such" / "result.png"
+    elif case == "bad-extension":
+        out = tmp_path / "result.gif"
+    elif case == "bad-number":
+        extra = ["--iterations", "lots"]
+    elif case == "missing-style":
+        extra = ["-s", tmp_path / "missing-style.jpg"]
+    elif case == "bad-weights-file":
+        bad = tmp_path / "w.pth"
+        torch.save({"hello": torch.zeros(1)}, bad)
+        extra = ["--weights", bad]
+    elif case == "zero-memory":
+        extra = ["--max-memory", "0"]
+    elif case == "too-little-memory":
+        extra = ["--max-memory", "0.01"]
+    elif case == "zero-tile-size":
+        extra = ["--tile-size", "0"]
+    before = set(tmp_path.rglob("*"))
+    code, stdout, err = run_cli("stylize", content, "-s", style_path, "-o", out, "--size", 24,
+                                "--iterations", 2, *extra)
+    line = _only_line(err)
+    assert code == 2
+    assert line.startswith("restyle")
+    assert "error" in line
+    assert not out.exists()
+    assert set(tmp_path.rglob("*")) == before  # nothing written, not even a temp file
+
+
+def test_tiled_run_prints_its_plan_and_tiles(run_cli, content_path, style_path, tmp_path):
+    code, _, err = run_cli("stylize", content_path, "-s", style_path, "-o", tmp_path / "t.png", "--size", 64,
+                           "--iterations", 2, "--tile-size", 32)
+    assert code == 0, err
+    assert "64x48: 4 tiles of <= 64x48 (80 px halo), L-BFGS history 20" in err
+    assert "4 tiles it 2/2" in err
+    assert Image.open(tmp_path / "t.png").size == (64, 48)
+
+
+def test_messages_are_specific(run_cli, content_path, style_path, tmp_path):
+    code, _, err = run_cli("stylize", content_path, "-s", style_path, "-o", tmp_path / "o.png", "--max-pixels", 100)
+    assert "64x48 = 3,072 pixels is over the limit of 100" in err and "--max-pixels" in err
+    code, _, err = run_cli("stylize", tmp_path / "x.jpg", "-s", style_path, "-o", tmp_path / "o.png")
+    assert "x.jpg: no such file" in err
+
+
+def test_help_documents_every_option_with_default():
+    parser = build_parser()
+    stylize = parser._subparsers._group_actions[0].choices["stylize"]
+    text = stylize.format_help()
+    for action in stylize._actions:
+        if action.option_strings and action.dest != "help":
+            assert action.help, action.dest
+    for needle in ["--size PX", "(default: 512)", "--style-weight", "--preserve-color", "--save-every",
+                   "--device", "--precision", "--weights", "--max-pixels", "--multiscale", "relu4_2",
+                   "relu1_1,relu2_1,relu3_1,relu4_1,relu5_1", "--quiet"]:
+        assert needle in text, needle
+
+
+def _restyle(*args, **kwargs):
+    return subprocess.Popen([sys.executable, "-m", "restyle", *map(str, args)], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True, **kwargs)
+
+
+def test_no_traceback_from_real_process(tmp_path, style_path):
+    proc = _restyle("stylize", tmp_path / "missing.png", "-s", style_path, "-o", tmp_path / "o.png")
+    out, err = proc.communicate(timeout=120)
+    assert proc.returncode == 2
+    assert _only_line(err) == f"restyle: error: {tmp_path / 'missing.png'}: no such file"
+
+
+def test_ctrl_c_saves_best_image_and_exits_130(tmp_path, content_path, style_path):
+    out = tmp_path / "out.png"
+    # A shell starts background jobs with SIGINT ignored, and Python then never raises KeyboardInterrupt:
+    # give the child the default disposition, as a terminal's foreground process has.
+    proc = _restyle("stylize", content_path, "-s", style_path, "-o", out, "--size", 32, "--iterations", 100000,
+                    "--save-every", 2, "--device", "cpu",
+                    preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+    try:
+        deadline = time.time() + 120
+        while not list(tmp_path.glob("out_*.png")) and time.time() < deadline and proc.poll() is None:
+            time.sleep(0.1)
+        proc.send_signal(signal.SIGINT)
+        _, err = proc.communicate(timeout=60)
+    finally:
+        proc.kill()
+    assert proc.returncode == 130, err
+    assert "Traceback" not in err
+    assert "saved the best image so far" in err
+    assert Image.open(out).size == (32, 24)
+    assert not [p for p in os.listdir(tmp_path) if p.endswith(".tmp")]
+
+
+def test_nan_loss_exit_1_and_nothing_written(run_cli, content_path, style_path, tmp_path, monkeypatch):
+    from restyle.core import losses
+    monkeypatch.setattr(losses.TVLoss, "forward", lambda self, x: x.sum() * float("inf"))
+    out = tmp_path / "out.png"
+    code, _, err = run_cli("stylize", content_path, "-s", style_path, "-o", out, "--size", 24, "--iterations", 3)
+    assert code == 1
+    assert err.strip().splitlines()[-1].startswith("restyle: error: the loss became inf at scale 1, iteration 1")
+    assert "Traceback" not in err
+    assert not out.exists()
+
+
+# --- real-time models: train, apply, export ---
+
+def _photos(folder, n=3):
+    import numpy as np
+    folder.mkdir(exist_ok=True)
+    rng = np.random.default_rng(0)
+    for i in range(n):
+        Image.fromarray((rng.random((40 + 4 * i, 52, 3)) * 255).astype("uint8")).save(folder / f"p{i}.png")
+    return folder
+
+
+@pytest.fixture
+def tiny_model(tmp_path):
+    from restyle.feedforward.modelfile import save_model
+    from tests.feedforward.test_runtime import lively_net
+    return save_model(lively_net(), tmp_path / "m.safetensors", {"style_name": "tiny"})
+
+
+def test_train_end_to_end(run_cli, style_path, tmp_path):
+    photos = _photos(tmp_path / "photos")
+    (photos / "broken.jpg").write_text("not a jpeg")
+    out = tmp_path / "m.safetensors"
+    code, _, err = run_cli("train", style_path, "--photos", photos, "-o", out, "--steps", 6, "--batch", 2,
+                           "--crop-size", 32, "--style-size", 64, "--device", "cpu", "--preview-every", 3, "--seed", 1,
+                           "--average-last", 0.5)
+    assert code == 0, err
+    assert "1 unreadable, skipped" in err and "wrote" in err and "Traceback" not in err
+    assert out.exists() and (tmp_path / "m-training" / "checkpoint.pt").exists()
+    assert load_model(out, device="cpu").metadata["averaged_steps"] == [4, 6]
+    assert sorted(p.name for p in (tmp_path / "m-training").glob("preview-*")) == ["preview-000003.jpg",
+                                                                                  "preview-000006.jpg"]
+    code, _, err = run_cli("train", style_path, "--photos", photos, "-o", out, "--steps", 8, "--batch", 2,
+                           "--crop-size", 32, "--style-size", 64, "--device", "cpu", "--resume", "-q")
+    assert (code, err) == (0, "")
+
+
+def _record_bars(monkeypatch) -> list:
+    """Stand a recording class in for tqdm.tqdm; returns the list the bars created will be appended to."""
+    import tqdm
+    bars = []
+
+    class Bar:
+        def __init__(self, total, initial=0, **kw):
+            self.total, self.initial, self.n, self.kw = total, initial, initial, kw
+            bars.append(self)
+
+        def set_description(self, *a, **kw):
+            pass
+
+        def set_postfix_str(self, *a, **kw):
+            pass
+
+        def update(self, k):
+            self.n += k
+
+        def close(self):
+            pass
+
+    monkeypatch.setattr(tqdm, "tqdm", Bar)
+    return bars
+
+
+def test_train_progress_bar_counts_steps_from_its_first_report(run_cli, style_path, tmp_path, monkeypatch):
+    # Steps done before the bar exists must not count as done at its start, or the ETA reads too short.
+    bars = _record_bars(monkeypatch)
+    code, _, err = run_cli("train", style_path, "--photos", _photos(tmp_path / "photos"), "-o",
+                           tmp_path / "m.safetensors", "--steps", 20, "--batch", 1, "--crop-size", 32,
+                           "--style-size", 32, "--device", "cpu", "--preview-every", 0, "--seed", 1)
+    assert code == 0, err
+    assert [(b.total, b.initial, b.n, b.kw["smoothing"]) for b in bars] == [(20, 10, 20, 0)]
+
+
+@pytest.mark.parametrize("case", ["empty-folder", "bad-crop", "bad-output", "resume-without-checkpoint",
+                                  "missing-init", "bad-average"])
+def test_train_bad_input_one_line_exit_2(run_cli, style_path, tmp_path, case):
+    photos, out, extra = _photos(tmp_path / "photos"), tmp_path / "m.safetensors", []
+    if case == "empty-folder":
+        photos = tmp_path / "empty"
+        photos.mkdir()
+    elif case == "bad-crop":
+        extra = ["--crop-size", "30"]
+    elif case == "bad-output":
+        out = tmp_path / "m.png"
+    elif case == "missing-init":
+        extra = ["--init", tmp_path / "nope.safetensors"]
+    elif case == "bad-average":
+        extra = ["--average-last", "1.5"]
+    else:
+        extra = ["--resume"]
+    code, _, err = run_cli("train", style_path, "--photos", photos, "-o", out, "--steps", 2, "--batch", 1,
+                           "--crop-size", 32, "--device", "cpu", *extra)
+    assert code == 2
+    _only_line(err)
+    assert not out.exists()
+
+
+def test_apply_file_folder_and_options(run_cli, tiny_model, tmp_path):
+    photos = _photos(tmp_path / "photos")
+    code, _, err = run_cli("apply", tiny_model, photos / "p0.png", "-o", tmp_path / "one.jpg", "--device", "cpu")
+    assert code == 0, err
+    assert Image.open(tmp_path / "one.jpg").size == (52, 40)
+    code, _, err = run_cli("apply", tiny_model, photos, "-o", tmp_path / "out", "--strength", 0.5,
+                           "--preserve-color", "--tile-size", 16, "-q")
+    assert (code, err) == (0, "")
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["p0.png", "p1.png", "p2.png"]
+
+
+def test_apply_skips_unreadable_among_many(run_cli, tiny_model, tmp_path):
+    photos = _photos(tmp_path / "photos")
+    (photos / "broken.jpg").write_text("not a jpeg")
+    code, _, err = run_cli("apply", tiny_model, photos, "-o", tmp_path / "out", "-q")
+    assert code == 2 and "broken.jpg" in err and "Traceback" not in err
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["p0.png", "p1.png", "p2.png"]
+
+
+@pytest.mark.parametrize("case", ["missing-model", "not-a-model", "missing-input", "not-an-image", "overwrite-input",
+                                  "bad-strength", "unknown-preset", "model-only", "same-names"])
+def test_apply_bad_input_one_line_exit_2(run_cli, tiny_model, tmp_path, case):
+    photos = _photos(tmp_path / "photos")
+    model, inputs, out, extra = tiny_model, [photos / "p0.png"], tmp_path / "o.png", []
+    if case == "missing-model":
+        model = tmp_path / "nope.safetensors"
+    elif case == "not-a-model":
+        model = photos / "p1.png"
+    elif case == "missing-input":
+        inputs = [tmp_path / "nope.jpg"]
+    elif case == "not-an-image":
+        inputs = [tmp_path / "x.jpg"]
+        inputs[0].write_text("text")
+    elif case == "overwrite-input":
+        out = photos / "p0.png"
+    elif case == "bad-strength":
+        extra = ["--strength", "2"]
+    elif case == "unknown-preset":
+        model, extra = None, ["--preset", "nope"]
+    elif case == "model-only":
+        inputs = []
+    else:
+        other = _photos(tmp_path / "other")
+        inputs, out = [photos / "p0.png", other / "p0.png"], tmp_path / "outdir"
+    before = photos.joinpath("p0.png").read_bytes()
+    args = ([model] if model else []) + inputs
+    code, _, err = run_cli("apply", *args, "-o", out, "--device", "cpu", *extra)
+    assert code == 2
+    _only_line(err)
+    assert photos.joinpath("p0.png").read_bytes() == before
+    assert case == "overwrite-input" or not (tmp_path / "o.png").exists()
+
+
+def test_export_and_apply_onnx(run_cli, tiny_model, tmp_path):
+    pytest.importorskip("onnxruntime")
+    photos = _photos(tmp_path / "photos")
+    code, _, err = run_cli("export", tiny_model, "-o", tmp_path / "m.onnx")
+    assert code == 0, err
+    code, _, err = run_cli("apply", tmp_path / "m.onnx", photos / "p1.png", "-o", tmp_path / "o.png")
+    assert code == 0, err
+    assert "onnx" in err and Image.open(tmp_path / "o.png").size == (52, 44)
+    code, _, err = run_cli("export", photos / "p1.png", "-o", tmp_path / "x.onnx")
+    assert code == 2 and not (tmp_path / "x.onnx").exists()
+    _only_line(err)
+
+
+def test_stylize_progress_bar_starts_at_the_first_reports_work(monkeypatch, tmp_path):
+    # Like train's bar: the work done before the bar exists is its starting point, not progress at time zero.
+    from types import SimpleNamespace
+
+    from restyle.cli.progress import OptimizerBar
+    bars = _record_bars(monkeypatch)
+    bar = OptimizerBar(quiet=False)
+    losses = {"content": 1.0, "style": 1.0, "tv": 0.1, "total": 2.1}
+    for i, fraction in enumerate([0.004, 0.5, 1.0], 1):
+        bar(SimpleNamespace(scale=1, scales=1, size=(64, 48), tiles=1, iteration=i, iterations=3, step=i,
+                            losses=losses, fraction=fraction))
+    bar.close()
+    assert [(b.total, b.initial, b.n) for b in bars] == [(1000, 4, 1000)]

@@ -1,0 +1,135 @@
+import torch
+
+from restyle.core.losses import ContentLoss, LossWeights, PerceptualLoss, StyleLoss, TVLoss, blend_grams, gram
+
+
+def test_gram_hand_computed():
+    # Two channels over two positions: F = [[1, 2], [3, 4]]; G = F Fᵀ / 2.
+    f = torch.tensor([[1.0, 2.0], [3.0, 4.0]]).reshape(1, 2, 2, 1)
+    assert torch.allclose(gram(f), torch.tensor([[[2.5, 5.5], [5.5, 12.5]]]))
+
+
+def test_gram_does_not_change_with_image_size():
+    torch.manual_seed(0)
+    f = torch.rand(1, 8, 5, 7)
+    tiled = f.repeat(1, 1, 3, 4)  # same statistics over 12x the positions
+    assert torch.allclose(gram(f), gram(tiled), rtol=1e-5)
+
+
+def test_gram_is_float32_for_bf16_features():
+    f = torch.rand(1, 4, 3, 3).to(torch.bfloat16)
+    assert gram(f).dtype == torch.float32
+
+
+def test_content_loss_hand_computed():
+    target = torch.tensor([1.0, 2.0]).reshape(1, 2, 1, 1)
+    x = torch.tensor([2.0, 2.0]).reshape(1, 2, 1, 1)
+    # ‖x − t‖² / ‖t‖² = 1 / 5
+    assert torch.isclose(ContentLoss(target)(x), torch.tensor(0.2))
+    assert ContentLoss(target)(target) == 0
+
+
+def test_style_loss_hand_computed():
+    target = torch.tensor([[[2.0, 0.0], [0.0, 1.0]]])  # ‖G_s‖² = 5
+    f = torch.tensor([[1.0, 1.0], [1.0, 1.0]]).reshape(1, 2, 2, 1)  # G = [[1, 1], [1, 1]]
+    # ‖G − G_s‖² = 1 + 1 + 1 + 0 = 3
+    assert torch.isclose(StyleLoss(target)(f), torch.tensor(3 / 5))
+
+
+def test_style_loss_same_for_any_size():
+    torch.manual_seed(0)
+    f_style = torch.rand(1, 6, 4, 4)
+    f = torch.rand(1, 6, 5, 5)
+    loss = StyleLoss(gram(f_style))
+    assert torch.isclose(loss(f), loss(f.repeat(1, 1, 4, 4)), rtol=1e-4)
+
+
+def test_losses_do_not_change_with_feature_scale():
+    # Relative errors: Caffe (0-255) and torchvision (normalized) features give the same numbers.
+    torch.manual_seed(0)
+    t, x = torch.rand(1, 3, 4, 4), torch.rand(1, 3, 4, 4)
+    assert torch.isclose(ContentLoss(t)(x), ContentLoss(58 * t)(58 * x))
+    assert torch.isclose(StyleLoss(gram(t))(x), StyleLoss(gram(58 * t))(58 * x))
+
+
+def test_tv_loss_hand_computed():
+    image = torch.tensor([[0.0, 1.0], [0.0, 1.0]]).reshape(1, 1, 2, 2)
+    # horizontal differences: 1, 1 -> mean 1; vertical: 0, 0 -> mean 0
+    assert torch.isclose(TVLoss()(image), torch.tensor(1.0))
+    assert TVLoss()(torch.full((1, 3, 5, 5), 0.3)) == 0
+
+
+class _Identity(torch.nn.Module):
+    """A stand-in network: its "layers" are the image itself and the image doubled."""
+
+    def forward(self, image, taps=None):
+        return {"a": image, "b": 2 * image}
+
+
+def _loss(weights=LossWeights(1.0, 10.0, 10.0), blend=(1.0,)):
+    return PerceptualLoss(_Identity(), {"a": 0.25, "b": 0.75}, {"a": 0.5, "b": 0.5}, weights, blend)
+
+
+def test_perceptual_content_term_hand_computed():
+    t = torch.tensor([1.0, 2.0]).reshape(1, 2, 1, 1)
+    loss = _loss().with_targets(content_features={"a": t, "b": 2 * t})
+    feats = {"a": torch.tensor([2.0, 2.0]).reshape(1, 2, 1, 1), "b": 2 * t}
+    # layer a: |(2,2) - (1,2)|^2 / |(1,2)|^2 = 1/5; layer b: exact
+    assert torch.isclose(loss.content_term(feats), torch.tensor(0.25 * 0.2))
+    # against a given target instead (training: each photo its own target)
+    assert torch.isclose(loss.content_term(feats, target=feats), torch.tensor(0.0))
+
+
+def test_perceptual_terms_are_weighted_and_the_style_blend_is_the_weighted_gram():
+    torch.manual_seed(0)
+    a, b, x = torch.rand(1, 3, 4, 4), torch.rand(1, 3, 5, 3), torch.rand(1, 3, 4, 4)
+    loss = _loss(LossWeights(2.0, 3.0, 5.0), blend=(0.25, 0.75)).with_targets(a, [a, b])
+    blended = 0.25 * gram(a) + 0.75 * gram(b)
+    torch.testing.assert_close(loss.style["a"].target, blended)
+    torch.testing.assert_close(loss.style["b"].target, 4 * blended)
+    content = 0.25 * ContentLoss(a)(x) + 0.75 * ContentLoss(2 * a)(2 * x)
+    style = 0.5 * StyleLoss(blended)(x) + 0.5 * StyleLoss(4 * blended)(2 * x)
+    expected = torch.stack([2.0 * content, 3.0 * style, 5.0 * TVLoss()(x)])
+    torch.testing.assert_close(loss.terms(x), expected)
+
+
+def test_perceptual_style_of_a_batch_is_the_mean_of_its_images():
+    torch.manual_seed(0)
+    s, x = torch.rand(1, 3, 4, 4), torch.rand(2, 3, 4, 4)
+    loss = _loss().with_targets(styles=[s])
+    one = [loss.style_term(loss.features(x[i:i + 1])) for i in range(2)]
+    torch.testing.assert_close(loss.style_term(loss.features(x)), (one[0] + one[1]) / 2)
+
+
+def test_with_targets_leaves_the_original_without_targets():
+    base = _loss()
+    base.with_targets(torch.rand(1, 3, 4, 4), [torch.rand(1, 3, 4, 4)])
+    assert base.content == {} and base.style == {}
+
+
+def test_losses_backpropagate():
+    x = torch.rand(1, 3, 4, 4, requires_grad=True)
+    (ContentLoss(torch.rand(1, 3, 4, 4))(x) + StyleLoss(torch.rand(1, 3, 3))(x) + TVLoss()(x)).backward()
+    assert x.grad is not None and torch.isfinite(x.grad).all()
+
+
+def test_blend_grams_is_weighted_sum():
+    a, b = torch.rand(1, 3, 4, 4), torch.rand(1, 3, 2, 5)
+    out = blend_grams([{"x": a}, {"x": b}], [0.25, 0.75], ["x"])
+    assert torch.allclose(out["x"], 0.25 * gram(a) + 0.75 * gram(b))
+
+
+def test_gram_gradient_matches_autograd_reference():
+    torch.manual_seed(0)
+    f = torch.rand(2, 3, 4, 5, dtype=torch.float64, requires_grad=True)
+    weights = torch.rand(2, 3, 3, dtype=torch.float64)
+    (gram(f).double() * weights).sum().backward()
+    ref = f.detach().clone().requires_grad_(True)
+    flat = ref.reshape(2, 3, 20)
+    ((torch.bmm(flat, flat.transpose(1, 2)) / 20) * weights).sum().backward()
+    assert torch.allclose(f.grad, ref.grad, atol=1e-6)
+
+
+def test_gram_of_channels_last_features():
+    f = torch.rand(1, 8, 6, 5)
+    assert torch.allclose(gram(f.contiguous(memory_format=torch.channels_last)), gram(f), atol=1e-6)

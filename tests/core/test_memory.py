@@ -1,0 +1,77 @@
+import ctypes
+import os
+import sys
+
+import pytest
+import torch
+
+from restyle.core import memory as device_module
+from restyle.core.memory import DEFAULT_BUDGET, GB, available_ram, default_budget, keep_freed_memory
+
+CPU = torch.device("cpu")
+glibc = pytest.mark.skipif(device_module._glibc() is None, reason="needs Linux with glibc")
+
+
+class _MallInfo2(ctypes.Structure):
+    _fields_ = [(name, ctypes.c_size_t) for name in
+                ("arena", "ordblks", "smblks", "hblks", "hblkhd", "usmblks", "fsmblks", "uordblks", "fordblks",
+                 "keepcost")]
+
+
+def _mapped_for(size: int) -> int:
+    """How many bytes more glibc holds in mappings of their own while a tensor of ``size`` bytes lives."""
+    libc = ctypes.CDLL(None)
+    libc.mallinfo2.restype = _MallInfo2
+    before = libc.mallinfo2().hblkhd
+    t = torch.empty(size, dtype=torch.uint8)
+    during = libc.mallinfo2().hblkhd
+    del t
+    return during - before
+
+
+@pytest.fixture
+def untuned(monkeypatch):
+    """No glibc allocator settings in the environment (restyle leaves a tuned allocator alone)."""
+    for name in [k for k in os.environ if k.startswith("MALLOC_") or k == "GLIBC_TUNABLES"]:
+        monkeypatch.delenv(name)
+
+
+@glibc
+def test_keep_freed_memory_puts_large_blocks_in_the_heap_and_restores_the_default(untuned):
+    size = 64 << 20
+    assert _mapped_for(size) >= size  # glibc's default: a block this large gets a mapping of its own
+    with keep_freed_memory(CPU, 1 << 20) as kept:
+        assert kept
+        assert _mapped_for(size) == 0  # in the heap, where freeing it keeps it for the next allocation
+    with keep_freed_memory(CPU, 1 << 20), keep_freed_memory(CPU, 1 << 20):
+        pass
+    with keep_freed_memory(CPU, 1 << 20):
+        with keep_freed_memory(CPU, 1 << 20):
+            pass
+        assert _mapped_for(size) == 0  # an inner block leaving does not end the outer one's
+    assert _mapped_for(size) >= size  # on leaving, large blocks get their own mappings again,
+    assert _mapped_for(1 << 20) == 0  # and those below 32 MB come from the heap, as glibc's dynamic threshold ends
+
+
+@glibc
+def test_keep_freed_memory_only_where_it_fits_and_is_not_tuned(untuned, monkeypatch):
+    available = available_ram()
+    assert available and available > 0
+    with keep_freed_memory(CPU, available + 1) as kept:  # would not fit
+        assert not kept
+    with keep_freed_memory(torch.device("cuda"), 1) as kept:  # only the CPU's memory is at stake
+        assert not kept
+    monkeypatch.setenv("MALLOC_ARENA_MAX_", "2")  # the user tunes glibc: restyle leaves it alone
+    with keep_freed_memory(CPU, 1) as kept:
+        assert not kept
+    assert _mapped_for(64 << 20) >= 64 << 20
+
+
+def test_keep_freed_memory_elsewhere(monkeypatch):
+    monkeypatch.setattr(sys, "platform", "darwin")
+    with keep_freed_memory(CPU, 1) as kept:
+        assert not kept
+
+
+def test_default_budget_is_12_gb_at_most():
+    assert 0 < default_budget(torch.device("cpu")) <= DEFAULT_BUDGET == 12 * GB

@@ -1,0 +1,68 @@
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+
+from restyle.core.images import image_files
+from restyle.errors import RestyleError
+from restyle.feedforward.dataset import PhotoSet
+
+
+def _photo(path, h, w, seed=0):
+    rng = np.random.default_rng(seed)
+    Image.fromarray((rng.random((h, w, 3)) * 255).astype(np.uint8)).save(path)
+    return path
+
+
+def test_image_files_filters_and_sorts(tmp_path):
+    for name in ["b.png", "a.JPG", "notes.txt", "c.webp"]:
+        (tmp_path / name).write_bytes(b"x")
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "sub" / "d.png").write_bytes(b"x")
+    assert [p.name for p in image_files(tmp_path)] == ["a.JPG", "b.png", "c.webp"]
+    assert [p.name for p in image_files(tmp_path, recursive=True)] == ["a.JPG", "b.png", "c.webp", "d.png"]
+
+
+@pytest.mark.parametrize("case", ["missing", "file"])
+def test_image_files_errors(tmp_path, case):
+    target = tmp_path / "nope" if case == "missing" else _photo(tmp_path / "x.png", 4, 4)
+    with pytest.raises(RestyleError, match="no such folder" if case == "missing" else "not a folder"):
+        image_files(target)
+
+
+def test_unreadable_photos_are_skipped_and_counted(tmp_path):
+    _photo(tmp_path / "good.png", 40, 60)
+    (tmp_path / "broken.jpg").write_text("not a jpeg")
+    (tmp_path / "empty.png").write_bytes(b"")
+    warnings = []
+    photos = PhotoSet(tmp_path, 16, warn=warnings.append)
+    assert len(photos) == 1 and photos.skipped == 2 and len(warnings) == 2
+    assert photos.names == ["good.png"]
+
+
+@pytest.mark.parametrize("case", ["empty", "only-broken"])
+def test_no_photos_is_an_error(tmp_path, case):
+    if case == "only-broken":
+        (tmp_path / "broken.jpg").write_text("not a jpeg")
+    with pytest.raises(RestyleError, match="no photos to train on"):
+        PhotoSet(tmp_path, 16)
+
+
+def test_photos_kept_at_twice_the_crop(tmp_path):
+    _photo(tmp_path / "big.png", 100, 300)
+    _photo(tmp_path / "small.png", 20, 30)
+    photos = PhotoSet(tmp_path, 16)
+    shapes = {n: tuple(img.shape) for n, img in zip(photos.names, photos.images)}
+    assert shapes == {"big.png": (3, 32, 96), "small.png": (3, 20, 30)}
+    assert photos.images[0].dtype == torch.uint8
+
+
+def test_batches_depend_on_seed_and_step_only(tmp_path):
+    for i in range(3):
+        _photo(tmp_path / f"p{i}.png", 50 + 10 * i, 70, seed=i)
+    photos = PhotoSet(tmp_path, 24)
+    a = photos.batch(4, step=7, seed=3)
+    assert a.shape == (4, 3, 24, 24) and 0 <= a.min() and a.max() <= 1
+    assert torch.equal(a, photos.batch(4, step=7, seed=3))
+    assert not torch.equal(a, photos.batch(4, step=8, seed=3))
+    assert not torch.equal(a, photos.batch(4, step=7, seed=4))

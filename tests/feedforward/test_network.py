@@ -1,0 +1,92 @@
+import pytest
+import torch
+import torch.nn.functional as F
+
+from restyle.feedforward.network import MULTIPLE, RECEPTIVE_FIELD, _ReflectionPad, _UpsampleConv, instance_norm
+from restyle.feedforward.network import StyleNetwork as TransformerNet
+
+
+def test_size_and_parameter_count():
+    net = TransformerNet()
+    assert 1_600_000 < sum(p.numel() for p in net.parameters()) < 1_750_000  # Johnson et al.: about 1.7 M
+    x = torch.rand(2, 3, 36, 52)
+    assert net(x).shape == x.shape
+    assert MULTIPLE == 4 and len(net.norms()) == 15
+    assert [n.stride for n in net.norms()] == [1, 2, 4] + [4] * 10 + [2, 1]
+
+
+@pytest.mark.parametrize("shape", [(2, 5, 7, 9), (1, 5, 1, 3)])
+def test_upsample_conv_equals_upsample_reflect_pad_conv(shape):
+    torch.manual_seed(0)
+    layer = _UpsampleConv(5, 2)
+    x = torch.rand(*shape, requires_grad=True)
+    got = layer(x)
+    expected = layer.conv(F.pad(F.interpolate(x, scale_factor=2, mode="nearest"), (1, 1, 1, 1), mode="reflect"))
+    assert got.shape == expected.shape and torch.allclose(got, expected, atol=1e-6)
+    # and it trains alike: the same gradients for the input, the kernel and the bias
+    g = torch.randn_like(got)
+    for a, b in zip(torch.autograd.grad(got, [x, *layer.conv.parameters()], g),
+                    torch.autograd.grad(expected, [x, *layer.conv.parameters()], g)):
+        assert torch.allclose(a, b, atol=1e-4)
+
+
+def test_upsample_conv_hand_value():
+    layer = _UpsampleConv(1, 1)
+    torch.nn.init.ones_(layer.conv.weight)
+    torch.nn.init.constant_(layer.conv.bias, 0.5)
+    # one pixel v: upsampled and padded, every 3x3 window holds nine v's
+    assert torch.equal(layer(torch.full((1, 1, 1, 1), 2.0)), torch.full((1, 1, 2, 2), 18.5))
+
+
+def test_padding_keeps_bf16_under_cpu_autocast():
+    x = torch.rand(2, 3, 5, 6).to(torch.bfloat16)
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        y = _ReflectionPad(2)(x)
+    assert y.dtype == torch.bfloat16  # autocast alone would give float32
+    assert torch.equal(y.float(), F.pad(x.float(), (2, 2, 2, 2), mode="reflect"))
+
+
+def test_receptive_field_hand_count():
+    # 9x9 convs: +8 each; 3x3 convs: +2 x their stride (1, 2, ten at 4, 2, 1)
+    assert RECEPTIVE_FIELD == 1 + 8 + 2 + 4 + 80 + 4 + 2 + 8 == 109
+
+
+def test_half_keeps_head_in_float32():
+    torch.manual_seed(0)
+    net = TransformerNet().eval()
+    x = torch.rand(1, 3, 32, 32)
+    with torch.no_grad():
+        ref = net(x)
+        net.half(torch.bfloat16)
+        out = net(x)
+    assert net.body[1].weight.dtype == torch.bfloat16 and net.head[1].weight.dtype == torch.float32
+    assert out.dtype == torch.float32
+    assert (out - ref).abs().max() < 0.02 * ref.abs().max() + 1e-4
+
+
+def test_fixed_norm_statistics_reproduce_instance_norm():
+    torch.manual_seed(0)
+    norm = TransformerNet().norms()[0]
+    norm.weight.data.uniform_(0.5, 1.5)
+    norm.bias.data.uniform_(-1, 1)
+    x = torch.randn(1, 32, 10, 12) * 3 + 1
+    free = norm(x)
+    norm.fixed = (x.mean((2, 3), keepdim=True), x.var((2, 3), keepdim=True, unbiased=False))
+    assert torch.allclose(norm(x), free, atol=1e-5)
+
+
+@pytest.mark.parametrize("channels_last", [False, True])
+def test_own_instance_norm_equals_pytorchs(channels_last):
+    """restyle's inference norm (used on GPUs) gives PyTorch's instance norm's numbers, image by image."""
+    torch.manual_seed(0)
+    weight, bias = torch.rand(5) + 0.5, torch.rand(5) - 0.5
+    x = torch.randn(2, 5, 9, 13) * torch.rand(1, 5, 1, 1) * 4 + torch.randn(1, 5, 1, 1) * 3
+    if channels_last:
+        x = x.contiguous(memory_format=torch.channels_last)
+    expected = F.instance_norm(x, weight=weight, bias=bias, eps=1e-5)
+    assert (instance_norm(x, weight, bias, 1e-5) - expected).abs().max() < 1e-5
+    assert torch.equal(instance_norm(x[1:], weight, bias, 1e-5), instance_norm(x, weight, bias, 1e-5)[1:])
+    stats = (x[:1].mean((2, 3), keepdim=True), x[:1].var((2, 3), keepdim=True, unbiased=False))
+    assert (instance_norm(x[:1], weight, bias, 1e-5, stats) - expected[:1]).abs().max() < 1e-5
+    half = instance_norm(x.bfloat16(), weight.bfloat16(), bias.bfloat16(), 1e-5)  # bf16 in, float32 math
+    assert half.dtype == torch.bfloat16 and (half.float() - expected).abs().max() < 0.05

@@ -1,0 +1,232 @@
+import os
+import signal
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+from safetensors.torch import load_file
+
+from restyle.errors import Interrupted, RestyleError
+from restyle.feedforward import training
+from restyle.feedforward.modelfile import file_sha256, presets
+from restyle.feedforward.options import TrainOptions
+from restyle.feedforward.runtime import load_model
+from restyle.feedforward.training import train
+
+TINY = dict(batch_size=2, crop_size=32, style_size=64, device="cpu", precision="fp32", seed=3, preview_every=0)
+
+
+@pytest.fixture
+def photos(tmp_path):
+    folder = tmp_path / "photos"
+    folder.mkdir()
+    rng = np.random.default_rng(0)
+    for i in range(3):
+        y, x = np.mgrid[0:48, 0:64]
+        img = np.stack([(x * (i + 1)) % 64 * 4, y * 5, rng.random((48, 64)) * 255], axis=2)
+        Image.fromarray(img.astype(np.uint8)).save(folder / f"p{i}.png")
+    return folder
+
+
+def _weights(path):
+    return load_file(str(path))
+
+
+def test_a_few_steps_lower_the_loss(tmp_path, photos, style_path):
+    reports = []
+    train(style_path, photos, tmp_path / "m.safetensors", steps=40, callback=reports.append, **TINY)
+    assert [r.step for r in reports] == [10, 20, 30, 40]
+    assert reports[-1].losses["total"] < 0.8 * reports[0].losses["total"]
+    assert set(reports[0].losses) == {"content", "style", "tv", "total"}
+
+
+def test_resume_gives_the_same_weights(tmp_path, photos, style_path):
+    kw = dict(TINY, checkpoint_every=1000, save_dtype=torch.float32)
+    whole = train(style_path, photos, tmp_path / "whole.safetensors", steps=12, **kw)
+    train(style_path, photos, tmp_path / "part.safetensors", steps=5, **kw)
+    resumed = train(style_path, photos, tmp_path / "part.safetensors", steps=12, resume=True, **kw)
+    a, b = _weights(whole), _weights(resumed)
+    assert a.keys() == b.keys() and all(torch.equal(a[k], b[k]) for k in a)
+
+
+@pytest.mark.parametrize("average_last, averaged", [(0.25, [16, 20]), (0.75, [6, 20])])  # cut before / within
+def test_ctrl_c_checkpoints_and_resume_matches(tmp_path, photos, style_path, average_last, averaged):
+    kw = dict(TINY, checkpoint_every=1000, save_dtype=torch.float32, average_last=average_last)
+    whole = train(style_path, photos, tmp_path / "whole.safetensors", steps=20, **kw)
+
+    def press_ctrl_c(p):
+        if p.step == 10:
+            os.kill(os.getpid(), signal.SIGINT)
+
+    out = tmp_path / "cut.safetensors"
+    with pytest.raises(Interrupted):
+        train(style_path, photos, out, steps=20, callback=press_ctrl_c, **kw)
+    assert not out.exists() and (tmp_path / "cut-training" / "checkpoint.pt").exists()
+    resumed = train(style_path, photos, out, steps=20, resume=True, **kw)
+    a, b = _weights(whole), _weights(resumed)
+    assert all(torch.equal(a[k], b[k]) for k in a)
+    assert load_model(resumed, device="cpu").metadata["averaged_steps"] == averaged
+
+
+def test_average_last_saves_the_mean_of_the_last_steps(tmp_path, photos, style_path):
+    kw = dict(TINY, save_dtype=torch.float32)
+    # Batches depend on (seed, step) alone, so 3- and 4-step runs pass through the 4-step run's weights.
+    w3, w4 = (_weights(train(style_path, photos, tmp_path / f"{n}.safetensors", steps=n, average_last=0, **kw))
+              for n in (3, 4))
+    out = train(style_path, photos, tmp_path / "avg.safetensors", steps=4, average_last=0.5,
+                **{**kw, "preview_every": 2})
+    avg = _weights(out)
+    assert all(torch.allclose(avg[k], (w3[k] + w4[k]) / 2, atol=1e-6) for k in avg)
+    assert not all(torch.allclose(avg[k], w4[k], atol=1e-6) for k in avg)
+    meta = load_model(out, device="cpu").metadata
+    assert meta["averaged_steps"] == [3, 4] and meta["settings"]["average_last"] == 0.5
+    assert "averaged_steps" not in load_model(tmp_path / "4.safetensors", device="cpu").metadata
+    # the last step's preview is written once, after the averaging (from the saved weights)
+    assert sorted(p.name for p in (tmp_path / "avg-training").glob("*.jpg")) == ["preview-000002.jpg",
+                                                                                "preview-000004.jpg"]
+
+
+def test_resume_to_more_steps_averages_the_new_last_steps(tmp_path, photos, style_path):
+    out = tmp_path / "m.safetensors"
+    train(style_path, photos, out, steps=8, average_last=0.5, **TINY)  # the mean of steps 5-8
+    said = []
+    train(style_path, photos, out, steps=12, average_last=0.5, resume=True, log=said.append, **TINY)
+    assert said[-1] == "the model is the mean of the weights of steps 9-12"
+    # The new window is steps 7-12: the checkpoint's mean began before it, so a new one begins at step 9.
+    assert load_model(out, device="cpu").metadata["averaged_steps"] == [9, 12]
+
+
+def test_metadata_and_previews(tmp_path, photos, style_path):
+    out = train(style_path, photos, tmp_path / "m.safetensors", steps=10, **dict(TINY, preview_every=5))
+    meta = load_model(out, device="cpu").metadata
+    assert meta["style_name"] == "style" and len(meta["style_sha256"]) == 64 and meta["seed"] == 3
+    assert meta["steps"] == 10 and meta["photos"] == 2  # one of the three held out for previews
+    assert meta["settings"]["crop_size"] == 32 and "restyle_version" in meta
+    previews = sorted(p.name for p in (tmp_path / "m-training").glob("preview-*.jpg"))
+    assert previews == ["preview-000005.jpg", "preview-000010.jpg"]
+
+
+def test_init_starts_from_the_models_weights_and_records_it(tmp_path, photos, style_path):
+    kw = dict(TINY, save_dtype=torch.float32)
+    first = train(style_path, photos, tmp_path / "a.safetensors", steps=10, **kw)
+    # One step at a negligible step size: the new model is the first one, not a fresh random network.
+    on = train(style_path, photos, tmp_path / "b.safetensors", steps=1, learning_rate=1e-12, init=first, **kw)
+    a, b = _weights(first), _weights(on)
+    assert all(torch.allclose(a[k], b[k], atol=1e-9) for k in a)
+    fresh = _weights(train(style_path, photos, tmp_path / "c.safetensors", steps=1, learning_rate=1e-12, **kw))
+    assert not all(torch.allclose(a[k], fresh[k], atol=1e-3) for k in a)
+    meta = load_model(on, device="cpu").metadata
+    assert meta["init"]["file"] == "a.safetensors" and meta["init"]["sha256"] == file_sha256(first)
+    assert (meta["init"]["steps"], meta["init"]["seed"], meta["init"]["settings"]["crop_size"]) == (10, 3, 32)
+    assert meta["steps"] == 1 and "init" not in load_model(first, device="cpu").metadata
+    said = []
+    again = train(style_path, photos, tmp_path / "d.safetensors", steps=1, init=on, log=said.append, **kw)
+    assert "starting from b.safetensors (trained 11 steps in all on style)" in said  # 10, then 1
+    assert load_model(again, device="cpu").metadata["init"]["init"]["sha256"] == file_sha256(first)
+
+
+def test_init_from_a_preset_by_name(tmp_path, photos, style_path):
+    name = next(iter(presets()))
+    out = train(style_path, photos, tmp_path / "m.safetensors", steps=1, init=name, **TINY)
+    assert load_model(out, device="cpu").metadata["init"]["file"] == f"{name}.safetensors"
+
+
+def test_resume_keeps_the_init_record_and_refuses_another(tmp_path, photos, style_path):
+    a = train(style_path, photos, tmp_path / "a.safetensors", steps=2, **TINY)
+    b = train(style_path, photos, tmp_path / "b.safetensors", steps=2, **{**TINY, "seed": 4})
+    out = tmp_path / "m.safetensors"
+    train(style_path, photos, out, steps=4, init=a, **TINY)
+    train(style_path, photos, out, steps=6, resume=True, **TINY)  # without --init: the checkpoint's record
+    assert load_model(out, device="cpu").metadata["init"]["sha256"] == file_sha256(a)
+    train(style_path, photos, out, steps=8, resume=True, init=a, **TINY)  # the same --init: fine
+    for model, init in ((out, b), (a, b)):  # a run started from another model; one started from random weights
+        with pytest.raises(RestyleError, match="started from") as e:
+            train(style_path, photos, model, steps=10, resume=True, init=init, **TINY)
+        assert "\n" not in str(e.value)
+
+
+@pytest.mark.parametrize("case", ["missing", "folder", "onnx", "not-a-model", "unknown-preset"])
+def test_bad_init(tmp_path, photos, style_path, case):
+    init = {"missing": tmp_path / "nope.safetensors", "folder": tmp_path, "onnx": tmp_path / "m.onnx",
+            "not-a-model": tmp_path / "junk.safetensors", "unknown-preset": "no_such_preset"}[case]
+    if case in ("onnx", "not-a-model"):
+        init.write_bytes(b"junk")
+    out = tmp_path / "m.safetensors"
+    with pytest.raises(RestyleError) as e:
+        train(style_path, photos, out, steps=1, init=init, **TINY)
+    assert "\n" not in str(e.value) and not out.exists()
+
+
+@pytest.mark.parametrize("case", ["other-style", "other-setting", "no-checkpoint", "already-done", "weights-misfit",
+                                  "mean-misfit"])
+def test_resume_refuses_another_run(tmp_path, photos, style_path, content_path, case):
+    out = tmp_path / "m.safetensors"
+    style, kw = style_path, dict(TINY, average_last=0.5)
+    if case != "no-checkpoint":
+        train(style_path, photos, out, steps=4, **kw)
+    steps = 8
+    if case.endswith("misfit"):  # e.g. written by another version: the mean as torch's AveragedModel keyed it
+        ckpt = tmp_path / "m-training" / "checkpoint.pt"
+        blob = torch.load(ckpt, weights_only=True)
+        state = blob["model"] if case == "weights-misfit" else blob["average"]["model"]
+        for k in list(state):
+            state["module." + k] = state.pop(k)
+        torch.save(blob, ckpt)
+        steps, kw["average_last"] = 5, 0.9  # one step on: the new window (steps 2-5) keeps the mean of 3-4
+    elif case == "other-style":
+        style = content_path
+    elif case == "other-setting":
+        kw["crop_size"] = 40
+    elif case == "already-done":
+        steps = 4
+    with pytest.raises(RestyleError) as e:
+        train(style, photos, out, steps=steps, resume=True, **kw)
+    assert "\n" not in str(e.value) and (not case.endswith("misfit") or "does not fit" in str(e.value))
+
+
+@pytest.mark.parametrize("change", [dict(steps=0), dict(crop_size=30), dict(learning_rate=0), dict(style_weight=-1),
+                                    dict(batch_size=0), dict(style_layers={"relu9_1": 1}),
+                                    dict(average_last=1), dict(average_last=-0.1)])
+def test_bad_options(tmp_path, photos, style_path, change):
+    with pytest.raises(RestyleError):
+        train(style_path, photos, tmp_path / "m.safetensors", **dict(TINY, **change))
+    assert not (tmp_path / "m.safetensors").exists()
+
+
+@pytest.mark.parametrize("case", ["wrong-suffix", "empty-folder", "missing-folder", "missing-style"])
+def test_bad_input(tmp_path, photos, style_path, case):
+    out, folder, style = tmp_path / "m.safetensors", photos, style_path
+    if case == "wrong-suffix":
+        out = tmp_path / "m.pt"
+    elif case == "empty-folder":
+        folder = tmp_path / "empty"
+        folder.mkdir()
+    elif case == "missing-folder":
+        folder = tmp_path / "nope"
+    else:
+        style = tmp_path / "nope.jpg"
+    with pytest.raises(RestyleError):
+        train(style, folder, out, **TINY)
+    assert not out.exists()
+
+
+def test_defaults_are_the_documented_ones():
+    o = TrainOptions()
+    assert (o.steps, o.batch_size, o.crop_size, o.learning_rate, o.style_weight) == (2000, 8, 384, 1e-3, 10.0)
+    assert o.average_last == 0.25
+
+
+def test_cpu_training_keeps_freed_memory_where_it_fits(tmp_path, photos, style_path, keep_memory_calls):
+    calls = keep_memory_calls(training)
+    said = []
+    train(style_path, photos, tmp_path / "m.safetensors", steps=2, log=said.append, **TINY)
+    [(device, peak, kept), left] = calls  # once, around the whole loop
+    assert device == "cpu" and peak == int(1e9 + 5.3e3 * 2 * 32 ** 2) and left == "left"
+    assert any(m.startswith("keeping freed memory for reuse") for m in said) == kept
+
+
+@pytest.mark.parametrize("batch, crop, measured_gb", [(8, 256, 3.2), (4, 384, 3.7), (8, 384, 6.9), (16, 384, 12.2)])
+def test_peak_memory_estimate_is_above_the_measured_peaks(batch, crop, measured_gb):
+    estimate = training._peak_memory(TrainOptions(batch_size=batch, crop_size=crop))
+    assert measured_gb * 1e9 < estimate < (measured_gb + 1.5) * 1e9

@@ -1,0 +1,175 @@
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+
+import restyle
+from restyle.core import color, losses
+from restyle.errors import Interrupted, NumericalError, RestyleError
+from restyle.optimize import transfer
+from restyle.optimize.planning import FORWARD_SHARE
+from tests.conftest import gradient_image
+
+FAST = dict(size=48, iterations=4, device="cpu")
+
+
+def test_end_to_end_with_progress(content_path, style_path):
+    seen = []
+    image = restyle.stylize(content_path, [style_path], callback=seen.append, **FAST)
+    assert isinstance(image, Image.Image) and image.mode == "RGB"
+    assert image.size == (48, 36)  # 64x48 content, long side 48
+    assert [p.iteration for p in seen] == [1, 2, 3, 4]
+    last = seen[-1]
+    assert (last.scale, last.scales, last.size, last.step, last.steps) == (1, 1, (36, 48), 4, 4)
+    assert set(last.losses) == {"content", "style", "tv", "total"}
+    assert last.losses["total"] == pytest.approx(sum(last.losses[k] for k in ("content", "style", "tv")))
+    assert seen[-1].losses["style"] < seen[0].losses["style"]  # it optimizes
+    assert last.elapsed > 0
+    assert last.image().size == (48, 36)
+
+
+def test_accepts_pil_and_numpy(content_path, style_path):
+    image = restyle.stylize(Image.open(content_path), (gradient_image() * 255).astype(np.uint8), **FAST)
+    assert image.size == (48, 36)
+
+
+def test_seed_makes_noise_init_reproducible(content_path, style_path):
+    a = restyle.stylize(content_path, style_path, init="noise", seed=3, **FAST)
+    b = restyle.stylize(content_path, style_path, init="noise", seed=3, **FAST)
+    c = restyle.stylize(content_path, style_path, init="noise", seed=4, **FAST)
+    assert np.array_equal(np.asarray(a), np.asarray(b))
+    assert not np.array_equal(np.asarray(a), np.asarray(c))
+
+
+def test_init_from_image_adam_avg_pool_fp32(content_path, style_path):
+    image = restyle.stylize(content_path, style_path, init=style_path, optimizer="adam", pooling="avg",
+                            precision="fp32", **FAST)
+    assert image.size == (48, 36)
+
+
+def test_several_styles_with_blend(content_path, style_path):
+    image = restyle.stylize(content_path, [style_path, gradient_image()], style_blend=[0.7, 0.3],
+                            style_scale=0.5, **FAST)
+    assert image.size == (48, 36)
+    with pytest.raises(RestyleError, match="2 weights for 1 style images"):
+        restyle.stylize(content_path, [style_path], style_blend=[1, 1], **FAST)
+
+
+def test_style_blend_is_blend_of_grams(content_path, style_path):
+    # A 1:0 blend of two styles must equal using the first style alone.
+    one = restyle.stylize(content_path, [style_path], seed=0, **FAST)
+    blended = restyle.stylize(content_path, [style_path, gradient_image()], style_blend=[1, 0], seed=0, **FAST)
+    assert np.abs(np.asarray(one, float) - np.asarray(blended, float)).max() <= 1
+
+
+def test_preserve_color_luminance_keeps_content_chroma(content_path, style_path):
+    image = restyle.stylize(content_path, style_path, preserve_color="luminance", **FAST)
+    out = torch.from_numpy(np.asarray(image, np.float32) / 255).permute(2, 0, 1)
+    content = torch.from_numpy(np.asarray(Image.open(content_path).resize((48, 36), Image.BICUBIC),
+                                          np.float32) / 255).permute(2, 0, 1)
+    chroma_out, chroma_content = color.rgb_to_yuv(out)[1:], color.rgb_to_yuv(content)[1:]
+    assert (chroma_out - chroma_content).abs().mean() < 0.01
+
+
+def test_preserve_color_histogram(content_path, style_path):
+    assert restyle.stylize(content_path, style_path, preserve_color="histogram", **FAST).size == (48, 36)
+
+
+def test_coarse_to_fine(content_path, style_path):
+    seen = []
+    image = restyle.stylize(content_path, style_path, size=64, iterations=4, multiscale=True, start_size=32,
+                            device="cpu", callback=seen.append)
+    assert image.size == (64, 48)
+    assert [(p.scale, p.size) for p in seen if p.iteration == 1] == [(1, (24, 32)), (2, (48, 64))]
+    assert seen[-1].steps == 4 + 2
+    fractions = [p.fraction for p in seen]
+    assert fractions == sorted(fractions) and fractions[-1] == pytest.approx(1.0)
+    # Work: each scale's targets (a forward pass over content and style, FORWARD_SHARE of an iteration
+    # each) plus its iterations, in proportion to pixels; the second scale has 4x the pixels.
+    first, second = 24 * 32, 48 * 64
+    done = 2 * FORWARD_SHARE * first + 4 * first
+    assert fractions[3] == pytest.approx(done / (done + 2 * FORWARD_SHARE * second + 2 * second))
+
+
+def test_log_messages_schedule(content_path, style_path):
+    lines = []
+    restyle.stylize(content_path, style_path, size=64, iterations=2, multiscale=True, start_size=32,
+                    device="cpu", log=lines.append)
+    assert "schedule: 32px x 2 -> 64px x 1" in lines[0]
+
+
+def test_nan_loss_is_reported(content_path, style_path, monkeypatch):
+    monkeypatch.setattr(losses.TVLoss, "forward", lambda self, x: x.sum() * float("nan"))
+    with pytest.raises(NumericalError, match="loss became nan at scale 1, iteration 1"):
+        restyle.stylize(content_path, style_path, **FAST)
+
+
+def test_ctrl_c_returns_best_image_so_far(content_path, style_path):
+    def interrupt(progress):
+        if progress.iteration == 3:
+            raise KeyboardInterrupt
+
+    with pytest.raises(Interrupted) as info:
+        restyle.stylize(content_path, style_path, callback=interrupt, **FAST)
+    assert isinstance(info.value, KeyboardInterrupt)
+    assert info.value.image.size == (48, 36)
+
+
+def test_cpu_keeps_freed_memory_only_for_whole_images_without_a_budget(content_path, style_path, keep_memory_calls):
+    calls = keep_memory_calls(transfer)
+
+    def interrupt(progress):
+        raise KeyboardInterrupt
+
+    with pytest.raises(Interrupted):
+        restyle.stylize(content_path, style_path, callback=interrupt, **FAST)
+    [(device, peak, _), left] = calls  # around the optimization, and left on Ctrl-C too
+    assert device == "cpu" and peak > 0 and left == "left"
+    calls.clear()
+    restyle.stylize(content_path, style_path, max_memory=100, **FAST)  # any budget given: the heap could overshoot it
+    restyle.stylize(content_path, style_path, tile_size=32, **FAST)  # tiles: the budget binds
+    assert calls == []
+
+
+@pytest.mark.parametrize("options, message", [
+    (dict(size=0), "size must be a positive whole number"),
+    (dict(iterations=-1), "iterations must be"),
+    (dict(style_weight=-1.0), "style_weight must be a finite number >= 0"),
+    (dict(tv_weight=float("inf")), "tv_weight must be a finite number"),
+    (dict(style_layers=["relu1_1", "fc7"]), "unknown layer 'fc7'"),
+    (dict(content_layers={}), "at least one content layer"),
+    (dict(optimizer="sgd"), "unknown optimizer"),
+    (dict(preserve_color="rgb"), "unknown preserve_color 'rgb'; use luminance, histogram"),
+    (dict(device="tpu"), "unknown device"),
+    (dict(bogus=1), "unknown option"),
+])
+def test_bad_options(content_path, style_path, options, message):
+    with pytest.raises(RestyleError, match=message):
+        restyle.stylize(content_path, style_path, **options)
+
+
+def test_anchored_objective_adds_the_loss_of_the_shrunk_image():
+    from restyle.core.images import resize
+    from restyle.core.layers import layer_weights
+    from restyle.core.losses import LossWeights, PerceptualLoss
+    from restyle.core.vgg import VGG19Features, load_weights
+    from restyle.optimize.objective import Anchored, Objective
+    from restyle.optimize.options import Options
+
+    opts = Options()
+    cw, sw = layer_weights("content", opts.content_layers), layer_weights("style", opts.style_layers)
+    state, caffe = load_weights()
+    net = VGG19Features(state, list(cw) + list(sw), "max", caffe)
+    torch.manual_seed(0)
+    content, style, x0 = torch.rand(1, 3, 64, 96), torch.rand(1, 3, 50, 60), torch.rand(1, 3, 64, 96)
+    loss = PerceptualLoss(net, cw, sw, LossWeights(1.0, 10.0, 10.0))
+    fine = Objective(loss.with_targets(content, [style]), (64, 96))
+    small = Objective(loss.with_targets(resize(content, (32, 48)), [resize(style, (25, 30))]), (32, 48))
+    x = x0.clone().requires_grad_(True)
+    terms = Anchored(fine, small).evaluate(x)
+    # the same, by hand: one autograd graph through both losses and the resize
+    y = x0.clone().requires_grad_(True)
+    expected = fine(y) + small(resize(y, (32, 48)))
+    expected.sum().backward()
+    torch.testing.assert_close(terms, expected.detach())
+    torch.testing.assert_close(x.grad, y.grad)

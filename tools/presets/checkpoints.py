@@ -1,0 +1,86 @@
+"""Judge a training run's checkpoints, and the mean of their weights, on the held-out photos.
+
+    python benchmarks/checkpoints.py starry_night CKPT.pt... --mean [--device cpu]
+
+Each model (a `restyle train` checkpoint.pt, or a .safetensors model) is applied to each held-out photo at
+512 px and judged with restyle.Scorer against a 512 px `restyle.stylize` result (defaults, seed 0), as
+`benchmarks/presets.py quality` does; the optimizer's results are computed once and kept in --optimized, so a
+second call reuses them. `--mean` adds the model whose weights are the mean of the checkpoints' (what
+`restyle train --average-last` keeps, there over every step). Prints one Markdown row per model: style ratio
+(model / optimized) per photo and their mean, content distance per photo.
+
+A run keeps only its latest checkpoint; to judge several, copy each as it is written, e.g.
+`while sleep 1; do cp -u RUN-training/checkpoint.pt ckpts/$(date +%s).pt; done` beside the run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import tempfile
+from pathlib import Path
+
+import torch
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from presets import HELD_OUT, ROOT, SHARED, model_result  # noqa: E402
+from restyle.stylemodel import read_model, save_model  # noqa: E402
+from restyle.transformer import TransformerNet  # noqa: E402
+
+import restyle  # noqa: E402
+
+
+def weights(path: Path) -> tuple[str, dict]:
+    """(a label, the network's float32 state dict) of a checkpoint or a model file."""
+    if path.suffix == ".pt":
+        blob = torch.load(path, map_location="cpu", weights_only=True)
+        return f"{path.name} (step {blob['step']})", {k: v.float() for k, v in blob["model"].items()}
+    net, _ = read_model(path)
+    return path.name, {k: v.float() for k, v in net.state_dict().items()}
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("style", help="the painting's name in --style-dir (e.g. starry_night)")
+    ap.add_argument("models", nargs="+", type=Path, help="checkpoint.pt copies or .safetensors models")
+    ap.add_argument("--mean", action="store_true", help="also judge the mean of the models' weights")
+    ap.add_argument("--style-dir", default=str(SHARED / "styles"))
+    ap.add_argument("--heldout", default=str(SHARED / "content"))
+    ap.add_argument("--optimized", type=Path, default=ROOT / ".train" / "optimized",
+                    help="folder for the optimizer's 512 px results (reused when there)")
+    ap.add_argument("--device", default="auto")
+    args = ap.parse_args()
+    style = Path(args.style_dir) / f"{args.style}.jpg"
+    args.optimized.mkdir(parents=True, exist_ok=True)
+    judges = []
+    for photo in HELD_OUT:
+        path = Path(args.heldout) / photo
+        cached = args.optimized / f"{args.style}-{photo}.png"
+        if not cached.exists():
+            restyle.stylize(path, style, size=512, seed=0, device=args.device).save(cached)
+        scorer = restyle.Scorer(path, style, device=args.device)
+        judges.append((path, scorer, scorer(cached)))
+
+    models = [weights(p) for p in args.models]
+    if args.mean:
+        mean = {k: sum(m[1][k] for m in models) / len(models) for k in models[0][1]}
+        models.append((f"mean of the {len(models)} above", mean))
+    print("| model | style ratio (" + " / ".join(HELD_OUT) + ") | mean | content |\n|---|---|---|---|")
+    with tempfile.TemporaryDirectory() as tmp:
+        for i, (label, state) in enumerate(models):
+            net = TransformerNet()
+            net.load_state_dict(state)
+            # saved as restyle train saves (float16), so each is judged as it would be shipped
+            model = restyle.load_model(save_model(net, Path(tmp) / f"{i}.safetensors", {"style_name": args.style}),
+                                       device=args.device)
+            ratios, contents = [], []
+            for path, scorer, optimized in judges:
+                s = scorer(model_result(model, path, 512))
+                ratios.append(s.style / optimized.style)
+                contents.append(s.content)
+            print(f"| {label} | {' / '.join(f'{r:.2f}' for r in ratios)} | {sum(ratios) / len(ratios):.3f} | "
+                  f"{' / '.join(f'{c:.3f}' for c in contents)} |", flush=True)
+
+
+if __name__ == "__main__":
+    main()

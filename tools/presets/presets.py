@@ -1,0 +1,146 @@
+"""Train the shipped preset models, judge them against the optimizer, and draw the README gallery.
+
+    python benchmarks/training_photos.py .train/photos       # the training photos (held-out ones left out)
+    python benchmarks/presets.py train --device cuda          # restyle train for each style -> restyle/presets/
+    python benchmarks/presets.py quality --device cuda        # style distance: model vs optimized, held-out photos
+    python benchmarks/presets.py gallery                      # docs/presets-gallery.jpg
+
+train: runs `restyle train` (2000 steps, seed 0, restyle's defaults and PRESET_ARGS, as the shipped presets were
+trained; each one's metadata records its settings) per style as a command line and records the command, the
+steps and the wall time.
+quality: for each style and held-out photo, `restyle score` distances of the model's result and of
+`restyle stylize`'s (512 px, defaults, seed 0), both at long side 512, and the style ratio (model / optimized)
+layer by layer. Each writes a Markdown table to benchmarks/results/.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import shlex
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+SHARED = ROOT.parent / "shared" / "images"
+STYLES = ["starry_night", "great_wave", "the_scream", "composition_vii"]
+HELD_OUT = ["tubingen.jpg", "golden_gate_bridge.jpg", "columns.jpg"]
+# Where a shipped preset departs from restyle train's defaults (--train-args come after, and win).
+PRESET_ARGS = {"starry_night": "--style-weight 12.5"}
+
+
+def as_typed(cmd: list[str]) -> str:
+    """A ``[python, -m, restyle, ...]`` command line as a user types it: ``restyle ...``, quoted for a shell."""
+    return shlex.join(["restyle", *cmd[3:]])
+
+
+def cmd_train(args) -> list[str]:
+    lines = ["| preset | command | steps | wall time |", "|---|---|---|---|"]
+    out = Path(args.models)
+    out.mkdir(parents=True, exist_ok=True)
+    for name in args.styles:
+        if args.deadline and time.time() > args.deadline:
+            print(f"skipping {name}: past the deadline", flush=True)
+            continue
+        cmd = [sys.executable, "-m", "restyle", "train", str(Path(args.style_dir) / f"{name}.jpg"),
+               "--photos", args.photos,
+               "-o", str(out / f"{name}.safetensors"), "--seed", "0", "--steps", str(args.steps),
+               "--preview", str(Path(args.heldout) / HELD_OUT[0]), "--work-dir", str(Path(args.work) / name),
+               "--device", args.device, "-q", *PRESET_ARGS.get(name, "").split(), *args.train_args.split()]
+        t = time.perf_counter()
+        subprocess.run(cmd, check=True)
+        took = time.perf_counter() - t
+        lines.append(f"| {name} | `{as_typed(cmd)}` | {args.steps} | {took:.1f} s |")
+        print(lines[-1], flush=True)
+    return lines
+
+
+def model_result(model, photo: Path, size: int):
+    """``model``'s PIL result on ``photo`` shrunk to long side ``size`` (as the optimizer's run is made)."""
+    from restyle.images import fit_size, load_image, resize, to_pil
+    img = load_image(photo)
+    return model(to_pil(resize(img, fit_size(img.shape[1], img.shape[2], size))))
+
+
+def cmd_quality(args) -> list[str]:
+    import restyle
+    lines = ["| style | held-out photo | optimized 512 px: style / content | model: style / content | "
+             "style ratio | by layer, relu1_1 ... relu5_1 |", "|---|---|---|---|---|---|"]
+    for name in args.styles:
+        model_path = Path(args.models) / f"{name}.safetensors"
+        if not model_path.exists():
+            continue
+        model = restyle.load_model(model_path, device=args.device)
+        style = Path(args.style_dir) / f"{name}.jpg"
+        for photo in HELD_OUT:
+            path = Path(args.heldout) / photo
+            scorer = restyle.Scorer(path, style, device=args.device)
+            optimized = restyle.stylize(path, style, size=args.size, seed=0, device=args.device)
+            fast = model_result(model, path, args.size)
+            a, b = scorer(optimized), scorer(fast)
+            by_layer = " / ".join(f"{b.style_layers[k] / a.style_layers[k]:.2f}" for k in a.style_layers)
+            lines.append(f"| {name} | {photo} | {a.style:.4f} / {a.content:.3f} | {b.style:.4f} / {b.content:.3f} "
+                         f"| {b.style / a.style:.2f} | {by_layer} |")
+            print(lines[-1], flush=True)
+    return lines
+
+
+def cmd_gallery(args) -> list[str]:
+    from PIL import Image, ImageOps
+
+    import restyle
+    cell = 256
+    names = [n for n in args.styles if (Path(args.models) / f"{n}.safetensors").exists()]
+    photos = [Image.open(Path(args.heldout) / p).convert("RGB") for p in HELD_OUT]
+    grid = Image.new("RGB", (cell * (len(photos) + 1), cell * (len(names) + 1)), "white")
+    for j, p in enumerate(photos):
+        grid.paste(ImageOps.fit(p, (cell, cell)), (cell * (j + 1), 0))
+    for i, name in enumerate(names):
+        style = Image.open(Path(args.style_dir) / f"{name}.jpg").convert("RGB")
+        grid.paste(ImageOps.fit(style, (cell, cell)), (0, cell * (i + 1)))
+        model = restyle.load_model(Path(args.models) / f"{name}.safetensors", device=args.device)
+        for j, p in enumerate(photos):
+            small = p.copy()
+            small.thumbnail((512, 512))
+            grid.paste(ImageOps.fit(model(small), (cell, cell)), (cell * (j + 1), cell * (i + 1)))
+    out = ROOT / "docs" / "presets-gallery.jpg"
+    grid.save(out, quality=88)
+    return [f"wrote {out}"]
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("what", choices=["train", "quality", "gallery"])
+    ap.add_argument("--styles", nargs="+", default=STYLES)
+    ap.add_argument("--style-dir", default=str(SHARED / "styles"))
+    ap.add_argument("--photos", default=str(ROOT / ".train" / "photos"))
+    ap.add_argument("--heldout", default=str(SHARED / "content"))
+    ap.add_argument("--models", default=str(ROOT / "restyle" / "presets"))
+    ap.add_argument("--work", default=str(ROOT / ".train" / "work"))
+    ap.add_argument("--steps", type=int, default=2000)
+    ap.add_argument("--train-args", default="",
+                    help="more options for restyle train, e.g. '--style-weight 15'")
+    ap.add_argument("--device", default="auto")
+    ap.add_argument("--size", type=int, default=512, help="quality: long side of both results")
+    ap.add_argument("--deadline", type=float, default=0, help="unix time after which no new preset is started")
+    ap.add_argument("--out", default=str(ROOT / "benchmarks" / "results"))
+    args = ap.parse_args()
+    lines = {"train": cmd_train, "quality": cmd_quality, "gallery": cmd_gallery}[args.what](args)
+    if args.what != "gallery":
+        import torch
+        sys.path.insert(0, str(Path(__file__).resolve().parent))
+        from compare import machine
+        head = [f"# Presets: {args.what} on {machine(args.device)}", "",
+                f"{datetime.date.today()}, torch {torch.__version__}. Command: `python benchmarks/presets.py "
+                f"{shlex.join(sys.argv[1:])}`", ""]
+        kind = "cpu" if args.device == "cpu" or not torch.cuda.is_available() else "cuda"
+        report = Path(args.out) / f"presets-{args.what}-{kind}-{datetime.date.today()}.md"
+        report.parent.mkdir(parents=True, exist_ok=True)
+        report.write_text("\n".join(head + lines) + "\n")
+        print(f"wrote {report}")
+
+
+if __name__ == "__main__":
+    main()
