@@ -53,6 +53,9 @@ def _option_names() -> set[str]:
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
+    # The command line owns its process: large CPU tensors in transparent huge pages (read once, at torch's
+    # first allocation, so before torch is imported; a user's own setting wins). See docs/performance.md.
+    os.environ.setdefault("THP_MEM_ALLOC_ENABLE", "1")
     parser = build_parser()
     try:
         args = parser.parse_args(argv)

@@ -22,10 +22,8 @@ def resolve_device(name: str = "auto") -> torch.device:
                                f"{torch.__version__}); use device cpu")
         torch.backends.cuda.matmul.allow_tf32 = True
         torch.backends.cudnn.allow_tf32 = True
-        # cudnn.benchmark stays off: an iteration here is bound by kernel launches, not by convolution
-        # algorithms, so autotuning bought no per-iteration speed on an H100 (9-12 ms either way) and cost
-        # 3-5 s of start-up at 1024 px (three scales, new shapes each), plus up to 33 GB of trial workspace
-        # in fp32.
+        # cudnn.benchmark stays off: an iteration is bound by kernel launches, not by convolution algorithms, so
+        # autotuning bought no speed and cost seconds of start-up (docs/performance.md).
     elif name == "mps":
         if not (getattr(torch.backends, "mps", None) and torch.backends.mps.is_available()):
             raise RestyleError("device mps asked for, but it is not available here; use device cpu")

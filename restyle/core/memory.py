@@ -76,20 +76,17 @@ def keep_freed_memory(device: torch.device, peak: int) -> Iterator[bool]:
     glibc hands every block above 32 MB back to the system when it is freed (munmap) and asks for fresh pages
     when the next one is allocated, so a training step or an optimizer iteration, which frees and allocates
     gigabytes of activations, pays every time for the page faults and zeroing of memory it has just given back
-    (restyle's huge pages, ``THP_MEM_ALLOC_ENABLE``, make the faults fewer, not the zeroing). With ``M_MMAP_MAX``
+    (huge pages, ``THP_MEM_ALLOC_ENABLE``, make the faults fewer, not the zeroing). With ``M_MMAP_MAX``
     0 (no block in its own mapping) and a trim threshold never reached, freed memory stays in the heap for
-    reuse. On a 2-core CPU a training step (batch 8 of 384 px) took 5.3-5.5 s instead of 6.9-8.0 s and a 1024 px
-    ``stylize`` 18-20% less time (measured in a virtual machine, where memory handed back may cost more to get
-    again than on bare metal, which was not measured). The cost is fragmentation: that step's peak was 6.9 GB
-    instead of 5.1 GB. So this holds only on a CPU, under glibc, when ``peak`` (the bytes the block may use this
-    way) fits in the memory available, and when the user has not tuned glibc's allocator already (``MALLOC_*_``
-    or ``GLIBC_TUNABLES`` in the environment).
+    reuse (a quarter of a training step saved on a 2-core CPU; figures in docs/performance.md). The cost is
+    fragmentation, a higher peak. So this holds only on a CPU, under glibc, when ``peak`` (the bytes the block
+    may use this way) fits in the memory available, and when the user has not tuned glibc's allocator already
+    (``MALLOC_*_`` or ``GLIBC_TUNABLES`` in the environment).
 
     Blocks may nest or overlap (threads). When the last one leaves, the free memory is returned to the system
     and glibc's settings go back to where its dynamic thresholds end in a process that has freed large blocks
-    (any ``mallopt`` turns the dynamic adjustment off for good; with the trim threshold put back to its initial
-    128 KB instead, a later ``apply`` in the same process took 165 ms against 142 ms at 512 px, 2.2 s against
-    1.7 s at 1080p).
+    (any ``mallopt`` turns the dynamic adjustment off for good; glibc's initial 128 KB trim threshold made a later
+    ``apply`` in the same process slower).
     """
     libc = _glibc() if device.type == "cpu" else None
     tuned = any(k.startswith("MALLOC_") and k.endswith("_") for k in os.environ) or "GLIBC_TUNABLES" in os.environ

@@ -31,9 +31,7 @@ def instance_norm(x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor, eps
 
     The statistics are ``stats = (mean, var)`` (each (N or 1, C, 1, 1)) or, by default, ``x``'s own (float32
     sums, no float32 copy of ``x``); then one multiply-add per element. On a GPU this is faster than
-    PyTorch's instance norm (a batch norm over N*C channels), whose statistics and transform kernels took
-    10.8 of the 23 ms of a 1080p pass on an H100 (the transform kernel alone 5.3 ms even when given the
-    statistics); with this the pass takes 16.2 ms (docs/performance.md).
+    PyTorch's instance norm, a batch norm over N*C channels (a 1080p pass 30% faster; docs/performance.md).
     """
     n, c, h, w = x.shape
     if stats is not None:
@@ -53,7 +51,7 @@ class _Norm(nn.InstanceNorm2d):
     With ``fixed = (mean, var)`` (each (N, C, 1, 1)) it normalizes with those instead of the input's own
     statistics; ``observe``, when set, is called with the input first (to collect statistics). Inference on
     a GPU goes through ``instance_norm`` above; training (autograd), ONNX export and the CPU use PyTorch's,
-    which on a 2-core CPU is the faster (1080p pass: 1.6-1.9 s against 2.4 s).
+    which is the faster on a CPU.
     """
 
     def __init__(self, channels: int):
@@ -77,7 +75,7 @@ def _pad(x: torch.Tensor, pad: int, mode: str) -> torch.Tensor:
 
     CPU autocast runs padding in float32, so in bf16 training every padding wrote a float32 copy that the next
     convolution cast back (and the same again backward); padding only copies values, so it loses nothing in
-    bf16. On a 2-core CPU this took the network's pass forward and back (batch 8 of 384 px) from 4.7 s to 2.8 s.
+    bf16 (the network's pass forward and back 40% faster on a 2-core CPU; docs/performance.md).
     """
     if x.device.type != "cpu":  # only measured on the CPU: elsewhere padding is left as it was
         return F.pad(x, (pad,) * 4, mode=mode)
@@ -106,8 +104,7 @@ class _UpsampleConv(nn.Module):
     equals a 3x3 convolution at the low resolution into four times the channels, one per output phase
     (even/odd row and column), interleaved by ``pixel_shuffle``. The reflection of a doubled pixel is its
     twin, so the padding is edge padding at the low resolution. The same numbers (to rounding) and work as
-    upsampling first, without the 4x larger tensor, its padding and copies: on a 2-core CPU the network's pass
-    forward and back (batch 8 of 384 px, bf16) took 3.7 s instead of 5.5 s, a training step 7.9 s instead of 8.7 s.
+    upsampling first, without the 4x larger tensor, its padding and copies (figures in docs/performance.md).
     """
 
     def __init__(self, cin: int, cout: int):

@@ -316,8 +316,7 @@ def _photos(photos, opts: TrainOptions, preview, say) -> tuple[PhotoSet, torch.T
 def _peak_memory(opts: TrainOptions) -> int:
     """Bytes a CPU training run may take at its peak with freed memory kept for reuse (``keep_freed_memory``).
 
-    Above the peaks measured on a 2-core CPU in bf16 (maximum resident set, 20 steps): batch 8 of 256 px
-    3.2 GB, 4 of 384 px 3.7 GB, 8 of 384 px 6.5-6.9 GB (6.9 over 100 steps), 16 of 384 px 12.2 GB.
+    Above every peak measured (docs/training.md).
     """
     return int(1e9 + 5.3e3 * opts.batch_size * opts.crop_size ** 2)
 

@@ -27,16 +27,16 @@ MIN_HISTORY = 5
 #: the content and start images, L-BFGS's direction, previous gradient and flat gradient, and the total
 #: variation term's temporaries.
 IMAGE_BUFFERS = 14
-#: Gradients and temporaries during backward, on top of the tensors autograd saves (measured on this CPU:
+#: Gradients and temporaries during backward, on top of the tensors autograd saves (measured on a 2-core AMD EPYC VM:
 #: peak RSS over saved bytes at 1024 px, 1.32).
 BACKWARD_FACTOR = 1.4
 #: Share of the budget that plans fill: the rest absorbs the allocator's fragmentation (tiles vary in size).
 PLAN_SHARE = 0.85
 #: Cost of pass 1 of a tiled evaluation (a forward pass without autograd) relative to forward+backward;
-#: measured on this CPU: 0.77 s vs 2.51 s at 1 Mpx, 2.70 s vs 7.71 s at 3.1 Mpx.
+#: measured on a 2-core AMD EPYC VM: 0.77 s vs 2.51 s at 1 Mpx, 2.70 s vs 7.71 s at 3.1 Mpx.
 FORWARD_SHARE = 0.33
-#: Per-pixel time grows a little with the pixels in one pass: on this CPU (with huge pages, see
-#: ``restyle/__init__.py``) 2.02 s/Mpx at 0.2 Mpx, 2.40 at 1.05, 2.45 at 3.15: about +5% per doubling.
+#: Per-pixel time grows a little with the pixels in one pass: on a 2-core AMD EPYC VM with AVX-512 bf16
+#: (huge pages on) 2.02 s/Mpx at 0.2 Mpx, 2.40 at 1.05, 2.45 at 3.15: about +5% per doubling.
 _SLOWDOWN_PER_DOUBLING = 0.05
 
 

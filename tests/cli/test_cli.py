@@ -220,8 +220,9 @@ def _record_bars(monkeypatch) -> list:
     bars = []
 
     class Bar:
-        def __init__(self, total, initial=0, **kw):
+        def __init__(self, total, initial=0, bar_format=None, **kw):
             self.total, self.initial, self.n, self.kw = total, initial, initial, kw
+            self.bar_format = bar_format
             bars.append(self)
 
         def set_description(self, *a, **kw):
@@ -348,8 +349,11 @@ def test_stylize_progress_bar_starts_at_the_first_reports_work(monkeypatch, tmp_
     bars = _record_bars(monkeypatch)
     bar = OptimizerBar(quiet=False)
     losses = {"content": 1.0, "style": 1.0, "tv": 0.1, "total": 2.1}
-    for i, fraction in enumerate([0.004, 0.5, 1.0], 1):
+    for i, (fraction, eta) in enumerate([(0.004, None), (0.5, 3725.0), (1.0, 0.0)], 1):
         bar(SimpleNamespace(scale=1, scales=1, size=(64, 48), tiles=1, iteration=i, iterations=3, step=i,
-                            losses=losses, fraction=fraction))
+                            losses=losses, fraction=fraction, eta=eta))
+        if i == 2:  # the engine's ETA, not tqdm's
+            assert "[{elapsed}<1:02:05]" in bars[0].bar_format
     bar.close()
     assert [(b.total, b.initial, b.n) for b in bars] == [(1000, 4, 1000)]
+    assert "[{elapsed}<00:00]" in bars[0].bar_format
