@@ -151,7 +151,9 @@ def machine(device: str = "auto") -> str:
                 break
     except OSError:
         pass
-    return f"{cpu}, {os.cpu_count()} cores"
+    bf16 = "AVX-512 bf16" if torch.backends.mkldnn.is_available() and torch.ops.mkldnn._is_mkldnn_bf16_supported() \
+        else "no bf16"
+    return f"{cpu}, {os.cpu_count()} cores, {bf16}"
 
 
 def versions() -> str:

@@ -26,10 +26,12 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from compare import machine  # noqa: E402
-from restyle.stylemodel import export_onnx, load_model, save_model  # noqa: E402
-from restyle.transformer import TransformerNet  # noqa: E402
 
 import restyle  # noqa: E402
+from restyle.feedforward.modelfile import save_model
+from restyle.feedforward.network import StyleNetwork as TransformerNet  # noqa: E402
+from restyle.feedforward.onnx import export_onnx
+from restyle.feedforward.runtime import load_model  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 SIZES = {"512 px": (384, 512), "1080p": (1080, 1920), "4K": (2160, 3840)}

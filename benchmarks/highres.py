@@ -35,7 +35,7 @@ def worker(args: argparse.Namespace) -> None:
 
     def progress(p):
         samples.append({"elapsed": p.elapsed, "fraction": p.fraction, "scale": p.scale, "size": p.size,
-                        "tiles": p.tiles, "iteration": p.iteration, "style": p.losses["style"]})
+                        "tiles": p.tiles, "iteration": p.iteration, "style": p.losses["style"], "eta": p.eta})
 
     start = time.perf_counter()
     image = restyle.stylize(args.content, [args.style], size=args.size, device=args.device, seed=0,
@@ -51,10 +51,13 @@ def worker(args: argparse.Namespace) -> None:
 
 
 def eta_errors(samples: list[dict], total: float) -> dict[str, float]:
-    """Relative error of the ETA (elapsed × (1 − f) / f, what the progress bar shows) at 10, 25 and 50%
-    of the run's time, and the worst error over the whole run after its first 10%."""
+    """Relative error of the ETA the progress bar shows (the engine's ``Progress.eta``; in results from before
+    it, elapsed × (1 − f) / f) at 10, 25 and 50% of the run's time, and the worst error after its first 10%."""
     def error(s):
-        predicted_total = s["elapsed"] / s["fraction"]
+        if s.get("eta") is not None:
+            predicted_total = s["elapsed"] + s["eta"]
+        else:
+            predicted_total = s["elapsed"] / s["fraction"]
         return (predicted_total - total) / total
     out = {}
     for share in (0.10, 0.25, 0.50):
@@ -167,7 +170,7 @@ def write_outputs(runs: list[dict], args: argparse.Namespace) -> None:
                      f"({r['score']['style'] / base['score']['style']:.2f}x) | {r['score']['content']:.4f} | {eta} "
                      f"| {seams} |")
     lines += ["", "Time: `restyle.stylize` from call to return (weights and images loaded, all scales). "
-              "Peak RSS: the process's VmHWM. ETA error: (elapsed / fraction done − real total) / real total, "
+              "Peak RSS: the process's VmHWM. ETA error: (elapsed + the ETA shown − real total) / real total, "
               "the estimate the progress bar shows. Seam ratio: mean squared gradient across the nominal tile "
               "boundaries of the last scale over that elsewhere (1.0: boundaries are like any other line).", ""]
     for r in runs:

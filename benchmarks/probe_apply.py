@@ -25,8 +25,9 @@ import time
 
 import torch
 import torch.nn.functional as F
-from restyle.transformer import TransformerNet
 from torch import nn
+
+from restyle.feedforward.network import StyleNetwork as TransformerNet
 
 
 class Padded(nn.Module):

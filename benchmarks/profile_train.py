@@ -11,7 +11,7 @@ Photos: --photos (default the shared content photos); the style: the bundled Sta
 
 ``--compare-memory N`` instead times N pairs of runs in this one process, alternating freed memory returned
 to the system (glibc's default) and kept for reuse (what ``restyle.train`` does on a CPU where memory allows,
-``restyle.device.keep_freed_memory``), and prints each run's time a step.
+``restyle.core.memory.keep_freed_memory``), and prints each run's time a step.
 """
 
 import argparse
@@ -21,10 +21,10 @@ import tempfile
 import time
 from pathlib import Path
 
-import restyle.training
 from torch.profiler import ProfilerActivity, profile
 
 import restyle
+import restyle.feedforward.training
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -60,11 +60,11 @@ def returned(device, peak):
 
 with tempfile.TemporaryDirectory() as tmp:
     if args.compare_memory:
-        kept = restyle.training.keep_freed_memory
+        kept = restyle.feedforward.training.keep_freed_memory
         times: dict[str, list[float]] = {"returned": [], "kept": []}
         for _ in range(args.compare_memory):
             for how, manager in (("returned", returned), ("kept", kept)):
-                restyle.training.keep_freed_memory = manager
+                restyle.feedforward.training.keep_freed_memory = manager
                 step_s, first, last = timed_run(tmp)
                 times[how].append(step_s)
                 print(f"freed memory {how}: {step_s * 1000:.0f} ms a step (steps {first}-{last})", flush=True)

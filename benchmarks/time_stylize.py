@@ -13,9 +13,9 @@ import time
 from pathlib import Path
 
 import torch
-from restyle.device import resolve_device
 
 import restyle
+from restyle.core.device import resolve_device
 
 EXAMPLES = Path(restyle.__file__).parent / "examples"
 

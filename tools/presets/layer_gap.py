@@ -1,7 +1,7 @@
 """Where a trained model falls short of its painting, layer by layer: on the crops it trains on, or on whole photos?
 
-    python benchmarks/layer_gap.py --preset starry_night
-    python benchmarks/layer_gap.py --model work/m.safetensors --style .train/styles/the_scream.jpg
+    python tools/presets/layer_gap.py --preset starry_night
+    python tools/presets/layer_gap.py --model work/m.safetensors --style .train/styles/the_scream.jpg
 
 Prints the style distance per layer (relu1_1 ... relu5_1, the terms of restyle's Scorer, float32, the painting
 at long side 512 as `restyle train` and `restyle score` take it) of what the model paints from:
@@ -21,10 +21,10 @@ import argparse
 from pathlib import Path
 
 import torch
-from restyle.images import fit_size, load_image, resize
-from restyle.photos import PhotoSet
 
 import restyle
+from restyle.core.images import fit_size, load_image, resize
+from restyle.feedforward.dataset import PhotoSet
 
 
 def main() -> None:

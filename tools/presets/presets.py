@@ -1,9 +1,9 @@
 """Train the shipped preset models, judge them against the optimizer, and draw the README gallery.
 
-    python benchmarks/training_photos.py .train/photos       # the training photos (held-out ones left out)
-    python benchmarks/presets.py train --device cuda          # restyle train for each style -> restyle/presets/
-    python benchmarks/presets.py quality --device cuda        # style distance: model vs optimized, held-out photos
-    python benchmarks/presets.py gallery                      # docs/presets-gallery.jpg
+    python tools/presets/training_photos.py .train/photos       # the training photos (held-out ones left out)
+    python tools/presets/presets.py train --device cuda          # restyle train for each style -> models/
+    python tools/presets/presets.py quality --device cuda        # style distance: model vs optimized, held-out photos
+    python tools/presets/presets.py gallery                      # docs/images/presets-gallery.jpg
 
 train: runs `restyle train` (2000 steps, seed 0, restyle's defaults and PRESET_ARGS, as the shipped presets were
 trained; each one's metadata records its settings) per style as a command line and records the command, the
@@ -23,7 +23,7 @@ import sys
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 SHARED = ROOT.parent / "shared" / "images"
 STYLES = ["starry_night", "great_wave", "the_scream", "composition_vii"]
 HELD_OUT = ["tubingen.jpg", "golden_gate_bridge.jpg", "columns.jpg"]
@@ -59,7 +59,7 @@ def cmd_train(args) -> list[str]:
 
 def model_result(model, photo: Path, size: int):
     """``model``'s PIL result on ``photo`` shrunk to long side ``size`` (as the optimizer's run is made)."""
-    from restyle.images import fit_size, load_image, resize, to_pil
+    from restyle.core.images import fit_size, load_image, resize, to_pil
     img = load_image(photo)
     return model(to_pil(resize(img, fit_size(img.shape[1], img.shape[2], size))))
 
@@ -117,7 +117,7 @@ def main() -> None:
     ap.add_argument("--style-dir", default=str(SHARED / "styles"))
     ap.add_argument("--photos", default=str(ROOT / ".train" / "photos"))
     ap.add_argument("--heldout", default=str(SHARED / "content"))
-    ap.add_argument("--models", default=str(ROOT / "restyle" / "presets"))
+    ap.add_argument("--models", default=str(ROOT / "restyle" / "feedforward" / "presets"))
     ap.add_argument("--work", default=str(ROOT / ".train" / "work"))
     ap.add_argument("--steps", type=int, default=2000)
     ap.add_argument("--train-args", default="",
@@ -133,7 +133,7 @@ def main() -> None:
         sys.path.insert(0, str(Path(__file__).resolve().parent))
         from compare import machine
         head = [f"# Presets: {args.what} on {machine(args.device)}", "",
-                f"{datetime.date.today()}, torch {torch.__version__}. Command: `python benchmarks/presets.py "
+                f"{datetime.date.today()}, torch {torch.__version__}. Command: `python tools/presets/presets.py "
                 f"{shlex.join(sys.argv[1:])}`", ""]
         kind = "cpu" if args.device == "cpu" or not torch.cuda.is_available() else "cuda"
         report = Path(args.out) / f"presets-{args.what}-{kind}-{datetime.date.today()}.md"

@@ -1,8 +1,8 @@
 """Small training trials: does a training setting bring a model closer to the style at the same content distance?
 
-    python benchmarks/train_trial.py --label "per-crop, style weight 5"
-    python benchmarks/train_trial.py --label "batch 16" --batch 16 --score-size 256 512
-    python benchmarks/train_trial.py --label "content relu2_2" -- --content-layers relu2_2
+    python tools/presets/train_trial.py --label "per-crop, style weight 5"
+    python tools/presets/train_trial.py --label "batch 16" --batch 16 --score-size 256 512
+    python tools/presets/train_trial.py --label "content relu2_2" -- --content-layers relu2_2
 
 Each call runs `restyle train` as a command line (by default at a small size, which a 2-core CPU does in
 about 8 minutes: 600 steps of 8 crops of 128 px, style weight 5, the style at 256 px, seed 0, the options
@@ -10,7 +10,7 @@ after `--` added; all photos trained on, as for the presets), applies the model 
 each --score-size (default: the style size), judges each result with restyle's Scorer at that size, and
 appends a row per size to a Markdown table (--out). Compare rows of one size and trial size only; small
 trials have misled before (384 px crops looked better at half size and were not at full size), so a lead
-found here still needs the full-size check (benchmarks/presets.py on a GPU).
+found here still needs the full-size check (tools/presets/presets.py on a GPU).
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from pathlib import Path
 
 from presets import HELD_OUT, as_typed, model_result  # the presets' held-out photos, how a model's result is made
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def main() -> None:
@@ -82,7 +82,8 @@ def main() -> None:
     if not out.exists():
         out.write_text(
             "# Training trials\n\n"
-            "`python benchmarks/train_trial.py` (see its docstring): each row trains one model with the command shown "
+            "`python tools/presets/train_trial.py` (see its docstring): each row trains one model with the command "
+            "shown "
             "and judges it on the held-out photos (" + ", ".join(HELD_OUT) + ") at the size shown, with "
             "restyle's Scorer. Lower is closer. Rows are comparable only at the same size and steps.\n\n"
             "| date | label | command | time | judged at | style per photo | mean style | mean content |\n"

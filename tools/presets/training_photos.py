@@ -1,7 +1,7 @@
 """Assemble the folder of photos the presets are trained on: ../shared/images/content less the held-out
 photos, plus scikit-image's bundled photos (pip install scikit-image).
 
-    python benchmarks/training_photos.py .train/photos
+    python tools/presets/training_photos.py .train/photos
 """
 
 import argparse
@@ -19,7 +19,7 @@ SKIMAGE = ["brick.png", "camera.png", "cell.png", "clock_motion.png", "coins.png
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("folder")
-    ap.add_argument("--shared", default=str(Path(__file__).resolve().parents[2] / "shared" / "images"))
+    ap.add_argument("--shared", default=str(Path(__file__).resolve().parents[3] / "shared" / "images"))
     args = ap.parse_args()
     import skimage.data
     out = Path(args.folder)
