@@ -6,9 +6,10 @@ import argparse
 import time
 from pathlib import Path
 
-from ..core.checks import DEFAULT_MAX_PIXELS
 from ..errors import RestyleError
 from ..feedforward.modelfile import presets
+from ..optimize.options import Options
+from .arguments import add_fields, quiet
 from .progress import ProgressBar, say
 
 
@@ -30,16 +31,13 @@ def add_parser(sub, name: str, fmt) -> None:
                    help="0 to 1: blend the result with the photo (1: all style)")
     a.add_argument("--preserve-color", action="store_true", help="keep the photo's colours (the result's "
                    "luminance with the photo's colours)")
-    a.add_argument("--device", default="auto", metavar="DEVICE", help="auto, cpu, cuda or mps")
-    a.add_argument("--precision", choices=["auto", "fp32", "bf16"], default="auto",
-                   help="network precision; auto uses bf16 where the hardware has it")
+    add_fields(a, Options, ["device", "precision"])
     a.add_argument("--max-memory", metavar="GB", type=float,
                    help="memory budget in GB; bigger images are computed in tiles (default: 12, or less if "
                         "the device has less)")
     a.add_argument("--tile-size", metavar="PX", type=int, help="cut images into tiles at most PX wide and high")
-    a.add_argument("--max-pixels", metavar="N", type=int, default=DEFAULT_MAX_PIXELS,
-                   help="refuse input images with more pixels than this")
-    a.add_argument("-q", "--quiet", action="store_true", help="no progress bar or messages")
+    add_fields(a, Options, ["max_pixels"])
+    quiet(a)
 
 
 def jobs_for(inputs: list[str], output: str) -> list[tuple[Path, Path]]:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from ..optimize.options import Options
+from .arguments import add_fields, quiet
 from .progress import OptimizerBar, say
 
 
@@ -16,8 +18,8 @@ def add_parser(sub, name: str, fmt) -> None:
     d.add_argument("-o", "--output-dir", metavar="DIR", default="restyle-demo", help="folder for the results")
     d.add_argument("--size", type=int, metavar="PX", default=256, help="long side of each result in pixels")
     d.add_argument("--iterations", type=int, metavar="N", default=75, help="optimizer iterations per result")
-    d.add_argument("--device", default="auto", help="auto, cpu, cuda or mps")
-    d.add_argument("-q", "--quiet", action="store_true", help="no progress bar or messages")
+    add_fields(d, Options, ["device"])
+    quiet(d)
 
 
 def run(args: argparse.Namespace) -> int:

@@ -5,8 +5,8 @@ from __future__ import annotations
 import argparse
 import json
 
-from ..core.checks import DEFAULT_MAX_PIXELS
-from .arguments import parse_blend
+from ..optimize.options import Options
+from .arguments import add_fields, parse_blend
 
 
 def add_parser(sub, name: str, fmt) -> None:
@@ -23,9 +23,7 @@ def add_parser(sub, name: str, fmt) -> None:
                    help="a style image; repeat for several")
     p.add_argument("--style-blend", metavar="W,W,...", help="weights of the style images (default: equal)")
     p.add_argument("--json", action="store_true", help="print one JSON object instead of text")
-    p.add_argument("--device", metavar="DEVICE", default="auto", help="auto, cpu, cuda or mps")
-    p.add_argument("--max-pixels", type=int, metavar="N", default=DEFAULT_MAX_PIXELS,
-                   help="refuse input images with more pixels than this")
+    add_fields(p, Options, ["device", "max_pixels"])
 
 
 def run(args: argparse.Namespace) -> int:

