@@ -102,6 +102,9 @@ def test_bad_input_one_line_exit_2_no_output(run_cli, content_path, style_path, 
     assert "error" in line
     assert not out.exists()
     assert set(tmp_path.rglob("*")) == before  # nothing written, not even a temp file
+    if case in ("zero-memory", "too-little-memory", "zero-tile-size"):  # the flag, not the option's name
+        assert "--max-memory" in line or "--tile-size" in line
+        assert "max_memory" not in line and "tile_size" not in line
 
 
 def test_tiled_run_prints_its_plan_and_tiles(run_cli, content_path, style_path, tmp_path):

@@ -88,7 +88,7 @@ def test_history_never_below_minimum():
 
 
 def test_budget_too_small_is_a_clear_error():
-    with pytest.raises(RestyleError, match=r"needs more than the memory budget of 0\.5 GB .* --max-memory"):
+    with pytest.raises(RestyleError, match=r"memory budget of 0\.5 GB .* raise max_memory or lower size"):
         plan_scale(2880, 3840, GB // 2, GB // 4, 2000, 32, 80, 16)
 
 
