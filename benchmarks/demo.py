@@ -26,12 +26,13 @@ def main() -> None:
     ap.add_argument("--runs", type=int, default=2)
     ap.add_argument("--device", default="cpu")
     ap.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results" / "demo.md")
+    ap.add_argument("--keep", type=Path, help="write the demo's images here (default: a temporary folder)")
     args = ap.parse_args()
     times = []
     for _ in range(args.runs):
         with tempfile.TemporaryDirectory() as tmp:
             start = time.perf_counter()
-            subprocess.run(["restyle", "demo", "-o", tmp, "-q", "--device", args.device], check=True)
+            subprocess.run(["restyle", "demo", "-o", str(args.keep or tmp), "-q", "--device", args.device], check=True)
             times.append(time.perf_counter() - start)
         print(f"restyle demo: {times[-1]:.1f} s", flush=True)
     import torch

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Callable, Optional
 
-from PIL import Image, ImageOps
+from PIL import Image, ImageDraw, ImageOps
 
 from .core.images import load_image, save_image, to_pil
 from .errors import RestyleError
@@ -54,21 +54,27 @@ def run_demo(output_dir: Path, size: int = 256, iterations: int = 75, device: st
 
 def _presets_grid(photos: list[Image.Image], *, size: int, device: str, output_dir: Path,
                   say: Callable[[str], None]) -> Path:
-    """Every shipped preset on every photo (fitted to ``size``), one row a photo: ``presets.jpg``."""
-    rows = [[ImageOps.contain(p, (size, size))] for p in photos]
+    """Every shipped preset on every photo, one row a photo, a named column a preset: ``presets.jpg``.
+
+    The models paint at twice ``size`` (their strokes are sized for photos of about 512 px), shown at ``size``.
+    """
+    photos = [ImageOps.contain(p, (2 * size, 2 * size)) for p in photos]
+    rows = [[None] + list(presets())] + [[p] for p in photos]
     for name in presets():
         model = load_model(preset=name, device=device)
-        for row in rows:
-            row.append(model(row[0]))
-        say(f"preset {name}: {len(rows)} photos painted")
+        for row, photo in zip(rows[1:], photos):
+            row.append(model(photo))
+        say(f"preset {name}: {len(photos)} photos painted")
     path = save_image(_grid(rows, cell_width=size), output_dir / "presets.jpg")
     say(f"  wrote {path}")
     return path
 
 
-def _grid(rows: list[list[Optional[Image.Image]]], cell_width: int, gap: int = 4) -> Image.Image:
-    """Images fitted to ``cell_width``, each row as tall as its tallest image, on white."""
-    fitted = [[ImageOps.contain(im, (cell_width, 4 * cell_width)) if im else None for im in row] for row in rows]
+def _grid(rows: list[list], cell_width: int, gap: int = 4) -> Image.Image:
+    """Images fitted to ``cell_width`` (a text cell becomes its label), each row as tall as its tallest cell, on
+    white."""
+    fitted = [[_label(im, cell_width) if isinstance(im, str) else
+               ImageOps.contain(im, (cell_width, 4 * cell_width)) if im else None for im in row] for row in rows]
     heights = [max(im.height for im in row if im) for row in fitted]
     columns = max(len(row) for row in rows)
     grid = Image.new("RGB", (columns * (cell_width + gap) - gap, sum(heights) + gap * (len(rows) - 1)), "white")
@@ -79,3 +85,11 @@ def _grid(rows: list[list[Optional[Image.Image]]], cell_width: int, gap: int = 4
                 grid.paste(im, (col * (cell_width + gap) + (cell_width - im.width) // 2, y + (height - im.height) // 2))
         y += height + gap
     return grid
+
+
+def _label(text: str, width: int) -> Image.Image:
+    """``text`` centred on a white strip ``width`` wide."""
+    strip = Image.new("RGB", (width, 20), "white")
+    draw = ImageDraw.Draw(strip)
+    draw.text((width // 2, 10), text, fill="black", anchor="mm")
+    return strip

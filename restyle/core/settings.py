@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import dataclasses
+from dataclasses import dataclass
 from typing import Any, Callable, Optional
+
+from .layers import DEFAULT_CONTENT_LAYERS, DEFAULT_STYLE_LAYERS, LayerSpec
 
 
 def setting(default: Any = dataclasses.MISSING, help: str = "", *, factory: Optional[Callable[[], Any]] = None,
@@ -15,3 +18,16 @@ def setting(default: Any = dataclasses.MISSING, help: str = "", *, factory: Opti
     if factory is not None:
         return dataclasses.field(default_factory=factory, metadata=meta)
     return dataclasses.field(default=default, metadata=meta)
+
+
+@dataclass(frozen=True)
+class LossSettings:
+    """The perceptual loss's settings, shared by the optimizer's ``Options`` and training's ``TrainOptions``."""
+
+    content_weight: float = setting(1.0, "weight of the content term", metavar="W")
+    style_weight: float = setting(10.0, "weight of the style term (higher: more painted)", metavar="W")
+    tv_weight: float = setting(10.0, "weight of total variation (higher: smoother)", metavar="W")
+    content_layers: LayerSpec = setting(factory=lambda: dict(DEFAULT_CONTENT_LAYERS), help="VGG19 layers for "
+                                        "content, comma-separated, each optionally name:weight", metavar="LAYERS")
+    style_layers: LayerSpec = setting(factory=lambda: dict(DEFAULT_STYLE_LAYERS), help="VGG19 layers for style, "
+                                      "comma-separated, each optionally name:weight", metavar="LAYERS")

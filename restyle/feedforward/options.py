@@ -6,13 +6,13 @@ from dataclasses import dataclass
 from typing import Optional
 
 from ..core.checks import DEFAULT_MAX_PIXELS, non_negative, positive, positive_int
-from ..core.layers import DEFAULT_CONTENT_LAYERS, DEFAULT_STYLE_LAYERS, layer_weights
-from ..core.settings import setting
+from ..core.layers import layer_weights
+from ..core.settings import LossSettings, setting
 from ..errors import RestyleError
 
 
 @dataclass(frozen=True)
-class TrainOptions:
+class TrainOptions(LossSettings):
     """Settings of one training run (defaults: those of the newest presets; each model's metadata records its own).
 
     The trials behind each default are in docs/training.md."""
@@ -22,13 +22,6 @@ class TrainOptions:
     crop_size: int = setting(384, "side of the square crops (a multiple of 4); smaller crops learn strokes rather "
                                   "than the painting's larger structures", metavar="PX")
     learning_rate: float = setting(1e-3, "Adam step size", metavar="LR")
-    content_weight: float = setting(1.0, "weight of the content term", metavar="W")
-    style_weight: float = setting(10.0, "weight of the style term (higher: more painted)", metavar="W")
-    tv_weight: float = setting(10.0, "weight of total variation (higher: smoother)", metavar="W")
-    content_layers: dict = setting(factory=lambda: dict(DEFAULT_CONTENT_LAYERS), help="VGG19 layers for content, "
-                                   "comma-separated, each optionally name:weight", metavar="LAYERS")
-    style_layers: dict = setting(factory=lambda: dict(DEFAULT_STYLE_LAYERS), help="VGG19 layers for style, "
-                                 "comma-separated, each optionally name:weight", metavar="LAYERS")
     style_size: int = setting(512, "long side of the style image when its statistics are taken (smaller: finer "
                                    "strokes)", metavar="PX")
     seed: Optional[int] = setting(None, "random seed (default: random, recorded in the model)", type=int,

@@ -9,8 +9,8 @@ from dataclasses import dataclass, fields, replace
 from typing import TYPE_CHECKING, Any, Optional, Sequence, Union
 
 from ..core.checks import DEFAULT_MAX_PIXELS, non_negative, one_of, positive, positive_int
-from ..core.layers import DEFAULT_CONTENT_LAYERS, DEFAULT_STYLE_LAYERS, LayerSpec, blend_weights, layer_weights
-from ..core.settings import setting
+from ..core.layers import blend_weights, layer_weights
+from ..core.settings import LossSettings, setting
 from ..errors import RestyleError
 from .schedule import MULTISCALE_ABOVE
 
@@ -22,19 +22,12 @@ PRECISIONS = ("auto", "fp32", "bf16")
 
 
 @dataclass(frozen=True)
-class Options:
+class Options(LossSettings):
     """Settings of one run. Weights of several layers are normalized to sum to 1 within each term."""
 
     size: int = setting(512, "long side of the output in pixels", metavar="PX")
     iterations: int = setting(200, "iterations (at the coarsest scale when coarse-to-fine: each finer scale gets "
                                    "half of the one before, at least an eighth of this)", metavar="N")
-    content_weight: float = setting(1.0, "weight of the content term", metavar="W")
-    style_weight: float = setting(10.0, "weight of the style term (higher: more painted)", metavar="W")
-    tv_weight: float = setting(10.0, "weight of total variation (higher: smoother)", metavar="W")
-    content_layers: LayerSpec = setting(factory=lambda: dict(DEFAULT_CONTENT_LAYERS), help="VGG19 layers for "
-                                        "content, comma-separated, each optionally name:weight", metavar="LAYERS")
-    style_layers: LayerSpec = setting(factory=lambda: dict(DEFAULT_STYLE_LAYERS), help="VGG19 layers for style, "
-                                      "comma-separated, each optionally name:weight", metavar="LAYERS")
     style_blend: Optional[Sequence[float]] = setting(None, "weights of the style images, in their order "
                                                      "(default: equal)", metavar="W,W,...")
     style_scale: float = setting(1.0, "style image's size relative to the output (smaller: finer brush strokes)",
