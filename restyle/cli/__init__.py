@@ -18,7 +18,7 @@ from ..errors import NumericalError, RestyleError
 from . import apply, demo, export, score, stylize, train
 from .arguments import ALIASES, flags_for_options
 
-COMMANDS = {"stylize": stylize, "score": score, "demo": demo, "train": train, "apply": apply, "export": export}
+COMMANDS = {"apply": apply, "stylize": stylize, "train": train, "export": export, "score": score, "demo": demo}
 
 
 class HelpFormatter(argparse.ArgumentDefaultsHelpFormatter):

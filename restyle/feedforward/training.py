@@ -43,7 +43,7 @@ from ..core.images import (
     to_pil,
     write_atomic,
 )
-from ..core.layers import layer_weights
+from ..core.layers import layer_weights, parse_layers
 from ..core.losses import LossWeights, PerceptualLoss
 from ..core.memory import keep_freed_memory
 from ..core.vgg import load_vgg
@@ -96,9 +96,9 @@ def train(style: ImageLike, photos: str | os.PathLike, output: str | os.PathLike
     Returns the model's path. Ctrl-C finishes the current step, writes a checkpoint and raises ``Interrupted``.
     """
     opts = dataclasses.replace(options or TrainOptions(), **overrides)
-    opts = dataclasses.replace(opts, content_layers=layer_weights("content", opts.content_layers),
-                               style_layers=layer_weights("style", opts.style_layers)) \
-        if isinstance(opts.content_layers, str) or isinstance(opts.style_layers, str) else opts
+    for name in ("content_layers", "style_layers"):  # "relu1_1,relu2_1:0.5" as the command line writes them
+        if isinstance(getattr(opts, name), str):
+            opts = dataclasses.replace(opts, **{name: parse_layers(getattr(opts, name))})
     opts.validate()
     say = log or (lambda m: None)
     out, work = _check_paths(Path(output), work_dir, resume)
