@@ -195,7 +195,7 @@ def _photos(folder, n=3):
 @pytest.fixture
 def tiny_model(tmp_path):
     from restyle.feedforward.modelfile import save_model
-    from tests.feedforward.test_runtime import lively_net
+    from tests.feedforward.conftest import lively_net
     return save_model(lively_net(), tmp_path / "m.safetensors", {"style_name": "tiny"})
 
 

@@ -1,0 +1,35 @@
+
+import pytest
+import torch
+
+from restyle.errors import RestyleError
+from restyle.feedforward.onnx import export_onnx
+from restyle.feedforward.runtime import load_model
+from tests.feedforward.conftest import random_photo as _photo
+
+
+def test_onnx_export_agrees_with_torch(tmp_path, model_file):
+    pytest.importorskip("onnxruntime")
+    onnx_path = export_onnx(model_file, tmp_path / "m.onnx")
+    torch_model = load_model(model_file, device="cpu", precision="fp32")
+    onnx_model = load_model(onnx_path, device="cpu")
+    assert onnx_model.backend == "onnx" and onnx_model.metadata["style_name"] == "test"
+    for h, w in [(64, 48), (37, 53)]:  # dynamic height and width, odd sizes padded
+        photo = torch.from_numpy(_photo(h, w, seed=h)).permute(2, 0, 1).float() / 255
+        a, b = torch_model.tensor(photo), onnx_model.tensor(photo)
+        assert a.std() > 0.1 and (a - b).abs().max() < 1e-3
+
+
+@pytest.mark.parametrize("case", ["onnx-input", "wrong-suffix", "missing"])
+def test_export_errors(tmp_path, model_file, case):
+    src, out = model_file, tmp_path / "m.onnx"
+    if case == "onnx-input":
+        src = tmp_path / "x.onnx"
+        src.write_bytes(b"x")
+    elif case == "wrong-suffix":
+        out = tmp_path / "m.bin"
+    else:
+        src = tmp_path / "nope.safetensors"
+    with pytest.raises(RestyleError):
+        export_onnx(src, out)
+    assert not out.exists()
