@@ -19,7 +19,7 @@ CONTENTS = ["tubingen.jpg", "chelsea_cat.jpg"]
 STYLES = ["starry_night.jpg", "great_wave.jpg"]
 
 
-def run_demo(output_dir: Path, size: int = 256, iterations: int = 75, device: str = "auto",
+def run_demo(output_dir: Path, size: int = 256, iterations: int = 60, device: str = "auto",
              say: Callable[[str], None] = lambda m: None, progress: Optional[Callable[[], Callable]] = None
              ) -> list[Path]:
     """Paint the example photos with every shipped preset (``presets.jpg``), then with the optimizer after the

@@ -29,3 +29,13 @@ def test_demo_folder_that_is_a_file(run_cli, tmp_path):
     (tmp_path / "f").write_text("x")
     code, _, err = run_cli("demo", "-o", tmp_path / "f", "--size", 32, "--iterations", 1, "-q")
     assert code == 2 and "cannot create the demo folder" in err
+
+
+def test_the_help_states_the_demos_own_defaults(run_cli):
+    import inspect
+
+    from restyle.demo import run_demo
+    code, out, _ = run_cli("demo", "--help")
+    defaults = inspect.signature(run_demo).parameters
+    assert f"(default: {defaults['size'].default})" in out
+    assert f"(default: {defaults['iterations'].default})" in out.replace("\n", " ").replace("  ", " ")

@@ -16,15 +16,16 @@ def add_parser(sub, name: str, fmt) -> None:
                                    "(a second), then with the optimizer in the style of the two example paintings, "
                                    "and write each result plus a grid of each engine's.")
     d.add_argument("-o", "--output-dir", metavar="DIR", default="restyle-demo", help="folder for the results")
-    d.add_argument("--size", type=int, metavar="PX", default=256, help="long side of each result in pixels")
-    d.add_argument("--iterations", type=int, metavar="N", default=75, help="optimizer iterations per result")
+    d.add_argument("--size", type=int, metavar="PX", help="long side of each result in pixels (default: 256)")
+    d.add_argument("--iterations", type=int, metavar="N", help="optimizer iterations per result (default: 60)")
     add_fields(d, Options, ["device"])
     quiet(d)
 
 
 def run(args: argparse.Namespace) -> int:
     from ..demo import run_demo
-    fast, grid = run_demo(Path(args.output_dir), size=args.size, iterations=args.iterations, device=args.device,
-                          say=lambda m: say(args.quiet, m), progress=lambda: OptimizerBar(args.quiet))
+    given = {k: getattr(args, k) for k in ("size", "iterations") if getattr(args, k) is not None}
+    fast, grid = run_demo(Path(args.output_dir), device=args.device, say=lambda m: say(args.quiet, m),
+                          progress=lambda: OptimizerBar(args.quiet), **given)
     say(args.quiet, f"presets grid: {fast}\noptimizer grid: {grid}")
     return 0
