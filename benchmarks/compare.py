@@ -151,8 +151,8 @@ def machine(device: str = "auto") -> str:
                 break
     except OSError:
         pass
-    bf16 = "AVX-512 bf16" if torch.backends.mkldnn.is_available() and torch.ops.mkldnn._is_mkldnn_bf16_supported() \
-        else "no bf16"
+    from restyle.core.device import bf16_supported
+    bf16 = "AVX-512 bf16" if bf16_supported(torch.device("cpu")) else "no bf16"
     return f"{cpu}, {os.cpu_count()} cores, {bf16}"
 
 

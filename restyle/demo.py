@@ -59,8 +59,9 @@ def _presets_grid(photos: list[Image.Image], *, size: int, device: str, output_d
     The models paint at twice ``size`` (their strokes are sized for photos of about 512 px), shown at ``size``.
     """
     photos = [ImageOps.contain(p, (2 * size, 2 * size)) for p in photos]
-    rows = [[None] + list(presets())] + [[p] for p in photos]
-    for name in presets():
+    names = list(presets())
+    rows = [[None] + names] + [[p] for p in photos]
+    for name in names:
         model = load_model(preset=name, device=device)
         for row, photo in zip(rows[1:], photos):
             row.append(model(photo))

@@ -18,7 +18,6 @@ from torch import nn
 
 from ..errors import RestyleError
 from .layers import BLOCKS, CONV_LAYERS, LAYERS, check_layers
-from .layers import channels as layer_channels
 
 WEIGHTS_FILE = "vgg19_weights_tf_dim_ordering_tf_kernels_notop_q.bin"
 
@@ -92,10 +91,6 @@ class VGG19Features(nn.Module):
         self.layers = nn.ModuleList(layers)
         self.requires_grad_(False)
         self.eval()
-
-    def channels(self, name: str) -> int:
-        """Channels of the activation at ``name``."""
-        return layer_channels(name)
 
     def forward(self, image: torch.Tensor, taps: Sequence[str] | None = None) -> dict[str, torch.Tensor]:
         """{tap: activation} for all taps, or only ``taps`` (some of them): the pass then stops at the deepest

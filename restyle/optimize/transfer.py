@@ -109,9 +109,26 @@ class _Run:
         self.loss = PerceptualLoss(net, content_w, style_w, weights=weights,
                                    blend=blend_weights(opts.style_blend, len(styles)), dtype=self.dtype)
         self.schedule = scale_schedule(opts.size, opts.iterations, opts.multiscale, opts.start_size)
-        self.plans = _plan(self.probe, self.content, self.schedule, opts=opts, device=self.device)
+        self.plans = self.plan()
         self.generator = torch.Generator().manual_seed(opts.seed) if opts.seed is not None else None
         self.anchor: Optional[Objective] = None
+
+    def plan(self) -> list[ScalePlan]:
+        """Each scale's plan within the memory budget (whole image, or tiles when it would not fit)."""
+        opts, device, content_w = self.opts, self.device, self.loss.content_layers
+        budget = int(opts.max_memory * GB) if opts.max_memory is not None else default_budget(device)
+        halo, align = halo_and_align(list(content_w) + list(self.loss.style_layers))
+        bpp = autograd_bytes_per_pixel(self.probe, device)
+        # Content targets are kept in float32 at every content layer's resolution.
+        fixed_bpp = sum(4 * channels(k) / stride(k) ** 2 for k in content_w)
+        base = in_use(device)
+        h, w = self.content.shape[1:]
+        anchor = math.prod(fit_size(h, w, ANCHOR_SIZE))
+        return [dataclasses.replace(
+            plan_scale(*fit_size(h, w, size), budget=budget, base=base, autograd_bpp=bpp, fixed_bpp=fixed_bpp,
+                       halo=halo, align=align, tile_size=opts.tile_size),
+            anchor=anchor if len(self.schedule) > 1 and size > ANCHOR_SIZE else 0)
+            for size, _ in self.schedule]
 
     def probe(self, image: torch.Tensor) -> torch.Tensor:
         """A forward pass like an evaluation's, reduced to a number (to measure its memory and time)."""
@@ -259,25 +276,6 @@ class _Clock:
                                fraction=self.work / self.total,
                                losses={"content": c, "style": s, "tv": t, "total": c + s + t},
                                elapsed=now - self.run.start, eta=self.eta.remaining(index, it), _render=image))
-
-
-def _plan(probe, content: torch.Tensor, schedule, *, opts: Options, device: torch.device) -> list[ScalePlan]:
-    """Each scale's plan within the memory budget (whole image, or tiles when it would not fit); ``probe`` is a
-    forward pass like an evaluation's (``_Run.probe``)."""
-    budget = int(opts.max_memory * GB) if opts.max_memory is not None else default_budget(device)
-    content_w = layer_weights("content", opts.content_layers)
-    halo, align = halo_and_align(list(content_w) + list(layer_weights("style", opts.style_layers)))
-    bpp = autograd_bytes_per_pixel(probe, device)
-    # Content targets are kept in float32 at every content layer's resolution.
-    fixed_bpp = sum(4 * channels(k) / stride(k) ** 2 for k in content_w)
-    base = in_use(device)
-    h, w = content.shape[1:]
-    anchor = math.prod(fit_size(h, w, ANCHOR_SIZE))
-    return [dataclasses.replace(
-        plan_scale(*fit_size(h, w, size), budget=budget, base=base, autograd_bpp=bpp, fixed_bpp=fixed_bpp,
-                   halo=halo, align=align, tile_size=opts.tile_size),
-        anchor=anchor if len(schedule) > 1 and size > ANCHOR_SIZE else 0)
-        for size, _ in schedule]
 
 
 def _optimizer(x: torch.Tensor, opts: Options, history: int) -> torch.optim.Optimizer:
