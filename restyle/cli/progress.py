@@ -70,10 +70,21 @@ class Snapshots:
     def __init__(self, every: int, output: Path):
         self.every, self.output = every, output
 
+    def path(self, step: int) -> Path:
+        """The snapshot of ``step``."""
+        return self.output.with_name(f"{self.output.stem}_{step:04d}{self.output.suffix}")
+
+    def check(self, inputs: list, steps: int) -> None:
+        """A RestyleError when a snapshot of a run of ``steps`` iterations would overwrite one of ``inputs``."""
+        if self.every:
+            from ..core.images import check_not_input
+            for step in range(self.every, steps + 1, self.every):
+                check_not_input(self.path(step), inputs)
+
     def __call__(self, p) -> None:
         if self.every and p.step % self.every == 0:
             from ..core.images import save_image
-            save_image(p.image(), self.output.with_name(f"{self.output.stem}_{p.step:04d}{self.output.suffix}"))
+            save_image(p.image(), self.path(p.step))
 
 
 def _clock(seconds: float) -> str:

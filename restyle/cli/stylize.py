@@ -37,14 +37,19 @@ def add_parser(sub, name: str, fmt) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..core.images import check_output_path, save_image
+    from ..core.images import check_not_input, check_output_path, save_image
+    from ..optimize.schedule import scale_schedule
     from ..optimize.transfer import stylize
     if args.save_every < 0:
         raise RestyleError(f"--save-every must be >= 0, got {args.save_every}")
     options = settings_from(args, Options)
     options.validate(len(args.style))
     output = check_output_path(args.output)
+    inputs = [args.content, *args.style] + ([] if options.init in ("content", "noise") else [options.init])
+    check_not_input(output, inputs)
     bar, snapshots = OptimizerBar(args.quiet), Snapshots(args.save_every, output)
+    schedule = scale_schedule(options.size, options.iterations, options.multiscale, options.start_size)
+    snapshots.check(inputs, sum(n for _, n in schedule))
     start = time.perf_counter()
     try:
         image = stylize(args.content, args.style, options, callback=lambda p: (bar(p), snapshots(p)),

@@ -11,7 +11,7 @@ import os
 import tempfile
 import warnings
 from pathlib import Path
-from typing import BinaryIO, Callable, Union
+from typing import BinaryIO, Callable, Iterable, Union
 
 import numpy as np
 import torch
@@ -180,6 +180,15 @@ def check_output_path(path: str | os.PathLike) -> Path:
     except OSError as e:
         raise RestyleError(f"{out}: cannot write to folder {folder} ({e.strerror})") from None
     return out
+
+
+def check_not_input(output: str | os.PathLike, inputs: Iterable[ImageLike]) -> None:
+    """A RestyleError when ``output`` is the same file as one of ``inputs`` (those given as paths), so that a
+    result never overwrites a photo, a painting or any other image it was made from."""
+    target = Path(output).resolve()
+    for source in inputs:
+        if isinstance(source, (str, os.PathLike)) and Path(source).resolve() == target:
+            raise RestyleError(f"{output}: is an input ({source}); choose another output so it is not overwritten")
 
 
 def save_image(image: Image.Image, path: str | os.PathLike, quality: int = 95) -> Path:

@@ -44,6 +44,23 @@ def test_two_styles_and_options(run_cli, content_path, style_path, tmp_path):
     assert Image.open(tmp_path / "o.webp").format == "WEBP"
 
 
+@pytest.mark.parametrize("case", ["content", "style", "init", "snapshot"])
+def test_stylize_never_overwrites_an_input(run_cli, content_path, style_path, tmp_path, case):
+    init = tmp_path / "start.png"
+    init.write_bytes(content_path.read_bytes())
+    snapshot = tmp_path / "r_0002.png"  # the second iteration's --save-every 2 snapshot of -o r.png
+    snapshot.write_bytes(style_path.read_bytes())
+    before = {p: p.read_bytes() for p in (content_path, style_path, init, snapshot)}
+    out = {"content": content_path, "style": style_path, "init": init, "snapshot": tmp_path / "r.png"}[case]
+    extra = ["--init", init] if case == "init" else ["--save-every", 2, "-s", snapshot] if case == "snapshot" else []
+    code, _, err = run_cli("stylize", content_path, "-s", style_path, "-o", out, "--size", 16, "--iterations", 2,
+                           "--device", "cpu", *extra)
+    assert code == 2
+    assert "is an input" in _only_line(err)
+    assert {p: p.read_bytes() for p in before} == before
+    assert not (tmp_path / "r.png").exists()
+
+
 @pytest.mark.parametrize("case", [
     "missing", "directory", "not-an-image", "truncated", "empty", "too-many-pixels", "unknown-layer",
     "negative-weight", "zero-size", "unwritable-output", "missing-output-folder", "bad-extension",
