@@ -3,14 +3,39 @@
 from __future__ import annotations
 
 import contextlib
+import os
 
 import numpy as np
 import pytest
+import torch
 from PIL import Image
+from torch.utils._python_dispatch import TorchDispatchMode
 
 from restyle import cli
 
 EXAMPLES = __import__("pathlib").Path(__file__).resolve().parents[1] / "restyle" / "examples"
+
+
+@pytest.fixture
+def device() -> torch.device:
+    """The device the suite runs on: ``RESTYLE_TEST_DEVICE`` (cpu by default; cuda for a run on a GPU machine)."""
+    return torch.device(os.environ.get("RESTYLE_TEST_DEVICE", "cpu"))
+
+
+class Float64Ops(TorchDispatchMode):
+    """Within the block, records the name of every operation that produces a float64 tensor (``ops``): MPS has
+    no float64, so code meant for every device must not use it."""
+
+    def __init__(self):
+        super().__init__()
+        self.ops: list[str] = []
+
+    def __torch_dispatch__(self, func, types, args=(), kwargs=None):
+        out = func(*args, **(kwargs or {}))
+        results = out if isinstance(out, (tuple, list)) else [out]
+        if any(isinstance(t, torch.Tensor) and t.dtype == torch.float64 for t in results):
+            self.ops.append(str(func))
+        return out
 
 
 @pytest.fixture

@@ -51,11 +51,12 @@ def combine_luminance(result: torch.Tensor, content: torch.Tensor) -> torch.Tens
 
 
 def _mean_cov(image: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-    pixels = image.reshape(3, -1).double()
+    """Mean (3, 1) and covariance (3, 3) of the pixels, in float32 on the image's device (MPS has no float64)."""
+    pixels = image.reshape(3, -1).float()
     mean = pixels.mean(dim=1, keepdim=True)
     centered = pixels - mean
     cov = centered @ centered.T / pixels.shape[1]
-    return mean, cov + 1e-5 * torch.eye(3, dtype=cov.dtype)
+    return mean, cov + 1e-5 * torch.eye(3, dtype=cov.dtype, device=cov.device)
 
 
 def _sqrtm(matrix: torch.Tensor, inverse: bool = False) -> torch.Tensor:
@@ -72,6 +73,6 @@ def match_histogram(style: torch.Tensor, content: torch.Tensor) -> torch.Tensor:
     mean_s, cov_s = _mean_cov(style)
     mean_c, cov_c = _mean_cov(content)
     transform = _sqrtm(cov_c) @ _sqrtm(cov_s, inverse=True)
-    pixels = style.reshape(3, -1).double()
+    pixels = style.reshape(3, -1).float()
     out = transform @ (pixels - mean_s) + mean_c
     return out.reshape(style.shape).to(style.dtype).clamp(0, 1)

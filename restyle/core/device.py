@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+
 import torch
 
 from ..errors import RestyleError
@@ -55,5 +57,7 @@ def resolve_precision(name: str, device: torch.device) -> torch.dtype:
 
 
 def autocast(device: torch.device, dtype: torch.dtype):
-    """Autocast to ``dtype`` on ``device``; a no-op context for float32."""
-    return torch.autocast(device.type, dtype=dtype, enabled=dtype != torch.float32)
+    """Autocast to ``dtype`` on ``device``; a no-op context for float32 (on any device, ``meta`` included)."""
+    if dtype == torch.float32:
+        return contextlib.nullcontext()
+    return torch.autocast(device.type, dtype=dtype)

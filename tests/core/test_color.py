@@ -1,6 +1,7 @@
 import torch
 
 from restyle.core import color
+from tests.conftest import Float64Ops
 
 
 def test_yuv_roundtrip():
@@ -42,3 +43,19 @@ def test_match_histogram_matches_mean_and_covariance():
     mean_c, cov_c = color._mean_cov(content)
     assert torch.allclose(mean_o, mean_c, atol=1e-4)
     assert torch.allclose(cov_o, cov_c, atol=1e-4)
+
+
+def test_float64_ops_are_seen():
+    with Float64Ops() as seen:
+        torch.ones(2, device="meta") + torch.ones(2, dtype=torch.float64, device="meta")
+    assert seen.ops
+
+
+def test_every_colour_function_runs_on_a_non_cpu_device_without_float64():
+    # meta stands for a GPU: a CPU tensor mixed in fails there; float64 fails on MPS.
+    x = torch.rand(3, 8, 8, device="meta")
+    with Float64Ops() as seen:
+        outs = [color.match_histogram(x, x), color.luminance(x[None]), color.match_luminance(x[None], x[None]),
+                color.combine_luminance(x[None], x[None]), color.yuv_to_rgb(color.rgb_to_yuv(x))]
+    assert all(o.device.type == "meta" and o.shape[-3:] == (3, 8, 8) for o in outs)
+    assert seen.ops == []

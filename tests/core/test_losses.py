@@ -133,3 +133,12 @@ def test_gram_gradient_matches_autograd_reference():
 def test_gram_of_channels_last_features():
     f = torch.rand(1, 8, 6, 5)
     assert torch.allclose(gram(f.contiguous(memory_format=torch.channels_last)), gram(f), atol=1e-6)
+
+
+def test_perceptual_loss_runs_on_a_non_cpu_device():
+    meta = torch.device("meta")
+    loss = _loss().with_targets(torch.rand(1, 3, 4, 4, device=meta), [torch.rand(1, 3, 5, 3, device=meta)])
+    x = torch.rand(1, 3, 4, 4, device=meta, requires_grad=True)
+    terms = loss.terms(x)
+    terms.sum().backward()
+    assert terms.device == meta and terms.shape == (3,) and x.grad.device == meta

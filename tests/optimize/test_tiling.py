@@ -1,3 +1,5 @@
+import copy
+
 import numpy as np
 import pytest
 import torch
@@ -45,6 +47,16 @@ def test_tiled_loss_and_gradient_equal_the_whole_image(net, size, max_core):
         b, gb = _loss_and_grad(tiled, x0)
         torch.testing.assert_close(b, a, rtol=1e-5, atol=1e-7)
         assert (gb - ga).abs().max() <= 1e-4 * ga.abs().max()
+
+
+def test_tiled_objective_runs_on_a_non_cpu_device(net):
+    meta = torch.device("meta")
+    content, x = torch.rand(1, 3, 96, 80, device=meta), torch.rand(1, 3, 96, 80, device=meta, requires_grad=True)
+    loss = PerceptualLoss(copy.deepcopy(net).to(meta), CONTENT_W, STYLE_W, WEIGHTS, [1.0])
+    tiled = TiledObjective(loss, content, [torch.rand(1, 3, 64, 64, device=meta)], max_area=1e9, max_core=32, seed=0)
+    assert len(tiled.tiles(x)) >= 4
+    terms = tiled.evaluate(x)
+    assert terms.device == meta and terms.shape == (3,) and x.grad.shape == x.shape and x.grad.device == meta
 
 
 def test_tiled_run_gives_the_untiled_result(content_path, style_path):
