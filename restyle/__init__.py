@@ -21,14 +21,15 @@ from ._version import __version__ as __version__
 __path__.append(os.path.join(os.path.dirname(__file__), "_legacy"))
 
 _PUBLIC = {
-    "stylize": "optimize.transfer", "Progress": "optimize.transfer", "Options": "optimize.options",
+    "stylize": "optimize.transfer", "iter_stylize": "optimize.transfer", "Progress": "optimize.transfer",
+    "Options": "optimize.options",
     "load_model": "feedforward.runtime", "StyleModel": "feedforward.runtime", "export_onnx": "feedforward.onnx",
     "train": "feedforward.training", "TrainOptions": "feedforward.options", "TrainProgress": "feedforward.training",
     "score": "score", "Score": "score", "Scorer": "score",
     "RestyleError": "errors", "NumericalError": "errors", "Interrupted": "errors",
 }
 __all__ = ["Interrupted", "NumericalError", "Options", "Progress", "RestyleError", "Score", "Scorer", "StyleModel",
-           "TrainOptions", "TrainProgress", "export_onnx", "load_model", "score", "stylize", "train"]
+           "TrainOptions", "TrainProgress", "export_onnx", "iter_stylize", "load_model", "score", "stylize", "train"]
 
 if TYPE_CHECKING:
     from .errors import Interrupted, NumericalError, RestyleError
@@ -37,7 +38,7 @@ if TYPE_CHECKING:
     from .feedforward.runtime import StyleModel, load_model
     from .feedforward.training import TrainProgress, train
     from .optimize.options import Options
-    from .optimize.transfer import Progress, stylize
+    from .optimize.transfer import Progress, iter_stylize, stylize
     from .score import Score, Scorer, score
 
 

@@ -19,13 +19,14 @@ CONTENTS = ["tubingen.jpg", "chelsea_cat.jpg"]
 STYLES = ["starry_night.jpg", "great_wave.jpg"]
 
 
-def run_demo(output_dir: Path, size: int = 256, iterations: int = 60, device: str = "auto",
-             say: Callable[[str], None] = lambda m: None, progress: Optional[Callable[[], Callable]] = None
-             ) -> list[Path]:
+def run_demo(output_dir: Path, size: int = 256, iterations: int = 60, device: str = "auto", *,
+             say: Callable[[str], None] = lambda m: None, progress: Optional[Callable[[], Callable]] = None,
+             keep_freed_memory: bool = False) -> list[Path]:
     """Paint the example photos with every shipped preset (``presets.jpg``), then with the optimizer after the
     example paintings (each result and ``grid.jpg``), all into ``output_dir``; return the grids' paths.
 
     In each grid the photos are the first column; in the optimizer's, the paintings are the first row.
+    ``keep_freed_memory`` is the optimizer's option of that name.
     """
     try:
         output_dir.mkdir(parents=True, exist_ok=True)
@@ -34,7 +35,7 @@ def run_demo(output_dir: Path, size: int = 256, iterations: int = 60, device: st
     photos = [to_pil(load_image(EXAMPLES / c)) for c in CONTENTS]
     fast = _presets_grid(photos, size=size, device=device, output_dir=output_dir, say=say)
     rows = [[None] + [to_pil(load_image(EXAMPLES / s)) for s in STYLES]]
-    options = Options(size=size, iterations=iterations, device=device, seed=0)
+    options = Options(size=size, iterations=iterations, device=device, seed=0, keep_freed_memory=keep_freed_memory)
     for content, photo in zip(CONTENTS, photos):
         row = [photo]
         for style in STYLES:

@@ -52,6 +52,23 @@ def _option_names() -> set[str]:
     return {f.name for cls in (Options, TrainOptions) for f in dataclasses.fields(cls)} | set(ALIASES)
 
 
+def own_process(args: argparse.Namespace) -> None:
+    """Process-wide settings the command line makes because it owns its process, where the library, a guest in
+    its host's process, makes none: Pillow's decompression-bomb limit raised to a larger ``--max-pixels``, TF32
+    matrix products on NVIDIA GPUs, and Pillow's warnings about quirky files silenced (restyle reports what
+    matters itself). Huge pages are asked for earlier, in ``main``."""
+    import warnings
+
+    import torch
+    from PIL import Image
+    max_pixels = getattr(args, "max_pixels", None)
+    if max_pixels and Image.MAX_IMAGE_PIXELS is not None and max_pixels > Image.MAX_IMAGE_PIXELS:
+        Image.MAX_IMAGE_PIXELS = max_pixels
+    torch.backends.cuda.matmul.allow_tf32 = True
+    torch.backends.cudnn.allow_tf32 = True
+    warnings.filterwarnings("ignore", module=r"PIL\.")
+
+
 def main(argv: Optional[Sequence[str]] = None) -> int:
     # The command line owns its process: large CPU tensors in transparent huge pages (read once, at torch's
     # first allocation, so before torch is imported; a user's own setting wins). See docs/performance.md.
@@ -65,6 +82,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         parser.print_help()
         return 2
     try:
+        own_process(args)
         return COMMANDS[args.command].run(args)
     except RestyleError as e:
         print(f"restyle: error: {flags_for_options(str(e), _option_names())}", file=sys.stderr)

@@ -26,6 +26,6 @@ def run(args: argparse.Namespace) -> int:
     from ..demo import run_demo
     given = {k: getattr(args, k) for k in ("size", "iterations") if getattr(args, k) is not None}
     fast, grid = run_demo(Path(args.output_dir), device=args.device, say=lambda m: say(args.quiet, m),
-                          progress=lambda: OptimizerBar(args.quiet), **given)
+                          progress=lambda: OptimizerBar(args.quiet), keep_freed_memory=True, **given)
     say(args.quiet, f"presets grid: {fast}\noptimizer grid: {grid}")
     return 0

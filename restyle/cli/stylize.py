@@ -9,6 +9,7 @@ import time
 from ..errors import Interrupted, RestyleError
 from ..optimize.options import Options
 from .arguments import add_fields, loss, machine, quiet, settings_from
+from .interrupt import CtrlC
 from .progress import OptimizerBar, Snapshots, say
 
 
@@ -42,7 +43,7 @@ def run(args: argparse.Namespace) -> int:
     from ..optimize.transfer import stylize
     if args.save_every < 0:
         raise RestyleError(f"--save-every must be >= 0, got {args.save_every}")
-    options = settings_from(args, Options)
+    options = settings_from(args, Options, keep_freed_memory=True)
     options.validate(len(args.style))
     output = check_output_path(args.output)
     inputs = [args.content, *args.style] + ([] if options.init in ("content", "noise") else [options.init])
@@ -52,19 +53,20 @@ def run(args: argparse.Namespace) -> int:
     snapshots.check(inputs, sum(n for _, n in schedule))
     start = time.perf_counter()
     try:
-        image = stylize(args.content, args.style, options, callback=lambda p: (bar(p), snapshots(p)),
-                        log=lambda m: say(args.quiet, m))
-    except Interrupted as e:
-        bar.close()
-        if e.image is None:
-            print("restyle: interrupted before the first iteration; nothing saved", file=sys.stderr)
-        else:
-            save_image(e.image, output)
-            print(f"restyle: interrupted; saved the best image so far ({e.image.width}x{e.image.height}) "
-                  f"to {output}", file=sys.stderr)
-        return 130
+        with CtrlC() as ctrl_c:
+            image = stylize(args.content, args.style, options, callback=lambda p: (bar(p), snapshots(p)),
+                            cancel=ctrl_c.cancel, log=lambda m: say(args.quiet, m))
+        interrupted = ctrl_c.cancel.is_set()
+    except Interrupted as e:  # a second Ctrl-C, or the first before the first iteration
+        image, interrupted = e.image, True
     finally:
         bar.close()
-    save_image(image, output)
-    say(args.quiet, f"wrote {output} ({image.width}x{image.height}) in {time.perf_counter() - start:.1f} s")
-    return 0
+    if image is not None:
+        save_image(image, output)
+    if not interrupted:
+        say(args.quiet, f"wrote {output} ({image.width}x{image.height}) in {time.perf_counter() - start:.1f} s")
+        return 0
+    print("restyle: interrupted before the first iteration; nothing saved" if image is None else
+          f"restyle: interrupted; saved the best image so far ({image.width}x{image.height}) to {output}",
+          file=sys.stderr)
+    return 130

@@ -7,9 +7,9 @@ import sys
 import time
 from pathlib import Path
 
-from ..errors import Interrupted
 from ..feedforward.options import TrainOptions
 from .arguments import add_fields, loss, machine, quiet, settings_from
+from .interrupt import CtrlC
 from .progress import ProgressBar, say
 
 
@@ -49,21 +49,26 @@ def run(args: argparse.Namespace) -> int:
     import torch
 
     from ..feedforward.training import default_work_dir, train
-    options = settings_from(args, TrainOptions)
+    options = settings_from(args, TrainOptions, keep_freed_memory=True)
     bar = ProgressBar(args.quiet, options.steps, unit="step")
     start = time.perf_counter()
     work = Path(args.work_dir) if args.work_dir else default_work_dir(Path(args.output))
     try:
-        out = train(args.style, args.photos, args.output, options, resume=args.resume, work_dir=args.work_dir,
-                    preview=args.preview, callback=lambda p: bar.show(p.step, losses=p.losses),
-                    log=lambda m: say(args.quiet, m), init=args.init,
-                    save_dtype=torch.float32 if args.fp32_weights else torch.float16)
-    except Interrupted:
+        with CtrlC() as ctrl_c:
+            out = train(args.style, args.photos, args.output, options, resume=args.resume, work_dir=args.work_dir,
+                        preview=args.preview, callback=lambda p: bar.show(p.step, losses=p.losses),
+                        log=lambda m: say(args.quiet, m), init=args.init, cancel=ctrl_c.cancel,
+                        save_dtype=torch.float32 if args.fp32_weights else torch.float16)
+    except KeyboardInterrupt:  # a second Ctrl-C
         bar.close()
-        print(f"restyle: interrupted; checkpoint saved in {work}: continue with the same command and --resume",
+        print(f"restyle: interrupted; the last checkpoint is in {work}: continue with the same command and --resume",
               file=sys.stderr)
         return 130
     finally:
         bar.close()
+    if ctrl_c.cancel.is_set():
+        print(f"restyle: interrupted; wrote {out} from the weights so far, and a checkpoint in {work}: continue "
+              "with the same command and --resume", file=sys.stderr)
+        return 130
     say(args.quiet, f"wrote {out} in {time.perf_counter() - start:.0f} s (previews in {work})")
     return 0

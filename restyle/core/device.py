@@ -22,10 +22,9 @@ def resolve_device(name: str = "auto") -> torch.device:
         if not torch.cuda.is_available():
             raise RestyleError("device cuda asked for, but PyTorch sees no CUDA GPU (this torch build: "
                                f"{torch.__version__}); use device cpu")
-        torch.backends.cuda.matmul.allow_tf32 = True
-        torch.backends.cudnn.allow_tf32 = True
-        # cudnn.benchmark stays off: an iteration is bound by kernel launches, not by convolution algorithms, so
-        # autotuning bought no speed and cost seconds of start-up (docs/performance.md).
+        # No backend flag is set here: they are process-wide (the command line turns TF32 on; bf16, the default
+        # where a GPU has it, does not use it). cudnn.benchmark stays off: an iteration is bound by kernel
+        # launches, not by convolution algorithms, so autotuning bought no speed and cost seconds of start-up.
     elif name == "mps":
         if not (getattr(torch.backends, "mps", None) and torch.backends.mps.is_available()):
             raise RestyleError("device mps asked for, but it is not available here; use device cpu")

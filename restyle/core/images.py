@@ -8,8 +8,8 @@ or Ctrl-C never leaves a partial file and never clobbers the user's file with ga
 from __future__ import annotations
 
 import os
+import secrets
 import tempfile
-import warnings
 from pathlib import Path
 from typing import BinaryIO, Callable, Iterable, Union
 
@@ -22,9 +22,6 @@ from ..errors import RestyleError
 from .checks import DEFAULT_MAX_PIXELS
 
 ImageLike = Union[str, os.PathLike, Image.Image, np.ndarray]
-
-_UMASK = os.umask(0)
-os.umask(_UMASK)
 
 #: Output formats by file extension (what Pillow calls them).
 FORMATS = {".png": "PNG", ".jpg": "JPEG", ".jpeg": "JPEG", ".webp": "WEBP", ".tif": "TIFF", ".tiff": "TIFF"}
@@ -64,8 +61,6 @@ def load_image(source: ImageLike, max_pixels: int = DEFAULT_MAX_PIXELS, name: st
         raise RestyleError(f"{label}: is a directory, not an image")
     if path.stat().st_size == 0:
         raise RestyleError(f"{label}: file is empty")
-    old_limit = Image.MAX_IMAGE_PIXELS
-    Image.MAX_IMAGE_PIXELS = None  # we check the size ourselves, with a better message
     try:
         with Image.open(path) as img:
             w, h = img.size
@@ -76,20 +71,19 @@ def load_image(source: ImageLike, max_pixels: int = DEFAULT_MAX_PIXELS, name: st
                 )
             img.load()
             return _from_pil(img, label)
+    except Image.DecompressionBombError as e:  # over Pillow's own guard, which the library leaves as it is
+        raise RestyleError(f"{label}: Pillow refuses it as a possible decompression bomb ({e}); a program that "
+                           "trusts its images may raise PIL.Image.MAX_IMAGE_PIXELS, and max_pixels") from None
     except UnidentifiedImageError:
         raise RestyleError(f"{label}: not an image file Pillow can read") from None
     except PermissionError:
         raise RestyleError(f"{label}: permission denied") from None
     except (OSError, SyntaxError, ValueError) as e:  # truncated or corrupt data
         raise RestyleError(f"{label}: cannot decode image ({e})") from None
-    finally:
-        Image.MAX_IMAGE_PIXELS = old_limit
 
 
 def _from_pil(img: Image.Image, label: str) -> torch.Tensor:
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # EXIF quirks are not the user's problem
-        img = ImageOps.exif_transpose(img)
+    img = ImageOps.exif_transpose(img)  # (a quirky EXIF block may warn: the host decides what warnings show)
     if img.mode in ("I", "I;16", "I;16B", "I;16L", "I;16N", "F"):
         arr = np.asarray(img, dtype=np.float32)
         # 16-bit grayscale arrives as mode I; "F" is float data of unknown range.
@@ -208,15 +202,13 @@ def write_atomic(path: str | os.PathLike, write: Callable[[BinaryIO], None]) -> 
     """Call ``write(file)`` on a temporary file beside ``path``, then rename it to ``path``: a crash or
     Ctrl-C never leaves a partial file, and an existing file is replaced only by a complete one."""
     out = Path(path)
-    folder = out.parent if str(out.parent) else Path(".")
     try:
-        fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{out.name}.", suffix=".tmp")
+        fd, tmp = _new_file(out)
     except OSError as e:
         raise RestyleError(f"{out}: cannot write ({e.strerror})") from None
     try:
         with os.fdopen(fd, "wb") as f:
             write(f)
-        os.chmod(tmp, 0o666 & ~_UMASK)  # mkstemp makes 0600; give the usual mode
         os.replace(tmp, out)
     except BaseException as e:
         try:
@@ -227,3 +219,17 @@ def write_atomic(path: str | os.PathLike, write: Callable[[BinaryIO], None]) -> 
             raise RestyleError(f"{out}: cannot write ({e})") from None
         raise
     return out
+
+
+def _new_file(out: Path) -> tuple[int, str]:
+    """A new, hidden file beside ``out`` opened for writing, with the usual mode (0666 less the process's umask,
+    which is left alone): (its descriptor, its path)."""
+    folder = out.parent if str(out.parent) else Path(".")
+    flags = os.O_CREAT | os.O_EXCL | os.O_WRONLY | getattr(os, "O_BINARY", 0)
+    for _ in range(100):
+        tmp = str(folder / f".{out.name}.{secrets.token_hex(4)}.tmp")
+        try:
+            return os.open(tmp, flags, 0o666), tmp
+        except FileExistsError:
+            continue
+    raise FileExistsError(f"no free temporary name beside {out}")

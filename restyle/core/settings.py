@@ -31,3 +31,13 @@ class LossSettings:
                                         "content, comma-separated, each optionally name:weight", metavar="LAYERS")
     style_layers: LayerSpec = setting(factory=lambda: dict(DEFAULT_STYLE_LAYERS), help="VGG19 layers for style, "
                                       "comma-separated, each optionally name:weight", metavar="LAYERS")
+
+
+@dataclass(frozen=True)
+class HostSettings:
+    """Settings that change the process, not only the run: off by default, for a library is a guest in its host's
+    process (the command line, which owns its process, turns them on)."""
+
+    keep_freed_memory: bool = setting(False, "keep freed CPU memory in the process for reuse while the run lasts "
+                                             "(glibc's allocator tuned process-wide; faster on a CPU, see "
+                                             "docs/performance.md)")

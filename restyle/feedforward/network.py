@@ -17,6 +17,8 @@ Sides must be multiples of ``MULTIPLE`` (two stride-2 steps); ``runtime`` pads o
 
 from __future__ import annotations
 
+import math
+
 import torch
 import torch.nn.functional as F
 from torch import nn
@@ -96,6 +98,10 @@ def _conv(cin: int, cout: int, kernel: int, stride: int = 1) -> list[nn.Module]:
     return [_ReflectionPad(kernel // 2), nn.Conv2d(cin, cout, kernel, stride)]
 
 
+# phases[a] maps the 3 taps (along one axis) to the 3 low-resolution rows that output phase a reads (_UpsampleConv)
+_PHASES = [[[1., 0., 0.], [0., 1., 1.], [0., 0., 0.]], [[0., 0., 0.], [1., 1., 0.], [0., 0., 1.]]]
+
+
 class _UpsampleConv(nn.Module):
     """Nearest-neighbour upsampling by 2, reflection padding by 1, then a 3x3 convolution.
 
@@ -110,11 +116,10 @@ class _UpsampleConv(nn.Module):
     def __init__(self, cin: int, cout: int):
         super().__init__()
         self.conv = nn.Conv2d(cin, cout, 3)
-        # phases[a] maps the 3 taps (along one axis) to the 3 low-resolution rows that output phase a reads: even
-        # outputs 2m read rows m, m+1 of the padded input with taps w0, w1 + w2; odd ones m+1, m+2 with w0 + w1, w2.
+        # (even outputs 2m read rows m, m+1 of the padded input with taps w0, w1 + w2; odd ones m+1, m+2 with w0 + w1,
+        # w2)
         # A buffer, so it moves with the network (no copy to the GPU at each pass); not saved in model files.
-        phases = [[[1., 0., 0.], [0., 1., 1.], [0., 0., 0.]], [[0., 0., 0.], [1., 1., 0.], [0., 0., 1.]]]
-        self.register_buffer("phases", torch.tensor(phases), persistent=False)
+        self.register_buffer("phases", torch.tensor(_PHASES), persistent=False)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         w, b = self.conv.weight, self.conv.bias
@@ -163,6 +168,26 @@ class StyleNetwork(nn.Module):
         body_dtype, head_dtype = self.body[1].weight.dtype, self.head[1].weight.dtype
         y = self.body((x * 255.0).to(body_dtype))
         return self.head(y.to(head_dtype)) / 255.0
+
+    @classmethod
+    def seeded(cls, seed: int) -> "StyleNetwork":
+        """A new network whose initial weights are PyTorch's default initialization drawn from its own generator
+        seeded with ``seed`` (the global random state is neither used nor reseeded)."""
+        with torch.device("meta"):  # built without drawing numbers, then filled
+            net = cls()
+        net = net.to_empty(device="cpu")
+        generator = torch.Generator().manual_seed(seed)
+        for m in net.modules():  # in the order the layers were built, each drawing as its reset_parameters would
+            if isinstance(m, nn.Conv2d):
+                nn.init.kaiming_uniform_(m.weight, a=math.sqrt(5), generator=generator)
+                bound = 1 / math.sqrt(m.weight[0].numel())
+                nn.init.uniform_(m.bias, -bound, bound, generator=generator)
+            elif isinstance(m, _Norm):
+                nn.init.ones_(m.weight)
+                nn.init.zeros_(m.bias)
+            elif isinstance(m, _UpsampleConv):
+                m.phases.copy_(torch.tensor(_PHASES))
+        return net
 
     def half(self, dtype: torch.dtype = torch.bfloat16) -> "StyleNetwork":
         """For inference: the body in ``dtype``, the head in float32 (in place; returns self)."""

@@ -7,12 +7,12 @@ from typing import Optional
 
 from ..core.checks import DEFAULT_MAX_PIXELS, non_negative, positive, positive_int
 from ..core.layers import layer_weights
-from ..core.settings import LossSettings, setting
+from ..core.settings import HostSettings, LossSettings, setting
 from ..errors import RestyleError
 
 
 @dataclass(frozen=True)
-class TrainOptions(LossSettings):
+class TrainOptions(LossSettings, HostSettings):
     """Settings of one training run (defaults: those of the newest presets; each model's metadata records its own).
 
     The trials behind each default are in docs/training.md."""

@@ -8,7 +8,6 @@ It pads any size to the network's multiple of 4 (by reflection) and crops back, 
 from __future__ import annotations
 
 import math
-import warnings
 from pathlib import Path
 from typing import Optional, Union
 
@@ -88,11 +87,11 @@ class StyleModel:
         converted there.
         """
         if isinstance(frame, np.ndarray):
-            frame = np.ascontiguousarray(frame)  # e.g. OpenCV's BGR flipped to RGB with [..., ::-1]
+            # contiguous (e.g. OpenCV's BGR flipped to RGB with [..., ::-1]) and writable (np.asarray of a PIL
+            # image is not, and torch warns of it), copied only where it is neither
+            frame = np.require(frame, requirements=["C", "W"])
         try:
-            with warnings.catch_warnings():  # a read-only array (np.asarray of a PIL image) is only read here
-                warnings.filterwarnings("ignore", "The given NumPy array is not writable")
-                x = torch.as_tensor(frame)
+            x = torch.as_tensor(frame)
         except (TypeError, ValueError, RuntimeError):
             raise RestyleError(f"a frame must be an (H, W, 3) uint8 array, got {type(frame).__name__}") from None
         if x.dtype != torch.uint8 or x.dim() != 3 or x.shape[2] != 3:

@@ -18,11 +18,12 @@ Departures from Johnson et al.:
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import hashlib
 import json
 import os
-import signal
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -47,7 +48,7 @@ from ..core.layers import layer_weights, parse_layers
 from ..core.losses import LossWeights, PerceptualLoss
 from ..core.memory import keep_freed_memory
 from ..core.vgg import load_vgg
-from ..errors import Interrupted, NumericalError, RestyleError
+from ..errors import NumericalError, RestyleError
 from .dataset import PhotoSet
 from .modelfile import file_sha256, model_or_preset, read_model, save_model
 from .network import MULTIPLE, StyleNetwork
@@ -85,7 +86,7 @@ def train(style: ImageLike, photos: str | os.PathLike, output: str | os.PathLike
           work_dir: Optional[str | os.PathLike] = None, preview: Optional[ImageLike] = None,
           callback: Optional[Callable[[TrainProgress], None]] = None,
           log: Optional[Callable[[str], None]] = None, save_dtype: torch.dtype = torch.float16,
-          init: Optional[str | os.PathLike] = None, **overrides) -> Path:
+          init: Optional[str | os.PathLike] = None, cancel: Optional[threading.Event] = None, **overrides) -> Path:
     """Train a style model for ``style`` on the photos in the folder ``photos`` and save it to ``output``.
 
     Checkpoints and preview images go to ``work_dir`` (default: OUTPUT's name + "-training" beside it);
@@ -93,7 +94,9 @@ def train(style: ImageLike, photos: str | os.PathLike, output: str | os.PathLike
     ``preview_every`` steps; by default one photo of the folder is held out of training for it (when
     the folder has two or more). ``init`` (a model file or a preset's name) starts from that model's weights
     instead of random ones, to train a model on (Adam starts afresh; the model records where it started).
-    Returns the model's path. Ctrl-C finishes the current step, writes a checkpoint and raises ``Interrupted``.
+    Returns the model's path. ``cancel`` (a ``threading.Event``, e.g. set from another thread) stops the run at
+    the end of the current step: it writes a checkpoint (to resume from) and saves and returns the model so far,
+    as a finished run does. Ctrl-C in the caller's program interrupts at once (the last checkpoint stays).
     """
     opts = dataclasses.replace(options or TrainOptions(), **overrides)
     for name in ("content_layers", "style_layers"):  # "relu1_1,relu2_1:0.5" as the command line writes them
@@ -104,7 +107,7 @@ def train(style: ImageLike, photos: str | os.PathLike, output: str | os.PathLike
     out, work = _check_paths(Path(output), work_dir, resume)
     run = _Training(style, photos, opts, preview=preview, init=init, say=say)
     run.start(work, resume)
-    run.loop(callback)
+    run.loop(callback, cancel)
     return run.save(out, save_dtype)
 
 
@@ -137,8 +140,7 @@ class _Training:
         self.device = resolve_device(opts.device)
         self.dtype = resolve_precision(opts.precision, self.device)
         self.seed = opts.seed if opts.seed is not None else int.from_bytes(os.urandom(4), "little") >> 1
-        torch.manual_seed(self.seed)  # the initial weights
-        net = init_net.requires_grad_(True) if init_net is not None else StyleNetwork()
+        net = init_net.requires_grad_(True) if init_net is not None else StyleNetwork.seeded(self.seed)
         self.net = net.to(self.device, memory_format=torch.channels_last)
         self.optimizer = torch.optim.Adam(self.net.parameters(), lr=opts.learning_rate)
         # The saved model may be the mean of the weights of the last steps: from step average_from on, each step's.
@@ -193,23 +195,27 @@ class _Training:
         content, style, tv = self.loss.terms(y, content_target=target).unbind()
         return {"content": content, "style": style, "tv": tv, "total": content + style + tv}
 
-    def loop(self, callback: Optional[Callable[[TrainProgress], None]]) -> None:
-        """Train to ``steps``, reporting every 10 steps; Ctrl-C checkpoints and raises ``Interrupted``."""
-        stop, report = _StopFlag(), _Reports(self.step, callback)
+    def loop(self, callback: Optional[Callable[[TrainProgress], None]], cancel: Optional[threading.Event]) -> None:
+        """Train to ``steps`` or until ``cancel`` is set, reporting every 10 steps, with checkpoints."""
+        report = _Reports(self.step, callback)
         peak = _peak_memory(self.opts)
         self.net.train()
-        with stop, keep_freed_memory(self.device, peak) as kept:
+        keep = keep_freed_memory(self.device, peak) if self.opts.keep_freed_memory else contextlib.nullcontext(False)
+        with keep as kept:
             if kept:
                 self.say(f"keeping freed memory for reuse (glibc): faster steps, up to about {peak / 1e9:.1f} GB")
             while self.step < self.opts.steps:
                 terms = self.train_step()
                 shot = self.write_preview(self.step) if self._preview_due() else None
-                self.values = report.add(self.step, self.opts.steps, terms, now=stop.requested or shot is not None,
+                cancelled = cancel is not None and cancel.is_set()
+                self.values = report.add(self.step, self.opts.steps, terms, now=cancelled or shot is not None,
                                          shot=shot)
-                if self.step % self.opts.checkpoint_every == 0 or self.step == self.opts.steps or stop.requested:
+                stop = cancel is not None and cancel.is_set()  # (the callback may have set it just now)
+                if self.step % self.opts.checkpoint_every == 0 or self.step == self.opts.steps or stop:
                     self.checkpoint()
-                if stop.requested and self.step < self.opts.steps:
-                    raise Interrupted(None)
+                if stop:
+                    self.say(f"cancelled at step {self.step} of {self.opts.steps}")
+                    return
 
     def train_step(self) -> dict[str, torch.Tensor]:
         """One Adam step on the step's batch, the weight mean updated; the terms, not synced to the host."""
@@ -422,29 +428,3 @@ class _WeightMean:
         with torch.no_grad():
             for name, m in zip(self.names, self.mean):
                 m.copy_(state[name])
-
-
-class _StopFlag:
-    """Within its block, the first Ctrl-C only sets ``requested`` (the loop ends after the current step,
-    with a checkpoint); a second one interrupts at once. Outside the main thread it does nothing."""
-
-    def __init__(self):
-        self.requested = False
-        self._old = None
-
-    def _handle(self, signum, frame):
-        if self.requested:
-            raise KeyboardInterrupt
-        self.requested = True
-
-    def __enter__(self):
-        try:
-            self._old = signal.signal(signal.SIGINT, self._handle)
-        except ValueError:  # not the main thread
-            self._old = None
-        return self
-
-    def __exit__(self, *exc):
-        if self._old is not None:
-            signal.signal(signal.SIGINT, self._old)
-        return False

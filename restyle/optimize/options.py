@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any, Optional, Sequence, Union
 
 from ..core.checks import DEFAULT_MAX_PIXELS, non_negative, one_of, positive, positive_int
 from ..core.layers import blend_weights, layer_weights
-from ..core.settings import LossSettings, setting
+from ..core.settings import HostSettings, LossSettings, setting
 from ..errors import RestyleError
 from .schedule import MULTISCALE_ABOVE
 
@@ -22,7 +22,7 @@ PRECISIONS = ("auto", "fp32", "bf16")
 
 
 @dataclass(frozen=True)
-class Options(LossSettings):
+class Options(LossSettings, HostSettings):
     """Settings of one run. Weights of several layers are normalized to sum to 1 within each term."""
 
     size: int = setting(512, "long side of the output in pixels", metavar="PX")

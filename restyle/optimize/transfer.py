@@ -9,9 +9,10 @@ import contextlib
 import dataclasses
 import functools
 import math
+import threading
 import time
 from dataclasses import dataclass, field
-from typing import Callable, Optional, Sequence, Union
+from typing import Callable, Iterator, Optional, Sequence, Union
 
 import torch
 from PIL import Image
@@ -56,29 +57,60 @@ class Progress:
     elapsed: float
     """Seconds since ``stylize`` was called."""
     eta: Optional[float] = None
-    """Seconds the run has left, predicted from its own timings (see ``eta``); None before any was timed."""
+    """Seconds the run has left, predicted from its own timings (see ``eta``); None before any was timed, and
+    from ``stylize`` without a callback (which times nothing)."""
     _render: Callable[[], Image.Image] = field(repr=False, default=None)
 
     def image(self) -> Image.Image:
-        """The current image at this scale's size (colour post-processing applied)."""
+        """The best image so far at this scale's size (the lowest loss yet; colour post-processing applied)."""
         return self._render()
 
 
 Callback = Callable[[Progress], None]
 
 
+def iter_stylize(content: ImageLike, styles: Union[ImageLike, Sequence[ImageLike]],
+                 options: Optional[Options] = None, *, cancel: Optional[threading.Event] = None,
+                 log: Optional[Callable[[str], None]] = None, **overrides) -> Iterator[Progress]:
+    """Paint ``content`` in the style of ``styles``, yielding a ``Progress`` after every iteration.
+
+    The same arguments as ``stylize``. The run stops cleanly when the caller stops iterating (``break``) or sets
+    ``cancel`` (a ``threading.Event``, e.g. from another thread): it takes effect before the next iteration.
+    The last ``Progress`` yielded gives the best image so far through its ``image()``; after the last iteration
+    that is the result ``stylize`` returns.
+    """
+    yield from _iterate(content, styles, options, cancel=cancel, log=log, timed=True, **overrides)
+
+
 def stylize(content: ImageLike, styles: Union[ImageLike, Sequence[ImageLike]], options: Optional[Options] = None,
-            *, callback: Optional[Callback] = None, log: Optional[Callable[[str], None]] = None,
-            **overrides) -> Image.Image:
+            *, callback: Optional[Callback] = None, cancel: Optional[threading.Event] = None,
+            log: Optional[Callable[[str], None]] = None, **overrides) -> Image.Image:
     """Paint ``content`` in the style of ``styles``; returns the result as an RGB PIL image.
 
     ``content`` and each style are a path, a PIL image or a numpy array. Settings come from ``options``
     (an ``Options``) and/or keyword overrides of its fields, e.g. ``stylize("a.jpg", "b.jpg", size=256)``.
     ``callback(progress)`` is called after every iteration; ``log`` receives one-line status messages
-    (the device, the schedule and each scale's memory plan). Raises ``RestyleError`` for bad input,
-    ``NumericalError`` if the loss becomes NaN/inf, and ``Interrupted`` (a KeyboardInterrupt carrying the
-    best image so far) on Ctrl-C.
+    (the device, the schedule and each scale's memory plan). ``cancel`` (a ``threading.Event``) ends the run
+    before its next iteration, which then returns the best image so far. Raises ``RestyleError`` for bad input,
+    ``NumericalError`` if the loss becomes NaN/inf, and ``Interrupted`` (a KeyboardInterrupt carrying the best
+    image so far, or None) on Ctrl-C or when cancelled before the first iteration.
     """
+    last = None
+    try:
+        for last in _iterate(content, styles, options, cancel=cancel, log=log, timed=callback is not None,
+                             **overrides):
+            if callback is not None:
+                callback(last)
+    except KeyboardInterrupt:
+        raise Interrupted(last.image() if last is not None else None) from None
+    if last is None:
+        raise Interrupted(None)
+    return last.image()
+
+
+def _iterate(content, styles, options: Optional[Options], *, cancel: Optional[threading.Event],
+             log: Optional[Callable[[str], None]], timed: bool, **overrides) -> Iterator[Progress]:
+    """The run behind ``stylize`` and ``iter_stylize``; ``timed``: time iterations for the ETA."""
     start = time.perf_counter()
     opts = (options or Options()).replace(**overrides)
     style_list = list(styles) if isinstance(styles, (list, tuple)) else [styles]
@@ -87,7 +119,7 @@ def stylize(content: ImageLike, styles: Union[ImageLike, Sequence[ImageLike]], o
     if log:
         run.describe(log)
     with run.keep_memory():
-        return run.optimize(callback)
+        yield from run.iterate(cancel, timed)
 
 
 class _Run:
@@ -156,10 +188,11 @@ class _Run:
     def keep_memory(self):
         """Keep freed memory for reuse (``memory.keep_freed_memory``) where every scale fits the default budget
         whole, with a quarter to spare (it costs memory at the peak: up to 13% above the plan's estimate;
-        docs/performance.md). Never with a budget given or a scale in tiles, where the budget binds."""
+        docs/performance.md). Only where asked for (``keep_freed_memory``); never with a budget given or a scale
+        in tiles, where the budget binds."""
         peak = int(1.25 * max(p.estimate for p in self.plans))
-        fits = self.opts.max_memory is None and all(p.grid is None for p in self.plans) and \
-            peak <= default_budget(self.device)
+        fits = self.opts.keep_freed_memory and self.opts.max_memory is None and \
+            all(p.grid is None for p in self.plans) and peak <= default_budget(self.device)
         return keep_freed_memory(self.device, peak) if fits else contextlib.nullcontext(False)
 
     def targets(self, long_side: int) -> tuple[torch.Tensor, torch.Tensor, list[torch.Tensor]]:
@@ -199,34 +232,31 @@ class _Run:
             return torch.rand((1, 3, *size), generator=self.generator).to(self.device)
         return target
 
-    def optimize(self, callback: Optional[Callback]) -> Image.Image:
-        """Every scale in turn; Ctrl-C raises ``Interrupted`` with the best image so far."""
-        clock = _Clock(self, callback)
-        x, best, render = None, None, None
-        try:
-            for index, ((long_side, iterations), plan) in enumerate(zip(self.schedule, self.plans)):
-                content, target, styles = self.targets(long_side)
-                objective = self.objective(plan, target, styles)
-                del styles
-                clock.setup_done(plan)
-                x = self.start_image(x, plan.size, target).detach().clone().contiguous().requires_grad_(True)
-                render = functools.partial(_render, content=content, mode=self.opts.preserve_color)
-                # Until this scale's first evaluation, Ctrl-C saves the last scale's result (upsampled).
-                best = _Best(fallback=x.detach() if index > 0 else None)
-                report = functools.partial(clock.tick, (index, iterations, plan), best, functools.partial(render, x))
-                self.run_scale(x, objective, scale=(index, iterations, plan.history), best=best, report=report)
-                del objective  # before the next scale's targets are made
-                x = best.image if best.image is not None else x.detach()
-                best = _Best(fallback=x)
-        except KeyboardInterrupt:
-            image = render(best.image) if best is not None and best.image is not None else None
-            raise Interrupted(image) from None
-        return render(x)
+    def iterate(self, cancel: Optional[threading.Event], timed: bool) -> Iterator[Progress]:
+        """Every scale in turn, a ``Progress`` after each iteration; stops before the next when ``cancel`` is set."""
+        clock = _Clock(self, timed)
+        x = None
+        for index, ((long_side, iterations), plan) in enumerate(zip(self.schedule, self.plans)):
+            if cancel is not None and cancel.is_set():
+                return
+            content, target, styles = self.targets(long_side)
+            objective = self.objective(plan, target, styles)
+            del styles
+            clock.setup_done(plan)
+            x = self.start_image(x, plan.size, target).detach().clone().contiguous().requires_grad_(True)
+            # Until this scale's first evaluation, its best image is the last scale's result (upsampled).
+            best = _Best(fallback=x.detach() if index > 0 else None)
+            image = functools.partial(_render, best, content=content, mode=self.opts.preserve_color)
+            for it in self.run_scale(x, objective, scale=(index, iterations, plan.history), best=best):
+                yield clock.tick((index, iterations, plan), best, image, it)
+                if cancel is not None and cancel.is_set():
+                    return
+            del objective  # before the next scale's targets are made
+            x = best.image if best.image is not None else x.detach()
 
-    def run_scale(self, x: torch.Tensor, objective, *, scale: tuple[int, int, int], best: "_Best",
-                  report: Callable[[int], None]) -> None:
-        """The optimizer's iterations at one scale (``scale``: its index, iterations and L-BFGS history);
-        ``report(iteration)`` after each."""
+    def run_scale(self, x: torch.Tensor, objective, *, scale: tuple[int, int, int], best: "_Best") -> Iterator[int]:
+        """The optimizer's iterations at one scale (``scale``: its index, iterations and L-BFGS history), yielding
+        the number of each one done."""
         index, iterations, history = scale
         optimizer = _optimizer(x, self.opts, history)
         closure = functools.partial(_evaluate, optimizer, objective, x=x, best=best)
@@ -239,20 +269,20 @@ class _Run:
                 raise NumericalError(
                     f"the loss became {best.last_total} at scale {index + 1}, iteration {it}; "
                     f"try precision fp32, a smaller learning rate or smaller weights")
-            report(it)
+            yield it
 
 
 class _Clock:
     """Counts the run's work (iterations weighted by their estimated cost, and each scale's set-up), times its
     iterations for the ETA, and reports ``Progress`` to the callback."""
 
-    def __init__(self, run: _Run, callback: Optional[Callback]):
-        self.run, self.callback = run, callback
+    def __init__(self, run: _Run, timed: bool):
+        self.run, self.timed = run, timed
         styles = len(run.styles)
         self.total = sum(p.cost * n + p.setup_cost(styles) for p, (_, n) in zip(run.plans, run.schedule))
         self.steps = sum(n for _, n in run.schedule)
         self.work, self.step = 0.0, 0
-        calibration = run.calibration() if callback is not None else []
+        calibration = run.calibration() if timed else []
         self.eta = Eta(run.plans, [n for _, n in run.schedule], styles, calibration)
         self.last = time.perf_counter()
 
@@ -260,22 +290,21 @@ class _Clock:
         self.work += plan.setup_cost(len(self.run.styles))
         self.last = time.perf_counter()
 
-    def tick(self, scale: tuple[int, int, ScalePlan], best: "_Best", image, it: int) -> None:
-        """Count iteration ``it`` of a scale (its index, iterations and plan) done, and report it."""
+    def tick(self, scale: tuple[int, int, ScalePlan], best: "_Best", image, it: int) -> Progress:
+        """Count iteration ``it`` of a scale (its index, iterations and plan) done; its ``Progress``."""
         index, iterations, plan = scale
         self.step += 1
         self.work += plan.cost
-        if self.callback is None:
-            return
         now = time.perf_counter()
-        self.eta.iteration_took(index, now - self.last)
+        if self.timed:
+            self.eta.iteration_took(index, now - self.last)
         self.last = now
         c, s, t = best.last_terms
-        self.callback(Progress(scale=index + 1, scales=len(self.run.schedule), size=plan.size, iteration=it,
-                               iterations=iterations, tiles=plan.tiles, step=self.step, steps=self.steps,
-                               fraction=self.work / self.total,
-                               losses={"content": c, "style": s, "tv": t, "total": c + s + t},
-                               elapsed=now - self.run.start, eta=self.eta.remaining(index, it), _render=image))
+        return Progress(scale=index + 1, scales=len(self.run.schedule), size=plan.size, iteration=it,
+                        iterations=iterations, tiles=plan.tiles, step=self.step, steps=self.steps,
+                        fraction=self.work / self.total, losses={"content": c, "style": s, "tv": t, "total": c + s + t},
+                        elapsed=now - self.run.start, eta=self.eta.remaining(index, it) if self.timed else None,
+                        _render=image)
 
 
 def _optimizer(x: torch.Tensor, opts: Options, history: int) -> torch.optim.Optimizer:
@@ -297,9 +326,9 @@ def _evaluate(optimizer: torch.optim.Optimizer, objective, *, x: torch.Tensor, b
     return terms.sum()
 
 
-def _render(image: torch.Tensor, content: torch.Tensor, mode: Optional[str]) -> Image.Image:
-    """The optimized tensor as the user's image: with the content's chroma put back in luminance mode."""
-    out = image.detach()
+def _render(best: "_Best", content: torch.Tensor, mode: Optional[str]) -> Image.Image:
+    """A scale's best image so far as the user's image: with the content's chroma put back in luminance mode."""
+    out = best.image
     if mode == "luminance":
         out = color.combine_luminance(out, content)
     return to_pil(out)

@@ -234,6 +234,26 @@ def test_train_end_to_end(run_cli, style_path, tmp_path):
     assert (code, err) == (0, "")
 
 
+def test_train_ctrl_c_ends_the_step_saves_the_model_and_a_checkpoint(run_cli, style_path, tmp_path, monkeypatch):
+    from restyle.feedforward import training
+    real_step = training._Training.train_step
+
+    def step_then_ctrl_c(self):
+        terms = real_step(self)
+        if self.step == 2:
+            os.kill(os.getpid(), signal.SIGINT)  # the command line's handler turns it into a cancel
+        return terms
+
+    monkeypatch.setattr(training._Training, "train_step", step_then_ctrl_c)
+    out = tmp_path / "m.safetensors"
+    code, _, err = run_cli("train", style_path, "--photos", _photos(tmp_path / "photos"), "-o", out, "--steps", 50,
+                           "--batch", 1, "--crop-size", 32, "--style-size", 64, "--device", "cpu", "-q")
+    assert code == 130 and "--resume" in _only_line(err)
+    assert load_model(out, device="cpu").metadata["steps"] == 2
+    assert torch.load(tmp_path / "m-training" / "checkpoint.pt", weights_only=True)["step"] == 2
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler  # the handler is put back
+
+
 def _record_bars(monkeypatch) -> list:
     """Stand a recording class in for tqdm.tqdm; returns the list the bars created will be appended to."""
     import tqdm

@@ -1,3 +1,5 @@
+import threading
+
 import numpy as np
 import pytest
 import torch
@@ -115,19 +117,23 @@ def test_ctrl_c_returns_best_image_so_far(content_path, style_path):
     assert info.value.image.size == (48, 36)
 
 
-def test_cpu_keeps_freed_memory_only_for_whole_images_without_a_budget(content_path, style_path, keep_memory_calls):
+def test_cpu_keeps_freed_memory_only_where_asked_for_whole_images_without_a_budget(content_path, style_path,
+                                                                                  keep_memory_calls):
     calls = keep_memory_calls(transfer)
 
     def interrupt(progress):
         raise KeyboardInterrupt
 
+    restyle.stylize(content_path, style_path, **FAST)
+    assert calls == []  # off by default: it tunes the allocator of the whole process
     with pytest.raises(Interrupted):
-        restyle.stylize(content_path, style_path, callback=interrupt, **FAST)
+        restyle.stylize(content_path, style_path, callback=interrupt, keep_freed_memory=True, **FAST)
     [(device, peak, _), left] = calls  # around the optimization, and left on Ctrl-C too
     assert device == "cpu" and peak > 0 and left == "left"
     calls.clear()
-    restyle.stylize(content_path, style_path, max_memory=100, **FAST)  # any budget given: the heap could overshoot it
-    restyle.stylize(content_path, style_path, tile_size=32, **FAST)  # tiles: the budget binds
+    keep = dict(FAST, keep_freed_memory=True)
+    restyle.stylize(content_path, style_path, max_memory=100, **keep)  # any budget given: the heap could overshoot it
+    restyle.stylize(content_path, style_path, tile_size=32, **keep)  # tiles: the budget binds
     assert calls == []
 
 
@@ -146,3 +152,44 @@ def test_cpu_keeps_freed_memory_only_for_whole_images_without_a_budget(content_p
 def test_bad_options(content_path, style_path, options, message):
     with pytest.raises(RestyleError, match=message):
         restyle.stylize(content_path, style_path, **options)
+
+
+def test_cancel_at_the_third_progress_stops_before_the_next_iteration(content_path, style_path):
+    cancel, seen = threading.Event(), []
+    for p in restyle.iter_stylize(content_path, style_path, cancel=cancel, size=64, iterations=20, device="cpu"):
+        seen.append(p)
+        if len(seen) == 3:
+            cancel.set()
+    assert [p.step for p in seen] == [1, 2, 3]  # at most one more may come; none does
+    assert seen[-1].image().size == (64, 48)
+
+
+def test_iter_stylize_ends_with_what_stylize_returns_and_a_break_leaves_cleanly(content_path, style_path,
+                                                                                 keep_memory_calls):
+    args = dict(seed=0, keep_freed_memory=True, **FAST)
+    progress = list(restyle.iter_stylize(content_path, style_path, **args))
+    assert [p.step for p in progress] == [1, 2, 3, 4] and progress[-1].eta is not None
+    result = restyle.stylize(content_path, style_path, **args)
+    assert np.array_equal(np.asarray(progress[-1].image()), np.asarray(result))
+    calls = keep_memory_calls(transfer)
+    run = restyle.iter_stylize(content_path, style_path, **args)
+    next(run)
+    assert calls[-1] != "left"
+    run.close()  # what a loop's break does to its generator
+    assert calls[-1] == "left"
+
+
+def test_stylize_cancelled_returns_the_best_image_so_far(content_path, style_path):
+    cancel, shots = threading.Event(), []
+
+    def at_second(p):
+        shots.append(p.image())
+        if p.step == 2:
+            cancel.set()
+
+    image = restyle.stylize(content_path, style_path, callback=at_second, cancel=cancel, seed=0, **FAST)
+    assert len(shots) == 2 and np.array_equal(np.asarray(image), np.asarray(shots[-1]))
+    cancel.set()  # before the first iteration: nothing to return
+    with pytest.raises(Interrupted) as info:
+        restyle.stylize(content_path, style_path, cancel=cancel, **FAST)
+    assert info.value.image is None
