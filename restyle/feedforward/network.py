@@ -18,6 +18,7 @@ Sides must be multiples of ``MULTIPLE`` (two stride-2 steps); ``runtime`` pads o
 from __future__ import annotations
 
 import math
+from typing import Callable, Optional
 
 import torch
 import torch.nn.functional as F
@@ -47,26 +48,34 @@ def instance_norm(x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor, eps
     return torch.addcmul(shift, x, scale).to(x.dtype)
 
 
-class _Norm(nn.InstanceNorm2d):
-    """Affine instance norm whose statistics can be fixed from outside (for exact tiled inference).
+class NormStats:
+    """What one forward pass does at its norm layers instead of the usual (for exact tiled inference), passed to
+    ``StyleNetwork.forward``, so that a network shared by threads is never written to: ``fixed[norm] = (mean,
+    var)`` (each (N or 1, C, 1, 1)) normalizes with those statistics instead of the input's own; ``observe[norm]``
+    is called with that layer's input first (to collect statistics)."""
 
-    With ``fixed = (mean, var)`` (each (N, C, 1, 1)) it normalizes with those instead of the input's own
-    statistics; ``observe``, when set, is called with the input first (to collect statistics). Inference on
-    a GPU goes through ``instance_norm`` above; training (autograd), ONNX export and the CPU use PyTorch's,
-    which is the faster on a CPU.
+    def __init__(self):
+        self.fixed: dict[nn.Module, tuple[torch.Tensor, torch.Tensor]] = {}
+        self.observe: dict[nn.Module, Callable[[torch.Tensor], None]] = {}
+
+
+class _Norm(nn.InstanceNorm2d):
+    """Affine instance norm whose statistics can be given for a pass (``NormStats``, for exact tiled inference).
+
+    Inference on a GPU goes through ``instance_norm`` above; training (autograd), ONNX export and the CPU use
+    PyTorch's, which is the faster on a CPU.
     """
 
     def __init__(self, channels: int):
         super().__init__(channels, affine=True)
-        self.fixed: tuple[torch.Tensor, torch.Tensor] | None = None
-        self.observe = None
         self.stride = 1
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        if self.observe is not None:
-            self.observe(x)
-        if self.fixed is not None:
-            return instance_norm(x, self.weight, self.bias, self.eps, stats=self.fixed)
+    def forward(self, x: torch.Tensor, stats: Optional[NormStats] = None) -> torch.Tensor:
+        if stats is not None:
+            if self in stats.observe:
+                stats.observe[self](x)
+            if self in stats.fixed:
+                return instance_norm(x, self.weight, self.bias, self.eps, stats=stats.fixed[self])
         if x.is_cuda and not (self.training or torch.is_grad_enabled() or torch.onnx.is_in_onnx_export()):
             return instance_norm(x, self.weight, self.bias, self.eps)
         return super().forward(x)
@@ -162,11 +171,13 @@ class StyleNetwork(nn.Module):
         for norm, stride in zip(self.norms(), [1, 2, 4] + [4] * 10 + [2, 1]):
             norm.stride = stride  # input pixels per position of the norm's input
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
+    def forward(self, x: torch.Tensor, stats: Optional[NormStats] = None) -> torch.Tensor:
+        """The painted image; ``stats`` replaces the norm layers' statistics for this pass (``NormStats``)."""
         # On the 0-255 scale the architecture was designed for: Adam's step size (1e-3) and the output
         # layer's initial scale are tuned to it.
         body_dtype, head_dtype = self.body[1].weight.dtype, self.head[1].weight.dtype
-        y = self.body((x * 255.0).to(body_dtype))
+        x = (x * 255.0).to(body_dtype)
+        y = self.body(x) if stats is None else _through(self.body, x, stats)
         return self.head(y.to(head_dtype)) / 255.0
 
     @classmethod
@@ -198,6 +209,18 @@ class StyleNetwork(nn.Module):
     def norms(self) -> list[_Norm]:
         """The instance-norm layers in the order the input reaches them."""
         return [m for m in self.modules() if isinstance(m, _Norm)]
+
+
+def _through(layers: nn.Sequential, x: torch.Tensor, stats: NormStats) -> torch.Tensor:
+    """``layers(x)`` with ``stats`` handed to every norm layer, residual blocks' included."""
+    for layer in layers:
+        if isinstance(layer, _Norm):
+            x = layer(x, stats)
+        elif isinstance(layer, _Residual):
+            x = x + _through(layer.body, x, stats)
+        else:
+            x = layer(x)
+    return x
 
 
 #: Receptive field of one output pixel, in input pixels: the 9x9 convolutions add 8 each, the 3x3 ones 2

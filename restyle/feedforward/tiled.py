@@ -14,7 +14,7 @@ import math
 
 import torch
 
-from .network import MULTIPLE, RECEPTIVE_FIELD, StyleNetwork
+from .network import MULTIPLE, RECEPTIVE_FIELD, NormStats, StyleNetwork
 
 #: Pixels of context around each tile's core: half the receptive field, rounded up to the multiple of 4.
 HALO = math.ceil(RECEPTIVE_FIELD / 2 / MULTIPLE) * MULTIPLE
@@ -62,25 +62,21 @@ def tiled_forward(net: StyleNetwork, x: torch.Tensor, tile: int) -> torch.Tensor
     def window(y0, y1, x0, x1):
         return max(0, y0 - HALO), min(h, y1 + HALO), max(0, x0 - HALO), min(w, x1 + HALO)
 
-    norms = net.norms()
-    try:
-        for norm in norms:
-            moments = norm.observe = _Moments(norm.num_features, x.device)
-            for y0, y1, x0, x1 in boxes:
-                wy0, wy1, wx0, wx1 = window(y0, y1, x0, x1)
-                st = norm.stride  # the core's place in this layer's input, which is 1, 2 or 4 times smaller
-                moments.core = (slice((y0 - wy0) // st, (y1 - wy0) // st), slice((x0 - wx0) // st, (x1 - wx0) // st))
-                try:
-                    net(x[..., wy0:wy1, wx0:wx1])
-                except _Stop:
-                    pass
-            norm.observe = None
-            norm.fixed = moments.mean_var()
-        out = torch.empty(1, 3, h, w, device=x.device)
+    stats = NormStats()
+    for norm in net.norms():
+        moments = stats.observe[norm] = _Moments(norm.num_features, x.device)
         for y0, y1, x0, x1 in boxes:
             wy0, wy1, wx0, wx1 = window(y0, y1, x0, x1)
-            out[..., y0:y1, x0:x1] = net(x[..., wy0:wy1, wx0:wx1])[..., y0 - wy0:y1 - wy0, x0 - wx0:x1 - wx0]
-        return out
-    finally:
-        for norm in norms:
-            norm.observe, norm.fixed = None, None
+            st = norm.stride  # the core's place in this layer's input, which is 1, 2 or 4 times smaller
+            moments.core = (slice((y0 - wy0) // st, (y1 - wy0) // st), slice((x0 - wx0) // st, (x1 - wx0) // st))
+            try:
+                net(x[..., wy0:wy1, wx0:wx1], stats)
+            except _Stop:
+                pass
+        del stats.observe[norm]
+        stats.fixed[norm] = moments.mean_var()
+    out = torch.empty(1, 3, h, w, device=x.device)
+    for y0, y1, x0, x1 in boxes:
+        wy0, wy1, wx0, wx1 = window(y0, y1, x0, x1)
+        out[..., y0:y1, x0:x1] = net(x[..., wy0:wy1, wx0:wx1], stats)[..., y0 - wy0:y1 - wy0, x0 - wx0:x1 - wx0]
+    return out

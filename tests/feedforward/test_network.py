@@ -2,7 +2,14 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from restyle.feedforward.network import MULTIPLE, RECEPTIVE_FIELD, _ReflectionPad, _UpsampleConv, instance_norm
+from restyle.feedforward.network import (
+    MULTIPLE,
+    RECEPTIVE_FIELD,
+    NormStats,
+    _ReflectionPad,
+    _UpsampleConv,
+    instance_norm,
+)
 from restyle.feedforward.network import StyleNetwork as TransformerNet
 
 
@@ -71,8 +78,12 @@ def test_fixed_norm_statistics_reproduce_instance_norm():
     norm.bias.data.uniform_(-1, 1)
     x = torch.randn(1, 32, 10, 12) * 3 + 1
     free = norm(x)
-    norm.fixed = (x.mean((2, 3), keepdim=True), x.var((2, 3), keepdim=True, unbiased=False))
-    assert torch.allclose(norm(x), free, atol=1e-5)
+    stats = NormStats()
+    stats.fixed[norm] = (x.mean((2, 3), keepdim=True), x.var((2, 3), keepdim=True, unbiased=False))
+    assert torch.allclose(norm(x, stats), free, atol=1e-5)
+    stats.fixed[norm] = (stats.fixed[norm][0] + 1, stats.fixed[norm][1])  # and they are what is used
+    assert torch.allclose(norm(x, stats), free - norm.weight.view(1, -1, 1, 1) * torch.rsqrt(
+        stats.fixed[norm][1] + norm.eps), atol=1e-4)
 
 
 @pytest.mark.parametrize("channels_last", [False, True])
