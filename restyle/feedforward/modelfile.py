@@ -98,7 +98,7 @@ def read_model(path: Path) -> tuple[StyleNetwork, dict]:
         raise RestyleError(f"{path}: not a restyle model (not a readable safetensors file)") from None
     if meta.get("format") != FORMAT:
         raise RestyleError(f"{path}: not a restyle model (format {meta.get('format')!r}, expected {FORMAT!r})")
-    net = StyleNetwork()
+    net = StyleNetwork.empty()
     try:
         net.load_state_dict({k: v.float() for k, v in state.items()})
     except RuntimeError:

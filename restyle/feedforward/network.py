@@ -181,12 +181,22 @@ class StyleNetwork(nn.Module):
         return self.head(y.to(head_dtype)) / 255.0
 
     @classmethod
+    def empty(cls) -> "StyleNetwork":
+        """A new network on the CPU with its weights not yet set (to be filled or loaded): built without drawing
+        random numbers, so the caller's global random state is left as it was."""
+        with torch.device("meta"):
+            net = cls()
+        net = net.to_empty(device="cpu")
+        for m in net.modules():
+            if isinstance(m, _UpsampleConv):
+                m.phases.copy_(torch.tensor(_PHASES))
+        return net
+
+    @classmethod
     def seeded(cls, seed: int) -> "StyleNetwork":
         """A new network whose initial weights are PyTorch's default initialization drawn from its own generator
         seeded with ``seed`` (the global random state is neither used nor reseeded)."""
-        with torch.device("meta"):  # built without drawing numbers, then filled
-            net = cls()
-        net = net.to_empty(device="cpu")
+        net = cls.empty()
         generator = torch.Generator().manual_seed(seed)
         for m in net.modules():  # in the order the layers were built, each drawing as its reset_parameters would
             if isinstance(m, nn.Conv2d):
@@ -196,8 +206,6 @@ class StyleNetwork(nn.Module):
             elif isinstance(m, _Norm):
                 nn.init.ones_(m.weight)
                 nn.init.zeros_(m.bias)
-            elif isinstance(m, _UpsampleConv):
-                m.phases.copy_(torch.tensor(_PHASES))
         return net
 
     def half(self, dtype: torch.dtype = torch.bfloat16) -> "StyleNetwork":

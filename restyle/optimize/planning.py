@@ -54,18 +54,24 @@ def autograd_bytes_per_pixel(forward, device: torch.device) -> float:
             seen[(t.data_ptr(), t.dtype, t.shape)] = t.numel() * t.element_size()
             return t
 
-        x = torch.rand(1, 3, side, side, device=device, requires_grad=True)
+        x = _random_image((side, side), device)
         with torch.autograd.graph.saved_tensors_hooks(pack, lambda t: t):
             forward(x)
         counts.append(sum(seen.values()))
     return BACKWARD_FACTOR * (counts[1] - counts[0]) / (160**2 - 96**2)
 
 
+def _random_image(size: tuple[int, int], device: torch.device) -> torch.Tensor:
+    """A (1, 3, h, w) random image needing gradients, drawn from its own generator (the caller's is left alone)."""
+    x = torch.rand(1, 3, *size, generator=torch.Generator().manual_seed(0))
+    return x.to(device).requires_grad_(True)
+
+
 def pass_seconds(forward, sizes: list[tuple[int, int]], device: torch.device) -> list[float]:
     """Seconds of one forward+backward of ``forward(image) -> loss`` at each (h, w) of ``sizes``, after one
     warm-up pass at the first (the device is synchronized around each timed pass)."""
     def once(size: tuple[int, int]) -> float:
-        x = torch.rand(1, 3, *size, device=device, requires_grad=True)
+        x = _random_image(size, device)
         _synchronize(device)
         start = time.perf_counter()
         forward(x).backward()

@@ -142,7 +142,11 @@ class _Run:
                                    blend=blend_weights(opts.style_blend, len(styles)), dtype=self.dtype)
         self.schedule = scale_schedule(opts.size, opts.iterations, opts.multiscale, opts.start_size)
         self.plans = self.plan()
-        self.generator = torch.Generator().manual_seed(opts.seed) if opts.seed is not None else None
+        self.generator = torch.Generator()  # its own: the caller's global random state is left alone
+        if opts.seed is not None:
+            self.generator.manual_seed(opts.seed)
+        else:
+            self.generator.seed()
         self.anchor: Optional[Objective] = None
 
     def plan(self) -> list[ScalePlan]:
