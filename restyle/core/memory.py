@@ -7,9 +7,11 @@ import ctypes
 import os
 import sys
 import threading
-from typing import Iterator
+from typing import Iterator, Optional
 
 import torch
+
+from ..errors import RestyleError
 
 GB = 10**9
 #: Default budget: what a 12 GB graphics card, or this much of a computer's RAM, can give a run.
@@ -17,37 +19,73 @@ DEFAULT_BUDGET = 12 * GB
 
 
 def default_budget(device: torch.device) -> int:
-    """12 GB, or less where the device has less: 90% of a GPU's memory, 80% of the RAM now available."""
+    """The budget of a run given none: 12 GB, or less where less is free (``run_budget``)."""
+    return run_budget(device, None)
+
+
+def run_budget(device: torch.device, max_memory: Optional[float]) -> int:
+    """Bytes a run may take: ``max_memory`` GB (default 12), capped by what is free now: 90% of a GPU's free
+    memory, 80% of the RAM available (within a container's limit). What the process already holds is not free,
+    so it is never counted against the run twice."""
+    asked = DEFAULT_BUDGET if max_memory is None else int(max_memory * GB)
+    return int(min(asked, (0.9 if device.type == "cuda" else 0.8) * free_memory(device)))
+
+
+def free_memory(device: torch.device) -> int:
+    """Bytes the process can still allocate on ``device``: a GPU's free memory plus what PyTorch's allocator
+    keeps cached for reuse; on the CPU, ``available_ram``."""
     if device.type == "cuda":
-        total = torch.cuda.get_device_properties(device).total_memory
-        return int(min(DEFAULT_BUDGET, 0.9 * total))
-    return int(min(DEFAULT_BUDGET, 0.8 * available_ram()))
+        free, _ = torch.cuda.mem_get_info(device)
+        return free + torch.cuda.memory_reserved(device) - torch.cuda.memory_allocated(device)
+    return available_ram()
 
 
 def available_ram() -> int:
-    """Bytes of RAM available without swapping: Linux's MemAvailable, else all of it, else 12 GB."""
+    """Bytes of RAM available without swapping: Linux's MemAvailable (within a cgroup's memory limit, where a
+    container sets one), else all of it, else 12 GB."""
     try:
         with open("/proc/meminfo") as f:
-            for line in f:
-                if line.startswith("MemAvailable:"):
-                    return int(line.split()[1]) * 1024
+            found = next((int(line.split()[1]) * 1024 for line in f if line.startswith("MemAvailable:")), None)
     except OSError:
-        pass
-    try:
-        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
-    except (ValueError, OSError, AttributeError):
-        return DEFAULT_BUDGET
+        found = None
+    if found is None:
+        try:
+            found = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+        except (ValueError, OSError, AttributeError):
+            return DEFAULT_BUDGET
+    left = _cgroup_left()
+    return found if left is None else min(found, left)
 
 
-def in_use(device: torch.device) -> int:
-    """Bytes the process holds now on ``device`` (GPU tensors; on the CPU the whole resident set)."""
-    if device.type == "cuda":
-        return torch.cuda.memory_allocated(device)
+#: A cgroup's memory limit and usage: version 2, then version 1 (where a limit of 2^63 rounded down means none).
+_CGROUP_FILES = [("/sys/fs/cgroup/memory.max", "/sys/fs/cgroup/memory.current"),
+                 ("/sys/fs/cgroup/memory/memory.limit_in_bytes", "/sys/fs/cgroup/memory/memory.usage_in_bytes")]
+
+
+def _cgroup_left() -> Optional[int]:
+    """Bytes the process's cgroup may still take before its memory limit, or None without a limit."""
+    for limit_file, usage_file in _CGROUP_FILES:
+        try:
+            with open(limit_file) as f:
+                limit = f.read().strip()
+            with open(usage_file) as f:
+                usage = int(f.read().strip())
+        except (OSError, ValueError):
+            continue
+        if limit == "max" or not limit.isdigit() or int(limit) >= 1 << 60:
+            return None
+        return max(0, int(limit) - usage)
+    return None
+
+
+@contextlib.contextmanager
+def out_of_memory_as_error() -> Iterator[None]:
+    """Within the block, a GPU's out-of-memory error becomes one RestyleError line naming the option to change."""
     try:
-        with open("/proc/self/statm") as f:
-            return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
-    except (OSError, ValueError, IndexError):
-        return 0
+        yield
+    except torch.cuda.OutOfMemoryError:
+        raise RestyleError("the GPU ran out of memory (another program may hold some of it); lower max_memory, "
+                           "so the work is planned in smaller pieces, or size") from None
 
 
 # mallopt's parameter numbers (malloc.h), and the settings put back: glibc's default count of mappings, and the

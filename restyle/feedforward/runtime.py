@@ -20,7 +20,7 @@ from ..core import color
 from ..core.checks import DEFAULT_MAX_PIXELS
 from ..core.device import resolve_device, resolve_precision
 from ..core.images import ImageLike, load_image, source_name, to_pil, to_uint8
-from ..core.memory import GB, default_budget, in_use
+from ..core.memory import GB, out_of_memory_as_error, run_budget
 from ..errors import RestyleError
 from .modelfile import PathLike, model_file, preset_path, read_model
 from .network import MULTIPLE, StyleNetwork
@@ -110,25 +110,34 @@ class StyleModel:
             mode = "reflect" if min(h, w) > max(ph, pw) else "replicate"
             x = F.pad(x, (0, pw, 0, ph), mode=mode)
         if self.session is not None:
+            self._check_onnx_fits(*x.shape[-2:])
             y = torch.from_numpy(self.session.run(None, {"image": x.float().cpu().numpy()})[0]).to(photo.device)
         else:
             x = x.to(self.device)
             tile = self._tile_side(*x.shape[-2:])
-            y = self.net(x) if tile is None else tiled_forward(self.net, x, tile)
+            with out_of_memory_as_error():
+                y = self.net(x) if tile is None else tiled_forward(self.net, x, tile)
         return y[0, :, :h, :w]
+
+    def _check_onnx_fits(self, h: int, w: int) -> None:
+        """A RestyleError when an h×w image would not fit the memory budget whole (onnxruntime cannot tile)."""
+        room, need = run_budget(self.device, self.max_memory), h * w * BYTES_PER_PIXEL[4]
+        if need > room:
+            raise RestyleError(f"a {w}x{h} image needs about {need / GB:.1f} GB with an .onnx model, more than the "
+                               f"memory budget of {room / GB:.1f} GB; use the .safetensors model (it computes in "
+                               "tiles), raise max_memory or give a smaller image")
 
     def _tile_side(self, h: int, w: int) -> Optional[int]:
         """None if the whole image fits the memory budget, else the side of the largest square core that does."""
         if self.tile_size is not None:
             return max(MULTIPLE, self.tile_size // MULTIPLE * MULTIPLE) if max(h, w) > self.tile_size else None
-        budget = self.max_memory * GB if self.max_memory is not None else default_budget(self.device)
-        free = budget - in_use(self.device) if self.device.type == "cuda" else budget
+        free = run_budget(self.device, self.max_memory)
         bpp = BYTES_PER_PIXEL[2 if self.dtype != torch.float32 else 4]
         if h * w * bpp <= free:
             return None
         side = int(math.sqrt(max(free, 0) / bpp)) - 2 * HALO
         if side < 64:
-            raise RestyleError(f"the memory budget ({budget / GB:.2g} GB) is too small to apply a model even in "
+            raise RestyleError(f"the memory budget ({free / GB:.2g} GB) is too small to apply a model even in "
                                "tiles; raise max_memory")
         return side // MULTIPLE * MULTIPLE
 

@@ -46,7 +46,7 @@ from ..core.images import (
 )
 from ..core.layers import layer_weights, parse_layers
 from ..core.losses import LossWeights, PerceptualLoss
-from ..core.memory import keep_freed_memory
+from ..core.memory import keep_freed_memory, out_of_memory_as_error
 from ..core.vgg import load_vgg
 from ..errors import NumericalError, RestyleError
 from .dataset import PhotoSet
@@ -201,7 +201,7 @@ class _Training:
         peak = _peak_memory(self.opts)
         self.net.train()
         keep = keep_freed_memory(self.device, peak) if self.opts.keep_freed_memory else contextlib.nullcontext(False)
-        with keep as kept:
+        with out_of_memory_as_error(), keep as kept:
             if kept:
                 self.say(f"keeping freed memory for reuse (glibc): faster steps, up to about {peak / 1e9:.1f} GB")
             while self.step < self.opts.steps:

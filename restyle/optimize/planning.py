@@ -217,11 +217,12 @@ class ScalePlan:
         return f"{w}x{h}: {where}, L-BFGS history {self.history}, ~{self.estimate / GB:.1f} GB"
 
 
-def plan_scale(h: int, w: int, budget: int, base: int, autograd_bpp: float, fixed_bpp: float,
+def plan_scale(h: int, w: int, budget: int, autograd_bpp: float, fixed_bpp: float,
                halo: int, align: int, tile_size: Optional[int] = None, history: int = MAX_HISTORY) -> ScalePlan:
     """Plan an h×w scale within ``budget`` bytes.
 
-    ``base``: bytes already held (weights, libraries); ``autograd_bpp``: bytes per pixel of a network
+    ``budget``: bytes the run may still take (what the process holds already is not in it); ``autograd_bpp``:
+    bytes per pixel of a network
     forward+backward (``autograd_bytes_per_pixel``); ``fixed_bpp``: other bytes per output pixel (content
     targets); ``tile_size``: cap on a tile's core side, forcing tiles even when the image would fit.
     The L-BFGS history is cut (to no fewer than MIN_HISTORY) so that it takes at most a quarter of the budget.
@@ -231,7 +232,7 @@ def plan_scale(h: int, w: int, budget: int, base: int, autograd_bpp: float, fixe
     fit = int((budget / 4 / vector - 2) // 2)
     history = max(MIN_HISTORY, min(history, fit))
     usable = PLAN_SHARE * budget
-    fixed = base + px * fixed_bpp + vector * (2 * history + IMAGE_BUFFERS)
+    fixed = px * fixed_bpp + vector * (2 * history + IMAGE_BUFFERS)
     whole = fixed + px * autograd_bpp
     if tile_size is None and whole <= usable:
         return ScalePlan((h, w), history, estimate=int(whole))

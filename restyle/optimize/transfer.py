@@ -22,7 +22,7 @@ from ..core.device import resolve_device, resolve_precision
 from ..core.images import ImageLike, fit_size, load_image, resize, source_name, to_pil
 from ..core.layers import blend_weights, channels, layer_weights, stride
 from ..core.losses import LossWeights, PerceptualLoss, gram
-from ..core.memory import GB, default_budget, in_use, keep_freed_memory
+from ..core.memory import default_budget, keep_freed_memory, out_of_memory_as_error, run_budget
 from ..core.vgg import load_vgg
 from ..errors import Interrupted, NumericalError
 from .eta import Eta
@@ -118,7 +118,7 @@ def _iterate(content, styles, options: Optional[Options], *, cancel: Optional[th
     run = _Run(content, style_list, opts, start)
     if log:
         run.describe(log)
-    with run.keep_memory():
+    with out_of_memory_as_error(), run.keep_memory():
         yield from run.iterate(cancel, timed)
 
 
@@ -152,16 +152,15 @@ class _Run:
     def plan(self) -> list[ScalePlan]:
         """Each scale's plan within the memory budget (whole image, or tiles when it would not fit)."""
         opts, device, content_w = self.opts, self.device, self.loss.content_layers
-        budget = int(opts.max_memory * GB) if opts.max_memory is not None else default_budget(device)
+        budget = run_budget(device, opts.max_memory)
         halo, align = halo_and_align(list(content_w) + list(self.loss.style_layers))
         bpp = autograd_bytes_per_pixel(self.probe, device)
         # Content targets are kept in float32 at every content layer's resolution.
         fixed_bpp = sum(4 * channels(k) / stride(k) ** 2 for k in content_w)
-        base = in_use(device)
         h, w = self.content.shape[1:]
         anchor = math.prod(fit_size(h, w, ANCHOR_SIZE))
         return [dataclasses.replace(
-            plan_scale(*fit_size(h, w, size), budget=budget, base=base, autograd_bpp=bpp, fixed_bpp=fixed_bpp,
+            plan_scale(*fit_size(h, w, size), budget=budget, autograd_bpp=bpp, fixed_bpp=fixed_bpp,
                        halo=halo, align=align, tile_size=opts.tile_size),
             anchor=anchor if len(self.schedule) > 1 and size > ANCHOR_SIZE else 0)
             for size, _ in self.schedule]

@@ -6,7 +6,16 @@ import pytest
 import torch
 
 from restyle.core import memory as device_module
-from restyle.core.memory import DEFAULT_BUDGET, GB, available_ram, default_budget, keep_freed_memory
+from restyle.core.memory import (
+    DEFAULT_BUDGET,
+    GB,
+    available_ram,
+    default_budget,
+    keep_freed_memory,
+    out_of_memory_as_error,
+    run_budget,
+)
+from restyle.errors import RestyleError
 
 CPU = torch.device("cpu")
 glibc = pytest.mark.skipif(device_module._glibc() is None, reason="needs Linux with glibc")
@@ -75,3 +84,34 @@ def test_keep_freed_memory_elsewhere(monkeypatch):
 
 def test_default_budget_is_12_gb_at_most():
     assert 0 < default_budget(torch.device("cpu")) <= DEFAULT_BUDGET == 12 * GB
+
+
+def test_the_budget_is_what_is_asked_capped_by_what_is_free(monkeypatch):
+    monkeypatch.setattr(device_module, "free_memory", lambda device: 10 * GB)
+    assert run_budget(CPU, None) == 8 * GB  # 80% of the free RAM, below the default 12 GB
+    assert run_budget(CPU, 2) == 2 * GB and run_budget(CPU, 100) == 8 * GB
+    assert run_budget(torch.device("cuda"), None) == 9 * GB  # 90% of a GPU's free memory
+
+
+def test_a_process_holding_much_memory_still_paints_a_small_image(monkeypatch, content_path, style_path):
+    # What the process holds is not free, and not charged again: with 1 GB free, a 64 px run fits whole.
+    import restyle
+    monkeypatch.setattr(device_module, "free_memory", lambda device: GB)
+    logged = []
+    restyle.stylize(content_path, style_path, size=64, iterations=1, device="cpu", log=logged.append)
+    assert not any("tiles" in m for m in logged)
+
+
+def test_available_ram_stays_within_a_containers_limit(tmp_path, monkeypatch):
+    (tmp_path / "max").write_text("3000000000\n")
+    (tmp_path / "current").write_text("1000000000\n")
+    monkeypatch.setattr(device_module, "_CGROUP_FILES", [(tmp_path / "max", tmp_path / "current")])
+    assert available_ram() <= 2 * GB
+    (tmp_path / "max").write_text("max\n")  # no limit
+    assert available_ram() > 0 and device_module._cgroup_left() is None
+
+
+def test_a_gpu_out_of_memory_error_names_the_option():
+    with pytest.raises(RestyleError, match="lower max_memory"):
+        with out_of_memory_as_error():
+            raise torch.cuda.OutOfMemoryError("CUDA out of memory. Tried to allocate 2.00 GiB")

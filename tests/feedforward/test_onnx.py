@@ -1,4 +1,5 @@
 
+import numpy as np
 import pytest
 import torch
 
@@ -33,3 +34,11 @@ def test_export_errors(tmp_path, model_file, case):
     with pytest.raises(RestyleError):
         export_onnx(src, out)
     assert not out.exists()
+
+
+def test_onnx_refuses_an_image_that_would_not_fit(tmp_path, model_file):
+    pytest.importorskip("onnxruntime")
+    model = load_model(export_onnx(model_file, tmp_path / "m.onnx"), device="cpu", max_memory=0.01)  # 10 MB
+    with pytest.raises(RestyleError, match=r"an \.onnx model, more than the memory budget .* raise max_memory"):
+        model(np.zeros((200, 200, 3), np.uint8))  # about 48 MB
+    assert model(np.zeros((40, 40, 3), np.uint8)).size == (40, 40)

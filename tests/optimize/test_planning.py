@@ -70,7 +70,7 @@ def test_bytes_per_pixel_counts_saved_tensors():
 
 
 def test_small_image_whole_large_image_tiled_within_budget():
-    args = dict(budget=12 * GB, base=GB // 2, autograd_bpp=2000, fixed_bpp=32, halo=80, align=16)
+    args = dict(budget=12 * GB - GB // 2, autograd_bpp=2000, fixed_bpp=32, halo=80, align=16)
     small = plan_scale(768, 1024, **args)
     assert small.grid is None and small.history == 20 and small.tiles == 1
     big = plan_scale(2880, 3840, **args)
@@ -83,13 +83,13 @@ def test_small_image_whole_large_image_tiled_within_budget():
 
 
 def test_history_never_below_minimum():
-    plan = plan_scale(4096, 4096, 8 * GB, GB // 4, 500, 32, 80, 16)
+    plan = plan_scale(4096, 4096, 8 * GB, 500, 32, 80, 16)
     assert plan.history == MIN_HISTORY
 
 
 def test_budget_too_small_is_a_clear_error():
     with pytest.raises(RestyleError, match=r"memory budget of 0\.5 GB .* raise max_memory or lower size"):
-        plan_scale(2880, 3840, GB // 2, GB // 4, 2000, 32, 80, 16)
+        plan_scale(2880, 3840, GB // 2, 2000, 32, 80, 16)
 
 
 def test_cost_counts_halos_and_the_extra_forward_pass():
