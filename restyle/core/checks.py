@@ -34,3 +34,17 @@ def one_of(name: str, value: Any, allowed: tuple) -> None:
     """``value`` must be one of ``allowed``."""
     if value not in allowed:
         raise RestyleError(f"unknown {name} {value!r}; use {', '.join(str(a) for a in allowed if a is not None)}")
+
+
+def at_most(name: str, value: Any, bound: float) -> None:
+    """``value`` (already checked to be a number) must not be above ``bound``."""
+    if value > bound:
+        raise RestyleError(f"{name} must be at most {bound:g}, got {value!r}")
+
+
+#: Upper bounds of settings, for clear messages instead of hours of planning or a process killed for memory:
+#: image sides in pixels, the style image's scale, loss weights and learning rates.
+MAX_SIZE = 32768
+MAX_STYLE_SCALE = 8.0
+MAX_WEIGHT = 1e6
+MAX_LEARNING_RATE = {"optimizer": 1e3, "training": 1.0}

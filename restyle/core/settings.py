@@ -24,7 +24,7 @@ def setting(default: Any = dataclasses.MISSING, help: str = "", *, factory: Opti
 class LossSettings:
     """The perceptual loss's settings, shared by the optimizer's ``Options`` and training's ``TrainOptions``."""
 
-    content_weight: float = setting(1.0, "weight of the content term", metavar="W")
+    content_weight: float = setting(1.0, "weight of the content term (each weight at most 1e6)", metavar="W")
     style_weight: float = setting(10.0, "weight of the style term (higher: more painted)", metavar="W")
     tv_weight: float = setting(10.0, "weight of total variation (higher: smoother)", metavar="W")
     content_layers: LayerSpec = setting(factory=lambda: dict(DEFAULT_CONTENT_LAYERS), help="VGG19 layers for "

@@ -5,7 +5,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Optional
 
-from ..core.checks import DEFAULT_MAX_PIXELS, non_negative, positive, positive_int
+from ..core.checks import (
+    DEFAULT_MAX_PIXELS,
+    MAX_LEARNING_RATE,
+    MAX_SIZE,
+    MAX_WEIGHT,
+    at_most,
+    non_negative,
+    positive,
+    positive_int,
+)
 from ..core.layers import layer_weights
 from ..core.settings import HostSettings, LossSettings, setting
 from ..errors import RestyleError
@@ -21,7 +30,7 @@ class TrainOptions(LossSettings, HostSettings):
     batch_size: int = setting(8, "crops per step (more: steadier steps, more memory)", metavar="N")
     crop_size: int = setting(384, "side of the square crops (a multiple of 4); smaller crops learn strokes rather "
                                   "than the painting's larger structures", metavar="PX")
-    learning_rate: float = setting(1e-3, "Adam step size", metavar="LR")
+    learning_rate: float = setting(1e-3, f"Adam step size (at most {MAX_LEARNING_RATE['training']:g})", metavar="LR")
     style_size: int = setting(512, "long side of the style image when its statistics are taken (smaller: finer "
                                    "strokes)", metavar="PX")
     seed: Optional[int] = setting(None, "random seed (default: random, recorded in the model)", type=int,
@@ -46,9 +55,14 @@ class TrainOptions(LossSettings, HostSettings):
         if not 0 <= self.average_last < 1:
             raise RestyleError(f"average_last must be a fraction of the steps, >= 0 and below 1, got "
                                f"{self.average_last}")
+        for name in ("crop_size", "style_size"):
+            at_most(name, getattr(self, name), MAX_SIZE)
         positive("learning_rate", self.learning_rate)
+        at_most("learning_rate", self.learning_rate, MAX_LEARNING_RATE["training"])
         for name in ("content_weight", "style_weight", "tv_weight", "preview_every"):
             non_negative(name, getattr(self, name))
+        for name in ("content_weight", "style_weight", "tv_weight"):
+            at_most(name, getattr(self, name), MAX_WEIGHT)
         layer_weights("content", self.content_layers)
         layer_weights("style", self.style_layers)
 

@@ -8,7 +8,18 @@ from __future__ import annotations
 from dataclasses import dataclass, fields, replace
 from typing import TYPE_CHECKING, Any, Optional, Sequence, Union
 
-from ..core.checks import DEFAULT_MAX_PIXELS, non_negative, one_of, positive, positive_int
+from ..core.checks import (
+    DEFAULT_MAX_PIXELS,
+    MAX_LEARNING_RATE,
+    MAX_SIZE,
+    MAX_STYLE_SCALE,
+    MAX_WEIGHT,
+    at_most,
+    non_negative,
+    one_of,
+    positive,
+    positive_int,
+)
 from ..core.layers import blend_weights, layer_weights
 from ..core.settings import HostSettings, LossSettings, setting
 from ..errors import RestyleError
@@ -25,19 +36,19 @@ PRECISIONS = ("auto", "fp32", "bf16")
 class Options(LossSettings, HostSettings):
     """Settings of one run. Weights of several layers are normalized to sum to 1 within each term."""
 
-    size: int = setting(512, "long side of the output in pixels", metavar="PX")
+    size: int = setting(512, f"long side of the output in pixels (at most {MAX_SIZE})", metavar="PX")
     iterations: int = setting(200, "iterations (at the coarsest scale when coarse-to-fine: each finer scale gets "
                                    "half of the one before, at least an eighth of this)", metavar="N")
     style_blend: Optional[Sequence[float]] = setting(None, "weights of the style images, in their order "
                                                      "(default: equal)", metavar="W,W,...")
-    style_scale: float = setting(1.0, "style image's size relative to the output (smaller: finer brush strokes)",
-                                 metavar="X")
+    style_scale: float = setting(1.0, "style image's size relative to the output (smaller: finer brush strokes; at "
+                                      f"most {MAX_STYLE_SCALE:g})", metavar="X")
     preserve_color: Optional[str] = setting(None, "keep the photo's colours: transfer on luminance only, or match "
                                             "the style's colours to the photo first",
                                             choices=(None, "luminance", "histogram"))
     optimizer: str = setting("lbfgs", "optimizer", choices=("lbfgs", "adam"))
-    learning_rate: Optional[float] = setting(None, "step size (default: 1.0 for lbfgs, 0.02 for adam)", type=float,
-                                             metavar="LR")
+    learning_rate: Optional[float] = setting(None, "step size (default: 1.0 for lbfgs, 0.02 for adam; at most "
+                                                   f"{MAX_LEARNING_RATE['optimizer']:g})", type=float, metavar="LR")
     init: Union[str, "ImageLike"] = setting("content", "start from: content, noise, or an image path",
                                             metavar="FROM")
     seed: Optional[int] = setting(None, "random seed, for reproducible runs on the same computer (default: random)",
@@ -72,15 +83,20 @@ class Options(LossSettings, HostSettings):
         """Raise a one-line RestyleError for the first bad setting."""
         for name in ("size", "iterations", "start_size", "max_pixels"):
             positive_int(name, getattr(self, name))
+        for name in ("size", "start_size"):
+            at_most(name, getattr(self, name), MAX_SIZE)
         if self.max_memory is not None:
             positive("max_memory", self.max_memory)
         if self.tile_size is not None:
             positive_int("tile_size", self.tile_size)
         for name in ("content_weight", "style_weight", "tv_weight"):
             non_negative(name, getattr(self, name))
+            at_most(name, getattr(self, name), MAX_WEIGHT)
         positive("style_scale", self.style_scale)
+        at_most("style_scale", self.style_scale, MAX_STYLE_SCALE)
         if self.learning_rate is not None:
             positive("learning_rate", self.learning_rate)
+            at_most("learning_rate", self.learning_rate, MAX_LEARNING_RATE["optimizer"])
         layer_weights("content", self.content_layers)
         layer_weights("style", self.style_layers)
         blend_weights(self.style_blend, n_styles)

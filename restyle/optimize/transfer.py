@@ -22,13 +22,13 @@ from ..core.device import resolve_device, resolve_precision
 from ..core.images import ImageLike, fit_size, load_image, resize, source_name, to_pil
 from ..core.layers import blend_weights, channels, layer_weights, stride
 from ..core.losses import LossWeights, PerceptualLoss, gram
-from ..core.memory import default_budget, keep_freed_memory, out_of_memory_as_error, run_budget
+from ..core.memory import GB, default_budget, keep_freed_memory, out_of_memory_as_error, run_budget
 from ..core.vgg import load_vgg
-from ..errors import Interrupted, NumericalError
+from ..errors import Interrupted, NumericalError, RestyleError
 from .eta import Eta
 from .objective import Anchored, Objective
 from .options import Options
-from .planning import ScalePlan, autograd_bytes_per_pixel, pass_seconds, plan_scale
+from .planning import BACKWARD_FACTOR, ScalePlan, autograd_bytes_per_pixel, pass_seconds, plan_scale
 from .schedule import ANCHOR_SIZE, scale_schedule
 from .tiling import TiledObjective, halo_and_align
 
@@ -122,6 +122,11 @@ def _iterate(content, styles, options: Optional[Options], *, cancel: Optional[th
         yield from run.iterate(cancel, timed)
 
 
+#: Bytes per pixel a style image takes where its statistics are taken over tiles: the float32 image and the copies
+#: made while it is resized and prepared.
+STYLE_IMAGE_BPP = 3 * 12
+
+
 class _Run:
     """One ``stylize`` call: its images, network, loss, schedule and memory plans, and the loop over scales."""
 
@@ -159,11 +164,25 @@ class _Run:
         fixed_bpp = sum(4 * channels(k) / stride(k) ** 2 for k in content_w)
         h, w = self.content.shape[1:]
         anchor = math.prod(fit_size(h, w, ANCHOR_SIZE))
-        return [dataclasses.replace(
+        plans = [dataclasses.replace(
             plan_scale(*fit_size(h, w, size), budget=budget, autograd_bpp=bpp, fixed_bpp=fixed_bpp,
                        halo=halo, align=align, tile_size=opts.tile_size),
             anchor=anchor if len(self.schedule) > 1 and size > ANCHOR_SIZE else 0)
             for size, _ in self.schedule]
+        for (size, _), plan in zip(self.schedule, plans):
+            self.check_styles(size, budget, bpp / BACKWARD_FACTOR if plan.grid is None else STYLE_IMAGE_BPP)
+        return plans
+
+    def check_styles(self, long_side: int, budget: int, bpp: float) -> None:
+        """A RestyleError when a style image at the scale whose long side is ``long_side`` would take more than
+        ``budget`` (at ``bpp`` bytes per pixel: its features whole, or only its copies where it is tiled)."""
+        style_long = max(1, round(long_side * self.opts.style_scale))
+        for style in self.styles:
+            h, w = fit_size(style.shape[1], style.shape[2], style_long)
+            if h * w * bpp > budget:
+                raise RestyleError(f"a style image at style_scale {self.opts.style_scale:g} would be {w}x{h} px, "
+                                   f"needing about {h * w * bpp / GB:.1f} GB, more than the memory budget of "
+                                   f"{budget / GB:.1f} GB; lower style_scale or size")
 
     def probe(self, image: torch.Tensor) -> torch.Tensor:
         """A forward pass like an evaluation's, reduced to a number (to measure its memory and time)."""

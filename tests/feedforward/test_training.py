@@ -188,9 +188,10 @@ def test_resume_refuses_another_run(tmp_path, photos, style_path, content_path, 
 
 @pytest.mark.parametrize("change", [dict(steps=0), dict(crop_size=30), dict(learning_rate=0), dict(style_weight=-1),
                                     dict(batch_size=0), dict(style_layers={"relu9_1": 1}),
-                                    dict(average_last=1), dict(average_last=-0.1)])
+                                    dict(average_last=1), dict(average_last=-0.1), dict(learning_rate=float("inf")),
+                                    dict(learning_rate=2.0), dict(crop_size=40_000), dict(tv_weight=1e7)])
 def test_bad_options(tmp_path, photos, style_path, change):
-    with pytest.raises(RestyleError):
+    with pytest.raises(RestyleError, match="must|unknown"):
         train(style_path, photos, tmp_path / "m.safetensors", **dict(TINY, **change))
     assert not (tmp_path / "m.safetensors").exists()
 

@@ -148,6 +148,14 @@ def test_cpu_keeps_freed_memory_only_where_asked_for_whole_images_without_a_budg
     (dict(preserve_color="rgb"), "unknown preserve_color 'rgb'; use luminance, histogram"),
     (dict(device="tpu"), "unknown device"),
     (dict(bogus=1), "unknown option"),
+    (dict(size=100_000), "size must be at most 32768"),
+    (dict(start_size=40_000), "start_size must be at most 32768"),
+    (dict(style_scale=1000, size=32), "style_scale must be at most 8"),
+    (dict(learning_rate=float("inf")), "learning_rate must be a finite number"),
+    (dict(learning_rate=1e9), "learning_rate must be at most 1000"),
+    (dict(style_weight=1e300), "style_weight must be at most 1e"),
+    (dict(style_scale=8, size=2048, max_memory=2),
+     r"style image at style_scale 8 would be 2048x\d+ px, needing about .* GB, more than the memory budget of 2\.0 GB"),
 ])
 def test_bad_options(content_path, style_path, options, message):
     with pytest.raises(RestyleError, match=message):
