@@ -16,10 +16,15 @@ from restyle import cli
 EXAMPLES = __import__("pathlib").Path(__file__).resolve().parents[1] / "restyle" / "examples"
 
 
+#: The device the suite runs on: ``RESTYLE_TEST_DEVICE`` (cpu by default; cuda for a run on a GPU machine). Tests of
+#: CPU-only behaviour (recorded pixels, glibc's allocator, the CPU's bf16 detection) name the CPU themselves.
+DEVICE = os.environ.get("RESTYLE_TEST_DEVICE", "cpu")
+
+
 @pytest.fixture
 def device() -> torch.device:
-    """The device the suite runs on: ``RESTYLE_TEST_DEVICE`` (cpu by default; cuda for a run on a GPU machine)."""
-    return torch.device(os.environ.get("RESTYLE_TEST_DEVICE", "cpu"))
+    """The device the suite runs on (``DEVICE``)."""
+    return torch.device(DEVICE)
 
 
 class Float64Ops(TorchDispatchMode):

@@ -1,6 +1,7 @@
 """Fixed-seed runs of each engine give the recorded pixels (to 1/255): a refactor must not change results.
 
-The images in tests/data/pixels/ were recorded with ``python tests/test_pixels.py --record`` (fp32, CPU). A change
+The images in tests/data/pixels/ were recorded with ``python tests/test_pixels.py --record`` (fp32, CPU): they are CPU
+figures, so these runs stay on the CPU whatever device the suite is given. A change
 that alters pixels on purpose records them again and says why in its commit message.
 """
 

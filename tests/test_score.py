@@ -5,27 +5,27 @@ from PIL import Image
 
 import restyle
 from restyle.errors import RestyleError
-from tests.conftest import EXAMPLES
+from tests.conftest import DEVICE, EXAMPLES
 
 
 def test_content_itself_has_zero_content_distance(content_path, style_path):
-    s = restyle.score(content_path, content_path, style_path, device="cpu")
+    s = restyle.score(content_path, content_path, style_path, device=DEVICE)
     assert s.content == pytest.approx(0.0, abs=1e-6)
     assert s.style > 0
 
 
 def test_style_itself_has_zero_style_distance(content_path, style_path):
-    s = restyle.score(style_path, content_path, style_path, device="cpu")
+    s = restyle.score(style_path, content_path, style_path, device=DEVICE)
     assert s.style == pytest.approx(0.0, abs=1e-6)
     assert s.content > 0
 
 
 def test_style_distance_is_the_mean_of_its_layers(content_path, style_path):
-    s = restyle.score(content_path, content_path, style_path, device="cpu")
+    s = restyle.score(content_path, content_path, style_path, device=DEVICE)
     assert list(s.style_layers) == ["relu1_1", "relu2_1", "relu3_1", "relu4_1", "relu5_1"]
     assert s.style == pytest.approx(sum(s.style_layers.values()) / 5, rel=1e-6)
     assert all(v > 0 for v in s.style_layers.values())
-    itself = restyle.score(style_path, content_path, style_path, device="cpu")
+    itself = restyle.score(style_path, content_path, style_path, device=DEVICE)
     assert max(itself.style_layers.values()) == pytest.approx(0.0, abs=1e-6)
 
 
@@ -35,16 +35,16 @@ def test_judged_at_fixed_size_whatever_the_image_size(tmp_path):
     photo, style_path = EXAMPLES / "tubingen.jpg", EXAMPLES / "starry_night.jpg"
     big = tmp_path / "big.png"
     Image.open(photo).resize((1024, 768), Image.LANCZOS).save(big)
-    a = restyle.score(photo, photo, style_path, device="cpu")
-    b = restyle.score(big, photo, style_path, device="cpu")
+    a = restyle.score(photo, photo, style_path, device=DEVICE)
+    b = restyle.score(big, photo, style_path, device=DEVICE)
     assert b.style == pytest.approx(a.style, rel=0.1)
     assert b.content < 0.03
 
 
 def test_stylized_result_is_closer_to_style_than_the_photo(content_path, style_path):
-    result = restyle.stylize(content_path, style_path, size=48, iterations=10, device="cpu")
-    photo = restyle.score(content_path, content_path, style_path, device="cpu")
-    painted = restyle.score(result, content_path, style_path, device="cpu")
+    result = restyle.stylize(content_path, style_path, size=48, iterations=10, device=DEVICE)
+    photo = restyle.score(content_path, content_path, style_path, device=DEVICE)
+    painted = restyle.score(result, content_path, style_path, device=DEVICE)
     assert painted.style < photo.style
     assert painted.content > photo.content
 
@@ -73,9 +73,9 @@ def test_cli_bad_input(run_cli, content_path, style_path, tmp_path):
 
 
 def test_scorer_reused_gives_the_same_numbers(content_path, style_path):
-    scorer = restyle.Scorer(content_path, style_path, device="cpu")
+    scorer = restyle.Scorer(content_path, style_path, device=DEVICE)
     for image in (content_path, style_path, content_path):
-        assert scorer(image) == restyle.score(image, content_path, style_path, device="cpu")
+        assert scorer(image) == restyle.score(image, content_path, style_path, device=DEVICE)
 
 
 def test_scorer_at_another_size(tmp_path):
@@ -84,9 +84,9 @@ def test_scorer_at_another_size(tmp_path):
     photo, style_path = EXAMPLES / "tubingen.jpg", EXAMPLES / "starry_night.jpg"
     big = tmp_path / "big.png"
     Image.open(photo).resize((1024, 768), Image.LANCZOS).save(big)
-    small = restyle.Scorer(photo, style_path, device="cpu", size=128)
+    small = restyle.Scorer(photo, style_path, device=DEVICE, size=128)
     a, b = small(photo), small(big)
     assert b.style == pytest.approx(a.style, rel=0.1) and b.content < 0.03
     assert list(small.by_size) == [(96, 128)]  # the content's features were taken at 128 x 96
     with pytest.raises(RestyleError):
-        restyle.Scorer(photo, style_path, device="cpu", size=8)
+        restyle.Scorer(photo, style_path, device=DEVICE, size=8)

@@ -10,6 +10,7 @@ from PIL import Image
 
 from restyle.cli import build_parser
 from restyle.feedforward.runtime import load_model
+from tests.conftest import DEVICE
 
 
 def _only_line(err: str) -> str:
@@ -22,7 +23,7 @@ def _only_line(err: str) -> str:
 def test_stylize_end_to_end(run_cli, content_path, style_path, tmp_path):
     out = tmp_path / "out.jpg"
     code, _, err = run_cli("stylize", content_path, "-s", style_path, "-o", out, "--size", 32,
-                           "--iterations", 4, "--save-every", 2, "--device", "cpu")
+                           "--iterations", 4, "--save-every", 2, "--device", DEVICE)
     assert code == 0, err
     assert Image.open(out).format == "JPEG" and Image.open(out).size == (32, 24)
     assert sorted(p.name for p in tmp_path.glob("out_*")) == ["out_0002.jpg", "out_0004.jpg"]
@@ -54,7 +55,7 @@ def test_stylize_never_overwrites_an_input(run_cli, content_path, style_path, tm
     out = {"content": content_path, "style": style_path, "init": init, "snapshot": tmp_path / "r.png"}[case]
     extra = ["--init", init] if case == "init" else ["--save-every", 2, "-s", snapshot] if case == "snapshot" else []
     code, _, err = run_cli("stylize", content_path, "-s", style_path, "-o", out, "--size", 16, "--iterations", 2,
-                           "--device", "cpu", *extra)
+                           "--device", DEVICE, *extra)
     assert code == 2
     assert "is an input" in _only_line(err)
     assert {p: p.read_bytes() for p in before} == before
@@ -170,7 +171,7 @@ def test_ctrl_c_saves_best_image_and_exits_130(tmp_path, content_path, style_pat
     # A shell starts background jobs with SIGINT ignored, and Python then never raises KeyboardInterrupt:
     # give the child the default disposition, as a terminal's foreground process has.
     proc = _restyle("stylize", content_path, "-s", style_path, "-o", out, "--size", 32, "--iterations", 100000,
-                    "--save-every", 2, "--device", "cpu",
+                    "--save-every", 2, "--device", DEVICE,
                     preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     try:
         deadline = time.time() + 120
@@ -221,16 +222,16 @@ def test_train_end_to_end(run_cli, style_path, tmp_path):
     (photos / "broken.jpg").write_text("not a jpeg")
     out = tmp_path / "m.safetensors"
     code, _, err = run_cli("train", style_path, "--photos", photos, "-o", out, "--steps", 6, "--batch", 2,
-                           "--crop-size", 32, "--style-size", 64, "--device", "cpu", "--preview-every", 3, "--seed", 1,
+                           "--crop-size", 32, "--style-size", 64, "--device", DEVICE, "--preview-every", 3, "--seed", 1,
                            "--average-last", 0.5)
     assert code == 0, err
     assert "1 unreadable, skipped" in err and "wrote" in err and "Traceback" not in err
     assert out.exists() and (tmp_path / "m-training" / "checkpoint.pt").exists()
-    assert load_model(out, device="cpu").metadata["averaged_steps"] == [4, 6]
+    assert load_model(out, device=DEVICE).metadata["averaged_steps"] == [4, 6]
     assert sorted(p.name for p in (tmp_path / "m-training").glob("preview-*")) == ["preview-000003.jpg",
                                                                                   "preview-000006.jpg"]
     code, _, err = run_cli("train", style_path, "--photos", photos, "-o", out, "--steps", 8, "--batch", 2,
-                           "--crop-size", 32, "--style-size", 64, "--device", "cpu", "--resume", "-q")
+                           "--crop-size", 32, "--style-size", 64, "--device", DEVICE, "--resume", "-q")
     assert (code, err) == (0, "")
 
 
@@ -247,9 +248,9 @@ def test_train_ctrl_c_ends_the_step_saves_the_model_and_a_checkpoint(run_cli, st
     monkeypatch.setattr(training._Training, "train_step", step_then_ctrl_c)
     out = tmp_path / "m.safetensors"
     code, _, err = run_cli("train", style_path, "--photos", _photos(tmp_path / "photos"), "-o", out, "--steps", 50,
-                           "--batch", 1, "--crop-size", 32, "--style-size", 64, "--device", "cpu", "-q")
+                           "--batch", 1, "--crop-size", 32, "--style-size", 64, "--device", DEVICE, "-q")
     assert code == 130 and "--resume" in _only_line(err)
-    assert load_model(out, device="cpu").metadata["steps"] == 2
+    assert load_model(out, device=DEVICE).metadata["steps"] == 2
     assert torch.load(tmp_path / "m-training" / "checkpoint.pt", weights_only=True)["step"] == 2
     assert signal.getsignal(signal.SIGINT) is signal.default_int_handler  # the handler is put back
 
@@ -286,7 +287,7 @@ def test_train_progress_bar_counts_steps_from_its_first_report(run_cli, style_pa
     bars = _record_bars(monkeypatch)
     code, _, err = run_cli("train", style_path, "--photos", _photos(tmp_path / "photos"), "-o",
                            tmp_path / "m.safetensors", "--steps", 20, "--batch", 1, "--crop-size", 32,
-                           "--style-size", 32, "--device", "cpu", "--preview-every", 0, "--seed", 1)
+                           "--style-size", 32, "--device", DEVICE, "--preview-every", 0, "--seed", 1)
     assert code == 0, err
     assert [(b.total, b.initial, b.n, b.kw["smoothing"]) for b in bars] == [(20, 10, 20, 0)]
 
@@ -309,7 +310,7 @@ def test_train_bad_input_one_line_exit_2(run_cli, style_path, tmp_path, case):
     else:
         extra = ["--resume"]
     code, _, err = run_cli("train", style_path, "--photos", photos, "-o", out, "--steps", 2, "--batch", 1,
-                           "--crop-size", 32, "--device", "cpu", *extra)
+                           "--crop-size", 32, "--device", DEVICE, *extra)
     assert code == 2
     _only_line(err)
     assert not out.exists()
@@ -317,7 +318,7 @@ def test_train_bad_input_one_line_exit_2(run_cli, style_path, tmp_path, case):
 
 def test_apply_file_folder_and_options(run_cli, tiny_model, tmp_path):
     photos = _photos(tmp_path / "photos")
-    code, _, err = run_cli("apply", tiny_model, photos / "p0.png", "-o", tmp_path / "one.jpg", "--device", "cpu")
+    code, _, err = run_cli("apply", tiny_model, photos / "p0.png", "-o", tmp_path / "one.jpg", "--device", DEVICE)
     assert code == 0, err
     assert Image.open(tmp_path / "one.jpg").size == (52, 40)
     code, _, err = run_cli("apply", tiny_model, photos, "-o", tmp_path / "out", "--strength", 0.5,
@@ -361,7 +362,7 @@ def test_apply_bad_input_one_line_exit_2(run_cli, tiny_model, tmp_path, case):
         inputs, out = [photos / "p0.png", other / "p0.png"], tmp_path / "outdir"
     before = photos.joinpath("p0.png").read_bytes()
     args = ([model] if model else []) + inputs
-    code, _, err = run_cli("apply", *args, "-o", out, "--device", "cpu", *extra)
+    code, _, err = run_cli("apply", *args, "-o", out, "--device", DEVICE, *extra)
     assert code == 2
     _only_line(err)
     assert photos.joinpath("p0.png").read_bytes() == before

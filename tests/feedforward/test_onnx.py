@@ -6,14 +6,15 @@ import torch
 from restyle.errors import RestyleError
 from restyle.feedforward.onnx import export_onnx
 from restyle.feedforward.runtime import load_model
+from tests.conftest import DEVICE
 from tests.feedforward.conftest import random_photo as _photo
 
 
 def test_onnx_export_agrees_with_torch(tmp_path, model_file):
     pytest.importorskip("onnxruntime")
     onnx_path = export_onnx(model_file, tmp_path / "m.onnx")
-    torch_model = load_model(model_file, device="cpu", precision="fp32")
-    onnx_model = load_model(onnx_path, device="cpu")
+    torch_model = load_model(model_file, device=DEVICE, precision="fp32")
+    onnx_model = load_model(onnx_path, device=DEVICE)
     assert onnx_model.backend == "onnx" and onnx_model.metadata["style_name"] == "test"
     for h, w in [(64, 48), (37, 53)]:  # dynamic height and width, odd sizes padded
         photo = torch.from_numpy(_photo(h, w, seed=h)).permute(2, 0, 1).float() / 255
@@ -38,7 +39,7 @@ def test_export_errors(tmp_path, model_file, case):
 
 def test_onnx_refuses_an_image_that_would_not_fit(tmp_path, model_file):
     pytest.importorskip("onnxruntime")
-    model = load_model(export_onnx(model_file, tmp_path / "m.onnx"), device="cpu", max_memory=0.01)  # 10 MB
+    model = load_model(export_onnx(model_file, tmp_path / "m.onnx"), device=DEVICE, max_memory=0.01)  # 10 MB
     with pytest.raises(RestyleError, match=r"an \.onnx model, more than the memory budget .* raise max_memory"):
         model(np.zeros((200, 200, 3), np.uint8))  # about 48 MB
     assert model(np.zeros((40, 40, 3), np.uint8)).size == (40, 40)

@@ -7,11 +7,12 @@ from PIL import Image
 
 from restyle.errors import RestyleError
 from restyle.feedforward.runtime import StyleModel, load_model
+from tests.conftest import DEVICE
 from tests.feedforward.conftest import random_photo as _photo
 
 
 def test_output_size_equals_input_for_odd_sizes(model_file):
-    model = load_model(model_file, device="cpu")
+    model = load_model(model_file, device=DEVICE)
     for h, w in [(37, 53), (1, 5), (3, 3), (64, 48)]:
         out = model(_photo(h, w))
         assert out.size == (w, h)
@@ -19,7 +20,7 @@ def test_output_size_equals_input_for_odd_sizes(model_file):
 
 
 def test_frame_is_the_uint8_path_to_the_same_image(model_file):
-    model = load_model(model_file, device="cpu")
+    model = load_model(model_file, device=DEVICE)
     frame = _photo(37, 53, seed=1)
     out = model.frame(frame)
     assert out.dtype == np.uint8 and out.shape == (37, 53, 3)
@@ -37,7 +38,7 @@ def test_frame_is_the_uint8_path_to_the_same_image(model_file):
 
 
 def test_strength_and_preserve_color(model_file):
-    model = load_model(model_file, device="cpu", precision="fp32")
+    model = load_model(model_file, device=DEVICE, precision="fp32")
     photo = _photo(32, 40)
     same = np.asarray(model(photo, strength=0.0)).astype(int)
     assert np.abs(same - photo).max() <= 1
@@ -57,5 +58,5 @@ def test_strength_and_preserve_color(model_file):
 
 
 def test_repr_and_backend(model_file):
-    model = load_model(model_file, device="cpu")
+    model = load_model(model_file, device=DEVICE)
     assert isinstance(model, StyleModel) and model.backend == "torch" and "test" in repr(model)

@@ -5,6 +5,7 @@ import torch
 from restyle.errors import RestyleError
 from restyle.feedforward.runtime import load_model
 from restyle.feedforward.tiled import HALO, _spans
+from tests.conftest import DEVICE
 from tests.feedforward.conftest import random_photo as _photo
 
 
@@ -17,8 +18,8 @@ def test_spans_are_aligned_and_cover():
 
 
 def test_tiled_equals_untiled(model_file):
-    whole = load_model(model_file, device="cpu", precision="fp32")
-    tiled = load_model(model_file, device="cpu", precision="fp32", tile_size=48)
+    whole = load_model(model_file, device=DEVICE, precision="fp32")
+    tiled = load_model(model_file, device=DEVICE, precision="fp32", tile_size=48)
     photo = torch.from_numpy(_photo(150, 230)).permute(2, 0, 1).float() / 255
     a, b = whole.tensor(photo), tiled.tensor(photo)
     assert tiled._tile_side(152, 232) == 48 and 230 > 48 + 2 * HALO  # really several tiles, halos included
@@ -27,7 +28,7 @@ def test_tiled_equals_untiled(model_file):
 
 
 def test_small_budget_tiles_and_too_small_is_an_error(model_file):
-    model = load_model(model_file, device="cpu", max_memory=0.05)  # enough for tiles in fp32 or bf16
+    model = load_model(model_file, device=DEVICE, max_memory=0.05)  # enough for tiles in fp32 or bf16
     assert model._tile_side(2000, 2000) is not None
     with pytest.raises(RestyleError, match="too small"):
-        load_model(model_file, device="cpu", max_memory=1e-6)._tile_side(2000, 2000)
+        load_model(model_file, device=DEVICE, max_memory=1e-6)._tile_side(2000, 2000)

@@ -1,3 +1,5 @@
+import subprocess
+import sys
 import threading
 
 import numpy as np
@@ -12,8 +14,9 @@ from restyle.feedforward.modelfile import file_sha256, presets
 from restyle.feedforward.options import TrainOptions
 from restyle.feedforward.runtime import load_model
 from restyle.feedforward.training import train
+from tests.conftest import DEVICE
 
-TINY = dict(batch_size=2, crop_size=32, style_size=64, device="cpu", precision="fp32", seed=3, preview_every=0)
+TINY = dict(batch_size=2, crop_size=32, style_size=64, device=DEVICE, precision="fp32", seed=3, preview_every=0)
 
 
 @pytest.fixture
@@ -62,12 +65,12 @@ def test_cancel_checkpoints_returns_the_model_so_far_and_resume_matches(tmp_path
 
     out = tmp_path / "cut.safetensors"
     assert train(style_path, photos, out, steps=20, callback=cancel_at_10, cancel=cancel, **kw) == out
-    assert load_model(out, device="cpu").metadata["steps"] == 10  # the callback reports every 10 steps
+    assert load_model(out, device=DEVICE).metadata["steps"] == 10  # the callback reports every 10 steps
     assert (tmp_path / "cut-training" / "checkpoint.pt").exists()
     resumed = train(style_path, photos, out, steps=20, resume=True, **kw)
     a, b = _weights(whole), _weights(resumed)
     assert all(torch.equal(a[k], b[k]) for k in a)
-    assert load_model(resumed, device="cpu").metadata["averaged_steps"] == averaged
+    assert load_model(resumed, device=DEVICE).metadata["averaged_steps"] == averaged
 
 
 def test_average_last_saves_the_mean_of_the_last_steps(tmp_path, photos, style_path):
@@ -80,9 +83,9 @@ def test_average_last_saves_the_mean_of_the_last_steps(tmp_path, photos, style_p
     avg = _weights(out)
     assert all(torch.allclose(avg[k], (w3[k] + w4[k]) / 2, atol=1e-6) for k in avg)
     assert not all(torch.allclose(avg[k], w4[k], atol=1e-6) for k in avg)
-    meta = load_model(out, device="cpu").metadata
+    meta = load_model(out, device=DEVICE).metadata
     assert meta["averaged_steps"] == [3, 4] and meta["settings"]["average_last"] == 0.5
-    assert "averaged_steps" not in load_model(tmp_path / "4.safetensors", device="cpu").metadata
+    assert "averaged_steps" not in load_model(tmp_path / "4.safetensors", device=DEVICE).metadata
     # the last step's preview is written once, after the averaging (from the saved weights)
     assert sorted(p.name for p in (tmp_path / "avg-training").glob("*.jpg")) == ["preview-000002.jpg",
                                                                                 "preview-000004.jpg"]
@@ -95,12 +98,12 @@ def test_resume_to_more_steps_averages_the_new_last_steps(tmp_path, photos, styl
     train(style_path, photos, out, steps=12, average_last=0.5, resume=True, log=said.append, **TINY)
     assert said[-1] == "the model is the mean of the weights of steps 9-12"
     # The new window is steps 7-12: the checkpoint's mean began before it, so a new one begins at step 9.
-    assert load_model(out, device="cpu").metadata["averaged_steps"] == [9, 12]
+    assert load_model(out, device=DEVICE).metadata["averaged_steps"] == [9, 12]
 
 
 def test_metadata_and_previews(tmp_path, photos, style_path):
     out = train(style_path, photos, tmp_path / "m.safetensors", steps=10, **dict(TINY, preview_every=5))
-    meta = load_model(out, device="cpu").metadata
+    meta = load_model(out, device=DEVICE).metadata
     assert meta["style_name"] == "style" and len(meta["style_sha256"]) == 64 and meta["seed"] == 3
     assert meta["steps"] == 10 and meta["photos"] == 2  # one of the three held out for previews
     assert meta["settings"]["crop_size"] == 32 and "restyle_version" in meta
@@ -117,20 +120,20 @@ def test_init_starts_from_the_models_weights_and_records_it(tmp_path, photos, st
     assert all(torch.allclose(a[k], b[k], atol=1e-9) for k in a)
     fresh = _weights(train(style_path, photos, tmp_path / "c.safetensors", steps=1, learning_rate=1e-12, **kw))
     assert not all(torch.allclose(a[k], fresh[k], atol=1e-3) for k in a)
-    meta = load_model(on, device="cpu").metadata
+    meta = load_model(on, device=DEVICE).metadata
     assert meta["init"]["file"] == "a.safetensors" and meta["init"]["sha256"] == file_sha256(first)
     assert (meta["init"]["steps"], meta["init"]["seed"], meta["init"]["settings"]["crop_size"]) == (10, 3, 32)
-    assert meta["steps"] == 1 and "init" not in load_model(first, device="cpu").metadata
+    assert meta["steps"] == 1 and "init" not in load_model(first, device=DEVICE).metadata
     said = []
     again = train(style_path, photos, tmp_path / "d.safetensors", steps=1, init=on, log=said.append, **kw)
     assert "starting from b.safetensors (trained 11 steps in all on style)" in said  # 10, then 1
-    assert load_model(again, device="cpu").metadata["init"]["init"]["sha256"] == file_sha256(first)
+    assert load_model(again, device=DEVICE).metadata["init"]["init"]["sha256"] == file_sha256(first)
 
 
 def test_init_from_a_preset_by_name(tmp_path, photos, style_path):
     name = next(iter(presets()))
     out = train(style_path, photos, tmp_path / "m.safetensors", steps=1, init=name, **TINY)
-    assert load_model(out, device="cpu").metadata["init"]["file"] == f"{name}.safetensors"
+    assert load_model(out, device=DEVICE).metadata["init"]["file"] == f"{name}.safetensors"
 
 
 def test_resume_keeps_the_init_record_and_refuses_another(tmp_path, photos, style_path):
@@ -139,7 +142,7 @@ def test_resume_keeps_the_init_record_and_refuses_another(tmp_path, photos, styl
     out = tmp_path / "m.safetensors"
     train(style_path, photos, out, steps=4, init=a, **TINY)
     train(style_path, photos, out, steps=6, resume=True, **TINY)  # without --init: the checkpoint's record
-    assert load_model(out, device="cpu").metadata["init"]["sha256"] == file_sha256(a)
+    assert load_model(out, device=DEVICE).metadata["init"]["sha256"] == file_sha256(a)
     train(style_path, photos, out, steps=8, resume=True, init=a, **TINY)  # the same --init: fine
     for model, init in ((out, b), (a, b)):  # a run started from another model; one started from random weights
         with pytest.raises(RestyleError, match="started from") as e:
@@ -221,17 +224,24 @@ def test_defaults_are_the_documented_ones():
 
 def test_cpu_training_keeps_freed_memory_only_where_asked_and_it_fits(tmp_path, photos, style_path,
                                                                      keep_memory_calls):
-    calls = keep_memory_calls(training)
-    train(style_path, photos, tmp_path / "m.safetensors", steps=1, **TINY)
+    calls, cpu = keep_memory_calls(training), dict(TINY, device="cpu")  # glibc's allocator: the CPU's memory
+    train(style_path, photos, tmp_path / "m.safetensors", steps=1, **cpu)
     assert calls == []  # off by default: it tunes the allocator of the whole process
     said = []
-    train(style_path, photos, tmp_path / "m.safetensors", steps=2, log=said.append, keep_freed_memory=True, **TINY)
+    train(style_path, photos, tmp_path / "m.safetensors", steps=2, log=said.append, keep_freed_memory=True, **cpu)
     [(device, peak, kept), left] = calls  # once, around the whole loop
     assert device == "cpu" and peak == int(1e9 + 5.3e3 * 2 * 32 ** 2) and left == "left"
     assert any(m.startswith("keeping freed memory for reuse") for m in said) == kept
 
 
-@pytest.mark.parametrize("batch, crop, measured_gb", [(8, 256, 3.2), (4, 384, 3.7), (8, 384, 6.9), (16, 384, 12.2)])
-def test_peak_memory_estimate_is_above_the_measured_peaks(batch, crop, measured_gb):
-    estimate = training._peak_memory(TrainOptions(batch_size=batch, crop_size=crop))
-    assert measured_gb * 1e9 < estimate < (measured_gb + 1.5) * 1e9
+def test_peak_memory_estimate_is_above_a_measured_peak(tmp_path, photos, style_path):
+    # A training run with freed memory kept, in a process of its own, its whole peak (torch, VGG19 and all)
+    # measured; the figures at full size are in docs/training.md.
+    run = (f"import resource, restyle; restyle.train({str(style_path)!r}, {str(photos)!r}, "
+           f"{str(tmp_path / 'm.safetensors')!r}, steps=3, batch_size=4, crop_size=128, style_size=64, "
+           "device='cpu', preview_every=0, keep_freed_memory=True); "
+           "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024)")
+    done = subprocess.run([sys.executable, "-c", run], capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr
+    peak = int(done.stdout.split()[-1])
+    assert peak < training._peak_memory(TrainOptions(batch_size=4, crop_size=128))

@@ -3,6 +3,7 @@ import torch
 
 from restyle.optimize.eta import Eta, fit
 from restyle.optimize.planning import FORWARD_SHARE, ScalePlan, pass_seconds
+from tests.conftest import DEVICE
 
 
 def test_fit_hand_computed():
@@ -65,6 +66,6 @@ def test_stylize_reports_an_eta_that_reaches_zero(content_path, style_path):
     import restyle
     reports = []
     restyle.stylize(content_path, style_path, size=48, iterations=3, multiscale=True, start_size=24,
-                    device="cpu", precision="fp32", callback=reports.append)
+                    device=DEVICE, precision="fp32", callback=reports.append)
     assert all(r.eta is not None and r.eta >= 0 for r in reports)
     assert reports[-1].eta == 0

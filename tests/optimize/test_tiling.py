@@ -13,7 +13,7 @@ from restyle.optimize.objective import Objective
 from restyle.optimize.options import Options
 from restyle.optimize.planning import choose_grid, cut, halo_and_align
 from restyle.optimize.tiling import TiledObjective
-from tests.conftest import EXAMPLES
+from tests.conftest import DEVICE, EXAMPLES
 
 OPTS = Options()
 CONTENT_W = layer_weights("content", OPTS.content_layers)
@@ -33,15 +33,24 @@ def _loss_and_grad(objective, x0):
     return terms, x.grad
 
 
-@pytest.mark.parametrize("size, max_core", [((160, 200), 48), ((131, 250), 64)])
-def test_tiled_loss_and_gradient_equal_the_whole_image(net, size, max_core):
+SHALLOW = {"relu1_1": 1.0, "relu2_1": 1.0, "relu3_1": 1.0}  # a 12 px halo: many tiles with interior edges, cheaply
+
+
+@pytest.mark.parametrize("size, max_core, style_w", [((96, 120), 24, SHALLOW), ((131, 250), 64, STYLE_W)])
+def test_tiled_loss_and_gradient_equal_the_whole_image(net, size, max_core, style_w):
     torch.manual_seed(0)
     content, x0 = torch.rand(1, 3, *size), torch.rand(1, 3, *size)
     styles = [torch.rand(1, 3, 120, 90), torch.rand(1, 3, 100, 150)]
-    loss = PerceptualLoss(net, CONTENT_W, STYLE_W, WEIGHTS, [0.3, 0.7])
+    content_w = {"relu3_1": 1.0} if style_w is SHALLOW else CONTENT_W
+    loss = PerceptualLoss(net, content_w, style_w, WEIGHTS, [0.3, 0.7])
     whole = Objective(loss.with_targets(content, styles), tuple(content.shape[-2:]))
     tiled = TiledObjective(loss, content, styles, max_area=1e9, max_core=max_core, seed=0)
-    assert len(tiled.tiles(x0)) >= 6
+    tiles = tiled.tiles(x0)
+    assert len(tiles) >= 6
+    # tiles whose windows (core and halo) stop inside the image: the tiles' own edges are exercised
+    assert any(xs.lo > 0 or xs.hi < size[1] for _, xs in tiles if 0 < xs.start)
+    if style_w is SHALLOW:
+        assert any(0 < ys.lo and ys.hi < size[0] for ys, _ in tiles)
     a, ga = _loss_and_grad(whole, x0)
     for _ in range(2):  # two evaluations: two different jittered grids
         b, gb = _loss_and_grad(tiled, x0)
@@ -60,7 +69,9 @@ def test_tiled_objective_runs_on_a_non_cpu_device(net):
 
 
 def test_tiled_run_gives_the_untiled_result(content_path, style_path):
-    common = dict(size=96, iterations=5, precision="fp32", device="cpu", seed=0)
+    # shallow layers (a 12 px halo), so that 32 px tiles have edges inside the 96 px image
+    common = dict(size=96, iterations=5, precision="fp32", device=DEVICE, seed=0, style_layers=list(SHALLOW),
+                  content_layers=["relu3_1"])
     a = np.asarray(restyle.stylize(content_path, style_path, **common), dtype=np.float64)
     b = np.asarray(restyle.stylize(content_path, style_path, tile_size=32, **common), dtype=np.float64)
     assert np.abs(a - b).mean() < 0.5  # out of 255: rounding, not structure
@@ -75,7 +86,7 @@ def test_no_seams_at_tile_boundaries():
     # 48 px core a 208 px tile); the exactness of the tiling does not depend on the depth.
     size, tile, layers = 256, 48, ["relu1_1", "relu2_1", "relu3_1"]
     image = restyle.stylize(EXAMPLES / "tubingen.jpg", EXAMPLES / "starry_night.jpg", size=size, iterations=30,
-                            tile_size=tile, init="noise", device="cpu", seed=0, style_layers=layers,
+                            tile_size=tile, init="noise", device=DEVICE, seed=0, style_layers=layers,
                             content_layers=["relu3_1"])
     img = np.asarray(image.convert("L"), dtype=np.float64)
     h, w = img.shape
@@ -99,7 +110,7 @@ def test_ctrl_c_at_a_tiled_scale_saves_its_best_image(content_path, style_path):
 
     with pytest.raises(Interrupted) as info:
         restyle.stylize(content_path, style_path, size=64, iterations=4, multiscale=True, start_size=32,
-                        tile_size=32, device="cpu", callback=interrupt)
+                        tile_size=32, device=DEVICE, callback=interrupt)
     assert info.value.image.size == (64, 48)
 
 
@@ -115,5 +126,5 @@ def test_ctrl_c_while_a_scale_starts_saves_the_last_scale(content_path, style_pa
     monkeypatch.setattr(TiledObjective, "__init__", init_then_interrupt)
     with pytest.raises(Interrupted) as info:
         restyle.stylize(content_path, style_path, size=64, iterations=2, multiscale=True, start_size=32,
-                        tile_size=32, device="cpu")
+                        tile_size=32, device=DEVICE)
     assert info.value.image.size == (32, 24)  # scale 1's result

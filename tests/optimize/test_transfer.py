@@ -7,12 +7,14 @@ from PIL import Image
 
 import restyle
 from restyle.core import color, losses
+from restyle.core.images import load_image, resize, to_pil
 from restyle.errors import Interrupted, NumericalError, RestyleError
 from restyle.optimize import transfer
 from restyle.optimize.planning import FORWARD_SHARE
-from tests.conftest import gradient_image
+from tests.conftest import DEVICE, gradient_image
 
-FAST = dict(size=48, iterations=4, device="cpu")
+FAST = dict(size=48, iterations=4, device=DEVICE)
+CPU_FAST = dict(FAST, device="cpu")
 
 
 def test_end_to_end_with_progress(content_path, style_path):
@@ -49,6 +51,16 @@ def test_init_from_image_adam_avg_pool_fp32(content_path, style_path):
     assert image.size == (48, 36)
 
 
+def test_the_run_starts_from_the_init_image(content_path, style_path):
+    # The first evaluation is at the start image, so the best image after one iteration is that image.
+    init = gradient_image(30, 40)
+    first = next(restyle.iter_stylize(content_path, style_path, init=init, **FAST)).image()
+    expected = to_pil(resize(load_image(init), (36, 48)))
+    assert np.array_equal(np.asarray(first), np.asarray(expected))
+    from_content = next(restyle.iter_stylize(content_path, style_path, **FAST)).image()
+    assert np.array_equal(np.asarray(from_content), np.asarray(to_pil(resize(load_image(content_path), (36, 48)))))
+
+
 def test_several_styles_with_blend(content_path, style_path):
     image = restyle.stylize(content_path, [style_path, gradient_image()], style_blend=[0.7, 0.3],
                             style_scale=0.5, **FAST)
@@ -73,14 +85,22 @@ def test_preserve_color_luminance_keeps_content_chroma(content_path, style_path)
     assert (chroma_out - chroma_content).abs().mean() < 0.01
 
 
-def test_preserve_color_histogram(content_path, style_path):
-    assert restyle.stylize(content_path, style_path, preserve_color="histogram", **FAST).size == (48, 36)
+def test_preserve_color_histogram_keeps_the_photos_colours(content_path, style_path):
+    red = np.asarray(Image.open(style_path), np.float32) / 255 * np.array([1.0, 0.3, 0.3], np.float32)
+    content = np.asarray(Image.open(content_path).convert("RGB"), np.float32) / 255
+
+    def colour_gap(**options):
+        image = restyle.stylize(content_path, red, seed=0, style_weight=1000.0, **dict(FAST, iterations=20), **options)
+        return np.abs(np.asarray(image, np.float32).mean((0, 1)) / 255 - content.mean((0, 1))).sum()
+
+    plain, matched = colour_gap(), colour_gap(preserve_color="histogram")
+    assert matched < 0.5 * plain  # the red painting turns the photo red, unless its colours are matched first
 
 
 def test_coarse_to_fine(content_path, style_path):
     seen = []
     image = restyle.stylize(content_path, style_path, size=64, iterations=4, multiscale=True, start_size=32,
-                            device="cpu", callback=seen.append)
+                            device=DEVICE, callback=seen.append)
     assert image.size == (64, 48)
     assert [(p.scale, p.size) for p in seen if p.iteration == 1] == [(1, (24, 32)), (2, (48, 64))]
     assert seen[-1].steps == 4 + 2
@@ -96,7 +116,7 @@ def test_coarse_to_fine(content_path, style_path):
 def test_log_messages_schedule(content_path, style_path):
     lines = []
     restyle.stylize(content_path, style_path, size=64, iterations=2, multiscale=True, start_size=32,
-                    device="cpu", log=lines.append)
+                    device=DEVICE, log=lines.append)
     assert "schedule: 32px x 2 -> 64px x 1" in lines[0]
 
 
@@ -124,14 +144,14 @@ def test_cpu_keeps_freed_memory_only_where_asked_for_whole_images_without_a_budg
     def interrupt(progress):
         raise KeyboardInterrupt
 
-    restyle.stylize(content_path, style_path, **FAST)
+    restyle.stylize(content_path, style_path, **CPU_FAST)
     assert calls == []  # off by default: it tunes the allocator of the whole process
     with pytest.raises(Interrupted):
-        restyle.stylize(content_path, style_path, callback=interrupt, keep_freed_memory=True, **FAST)
+        restyle.stylize(content_path, style_path, callback=interrupt, keep_freed_memory=True, **CPU_FAST)
     [(device, peak, _), left] = calls  # around the optimization, and left on Ctrl-C too
     assert device == "cpu" and peak > 0 and left == "left"
     calls.clear()
-    keep = dict(FAST, keep_freed_memory=True)
+    keep = dict(CPU_FAST, keep_freed_memory=True)
     restyle.stylize(content_path, style_path, max_memory=100, **keep)  # any budget given: the heap could overshoot it
     restyle.stylize(content_path, style_path, tile_size=32, **keep)  # tiles: the budget binds
     assert calls == []
@@ -164,7 +184,7 @@ def test_bad_options(content_path, style_path, options, message):
 
 def test_cancel_at_the_third_progress_stops_before_the_next_iteration(content_path, style_path):
     cancel, seen = threading.Event(), []
-    for p in restyle.iter_stylize(content_path, style_path, cancel=cancel, size=64, iterations=20, device="cpu"):
+    for p in restyle.iter_stylize(content_path, style_path, cancel=cancel, size=64, iterations=20, device=DEVICE):
         seen.append(p)
         if len(seen) == 3:
             cancel.set()
