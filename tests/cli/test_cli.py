@@ -108,7 +108,7 @@ def test_bad_input_one_line_exit_2_no_output(run_cli, content_path, style_path, 
     elif case == "zero-memory":
         extra = ["--max-memory", "0"]
     elif case == "too-little-memory":
-        extra = ["--max-memory", "0.01"]
+        extra = ["--max-memory", "0.0001"]
     elif case == "zero-tile-size":
         extra = ["--tile-size", "0"]
     before = set(tmp_path.rglob("*"))
