@@ -398,3 +398,14 @@ def test_stylize_progress_bar_starts_at_the_first_reports_work(monkeypatch, tmp_
     bar.close()
     assert [(b.total, b.initial, b.n) for b in bars] == [(1000, 4, 1000)]
     assert "[{elapsed}<00:00]" in bars[0].bar_format
+
+
+def test_a_larger_max_pixels_raises_pillows_own_limit_for_the_command(run_cli, content_path, style_path, tmp_path,
+                                                                      monkeypatch):
+    from PIL import Image as PILImage
+    # a 64x48 photo is over twice this limit: the library refuses it (tests/test_guest.py), the command line reads it
+    monkeypatch.setattr(PILImage, "MAX_IMAGE_PIXELS", 1000)
+    code, _, err = run_cli("stylize", content_path, "-s", style_path, "-o", tmp_path / "b.png", "--size", 16,
+                           "--iterations", 1, "--device", DEVICE, "--max-pixels", 100_000, "-q")
+    assert code == 0, err
+    assert PILImage.MAX_IMAGE_PIXELS == 100_000  # the command line owns its process

@@ -60,3 +60,16 @@ def test_strength_and_preserve_color(model_file):
 def test_repr_and_backend(model_file):
     model = load_model(model_file, device=DEVICE)
     assert isinstance(model, StyleModel) and model.backend == "torch" and "test" in repr(model)
+
+
+def test_frame_of_a_read_only_array_warns_nothing_and_leaves_warnings_alone(model_file, monkeypatch, recwarn):
+    def no_catch_warnings(*args, **kwargs):
+        raise AssertionError("catch_warnings is not thread-safe")
+
+    model = load_model(model_file, device=DEVICE)
+    monkeypatch.setattr(warnings, "catch_warnings", no_catch_warnings)
+    frame = np.asarray(Image.fromarray(np.zeros((16, 24, 3), np.uint8)))  # read-only, as from PIL
+    assert not frame.flags.writeable
+    out = model.frame(frame)
+    assert out.shape == (16, 24, 3) and out.dtype == np.uint8
+    assert [str(w.message) for w in recwarn] == []
