@@ -42,7 +42,7 @@ def main() -> None:
     samples = []
     start = time.perf_counter()
     restyle.stylize(EXAMPLES / "tubingen.jpg", EXAMPLES / "starry_night.jpg", size=args.size,
-                    iterations=args.iterations, seed=0, device=args.device,
+                    iterations=args.iterations, seed=0, device=args.device, keep_freed_memory=True,
                     callback=lambda p: samples.append((p.elapsed, p.fraction, p.eta)))
     total = time.perf_counter() - start
     print(json.dumps({"machine": machine(args.device), "size": args.size, "iterations": args.iterations,

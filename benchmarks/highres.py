@@ -39,6 +39,7 @@ def worker(args: argparse.Namespace) -> None:
 
     start = time.perf_counter()
     image = restyle.stylize(args.content, [args.style], size=args.size, device=args.device, seed=0,
+                            keep_freed_memory=True,  # as the command line runs
                             callback=progress, log=logs.append)
     seconds = time.perf_counter() - start
     image.save(args.output)

@@ -21,6 +21,7 @@ content, style = EXAMPLES / "tubingen.jpg", EXAMPLES / "starry_night.jpg"
 restyle.stylize(content, style, size=args.size, iterations=5, device=args.device)  # warm-up
 activities = [ProfilerActivity.CPU] + ([ProfilerActivity.CUDA] if args.device.startswith("cuda") else [])
 with profile(activities=activities) as prof:
-    restyle.stylize(content, style, size=args.size, iterations=args.iterations, device=args.device)
+    restyle.stylize(content, style, size=args.size, iterations=args.iterations, device=args.device,
+                    keep_freed_memory=True)
 sort = "self_cuda_time_total" if args.device.startswith("cuda") else "self_cpu_time_total"
 print(prof.key_averages().table(sort_by=sort, row_limit=25, max_name_column_width=40))

@@ -35,7 +35,7 @@ def run(content, style, size, precision, device, iterations, out, curve=0):
 
     start = time.perf_counter()
     image = restyle.stylize(content, [style], size=size, precision=precision, device=device,
-                            iterations=iterations, callback=callback)
+                            iterations=iterations, callback=callback, keep_freed_memory=True)
     total = time.perf_counter() - start
     last_scale = stamps[-1][0]
     final = [t for s, t in stamps if s == last_scale]
