@@ -1,6 +1,7 @@
 """The optimization loop: build targets, then optimize the pixels of an image, scale by scale.
 
-``stylize`` is the engine behind the CLI and the Python API.
+``iter_stylize`` is the engine behind the CLI and the Python API: a generator of ``Progress`` that a caller may
+stop at any iteration; ``stylize`` runs it to the end (or to a ``cancel``) and returns the image.
 """
 
 from __future__ import annotations
