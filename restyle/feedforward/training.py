@@ -35,6 +35,7 @@ from .._version import __version__
 from ..core.device import autocast, resolve_device, resolve_precision
 from ..core.images import (
     ImageLike,
+    check_not_input,
     fit_size,
     image_files,
     load_image,
@@ -105,6 +106,7 @@ def train(style: ImageLike, photos: str | os.PathLike, output: str | os.PathLike
     opts.validate()
     say = log or (lambda m: None)
     out, work = _check_paths(Path(output), work_dir, resume)
+    check_not_input(out, [style] + ([init] if init is not None else []))
     run = _Training(style, photos, opts, preview=preview, init=init, say=say)
     run.start(work, resume)
     run.loop(callback, cancel)

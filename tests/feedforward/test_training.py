@@ -199,6 +199,14 @@ def test_bad_options(tmp_path, photos, style_path, change):
     assert not (tmp_path / "m.safetensors").exists()
 
 
+def test_the_model_never_overwrites_the_model_it_starts_from(tmp_path, photos, style_path):
+    first = train(style_path, photos, tmp_path / "m.safetensors", steps=1, **TINY)
+    before = first.read_bytes()
+    with pytest.raises(RestyleError, match="is an input"):
+        train(style_path, photos, first, steps=1, init=first, **TINY)
+    assert first.read_bytes() == before
+
+
 @pytest.mark.parametrize("case", ["wrong-suffix", "empty-folder", "missing-folder", "missing-style"])
 def test_bad_input(tmp_path, photos, style_path, case):
     out, folder, style = tmp_path / "m.safetensors", photos, style_path
