@@ -58,8 +58,9 @@ def warp(image: np.ndarray, flow: np.ndarray, cubic: bool = False) -> np.ndarray
     cv2 = _cv2()
     h, w = flow.shape[:2]
     grid = np.mgrid[0:h, 0:w].astype(np.float32)
-    return cv2.remap(image, grid[1] + flow[..., 0], grid[0] + flow[..., 1], cv2.INTER_CUBIC if cubic else
-                     cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+    out = cv2.remap(image, grid[1] + flow[..., 0], grid[0] + flow[..., 1], cv2.INTER_CUBIC if cubic else
+                    cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+    return out.reshape(image.shape)  # (OpenCV drops a single channel's axis)
 
 
 def reliable(backward: np.ndarray, forward: np.ndarray) -> np.ndarray:

@@ -409,3 +409,36 @@ def test_a_larger_max_pixels_raises_pillows_own_limit_for_the_command(run_cli, c
                            "--iterations", 1, "--device", DEVICE, "--max-pixels", 100_000, "-q")
     assert code == 0, err
     assert PILImage.MAX_IMAGE_PIXELS == 100_000  # the command line owns its process
+
+
+# --- video ---
+
+@pytest.mark.parametrize("case", ["ok", "not-a-video", "same-as-input", "bad-extension", "no-style", "two-styles",
+                                  "bad-weight"])
+def test_video_command(run_cli, tmp_path, case):
+    pytest.importorskip("av")
+    from tests.video.conftest import audio_packets, pan, write_clip
+    clip = write_clip(tmp_path / "clip.mp4", pan(6))
+    out, style = tmp_path / "o.mp4", ["--preset", "starry_night"]
+    if case == "not-a-video":
+        clip = tmp_path / "notes.mp4"
+        clip.write_text("hello")
+    elif case == "same-as-input":
+        out = clip
+    elif case == "bad-extension":
+        out = tmp_path / "o.avi"
+    elif case == "no-style":
+        style = []
+    elif case == "two-styles":
+        style += ["--model", "m.safetensors"]
+    elif case == "bad-weight":
+        style += ["--temporal-weight", "2"]
+    before = clip.read_bytes()
+    code, _, err = run_cli("video", clip, "-o", out, *style, "--device", DEVICE, "-q")
+    if case == "ok":
+        assert (code, err) == (0, "")
+        assert audio_packets(out) == audio_packets(clip)
+        return
+    assert code == 2
+    _only_line(err)
+    assert clip.read_bytes() == before and not (tmp_path / "o.mp4").exists() and not (tmp_path / "o.avi").exists()

@@ -1,0 +1,55 @@
+import numpy as np
+import pytest
+
+from restyle.errors import RestyleError
+from restyle.video import io
+from tests.video.conftest import audio_packets, av, decoded, pan, write_clip
+
+
+@pytest.mark.parametrize("ext, audio", [(".mp4", "aac"), (".mkv", "aac"), (".webm", "opus"), (".gif", None)])
+def test_frames_timing_and_sound_are_kept(clip, tmp_path, ext, audio):
+    out = tmp_path / f"out{ext}"
+    with io.open_video(clip) as c:
+        v = c.streams.video[0]
+        writer = io.VideoWriter(out, rate=v.average_rate, time_base=v.time_base, size=(96, 64),
+                                audio=c.streams.audio[0])
+        for kind, item in io.frames_and_audio(c):
+            if kind == "audio":
+                writer.mux_audio(item)
+            else:
+                writer.write(255 - item.image, item.pts, item.time_base)
+        writer.close()
+    src, got = io.info(clip), io.info(out)
+    assert got.frames in (0, src.frames) and len(decoded(out)) == len(decoded(clip)) == 12
+    assert got.rate == src.rate and abs(got.duration - src.duration) < 0.1
+    assert got.audio == audio
+    if audio == "aac":
+        assert audio_packets(out) == audio_packets(clip)  # copied untouched
+    assert not list(tmp_path.glob(".*.tmp"))
+
+
+def test_odd_sides_are_padded_for_yuv420p_and_frames_can_be_scaled(tmp_path):
+    clip = write_clip(tmp_path / "c.mp4", pan(3, size=(96, 64)), audio=False)
+    with io.open_video(clip) as c:
+        frames = [f.image for kind, f in io.frames_and_audio(c, (47, 31)) if kind == "frame"]
+    assert frames[0].shape == (31, 47, 3)
+    assert io.even(frames[0]).shape == (32, 48, 3) and np.array_equal(io.even(frames[0])[:31, :47], frames[0])
+    assert io.scaled_size(1920, 1080, 640) == (640, 360)
+
+
+@pytest.mark.parametrize("case", ["missing", "directory", "text", "truncated", "audio-only"])
+def test_bad_videos_are_one_clear_error(clip, tmp_path, case):
+    path = {"missing": tmp_path / "nope.mp4", "directory": tmp_path, "text": tmp_path / "t.mp4",
+            "truncated": tmp_path / "cut.mp4", "audio-only": tmp_path / "a.m4a"}[case]
+    if case == "text":
+        path.write_text("not a video")
+    elif case == "truncated":
+        path.write_bytes(clip.read_bytes()[:400])
+    elif case == "audio-only":
+        out = av.open(str(path), "w")
+        out.add_stream("aac", rate=44100)
+        out.close()
+    with pytest.raises(RestyleError) as info:
+        with io.open_video(path) as c:
+            list(io.frames_and_audio(c))
+    assert "\n" not in str(info.value)

@@ -1,0 +1,80 @@
+import subprocess
+import sys
+import threading
+
+import numpy as np
+import pytest
+
+import restyle
+from restyle.errors import RestyleError
+from restyle.video import temporal
+from restyle.video.metrics import warping_error
+from restyle.video.pipeline import iter_video, stylize_video
+from tests.conftest import DEVICE, EXAMPLES
+from tests.video.conftest import audio_packets, decoded, pan, write_clip
+
+
+def test_the_metric_is_zero_for_a_pure_pan_and_large_for_noise():
+    frames = pan(6, size=(128, 96), step=2)
+    assert warping_error(frames, frames) < 2e-3
+    noise = [np.random.default_rng(i).integers(0, 256, f.shape, dtype=np.uint8) for i, f in enumerate(frames)]
+    assert warping_error(noise, frames) > 0.1
+
+
+def test_a_preset_video_flickers_less_with_the_temporal_weight():
+    frames = pan(8, size=(128, 96), step=2)
+    model = restyle.load_model(preset="starry_night", device=DEVICE)
+    alone = list(iter_video(frames, model=model, temporal_weight=0))
+    steady = list(iter_video(frames, model=model))
+    assert all(np.array_equal(a, model.frame(f)) for a, f in zip(alone, frames))  # weight 0: independent frames
+    assert warping_error(steady, frames) < 0.6 * warping_error(alone, frames)
+
+
+def test_a_cut_starts_afresh():
+    frames = pan(3, size=(128, 96)) + pan(3, size=(128, 96), name="chelsea_cat.png")
+    carry, seen = temporal.Carry(), []
+    for f in frames:
+        seen.append(carry.previous(f) is not None)
+        carry.painted(f)
+    assert seen == [False, True, True, False, True, True] and carry.cuts == 1
+
+
+def test_the_optimizer_paints_a_video_each_frame_from_the_last(tmp_path, clip):
+    out = stylize_video(clip, tmp_path / "o.mp4", styles=[EXAMPLES / "starry_night.jpg"],
+                        options=restyle.Options(iterations=2, device=DEVICE), size=48)
+    frames = decoded(out)
+    assert len(frames) == 12 and frames[0].shape == (32, 48, 3)
+    assert audio_packets(out) == audio_packets(clip)
+
+
+def test_cancel_writes_a_playable_file_of_the_frames_done(tmp_path, clip):
+    cancel = threading.Event()
+
+    def stop_at_5(p):
+        if p.frame == 5:
+            cancel.set()
+
+    out = stylize_video(clip, tmp_path / "o.mkv", preset="the_scream", callback=stop_at_5, cancel=cancel)
+    assert len(decoded(out)) == 5
+
+
+@pytest.mark.parametrize("style", [dict(), dict(preset="starry_night", model="x.safetensors")])
+def test_exactly_one_kind_of_style(tmp_path, clip, style):
+    with pytest.raises(RestyleError, match="exactly one kind of style"):
+        stylize_video(clip, tmp_path / "o.mp4", **style)
+    assert not (tmp_path / "o.mp4").exists()
+
+
+def test_memory_does_not_grow_with_the_length(tmp_path):
+    # Peak memory painting 30 and 300 frames of the same small clip, each in a process of its own.
+    peaks = []
+    for n in (30, 300):
+        clip = write_clip(tmp_path / f"c{n}.mp4", (pan(30, size=(64, 48)) * (n // 30)), audio=True)
+        run = ("import resource; from restyle.video.pipeline import stylize_video; "
+               f"stylize_video({str(clip)!r}, {str(tmp_path / f'o{n}.mp4')!r}, preset='starry_night', "
+               f"options=__import__('restyle').Options(device={DEVICE!r})); "
+               "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)")
+        done = subprocess.run([sys.executable, "-c", run], capture_output=True, text=True, timeout=600)
+        assert done.returncode == 0, done.stderr
+        peaks.append(int(done.stdout.split()[-1]))
+    assert peaks[1] < 1.1 * peaks[0]
