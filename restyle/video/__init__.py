@@ -4,3 +4,7 @@
 and where that is reliable, ``temporal`` carries the last painted frame along the flow into the next, and
 ``pipeline`` joins them (``iter_video``, ``stylize_video``). Needs the ``video`` extra: pip install restyle[video].
 """
+
+from .pipeline import iter_video, stylize_video
+
+__all__ = ["iter_video", "stylize_video"]
