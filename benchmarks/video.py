@@ -15,7 +15,6 @@ and few iterations: slow on a CPU). Speed: seconds per frame of the network alon
 from __future__ import annotations
 
 import argparse
-import platform
 import sys
 import tempfile
 import time
@@ -30,6 +29,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 import restyle  # noqa: E402
+from benchmarks.compare import machine  # noqa: E402
 from restyle.video.metrics import warping_error  # noqa: E402
 from restyle.video.pipeline import iter_video, stylize_video  # noqa: E402
 from tests.video.conftest import write_clip  # noqa: E402
@@ -136,7 +136,7 @@ def main() -> None:
 
 
 def write(args, rows: list[str], timing: str) -> None:
-    device = torch.cuda.get_device_name() if torch.cuda.is_available() else f"{platform.processor() or 'CPU'}"
+    device = machine()
     path = ROOT / "benchmarks" / "results" / f"video-{'cuda' if torch.cuda.is_available() else 'cpu'}-{date.today()}.md"
     cmd = "python benchmarks/video.py " + " ".join(sys.argv[1:])
     path.write_text(
