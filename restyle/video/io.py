@@ -87,6 +87,14 @@ def info(path: str | os.PathLike) -> VideoInfo:
                          rate=Fraction(v.average_rate or 25), frames=v.frames or 0, duration=duration, audio=audio)
 
 
+def rotation(path: str | os.PathLike) -> int:
+    """Degrees (counter-clockwise) a player turns the video's frames by when it shows them (phones record so)."""
+    with open_video(path) as c:
+        for frame in c.decode(video=0):
+            return int(getattr(frame, "rotation", 0) or 0)
+    return 0
+
+
 def scaled_size(width: int, height: int, long_side: Optional[int]) -> tuple[int, int]:
     """(width, height) with the long side ``long_side`` (unchanged for None), the aspect ratio kept."""
     if long_side is None:
@@ -109,7 +117,7 @@ class VideoWriter:
     copied or re-encoded as the container needs (``mux_audio``)."""
 
     def __init__(self, path: Path, *, rate: Fraction, time_base: Fraction, size: tuple[int, int], audio=None,
-                 crf: int = 18):
+                 crf: int = 18, rotation: int = 0):
         av = _av()
         self.path = path
         fmt, codec, self.pix_fmt, self.audio_mode = CONTAINERS[path.suffix.lower()]
@@ -123,6 +131,8 @@ class VideoWriter:
             self.video.options = {"crf": str(crf)}
         elif codec == "libvpx-vp9":
             self.video.options = {"crf": str(crf + 13), "b": "0", "row-mt": "1"}
+        if rotation and self.pix_fmt == "yuv420p" and hasattr(self.video, "set_display_rotation"):
+            self.video.set_display_rotation(rotation)  # shown turned as the input was (GIF has no such flag)
         self.audio, self.resampler = self._audio_stream(audio) if audio is not None else (None, None)
 
     def _audio_stream(self, template):

@@ -151,7 +151,8 @@ def stylize_video(source: Union[str, os.PathLike], output: Union[str, os.PathLik
         video = container.streams.video[0]
         dims = _size(container, size) or (video.codec_context.width, video.codec_context.height)
         writer = io.VideoWriter(out, rate=video.average_rate, time_base=video.time_base, size=dims,
-                                audio=container.streams.audio[0] if container.streams.audio else None, crf=crf)
+                                audio=container.streams.audio[0] if container.streams.audio else None, crf=crf,
+                                rotation=io.rotation(source))
         try:
             _encode(container, writer, dims, steady, callback=callback, cancel=cancel, start=start)
         except BaseException:

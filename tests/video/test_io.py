@@ -53,3 +53,21 @@ def test_bad_videos_are_one_clear_error(clip, tmp_path, case):
         with io.open_video(path) as c:
             list(io.frames_and_audio(c))
     assert "\n" not in str(info.value)
+
+
+def test_the_rotation_flag_is_kept(tmp_path):
+    from restyle.video.pipeline import stylize_video
+    clip = tmp_path / "turned.mp4"
+    out = av.open(str(clip), "w")
+    video = out.add_stream("libx264", rate=25)
+    video.width, video.height, video.pix_fmt = 64, 48, "yuv420p"
+    video.set_display_rotation(90)
+    for f in pan(3, size=(64, 48)):
+        for packet in video.encode(av.VideoFrame.from_ndarray(f, format="rgb24")):
+            out.mux(packet)
+    for packet in video.encode():
+        out.mux(packet)
+    out.close()
+    assert io.rotation(clip) == 90
+    painted = stylize_video(clip, tmp_path / "o.mp4", preset="starry_night")
+    assert io.rotation(painted) == 90
