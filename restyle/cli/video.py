@@ -41,6 +41,8 @@ def add_parser(sub, name: str, fmt) -> None:
     loss(v.add_argument_group("optimizer's loss"), Options)
     g = v.add_argument_group("machine and output")
     machine(g, Options, memory=False)
+    g.add_argument("--resume", action="store_true", help="go on with a run stopped by Ctrl-C (the same command, "
+                   "with --resume): the frames done are kept, the rest painted")
     g.add_argument("--crf", type=int, default=18, metavar="N", help="H.264 quality (lower: better, bigger; 18 looks "
                    "lossless)")
     quiet(g)
@@ -61,11 +63,12 @@ def run(args: argparse.Namespace) -> int:
             out = stylize_video(args.input, args.output, temporal_weight=weight, size=args.size, crf=args.crf,
                                 callback=lambda p: bar.show(p.frame), cancel=ctrl_c.cancel, preset=args.preset,
                                 model=args.model, styles=args.style, options=options, strength=args.strength,
-                                preserve_color=options.preserve_color)
+                                preserve_color=options.preserve_color, resume=args.resume)
         finally:
             bar.close()
     if ctrl_c.cancel.is_set():
-        print(f"restyle: interrupted; wrote the frames done so far to {out}", file=sys.stderr)
+        print(f"restyle: interrupted; wrote the frames done so far to {out}: go on with the same command and "
+              "--resume", file=sys.stderr)
         return 130
     say(args.quiet, f"wrote {out} ({meta.frames} frames{', with its sound' if meta.audio else ''}) in "
                     f"{time.perf_counter() - start:.0f} s")

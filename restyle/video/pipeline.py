@@ -7,6 +7,7 @@ with the input's timing and sound. A trained model paints with ``StyleModel.fram
 
 from __future__ import annotations
 
+import json
 import os
 import threading
 import time
@@ -22,6 +23,7 @@ from ..feedforward.runtime import StyleModel, load_model
 from ..optimize.options import Options
 from ..optimize.transfer import stylize
 from . import io
+from . import resume as resume_state
 from .temporal import Carry, mix
 
 #: Share of the last painting mixed into each frame where the flow holds (benchmarks/video.py chose it).
@@ -141,12 +143,16 @@ def _paint(frames: Iterator[np.ndarray], steady: Steady, cancel: Optional[thread
 def stylize_video(source: Union[str, os.PathLike], output: Union[str, os.PathLike], *,
                   temporal_weight: float = DEFAULT_TEMPORAL_WEIGHT, size: Optional[int] = None, crf: int = 18,
                   callback: Optional[Callable[[VideoProgress], None]] = None,
-                  cancel: Optional[threading.Event] = None, **style) -> Path:
+                  cancel: Optional[threading.Event] = None, resume: bool = False, **style) -> Path:
     """Paint the video ``source`` into ``output`` (MP4, MKV, WebM or GIF, by extension), keeping its frame times
     and its sound (copied into MP4 and MKV, re-encoded to Opus for WebM, dropped for GIF). ``cancel`` ends it
-    after the current frame with a playable file of the frames done. Returns the output's path."""
+    after the current frame with a playable file of the frames done, and what ``resume=True`` needs to go on
+    from there later (with the same settings). Returns the output's path."""
     out = check_video_output(source, output)
-    steady, start = Steady(painter_for(**style), temporal_weight), time.perf_counter()
+    settings = json.dumps({"source": str(Path(source).resolve()), "size": size, "temporal_weight": temporal_weight,
+                           "style": style}, sort_keys=True, default=str)
+    taken = resume_state.load(out, settings) if resume else None
+    run = _Encoding(Steady(painter_for(**style), temporal_weight), callback, cancel)
     with io.open_video(source) as container:
         video = container.streams.video[0]
         dims = _size(container, size) or (video.codec_context.width, video.codec_context.height)
@@ -154,26 +160,53 @@ def stylize_video(source: Union[str, os.PathLike], output: Union[str, os.PathLik
                                 audio=container.streams.audio[0] if container.streams.audio else None, crf=crf,
                                 rotation=io.rotation(source))
         try:
-            _encode(container, writer, dims, steady, callback=callback, cancel=cancel, start=start)
+            run.encode(container, writer, dims, taken=taken and (taken[0], taken[1], resume_state.done_frames(out)))
         except BaseException:
             writer.abort()
             raise
-        return writer.close()
+        writer.close()
+    if run.stopped:
+        resume_state.save(out, run.done, settings, run.steady.carry.last_painted)
+    else:
+        resume_state.clear(out)
+    return out
 
 
-def _encode(container, writer: io.VideoWriter, dims, steady: Steady, *, callback, cancel, start: float) -> None:
-    """The frames painted and written, the audio passed on, in file order, until ``cancel`` is set."""
-    total, done = container.streams.video[0].frames or 0, 0
-    for kind, item in io.frames_and_audio(container, dims):
-        if kind == "audio":
-            writer.mux_audio(item)
-            continue
-        if cancel is not None and cancel.is_set():
-            return
-        writer.write(steady(item.image), item.pts, item.time_base)
-        done += 1
-        if callback is not None:
-            callback(VideoProgress(frame=done, frames=total, elapsed=time.perf_counter() - start))
+class _Encoding:
+    """The loop of ``stylize_video``: frames painted (or, when resuming, copied) and written, the audio passed
+    on, in file order, until ``cancel`` is set."""
+
+    def __init__(self, steady: Steady, callback, cancel: Optional[threading.Event]):
+        self.steady, self.callback, self.cancel = steady, callback, cancel
+        self.done, self.stopped, self.start = 0, False, time.perf_counter()
+
+    def encode(self, container, writer: io.VideoWriter, dims, taken=None) -> None:
+        """``taken``: (frames done, the last painting, those frames) of a stopped run to go on from."""
+        total = container.streams.video[0].frames or 0
+        for kind, item in io.frames_and_audio(container, dims):
+            if kind == "audio":
+                writer.mux_audio(item)
+                continue
+            if self.cancel is not None and self.cancel.is_set():
+                self.stopped = True
+                return
+            writer.write(self.frame(item.image, taken), item.pts, item.time_base)
+            self.done += 1
+            if self.callback is not None:
+                self.callback(VideoProgress(frame=self.done, frames=total, elapsed=time.perf_counter() - self.start))
+
+    def frame(self, image: np.ndarray, taken) -> np.ndarray:
+        """The frame painted, or copied from the stopped run (whose last painting the next frame is carried from)."""
+        if taken is None or self.done >= taken[0]:
+            return self.steady(image)
+        done, last, frames = taken
+        copied = next(frames, None)
+        if copied is None:
+            raise RestyleError(f"the stopped output has fewer frames than its record ({done}); paint afresh")
+        if self.done == done - 1:
+            self.steady.carry.previous(image)  # follows the input frame the last painting belongs to
+            self.steady.carry.painted(last)
+        return copied[: image.shape[0], : image.shape[1]]
 
 
 def check_video_output(source: Union[str, os.PathLike], output: Union[str, os.PathLike]) -> Path:

@@ -78,3 +78,27 @@ def test_memory_does_not_grow_with_the_length(tmp_path):
         assert done.returncode == 0, done.stderr
         peaks.append(int(done.stdout.split()[-1]))
     assert peaks[1] < 1.1 * peaks[0]
+
+
+def test_a_stopped_run_resumes_with_every_frame_once_and_the_sound(tmp_path, clip):
+    from restyle.video.io import info
+    cancel = threading.Event()
+
+    def stop_at_5(p):
+        if p.frame == 5:
+            cancel.set()
+
+    out = tmp_path / "o.mp4"
+    stylize_video(clip, out, preset="the_scream", callback=stop_at_5, cancel=cancel)
+    partial = decoded(out)
+    assert len(partial) == 5 and (tmp_path / "o.mp4.resume.json").exists()
+    with pytest.raises(RestyleError, match="other settings"):
+        stylize_video(clip, out, preset="starry_night", resume=True)
+    stylize_video(clip, out, preset="the_scream", resume=True)
+    frames = decoded(out)
+    assert len(frames) == 12 and info(out).duration == pytest.approx(info(clip).duration, abs=0.05)
+    assert np.abs(frames[4].astype(int) - partial[4]).mean() < 3  # kept (encoded once more)
+    assert audio_packets(out) == audio_packets(clip)
+    assert not list(tmp_path.glob("o.mp4.resume.*"))
+    with pytest.raises(RestyleError, match="no stopped run to resume"):
+        stylize_video(clip, out, preset="the_scream", resume=True)
