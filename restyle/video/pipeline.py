@@ -161,6 +161,8 @@ def stylize_video(source: Union[str, os.PathLike], output: Union[str, os.PathLik
                                 rotation=io.rotation(source))
         try:
             run.encode(container, writer, dims, taken=taken and (taken[0], taken[1], resume_state.done_frames(out)))
+            if run.done == 0 and not run.stopped:
+                raise RestyleError(f"{source}: has no frames")
         except BaseException:
             writer.abort()
             raise

@@ -37,6 +37,19 @@ def test_odd_sides_are_padded_for_yuv420p_and_frames_can_be_scaled(tmp_path):
     assert io.scaled_size(1920, 1080, 640) == (640, 360)
 
 
+def test_a_video_stream_without_frames_is_refused_and_nothing_written(tmp_path):
+    from restyle.video.pipeline import stylize_video
+    empty = tmp_path / "empty.mkv"
+    out = av.open(str(empty), "w")
+    stream = out.add_stream("libx264", rate=25)
+    stream.width, stream.height, stream.pix_fmt = 64, 48, "yuv420p"
+    out.start_encoding()
+    out.close()
+    with pytest.raises(RestyleError, match="not a video file|no frames"):
+        stylize_video(empty, tmp_path / "o.mp4", preset="starry_night")
+    assert list(tmp_path.iterdir()) == [empty]
+
+
 @pytest.mark.parametrize("case", ["missing", "directory", "text", "truncated", "audio-only"])
 def test_bad_videos_are_one_clear_error(clip, tmp_path, case):
     path = {"missing": tmp_path / "nope.mp4", "directory": tmp_path, "text": tmp_path / "t.mp4",
