@@ -15,8 +15,11 @@ EXAMPLES = Path(__file__).resolve().parents[2] / "restyle" / "examples"
 
 
 def photo(name: str = "tubingen.jpg") -> np.ndarray:
-    """A photo from the shared test images (the package's examples where those are absent), RGB uint8."""
-    path = SHARED / name if (SHARED / name).exists() else EXAMPLES / "tubingen.jpg"
+    """A photo from the shared test images (the package's example of the same name where those are absent),
+    RGB uint8."""
+    path = SHARED / name
+    if not path.exists():
+        path = EXAMPLES / (Path(name).stem + ".jpg")
     return np.asarray(Image.open(path).convert("RGB"))
 
 
