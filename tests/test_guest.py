@@ -64,6 +64,11 @@ restyle.train(style, photos, os.path.join(tmp, "m.safetensors"), steps=2, batch_
               device="cpu", preview_every=0)
 from restyle.core.images import save_image
 save_image(Image.open(content), os.path.join(tmp, "saved.png"))
+import importlib.util
+if importlib.util.find_spec("cv2") and importlib.util.find_spec("av"):  # video: OpenCV's loader edits the environment
+    from restyle.video.pipeline import iter_video
+    frames = [np.asarray(Image.open(content).convert("RGB"))] * 2
+    list(iter_video(frames, model=model))
 print(json.dumps({"before": before, "after": state(), "umask_calls": umask_calls, "mallopt_calls": mallopt_calls}))
 '''
 

@@ -9,6 +9,8 @@ last frame (disoccluded) and is painted afresh.
 
 from __future__ import annotations
 
+import os
+
 import numpy as np
 
 from ..errors import RestyleError
@@ -18,11 +20,20 @@ FLOW_SIDE = 640
 
 
 def _cv2():
-    """OpenCV, or a RestyleError saying how to install it."""
+    """OpenCV, or a RestyleError saying how to install it. OpenCV's loader, on its first import, prepends its own
+    folder to ``LD_LIBRARY_PATH`` (for child processes only); the host's environment is put back as it was."""
+    environment = dict(os.environ)
     try:
         import cv2
     except ImportError:
         raise RestyleError("video needs PyAV and OpenCV: pip install 'restyle[video]'") from None
+    finally:
+        for name in set(os.environ) | set(environment):  # only what the import changed is put back
+            if os.environ.get(name) != environment.get(name):
+                if name in environment:
+                    os.environ[name] = environment[name]
+                else:
+                    del os.environ[name]
     return cv2
 
 
