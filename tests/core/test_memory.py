@@ -28,9 +28,14 @@ class _MallInfo2(ctypes.Structure):
 
 
 def _mapped_for(size: int) -> int:
-    """How many bytes more glibc holds in mappings of their own while a tensor of ``size`` bytes lives."""
+    """How many bytes more glibc holds in mappings of their own while a tensor of ``size`` bytes lives.
+
+    A size above glibc's largest mmap threshold (32 MB) is raised past all the free memory of the heap, so that no
+    free chunk an earlier test left in the middle of the heap can serve it whatever the settings."""
     libc = ctypes.CDLL(None)
     libc.mallinfo2.restype = _MallInfo2
+    if size >= 32 << 20:
+        size = max(size, libc.mallinfo2().fordblks + (1 << 20))
     before = libc.mallinfo2().hblkhd
     t = torch.empty(size, dtype=torch.uint8)
     during = libc.mallinfo2().hblkhd
