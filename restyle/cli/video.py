@@ -6,7 +6,6 @@ import argparse
 import sys
 import time
 
-from ..errors import RestyleError
 from ..feedforward.modelfile import presets
 from ..optimize.options import Options
 from .arguments import add_fields, loss, machine, quiet, settings_from
@@ -51,8 +50,6 @@ def add_parser(sub, name: str, fmt) -> None:
 def run(args: argparse.Namespace) -> int:
     from ..video.io import info
     from ..video.pipeline import DEFAULT_TEMPORAL_WEIGHT, check_video_output, stylize_video
-    if args.size is not None and args.size <= 0:
-        raise RestyleError(f"--size must be a positive whole number, got {args.size}")
     check_video_output(args.input, args.output)
     meta = info(args.input)
     options = settings_from(args, Options, keep_freed_memory=True)

@@ -36,6 +36,12 @@ def one_of(name: str, value: Any, allowed: tuple) -> None:
         raise RestyleError(f"unknown {name} {value!r}; use {', '.join(str(a) for a in allowed if a is not None)}")
 
 
+def fraction(name: str, value: Any) -> None:
+    """``value`` must be a number from 0 to 1."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value <= 1:
+        raise RestyleError(f"{name} must be between 0 and 1, got {value}")
+
+
 def at_most(name: str, value: Any, bound: float) -> None:
     """``value`` (already checked to be a number) must not be above ``bound``."""
     if value > bound:

@@ -125,8 +125,8 @@ class _UpsampleConv(nn.Module):
     def __init__(self, cin: int, cout: int):
         super().__init__()
         self.conv = nn.Conv2d(cin, cout, 3)
-        # (even outputs 2m read rows m, m+1 of the padded input with taps w0, w1 + w2; odd ones m+1, m+2 with w0 + w1,
-        # w2)
+        # Along each axis (_PHASES): even outputs 2m read rows m, m+1 of the padded input with taps w0, w1 + w2;
+        # odd ones m+1, m+2 with w0 + w1, w2.
         # A buffer, so it moves with the network (no copy to the GPU at each pass); not saved in model files.
         self.register_buffer("phases", torch.tensor(_PHASES), persistent=False)
 

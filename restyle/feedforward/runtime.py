@@ -17,7 +17,7 @@ import torch.nn.functional as F
 from PIL import Image
 
 from ..core import color
-from ..core.checks import DEFAULT_MAX_PIXELS
+from ..core.checks import DEFAULT_MAX_PIXELS, fraction
 from ..core.device import resolve_device, resolve_precision
 from ..core.images import ImageLike, load_image, source_name, to_pil, to_uint8
 from ..core.memory import GB, out_of_memory_as_error, run_budget
@@ -63,8 +63,7 @@ class StyleModel:
                  max_pixels: int = DEFAULT_MAX_PIXELS) -> Image.Image:
         """Stylize ``image``; ``strength`` in [0, 1] blends the result with the photo (1: all style);
         ``preserve_color`` keeps the photo's colours (the result's luminance with the photo's chroma)."""
-        if not 0 <= strength <= 1:
-            raise RestyleError(f"strength must be between 0 and 1, got {strength}")
+        fraction("strength", strength)
         photo = load_image(image, max_pixels, name=source_name(image, "input"))
         with torch.inference_mode():
             photo = photo.to(self.device)

@@ -199,7 +199,7 @@ class _Training:
 
     def loop(self, callback: Optional[Callable[[TrainProgress], None]], cancel: Optional[threading.Event]) -> None:
         """Train to ``steps`` or until ``cancel`` is set, reporting every 10 steps, with checkpoints."""
-        report = _Reports(self.step, callback)
+        report, cancelled = _Reports(self.step, callback), cancel.is_set if cancel is not None else (lambda: False)
         peak = _peak_memory(self.opts)
         self.net.train()
         keep = keep_freed_memory(self.device, peak) if self.opts.keep_freed_memory else contextlib.nullcontext(False)
@@ -209,10 +209,9 @@ class _Training:
             while self.step < self.opts.steps:
                 terms = self.train_step()
                 shot = self.write_preview(self.step) if self._preview_due() else None
-                cancelled = cancel is not None and cancel.is_set()
-                self.values = report.add(self.step, self.opts.steps, terms, now=cancelled or shot is not None,
+                self.values = report.add(self.step, self.opts.steps, terms, now=cancelled() or shot is not None,
                                          shot=shot)
-                stop = cancel is not None and cancel.is_set()  # (the callback may have set it just now)
+                stop = cancelled()  # (the callback may have set it just now)
                 if self.step % self.opts.checkpoint_every == 0 or self.step == self.opts.steps or stop:
                     self.checkpoint()
                 if stop:

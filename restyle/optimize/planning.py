@@ -222,9 +222,9 @@ def plan_scale(h: int, w: int, budget: int, autograd_bpp: float, fixed_bpp: floa
     """Plan an h×w scale within ``budget`` bytes.
 
     ``budget``: bytes the run may still take (what the process holds already is not in it); ``autograd_bpp``:
-    bytes per pixel of a network
-    forward+backward (``autograd_bytes_per_pixel``); ``fixed_bpp``: other bytes per output pixel (content
-    targets); ``tile_size``: cap on a tile's core side, forcing tiles even when the image would fit.
+    bytes per pixel of a network forward+backward (``autograd_bytes_per_pixel``); ``fixed_bpp``: other bytes per
+    output pixel (content targets); ``tile_size``: cap on a tile's core side, forcing tiles even when the image
+    would fit.
     The L-BFGS history is cut (to no fewer than MIN_HISTORY) so that it takes at most a quarter of the budget.
     """
     px = h * w

@@ -297,7 +297,7 @@ class _Run:
 
 class _Clock:
     """Counts the run's work (iterations weighted by their estimated cost, and each scale's set-up), times its
-    iterations for the ETA, and reports ``Progress`` to the callback."""
+    iterations for the ETA, and makes each iteration's ``Progress``."""
 
     def __init__(self, run: _Run, timed: bool):
         self.run, self.timed = run, timed

@@ -17,6 +17,7 @@ from typing import Callable, Iterable, Iterator, Optional, Sequence, Union
 
 import numpy as np
 
+from ..core.checks import MAX_SIZE, at_most, fraction, positive_int
 from ..core.images import ImageLike, check_not_input
 from ..errors import RestyleError
 from ..feedforward.runtime import StyleModel, load_model
@@ -50,8 +51,7 @@ class ModelPainter:
     """Paints a frame with a trained model: ``StyleModel.frame``, or its blend and colour options."""
 
     def __init__(self, model: StyleModel, strength: float = 1.0, preserve_color: bool = False):
-        if not 0 <= strength <= 1:
-            raise RestyleError(f"strength must be between 0 and 1, got {strength}")
+        fraction("strength", strength)  # (before any frame is read or written)
         self.model, self.strength, self.preserve_color = model, strength, preserve_color
 
     def __call__(self, frame: np.ndarray, previous) -> np.ndarray:
@@ -99,19 +99,21 @@ def iter_video(source: Source, *, temporal_weight: float = DEFAULT_TEMPORAL_WEIG
     yield it, (H, W, 3) uint8. ``style``: ``painter_for``'s arguments (exactly one of preset, model, styles).
     ``temporal_weight`` in [0, 1]: share of the last painting, carried along the flow, mixed in where the flow
     is reliable (0: independent frames). ``size`` scales the long side of a file's frames."""
-    painter = painter_for(**style)
+    steady = Steady(painter_for(**style), temporal_weight)
     if isinstance(source, (str, os.PathLike)):
         with io.open_video(source) as container:
             frames = (f.image for kind, f in io.frames_and_audio(container, _size(container, size)) if kind == "frame")
-            yield from _paint(frames, Steady(painter, temporal_weight), cancel)
+            yield from _paint(frames, steady, cancel)
     else:
-        yield from _paint(iter(source), Steady(painter, temporal_weight), cancel)
+        yield from _paint(iter(source), steady, cancel)
 
 
 def _size(container, long_side: Optional[int]) -> Optional[tuple[int, int]]:
     """The frames' (width, height) for ``long_side`` (None: as they are)."""
     if long_side is None:
         return None
+    positive_int("size", long_side)
+    at_most("size", long_side, MAX_SIZE)
     ctx = container.streams.video[0].codec_context
     return io.scaled_size(ctx.width, ctx.height, long_side)
 
@@ -121,8 +123,7 @@ class Steady:
     the flow (``weight`` of it where the flow is reliable; 0: independent frames)."""
 
     def __init__(self, painter: Callable, weight: float):
-        if not 0 <= weight <= 1:
-            raise RestyleError(f"temporal_weight must be between 0 and 1, got {weight}")
+        fraction("temporal_weight", weight)
         self.painter, self.weight, self.carry = painter, weight, Carry()
 
     def __call__(self, frame: np.ndarray) -> np.ndarray:

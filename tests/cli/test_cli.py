@@ -414,7 +414,7 @@ def test_a_larger_max_pixels_raises_pillows_own_limit_for_the_command(run_cli, c
 # --- video ---
 
 @pytest.mark.parametrize("case", ["ok", "not-a-video", "same-as-input", "bad-extension", "no-style", "two-styles",
-                                  "bad-weight"])
+                                  "bad-weight", "bad-size"])
 def test_video_command(run_cli, tmp_path, case):
     pytest.importorskip("av")
     from tests.video.conftest import audio_packets, pan, write_clip
@@ -433,6 +433,8 @@ def test_video_command(run_cli, tmp_path, case):
         style += ["--model", "m.safetensors"]
     elif case == "bad-weight":
         style += ["--temporal-weight", "2"]
+    elif case == "bad-size":
+        style += ["--size", "0"]
     before = clip.read_bytes()
     code, _, err = run_cli("video", clip, "-o", out, *style, "--device", DEVICE, "-q")
     if case == "ok":
@@ -440,5 +442,6 @@ def test_video_command(run_cli, tmp_path, case):
         assert audio_packets(out) == audio_packets(clip)
         return
     assert code == 2
-    _only_line(err)
+    line = _only_line(err)
+    assert case != "bad-size" or "--size must be a positive whole number" in line
     assert clip.read_bytes() == before and not (tmp_path / "o.mp4").exists() and not (tmp_path / "o.avi").exists()
