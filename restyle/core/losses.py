@@ -123,6 +123,21 @@ class TVLoss(nn.Module):
         return dx + dy
 
 
+class TemporalLoss(nn.Module):
+    """Ruder, Dosovitskiy & Brox's temporal term (2016): the mean squared difference between an image (in [0, 1])
+    and ``target`` (1, 3, H, W), a video's last painted frame carried along the flow, over the pixels ``mask``
+    (1, 1, H, W) in [0, 1] trusts, divided by the mask's area."""
+
+    def __init__(self, target: torch.Tensor, mask: torch.Tensor):
+        super().__init__()
+        self.register_buffer("target", target.detach().float())
+        self.register_buffer("mask", mask.detach().float())
+        self.register_buffer("area", 3 * self.mask.sum().clamp_min(1))
+
+    def forward(self, image: torch.Tensor) -> torch.Tensor:
+        return ((image.float() - self.target).pow(2) * self.mask).sum() / self.area
+
+
 class LossWeights(NamedTuple):
     """The weights of the three terms of the loss."""
 

@@ -1,11 +1,15 @@
-"""What the optimizer lowers at one scale: the perceptual loss of the whole image, plus its anchor at 512 px."""
+"""What the optimizer lowers at one scale: the perceptual loss of the whole image, plus its anchor at 512 px, plus a
+video frame's tie to the last frame."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
+import numpy as np
 import torch
 
 from ..core.images import resize
-from ..core.losses import PerceptualLoss
+from ..core.losses import PerceptualLoss, TemporalLoss
 
 
 class Objective:
@@ -47,3 +51,29 @@ class Anchored:
         anchor_terms = self.anchor(small)
         anchor_terms.sum().backward()  # adds to x.grad, through the (antialiased) resize
         return terms + anchor_terms.detach()
+
+
+@dataclass(frozen=True)
+class Temporal:
+    """A video frame's tie to the last one (Ruder, Dosovitskiy & Brox 2016), for ``stylize``'s ``temporal``."""
+
+    image: np.ndarray
+    """The last frame's painting carried along the flow to this frame: (H, W, 3) uint8."""
+    mask: np.ndarray
+    """(H, W) in [0, 1]: where that carried painting holds (1: the flow is reliable)."""
+    weight: float
+    """Weight of the temporal term: the mean squared difference (pixels in [0, 1]) to ``image`` over ``mask``."""
+
+
+class Held:
+    """A scale's objective plus the temporal term (``TemporalLoss``) towards the last frame, weighted by
+    ``weight``; its terms are the objective's and then the temporal one."""
+
+    def __init__(self, objective, loss: TemporalLoss, weight: float):
+        self.objective, self.loss, self.weight = objective, loss, weight
+
+    def evaluate(self, x: torch.Tensor) -> torch.Tensor:
+        terms = self.objective.evaluate(x)  # fills x.grad
+        temporal = self.weight * self.loss(x)
+        temporal.backward()  # adds to x.grad
+        return torch.cat([terms, temporal.detach()[None]])

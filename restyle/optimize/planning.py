@@ -184,7 +184,7 @@ class ScalePlan:
     estimate: int = 0
     """Estimated peak bytes."""
     anchor: int = 0
-    """Pixels of the shrunk copy whose loss is added at fine scales (0: none; see ``transfer._Anchored``)."""
+    """Pixels of the shrunk copy whose loss is added at fine scales (0: none; see ``objective.Anchored``)."""
 
     @property
     def tiles(self) -> int:

@@ -10,7 +10,7 @@ from __future__ import annotations
 #: Coarse-to-fine is on by default for outputs whose long side is above this.
 MULTISCALE_ABOVE = 512
 #: Scales finer than this keep the loss of the image shrunk to this size in their objective, so a large
-#: result looks like a result of this size, with more detail (see ``transfer._Anchored``).
+#: result looks like a result of this size, with more detail (see ``objective.Anchored``).
 ANCHOR_SIZE = 512
 
 

@@ -15,19 +15,21 @@ import time
 from dataclasses import dataclass, field
 from typing import Callable, Iterator, Optional, Sequence, Union
 
+import numpy as np
 import torch
 from PIL import Image
 
 from ..core import color
+from ..core.checks import MAX_WEIGHT, at_most, non_negative
 from ..core.device import resolve_device, resolve_precision
 from ..core.images import ImageLike, fit_size, load_image, resize, source_name, to_pil
 from ..core.layers import blend_weights, channels, layer_weights, stride
-from ..core.losses import LossWeights, PerceptualLoss, gram
+from ..core.losses import LossWeights, PerceptualLoss, TemporalLoss, gram
 from ..core.memory import GB, default_budget, keep_freed_memory, out_of_memory_as_error, run_budget
 from ..core.vgg import load_vgg
 from ..errors import Interrupted, NumericalError, RestyleError
 from .eta import Eta
-from .objective import Anchored, Objective
+from .objective import Anchored, Held, Objective, Temporal
 from .options import Options
 from .planning import BACKWARD_FACTOR, ScalePlan, autograd_bytes_per_pixel, pass_seconds, plan_scale
 from .schedule import ANCHOR_SIZE, scale_schedule
@@ -54,7 +56,7 @@ class Progress:
     fraction: float
     """Share of the whole run's work done, in [0, 1] (iterations weighted by their estimated cost)."""
     losses: dict[str, float]
-    """Weighted loss terms: content, style, tv, and their total."""
+    """Weighted loss terms: content, style, tv (and temporal, with ``temporal``), and their total."""
     elapsed: float
     """Seconds since ``stylize`` was called."""
     eta: Optional[float] = None
@@ -72,7 +74,8 @@ Callback = Callable[[Progress], None]
 
 def iter_stylize(content: ImageLike, styles: Union[ImageLike, Sequence[ImageLike]],
                  options: Optional[Options] = None, *, cancel: Optional[threading.Event] = None,
-                 log: Optional[Callable[[str], None]] = None, **overrides) -> Iterator[Progress]:
+                 log: Optional[Callable[[str], None]] = None, temporal: Optional[Temporal] = None,
+                 **overrides) -> Iterator[Progress]:
     """Paint ``content`` in the style of ``styles``, yielding a ``Progress`` after every iteration.
 
     The same arguments as ``stylize``. The run stops cleanly when the caller stops iterating (``break``) or sets
@@ -80,26 +83,29 @@ def iter_stylize(content: ImageLike, styles: Union[ImageLike, Sequence[ImageLike
     The last ``Progress`` yielded gives the best image so far through its ``image()``; after the last iteration
     that is the result ``stylize`` returns.
     """
-    yield from _iterate(content, styles, options, cancel=cancel, log=log, timed=True, **overrides)
+    yield from _iterate(content, styles, options, cancel=cancel, log=log, timed=True, temporal=temporal, **overrides)
 
 
 def stylize(content: ImageLike, styles: Union[ImageLike, Sequence[ImageLike]], options: Optional[Options] = None,
             *, callback: Optional[Callback] = None, cancel: Optional[threading.Event] = None,
-            log: Optional[Callable[[str], None]] = None, **overrides) -> Image.Image:
+            log: Optional[Callable[[str], None]] = None, temporal: Optional[Temporal] = None,
+            **overrides) -> Image.Image:
     """Paint ``content`` in the style of ``styles``; returns the result as an RGB PIL image.
 
     ``content`` and each style are a path, a PIL image or a numpy array. Settings come from ``options``
     (an ``Options``) and/or keyword overrides of its fields, e.g. ``stylize("a.jpg", "b.jpg", size=256)``.
     ``callback(progress)`` is called after every iteration; ``log`` receives one-line status messages
     (the device, the schedule and each scale's memory plan). ``cancel`` (a ``threading.Event``) ends the run
-    before its next iteration, which then returns the best image so far. Raises ``RestyleError`` for bad input,
-    ``NumericalError`` if the loss becomes NaN/inf, and ``Interrupted`` (a KeyboardInterrupt carrying the best
-    image so far, or None) on Ctrl-C or when cancelled before the first iteration.
+    before its next iteration, which then returns the best image so far. ``temporal`` (a video frame's
+    ``objective.Temporal``) adds Ruder et al.'s temporal term towards the last frame carried to this one.
+    Raises ``RestyleError`` for bad input, ``NumericalError`` if the loss becomes NaN/inf, and ``Interrupted`` (a
+    KeyboardInterrupt carrying the best image so far, or None) on Ctrl-C or when cancelled before the first
+    iteration.
     """
     last = None
     try:
         for last in _iterate(content, styles, options, cancel=cancel, log=log, timed=callback is not None,
-                             **overrides):
+                             temporal=temporal, **overrides):
             if callback is not None:
                 callback(last)
     except KeyboardInterrupt:
@@ -110,17 +116,32 @@ def stylize(content: ImageLike, styles: Union[ImageLike, Sequence[ImageLike]], o
 
 
 def _iterate(content, styles, options: Optional[Options], *, cancel: Optional[threading.Event],
-             log: Optional[Callable[[str], None]], timed: bool, **overrides) -> Iterator[Progress]:
+             log: Optional[Callable[[str], None]], timed: bool, temporal: Optional[Temporal] = None,
+             **overrides) -> Iterator[Progress]:
     """The run behind ``stylize`` and ``iter_stylize``; ``timed``: time iterations for the ETA."""
     start = time.perf_counter()
     opts = (options or Options()).replace(**overrides)
     style_list = list(styles) if isinstance(styles, (list, tuple)) else [styles]
     opts.validate(len(style_list))
-    run = _Run(content, style_list, opts, start)
+    run = _Run(content, style_list, opts, start, temporal)
     if log:
         run.describe(log)
     with out_of_memory_as_error(), run.keep_memory():
         yield from run.iterate(cancel, timed)
+
+
+def _temporal(temporal: Temporal, max_pixels: int) -> tuple[torch.Tensor, torch.Tensor, float]:
+    """``temporal``'s (image (3, H, W), mask (1, H, W), weight), checked."""
+    non_negative("temporal weight", temporal.weight)
+    at_most("temporal weight", temporal.weight, MAX_WEIGHT)
+    image = load_image(temporal.image, max_pixels, name="temporal image")
+    mask = torch.as_tensor(np.asarray(temporal.mask, dtype=np.float32))
+    if mask.shape != image.shape[1:]:
+        raise RestyleError(f"the temporal mask is {tuple(mask.shape)}, not the temporal image's (H, W), "
+                           f"{tuple(image.shape[1:])}")
+    if not bool(((mask >= 0) & (mask <= 1)).all()):
+        raise RestyleError("the temporal mask must lie in [0, 1]")
+    return image, mask[None], float(temporal.weight)
 
 
 #: Bytes per pixel a style image takes where its statistics are taken over tiles: the float32 image and the copies
@@ -131,9 +152,11 @@ STYLE_IMAGE_BPP = 3 * 12
 class _Run:
     """One ``stylize`` call: its images, network, loss, schedule and memory plans, and the loop over scales."""
 
-    def __init__(self, content: ImageLike, styles: list, opts: Options, start: float):
+    def __init__(self, content: ImageLike, styles: list, opts: Options, start: float,
+                 temporal: Optional[Temporal] = None):
         self.opts, self.start = opts, start
         self.content = load_image(content, opts.max_pixels, name=source_name(content, "content"))
+        self.temporal = _temporal(temporal, opts.max_pixels) if temporal is not None else None
         self.styles = [load_image(s, opts.max_pixels, name=source_name(s, "style")) for s in styles]
         self.init = None
         if not (isinstance(opts.init, str) and opts.init in ("content", "noise")):
@@ -236,13 +259,22 @@ class _Run:
         else:
             objective = TiledObjective(self.loss, target, styles, max_area=plan.max_area,
                                        max_core=self.opts.tile_size, seed=self.opts.seed)
-        if not plan.anchor:
-            return objective
-        if self.anchor is None:  # the same for every fine scale: built once
-            _, anchor_content, anchor_styles = self.targets(ANCHOR_SIZE)
-            self.anchor = Objective(self.loss.with_targets(anchor_content, anchor_styles),
-                                    tuple(anchor_content.shape[-2:]))
-        return Anchored(objective, self.anchor)
+        if plan.anchor:
+            if self.anchor is None:  # the same for every fine scale: built once
+                _, anchor_content, anchor_styles = self.targets(ANCHOR_SIZE)
+                self.anchor = Objective(self.loss.with_targets(anchor_content, anchor_styles),
+                                        tuple(anchor_content.shape[-2:]))
+            objective = Anchored(objective, self.anchor)
+        return objective if self.temporal is None else self.held(objective, plan.size)
+
+    def held(self, objective, size: tuple[int, int]) -> Held:
+        """``objective`` tied to the last video frame (``temporal``), its image and mask at ``size``."""
+        image, mask, weight = self.temporal
+        image = resize(image, size).to(self.device)[None]
+        if self.opts.preserve_color == "luminance":
+            image = color.luminance(image)
+        mask = resize(mask, size).clamp(0, 1).to(self.device)[None]
+        return Held(objective, TemporalLoss(image, mask), weight)
 
     def start_image(self, x: Optional[torch.Tensor], size: tuple[int, int], target: torch.Tensor) -> torch.Tensor:
         """Where a scale starts: the last scale's result upsampled, else the init image, noise or the content."""
@@ -322,10 +354,11 @@ class _Clock:
         if self.timed:
             self.eta.iteration_took(index, now - self.last)
         self.last = now
-        c, s, t = best.last_terms
+        losses = dict(zip(("content", "style", "tv", "temporal"), best.last_terms))
+        losses["total"] = sum(best.last_terms)
         return Progress(scale=index + 1, scales=len(self.run.schedule), size=plan.size, iteration=it,
                         iterations=iterations, tiles=plan.tiles, step=self.step, steps=self.steps,
-                        fraction=self.work / self.total, losses={"content": c, "style": s, "tv": t, "total": c + s + t},
+                        fraction=self.work / self.total, losses=losses,
                         elapsed=now - self.run.start, eta=self.eta.remaining(index, it) if self.timed else None,
                         _render=image)
 

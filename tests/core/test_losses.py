@@ -1,6 +1,15 @@
 import torch
 
-from restyle.core.losses import ContentLoss, LossWeights, PerceptualLoss, StyleLoss, TVLoss, blend_grams, gram
+from restyle.core.losses import (
+    ContentLoss,
+    LossWeights,
+    PerceptualLoss,
+    StyleLoss,
+    TemporalLoss,
+    TVLoss,
+    blend_grams,
+    gram,
+)
 
 
 def test_gram_hand_computed():
@@ -57,6 +66,18 @@ def test_tv_loss_hand_computed():
     # horizontal differences: 1, 1 -> mean 1; vertical: 0, 0 -> mean 0
     assert torch.isclose(TVLoss()(image), torch.tensor(1.0))
     assert TVLoss()(torch.full((1, 3, 5, 5), 0.3)) == 0
+
+
+def test_temporal_loss_hand_computed():
+    target = torch.zeros(1, 3, 1, 2)
+    image = torch.tensor([[1.0, 3.0]]).expand(3, 1, 2)[None]
+    mask = torch.tensor([[1.0, 0.0]]).reshape(1, 1, 1, 2)
+    # Only the first pixel counts: 3 channels of (1 - 0)^2 over 3 values of the mask's area.
+    assert TemporalLoss(target, mask)(image) == 1.0
+    # Half-trusted pixels count half: (3 * 1 * 1 + 3 * 9 * 0.5) / (3 * 1.5)
+    assert torch.isclose(TemporalLoss(target, torch.tensor([[1.0, 0.5]]).reshape(1, 1, 1, 2))(image),
+                         torch.tensor(16.5 / 4.5))
+    assert TemporalLoss(target, torch.zeros(1, 1, 1, 2))(image) == 0  # nothing trusted: no pull
 
 
 class _Identity(torch.nn.Module):

@@ -10,6 +10,7 @@ from restyle.core import color, losses
 from restyle.core.images import load_image, resize, to_pil
 from restyle.errors import Interrupted, NumericalError, RestyleError
 from restyle.optimize import transfer
+from restyle.optimize.objective import Temporal
 from restyle.optimize.planning import FORWARD_SHARE
 from tests.conftest import DEVICE, gradient_image
 
@@ -221,3 +222,31 @@ def test_stylize_cancelled_returns_the_best_image_so_far(content_path, style_pat
     with pytest.raises(Interrupted) as info:
         restyle.stylize(content_path, style_path, cancel=cancel, **FAST)
     assert info.value.image is None
+
+
+def test_the_temporal_term_pulls_the_result_to_the_carried_frame_where_the_mask_trusts_it(content_path, style_path):
+    # A grey "last frame", trusted on the left half only, with a strong weight: the left half turns grey, the
+    # right half is painted as usual (Ruder et al.'s temporal loss).
+    grey = np.full((36, 48, 3), 128, np.uint8)
+    mask = np.zeros((36, 48), np.float32)
+    mask[:, :24] = 1
+    seen = []
+    held = restyle.stylize(content_path, style_path, callback=seen.append,
+                           temporal=Temporal(grey, mask, 1e4), **dict(FAST, iterations=10))
+    free = restyle.stylize(content_path, style_path, **dict(FAST, iterations=10))
+    held, free = (np.asarray(x, np.float32) for x in (held, free))
+    assert np.abs(held[:, 4:20] - 128).mean() < 6 < np.abs(free[:, 4:20] - 128).mean()
+    assert np.abs(held[:, 30:] - free[:, 30:]).mean() < np.abs(held[:, 4:20] - free[:, 4:20]).mean() / 3
+    assert set(seen[-1].losses) == {"content", "style", "tv", "temporal", "total"}
+    assert seen[-1].losses["total"] == pytest.approx(sum(v for k, v in seen[-1].losses.items() if k != "total"))
+
+
+@pytest.mark.parametrize("mask, weight, message", [
+    (np.ones((5, 5), np.float32), 1.0, "temporal mask is"),
+    (np.full((36, 48), 2, np.float32), 1.0, r"mask must lie in \[0, 1\]"),
+    (np.ones((36, 48), np.float32), -1.0, "temporal weight must be"),
+])
+def test_bad_temporal_ties(content_path, style_path, mask, weight, message):
+    with pytest.raises(RestyleError, match=message):
+        restyle.stylize(content_path, style_path, temporal=Temporal(np.zeros((36, 48, 3), np.uint8), mask, weight),
+                        **FAST)
