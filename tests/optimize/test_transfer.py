@@ -241,6 +241,26 @@ def test_the_temporal_term_pulls_the_result_to_the_carried_frame_where_the_mask_
     assert seen[-1].losses["total"] == pytest.approx(sum(v for k, v in seen[-1].losses.items() if k != "total"))
 
 
+def test_the_temporal_term_holds_at_every_scale_and_in_luminance_mode(content_path, style_path):
+    # The carried frame is the photo's grey-level negative, trusted everywhere: in luminance mode the result's
+    # luminance moves towards it, at both scales of a coarse-to-fine run.
+    photo = np.asarray(Image.open(content_path).convert("RGB"))
+    grey = 255 - np.repeat(np.asarray(Image.open(content_path).convert("L"))[..., None], 3, -1)
+    seen = []
+    held = restyle.stylize(content_path, style_path, size=64, iterations=4, multiscale=True, start_size=32,
+                           preserve_color="luminance", device=DEVICE, callback=seen.append,
+                           temporal=Temporal(grey, np.ones(photo.shape[:2], np.float32), 1e4))
+    free = restyle.stylize(content_path, style_path, size=64, iterations=4, multiscale=True, start_size=32,
+                           preserve_color="luminance", device=DEVICE)
+    target = np.asarray(Image.fromarray(grey).resize(held.size, Image.BICUBIC).convert("L"), np.float32)
+
+    def luma_error(image):
+        return np.abs(np.asarray(image.convert("L"), np.float32) - target).mean()
+
+    assert luma_error(held) < luma_error(free) / 2
+    assert {p.scale for p in seen if p.losses.get("temporal", 0) > 0} == {1, 2}
+
+
 @pytest.mark.parametrize("mask, weight, message", [
     (np.ones((5, 5), np.float32), 1.0, "temporal mask is"),
     (np.full((36, 48), 2, np.float32), 1.0, r"mask must lie in \[0, 1\]"),
