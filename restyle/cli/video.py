@@ -18,7 +18,7 @@ def add_parser(sub, name: str, fmt) -> None:
                        usage="restyle video IN -o OUT (--preset NAME | --model FILE | -s PAINTING [-s ...]) "
                              "[options]",
                        description="Paint every frame of IN with a shipped preset, a trained model or (slowly) the "
-                                   "optimizer after paintings, each frame mixed with the last one carried along the "
+                                   "optimizer after paintings, each frame tied to the last one carried along the "
                                    "optical flow so strokes do not flicker. OUT's extension picks the container: "
                                    ".mp4 and .mkv (H.264, the sound copied), .webm (VP9, the sound as Opus), .gif "
                                    "(no sound). Frame times, rate and count are kept. Needs restyle[video].")
@@ -32,8 +32,9 @@ def add_parser(sub, name: str, fmt) -> None:
     g = v.add_argument_group("frames")
     g.add_argument("--size", type=int, metavar="PX", help="scale the frames' long side to PX (default: as they are)")
     g.add_argument("--temporal-weight", type=float, default=None, metavar="W",
-                   help="0 to 1: share of the last painted frame, carried along the flow, mixed into each frame "
-                        "where the flow is reliable (0: independent frames; default: 0.5)")
+                   help="0 to 1: how strongly each frame is tied to the last one carried along the flow, where "
+                        "the flow is reliable (models: the share mixed in; the optimizer: its temporal loss; 0: "
+                        "independent frames; default: 0.5)")
     g.add_argument("--strength", type=float, default=1.0, metavar="S", help="models: blend with the photo (1: all "
                    "style)")
     add_fields(g, Options, ["preserve_color", "iterations", "style_scale"])

@@ -1,8 +1,10 @@
 """Painting a video: frames in, each painted by an engine and carried along the flow, frames or a file out.
 
 ``iter_video`` takes a path or an iterable of frames and yields painted frames; ``stylize_video`` writes a file
-with the input's timing and sound. A trained model paints with ``StyleModel.frame``, the optimizer with
-``stylize`` (each frame after the first starting from the last painting carried to it, with fewer iterations).
+with the input's timing and sound. A trained model paints with ``StyleModel.frame`` on a canvas that follows the
+camera (``camera``), its result mixed with the last one carried along the flow; the optimizer with ``stylize``,
+each frame after the first starting from the last result carried to it, with a temporal term towards it and fewer
+iterations. The input's frames and their motion are read a frame ahead, in a thread (``core.prefetch``).
 """
 
 from __future__ import annotations
@@ -19,18 +21,23 @@ import numpy as np
 
 from ..core.checks import MAX_SIZE, at_most, fraction, positive_int
 from ..core.images import ImageLike, check_not_input
+from ..core.prefetch import prefetch
 from ..errors import RestyleError
 from ..feedforward.runtime import StyleModel, load_model
+from ..optimize.objective import Temporal
 from ..optimize.options import Options
 from ..optimize.transfer import stylize
 from . import io
 from . import resume as resume_state
-from .temporal import Carry, mix
+from .camera import Camera
+from .temporal import Carry, Follower, Motion, mix
 
-#: Share of the last painting mixed into each frame where the flow holds (benchmarks/video.py chose it).
+#: How strongly each frame is tied to the last one (``Steady``; benchmarks/video.py chose it).
 DEFAULT_TEMPORAL_WEIGHT = 0.5
 #: Iterations of the optimizer for each frame after the first, as a share of the first frame's.
 LATER_SHARE = 0.5
+#: Weight of the optimizer's temporal term per unit of ``temporal_weight`` (benchmarks/video.py chose it).
+TEMPORAL_LOSS = 2000.0
 
 Source = Union[str, os.PathLike, Iterable[np.ndarray]]
 
@@ -54,29 +61,33 @@ class ModelPainter:
         fraction("strength", strength)  # (before any frame is read or written)
         self.model, self.strength, self.preserve_color = model, strength, preserve_color
 
-    def __call__(self, frame: np.ndarray, previous) -> np.ndarray:
+    def __call__(self, frame: np.ndarray) -> np.ndarray:
         if self.strength == 1 and not self.preserve_color:
             return self.model.frame(frame)
         return np.asarray(self.model(frame, strength=self.strength, preserve_color=self.preserve_color))
 
 
 class OptimizerPainter:
-    """Paints a frame with the optimizer after ``styles``: the first from the photo, each later one starting from
-    the last painting carried along the flow (the photo where the flow fails), with ``LATER_SHARE`` of the
-    iterations (Ruder et al. 2016)."""
+    """Paints a frame with the optimizer after ``styles``: the first from the photo, each later one as Ruder et
+    al. (2016) do, starting from the last frame carried along the flow (the photo where the flow fails), with a
+    temporal term towards it where it holds (``TEMPORAL_LOSS`` times the temporal weight), and ``LATER_SHARE``
+    of the iterations."""
 
     def __init__(self, styles: Sequence[ImageLike], options: Options):
         options.validate(len(styles))
         self.styles, self.options = list(styles), options
         self.later = max(1, round(options.iterations * LATER_SHARE))
 
-    def __call__(self, frame: np.ndarray, previous) -> np.ndarray:
+    def __call__(self, frame: np.ndarray, previous, weight: float) -> np.ndarray:
+        """``frame`` painted; ``previous``: (the last frame carried to it, its mask) or None."""
         options = self.options.replace(size=max(frame.shape[:2]))  # the frame's own size
         if previous is None:
             return np.asarray(stylize(frame, self.styles, options))
         warped, mask = previous
         start = np.clip(mask * warped + (1 - mask) * frame + 0.5, 0, 255).astype(np.uint8)
-        return np.asarray(stylize(frame, self.styles, options.replace(init=start, iterations=self.later)))
+        held = Temporal(np.clip(warped + 0.5, 0, 255).astype(np.uint8), mask[..., 0], TEMPORAL_LOSS * weight)
+        return np.asarray(stylize(frame, self.styles, options.replace(init=start, iterations=self.later),
+                                  temporal=held))
 
 
 def painter_for(*, preset: Optional[str] = None, model: Union[str, os.PathLike, StyleModel, None] = None,
@@ -96,16 +107,28 @@ def painter_for(*, preset: Optional[str] = None, model: Union[str, os.PathLike, 
 def iter_video(source: Source, *, temporal_weight: float = DEFAULT_TEMPORAL_WEIGHT, size: Optional[int] = None,
                cancel: Optional[threading.Event] = None, **style) -> Iterator[np.ndarray]:
     """Paint each frame of ``source`` (a video file's path, or an iterable of (H, W, 3) uint8 RGB frames) and
-    yield it, (H, W, 3) uint8. ``style``: ``painter_for``'s arguments (exactly one of preset, model, styles).
-    ``temporal_weight`` in [0, 1]: share of the last painting, carried along the flow, mixed in where the flow
-    is reliable (0: independent frames). ``size`` scales the long side of a file's frames."""
+    yield it, (H, W, 3) uint8. Frames are read ahead, in a worker thread. ``style``: ``painter_for``'s arguments
+    (exactly one of preset, model, styles). ``temporal_weight`` in [0, 1]: how strongly each frame is tied to the
+    last one carried along the flow where that is reliable (models: the share of it mixed in; the optimizer:
+    ``TEMPORAL_LOSS`` times it weighs its temporal term; 0: independent frames). ``size`` scales the long side of
+    a file's frames."""
     steady = Steady(painter_for(**style), temporal_weight)
     if isinstance(source, (str, os.PathLike)):
         with io.open_video(source) as container:
             frames = (f.image for kind, f in io.frames_and_audio(container, _size(container, size)) if kind == "frame")
             yield from _paint(frames, steady, cancel)
     else:
-        yield from _paint(iter(source), steady, cancel)
+        yield from _paint(_own(source), steady, cancel)
+
+
+def _own(frames: Iterable) -> Iterator[np.ndarray]:
+    """A caller's frames, each checked and copied: they are read ahead, so a buffer the caller reuses for the next
+    frame would otherwise change under the painter."""
+    for frame in frames:
+        array = np.asarray(frame)
+        if array.dtype != np.uint8 or array.ndim != 3 or array.shape[2] != 3:
+            raise RestyleError(f"a frame must be an (H, W, 3) uint8 array, got {array.shape} {array.dtype}")
+        yield np.array(array)
 
 
 def _size(container, long_side: Optional[int]) -> Optional[tuple[int, int]]:
@@ -119,26 +142,42 @@ def _size(container, long_side: Optional[int]) -> Optional[tuple[int, int]]:
 
 
 class Steady:
-    """Paints frames one after another with ``painter``, each mixed with the last painting carried to it along
-    the flow (``weight`` of it where the flow is reliable; 0: independent frames)."""
+    """Paints frames one after another with ``painter``, each tied to the last frame carried to it along the flow
+    by ``weight`` in [0, 1] (0: independent frames): a model paints on a canvas that follows the camera
+    (``Camera``), then ``weight`` of the carried frame is mixed in where the flow is reliable; the optimizer ties
+    each frame to it in its loss. ``follow`` reads a frame's motion (from the input alone: it may run ahead), the
+    call paints the frame with it."""
 
     def __init__(self, painter: Callable, weight: float):
         fraction("temporal_weight", weight)
         self.painter, self.weight, self.carry = painter, weight, Carry()
+        model = isinstance(painter, ModelPainter)
+        self.follower = Follower(camera=model) if weight > 0 else None
+        self.camera = Camera() if model and weight > 0 else None
 
-    def __call__(self, frame: np.ndarray) -> np.ndarray:
-        previous = self.carry.previous(frame) if self.weight > 0 else None
-        painted = self.painter(frame, previous)
-        self.carry.painted(painted)
-        return mix(painted, previous, self.weight)
+    def follow(self, frame: np.ndarray) -> tuple[np.ndarray, Optional[Motion]]:
+        """``frame`` with its motion since the last frame followed (None without temporal weight)."""
+        return frame, self.follower(frame) if self.follower is not None else None
+
+    def __call__(self, frame: np.ndarray, motion: Optional[Motion]) -> np.ndarray:
+        previous = self.carry.previous(motion)
+        if isinstance(self.painter, OptimizerPainter):
+            final = self.painter(frame, previous, self.weight)
+        elif self.camera is not None:
+            self.camera.follow(motion and motion.camera, frame.shape[:2])
+            final = mix(self.camera.paint(self.painter, frame), previous, self.weight)
+        else:
+            final = self.painter(frame)
+        self.carry.painted(final)
+        return final
 
 
 def _paint(frames: Iterator[np.ndarray], steady: Steady, cancel: Optional[threading.Event]) -> Iterator[np.ndarray]:
-    """Each frame painted, until ``cancel`` is set."""
-    for frame in frames:
+    """Each frame painted, its motion read ahead in a thread, until ``cancel`` is set."""
+    for frame, motion in prefetch(frames, steady.follow):
         if cancel is not None and cancel.is_set():
             return
-        yield steady(frame)
+        yield steady(frame, motion)
 
 
 def stylize_video(source: Union[str, os.PathLike], output: Union[str, os.PathLike], *,
@@ -169,7 +208,7 @@ def stylize_video(source: Union[str, os.PathLike], output: Union[str, os.PathLik
             raise
         writer.close()
     if run.stopped:
-        resume_state.save(out, run.done, settings, run.steady.carry.last_painted)
+        resume_state.save(out, run.done, settings, run.steady.carry.last)
     else:
         resume_state.clear(out)
     return out
@@ -186,28 +225,32 @@ class _Encoding:
     def encode(self, container, writer: io.VideoWriter, dims, taken=None) -> None:
         """``taken``: (frames done, the last painting, those frames) of a stopped run to go on from."""
         total = container.streams.video[0].frames or 0
-        for kind, item in io.frames_and_audio(container, dims):
+        for kind, item, motion in prefetch(io.frames_and_audio(container, dims), self.follow):
             if kind == "audio":
                 writer.mux_audio(item)
                 continue
             if self.cancel is not None and self.cancel.is_set():
                 self.stopped = True
                 return
-            writer.write(self.frame(item.image, taken), item.pts, item.time_base)
+            writer.write(self.frame(item.image, motion, taken), item.pts, item.time_base)
             self.done += 1
             if self.callback is not None:
                 self.callback(VideoProgress(frame=self.done, frames=total, elapsed=time.perf_counter() - self.start))
 
-    def frame(self, image: np.ndarray, taken) -> np.ndarray:
+    def follow(self, entry: tuple[str, object]) -> tuple[str, object, Optional[Motion]]:
+        """A frame with its motion (read ahead), or an audio packet as it is."""
+        kind, item = entry
+        return (kind, item, self.steady.follow(item.image)[1]) if kind == "frame" else (kind, item, None)
+
+    def frame(self, image: np.ndarray, motion: Optional[Motion], taken) -> np.ndarray:
         """The frame painted, or copied from the stopped run (whose last painting the next frame is carried from)."""
         if taken is None or self.done >= taken[0]:
-            return self.steady(image)
+            return self.steady(image, motion)
         done, last, frames = taken
         copied = next(frames, None)
         if copied is None:
             raise RestyleError(f"the stopped output has fewer frames than its record ({done}); paint afresh")
         if self.done == done - 1:
-            self.steady.carry.previous(image)  # follows the input frame the last painting belongs to
             self.steady.carry.painted(last)
         return copied[: image.shape[0], : image.shape[1]]
 

@@ -9,7 +9,7 @@ import restyle
 from restyle.errors import RestyleError
 from restyle.video import temporal
 from restyle.video.metrics import warping_error
-from restyle.video.pipeline import iter_video, stylize_video
+from restyle.video.pipeline import ModelPainter, Steady, iter_video, stylize_video
 from tests.conftest import DEVICE, EXAMPLES
 from tests.video.conftest import audio_packets, decoded, pan, write_clip
 
@@ -19,6 +19,13 @@ def test_the_metric_is_zero_for_a_pure_pan_and_large_for_noise():
     assert warping_error(frames, frames) < 2e-3
     noise = [np.random.default_rng(i).integers(0, 256, f.shape, dtype=np.uint8) for i, f in enumerate(frames)]
     assert warping_error(noise, frames) > 0.1
+
+
+def test_the_metric_leaves_out_the_pair_across_a_cut():
+    first, second = pan(3, size=(128, 96)), pan(3, size=(128, 96), name="chelsea_cat.png")
+    noise = [np.random.default_rng(i).integers(0, 256, f.shape, dtype=np.uint8) for i, f in enumerate(first + second)]
+    both = warping_error(noise, first + second)
+    assert both == pytest.approx((warping_error(noise[:3], first) + warping_error(noise[3:], second)) / 2)
 
 
 def test_a_preset_video_flickers_less_with_the_temporal_weight():
@@ -32,11 +39,9 @@ def test_a_preset_video_flickers_less_with_the_temporal_weight():
 
 def test_a_cut_starts_afresh():
     frames = pan(3, size=(128, 96)) + pan(3, size=(128, 96), name="chelsea_cat.png")
-    carry, seen = temporal.Carry(), []
-    for f in frames:
-        seen.append(carry.previous(f) is not None)
-        carry.painted(f)
-    assert seen == [False, True, True, False, True, True] and carry.cuts == 1
+    follower = temporal.Follower()
+    seen = [follower(f) is not None for f in frames]
+    assert seen == [False, True, True, False, True, True] and follower.cuts == 1
 
 
 def test_the_optimizer_paints_a_video_each_frame_from_the_last(tmp_path, clip):
@@ -102,3 +107,35 @@ def test_a_stopped_run_resumes_with_every_frame_once_and_the_sound(tmp_path, cli
     assert not list(tmp_path.glob("o.mp4.resume.*"))
     with pytest.raises(RestyleError, match="no stopped run to resume"):
         stylize_video(clip, out, preset="the_scream", resume=True)
+
+
+def test_frames_from_an_iterable_are_checked_and_a_reused_buffer_is_safe():
+    frames = pan(4, size=(64, 48), step=2)
+    model = restyle.load_model(preset="starry_night", device=DEVICE)
+
+    def reused():
+        buffer = np.empty_like(frames[0])
+        for f in frames:
+            buffer[:] = f  # the caller's one buffer, overwritten for each frame (as camera loops do)
+            yield buffer
+
+    assert all(np.array_equal(a, b) for a, b in zip(iter_video(reused(), model=model), iter_video(frames, model=model)))
+    with pytest.raises(RestyleError, match=r"a frame must be an \(H, W, 3\) uint8 array"):
+        list(iter_video([np.zeros((8, 8), np.float32)], model=model))
+
+
+def test_each_result_carries_the_ones_before_it():
+    # A still camera (flow 0, reliable everywhere) and a painter that paints 100, 200, then 0 everywhere: with
+    # weight 0.5 each result is half its own painting and half the last result: 100, 150, 75.
+    class Painter(ModelPainter):
+        def __init__(self):
+            self.values = iter([100, 200, 0])
+
+        def __call__(self, frame):
+            return np.full_like(frame, next(self.values))
+
+    frames = [pan(1, size=(64, 48))[0]] * 3
+    steady = Steady(Painter(), 0.5)
+    results = [steady(*steady.follow(f)) for f in frames]
+    assert [int(r.mean().round()) for r in results] == [100, 150, 75]
+    assert all(r.min() == r.max() for r in results)
