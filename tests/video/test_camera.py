@@ -71,11 +71,11 @@ def test_strokes_stay_with_the_scene_as_the_camera_pans():
 def test_a_new_anchor_after_a_cut_a_failed_fit_or_too_much_zoom():
     cam, size = Camera(), (60, 80)
     cam.follow(None, size)
-    cam.follow(similarity(1.1, 0, 0, 0), size)
-    cam.follow(similarity(1.1, 0, 0, 0), size)
+    cam.follow(similarity(1.05, 0, 0, 0), size)
+    cam.follow(similarity(1.05, 0, 0, 0), size)
     assert cam.anchors == 1 and not np.array_equal(cam.to_anchor, np.eye(3))
-    cam.follow(similarity(1.1, 0, 0, 0), size)  # 1.33x the anchor: beyond camera.MAX_ZOOM
-    assert cam.anchors == 2 and np.array_equal(cam.to_anchor, np.eye(3)) and 1.1 ** 3 > camera.MAX_ZOOM
+    cam.follow(similarity(1.05, 0, 0, 0), size)  # 1.16x the anchor: beyond camera.MAX_ZOOM
+    assert cam.anchors == 2 and np.array_equal(cam.to_anchor, np.eye(3)) and 1.05 ** 3 > camera.MAX_ZOOM
     cam.follow(similarity(1, 0, 2, 0), size)
     cam.follow(None, size)
     assert cam.anchors == 3 and np.array_equal(cam.to_anchor, np.eye(3))
