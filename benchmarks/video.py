@@ -30,8 +30,10 @@ sys.path.insert(0, str(ROOT))
 
 import restyle  # noqa: E402
 from benchmarks.compare import machine  # noqa: E402
+from restyle.video.camera import Camera  # noqa: E402
 from restyle.video.metrics import warping_error  # noqa: E402
 from restyle.video.pipeline import iter_video, stylize_video  # noqa: E402
+from restyle.video.temporal import Carry, Follower, mix  # noqa: E402
 from tests.video.conftest import write_clip  # noqa: E402
 
 SHARED = ROOT.parent / "shared" / "images"
@@ -90,18 +92,44 @@ def judge(name: str, frames, style: dict, painting: Path, weight: float) -> list
     return [f"| {name} | {floor:.5f} | {e0:.5f} | {e1:.5f} | **{e1 / e0:.2f}x** | {s1 / s0:.2f}x | {c1 / c0:.2f}x |"]
 
 
+def ablation(frames, preset: str) -> list[str]:
+    """Table rows: what the camera canvas and the mixing each do on a pan, alone and together (restyle's own
+    pieces, joined as ``Steady`` joins them, with one of them left out)."""
+    model = restyle.load_model(preset=preset)
+    painting = SHARED / "styles" / f"{preset}.jpg"
+    alone = [model.frame(f) for f in frames]
+    e0, (s0, c0) = warping_error(alone, frames), distances(alone, frames, painting)
+    rows = []
+    for name, use_camera, weight in [("camera canvas alone", True, 0.0), ("mixing alone", False, 0.5),
+                                     ("both (restyle)", True, 0.5)]:
+        follower, cam, carry, out = Follower(camera=True), Camera(), Carry(), []
+        for f in frames:
+            motion = follower(f)
+            previous = carry.previous(motion)
+            cam.follow(motion and motion.camera, f.shape[:2])
+            painted = cam.paint(model.frame, f) if use_camera else model.frame(f)
+            out.append(mix(painted, previous, weight))
+            carry.painted(out[-1])
+        e, (s, c) = warping_error(out, frames), distances(out, frames, painting)
+        rows.append(f"| {preset}, pan: {name} | {e / e0:.2f}x | {s / s0:.2f}x | {c / c0:.2f}x |")
+        print(rows[-1], flush=True)
+    return rows
+
+
 def speed(frames, preset: str, tmp: Path) -> str:
-    """Seconds per frame: the network alone, and the whole pipeline on a file."""
+    """Seconds per frame: the network alone, and the whole pipeline on a file (each the best of 3, taken in turn)."""
     model = restyle.load_model(preset=preset)
     model.frame(frames[0])
-    start = time.perf_counter()
-    for f in frames:
-        model.frame(f)
-    network = (time.perf_counter() - start) / len(frames)
     clip = write_clip(tmp / "speed.mp4", frames)
-    start = time.perf_counter()
-    stylize_video(clip, tmp / "speed-out.mp4", preset=preset)
-    whole = (time.perf_counter() - start) / len(frames)
+    network = whole = float("inf")
+    for _ in range(3):
+        start = time.perf_counter()
+        for f in frames:
+            model.frame(f)
+        network = min(network, (time.perf_counter() - start) / len(frames))
+        start = time.perf_counter()
+        stylize_video(clip, tmp / "speed-out.mp4", preset=preset)
+        whole = min(whole, (time.perf_counter() - start) / len(frames))
     return (f"{preset} at {frames[0].shape[1]}x{frames[0].shape[0]}: network {network * 1000:.0f} ms a frame, "
             f"the whole pipeline {whole * 1000:.0f} ms a frame (**{whole / network:.2f}x**)")
 
@@ -113,6 +141,10 @@ def main() -> None:
     ap.add_argument("--frames", type=int, default=24)
     ap.add_argument("--temporal-weight", type=float, default=0.5)
     ap.add_argument("--optimizer", action="store_true", help="also the optimizer (128 px, 8 frames, 40 iterations)")
+    ap.add_argument("--no-speed", action="store_true", help="skip the speed measurement")
+    ap.add_argument("--ablation", action="store_true", help="also the camera canvas and the mixing, each alone "
+                    "(the first preset, the pan)")
+    ap.add_argument("--output", type=Path, help="the results file (default: benchmarks/results/video-DEVICE-DATE.md)")
     args = ap.parse_args()
     clips = {"pan": pan_clip(args.frames, args.size), "moving object": object_clip(args.frames, args.size),
              "cut": cut_clip(args.frames, args.size)}
@@ -129,15 +161,19 @@ def main() -> None:
             rows += judge(f"optimizer (starry_night, 40 its), {name}", small[name], opt,
                           SHARED / "styles" / "starry_night.jpg", args.temporal_weight)
             print(rows[-1], flush=True)
-    with tempfile.TemporaryDirectory() as tmp:
-        timing = speed(clips["pan"], args.presets[0], Path(tmp))
+    parts = ablation(clips["pan"], args.presets[0]) if args.ablation else []
+    timing = "not measured (--no-speed)"
+    if not args.no_speed:
+        with tempfile.TemporaryDirectory() as tmp:
+            timing = speed(clips["pan"], args.presets[0], Path(tmp))
     print(timing)
-    write(args, rows, timing)
+    write(args, rows, timing, parts)
 
 
-def write(args, rows: list[str], timing: str) -> None:
+def write(args, rows: list[str], timing: str, parts: list[str]) -> None:
     device = machine()
-    path = ROOT / "benchmarks" / "results" / f"video-{'cuda' if torch.cuda.is_available() else 'cpu'}-{date.today()}.md"
+    path = args.output or \
+        ROOT / "benchmarks" / "results" / f"video-{'cuda' if torch.cuda.is_available() else 'cpu'}-{date.today()}.md"
     cmd = "python benchmarks/video.py " + " ".join(sys.argv[1:])
     path.write_text(
         f"# `restyle video`: temporal consistency\n\n{device}, torch {torch.__version__}, {date.today()}. Command: "
@@ -147,7 +183,9 @@ def write(args, rows: list[str], timing: str) -> None:
         "presets, 0.5x for the optimizer, distances within 1.1x). Style and content distances are `restyle "
         "score`'s at 256 px over every fourth frame: restyle's own measure.\n\n"
         "| clip | input | independent | restyle | error ratio | style distance | content distance |\n"
-        "|---|---|---|---|---|---|---|\n" + "\n".join(rows) + f"\n\nSpeed: {timing}.\n")
+        "|---|---|---|---|---|---|---|\n" + "\n".join(rows) + f"\n\nSpeed: {timing}.\n" + (
+            "\nEach part alone (`--ablation`; ratios to independent frames):\n\n| clip | error ratio | style distance "
+            "| content distance |\n|---|---|---|---|\n" + "\n".join(parts) + "\n" if parts else ""))
     print("wrote", path)
 
 

@@ -123,7 +123,7 @@ def _iterate(content, styles, options: Optional[Options], *, cancel: Optional[th
     opts = (options or Options()).replace(**overrides)
     style_list = list(styles) if isinstance(styles, (list, tuple)) else [styles]
     opts.validate(len(style_list))
-    run = _Run(content, style_list, opts, start, temporal)
+    run = _Run(content, style_list, opts, start, temporal=temporal)
     if log:
         run.describe(log)
     with out_of_memory_as_error(), run.keep_memory():
