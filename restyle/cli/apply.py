@@ -31,6 +31,8 @@ def add_parser(sub, name: str, fmt) -> None:
                    help="0 to 1: blend the result with the photo (1: all style)")
     a.add_argument("--preserve-color", action="store_true", help="keep the photo's colours (the result's "
                    "luminance with the photo's colours)")
+    a.add_argument("--size", type=int, metavar="PX", help="resize each photo to this long side first (default: "
+                   "as it is)")
     add_fields(a, Options, ["device", "precision"])
     a.add_argument("--max-memory", metavar="GB", type=float,
                    help="memory budget in GB; bigger images are computed in tiles (default: 12, or less if "
@@ -100,7 +102,7 @@ def run(args: argparse.Namespace) -> int:
         for i, (src, dst) in enumerate(jobs):
             try:
                 save_image(model(src, strength=args.strength, preserve_color=args.preserve_color,
-                                 max_pixels=args.max_pixels), dst)
+                                 max_pixels=args.max_pixels, size=args.size), dst)
             except RestyleError as e:
                 if len(jobs) == 1:
                     raise

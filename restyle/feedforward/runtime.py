@@ -17,9 +17,9 @@ import torch.nn.functional as F
 from PIL import Image
 
 from ..core import color
-from ..core.checks import DEFAULT_MAX_PIXELS, fraction
+from ..core.checks import DEFAULT_MAX_PIXELS, MAX_SIZE, at_most, fraction, positive_int
 from ..core.device import resolve_device, resolve_precision
-from ..core.images import ImageLike, load_image, source_name, to_pil, to_uint8
+from ..core.images import ImageLike, fit_size, load_image, resize, source_name, to_pil, to_uint8
 from ..core.memory import GB, out_of_memory_as_error, run_budget
 from ..errors import RestyleError
 from .modelfile import PathLike, model_file, preset_path, read_model
@@ -60,11 +60,17 @@ class StyleModel:
         return f"StyleModel({self.name!r}, backend={self.backend!r}, device={self.device.type!r})"
 
     def __call__(self, image: ImageLike, strength: float = 1.0, preserve_color: bool = False,
-                 max_pixels: int = DEFAULT_MAX_PIXELS) -> Image.Image:
+                 max_pixels: int = DEFAULT_MAX_PIXELS, size: Optional[int] = None) -> Image.Image:
         """Stylize ``image``; ``strength`` in [0, 1] blends the result with the photo (1: all style);
-        ``preserve_color`` keeps the photo's colours (the result's luminance with the photo's chroma)."""
+        ``preserve_color`` keeps the photo's colours (the result's luminance with the photo's chroma); ``size``
+        resizes the photo first to that long side (None: as it is)."""
         fraction("strength", strength)
+        if size is not None:
+            positive_int("size", size)
+            at_most("size", size, MAX_SIZE)
         photo = load_image(image, max_pixels, name=source_name(image, "input"))
+        if size is not None:
+            photo = resize(photo, fit_size(photo.shape[1], photo.shape[2], size))
         with torch.inference_mode():
             photo = photo.to(self.device)
             out = self._run(photo)

@@ -321,6 +321,9 @@ def test_apply_file_folder_and_options(run_cli, tiny_model, tmp_path):
     code, _, err = run_cli("apply", tiny_model, photos / "p0.png", "-o", tmp_path / "one.jpg", "--device", DEVICE)
     assert code == 0, err
     assert Image.open(tmp_path / "one.jpg").size == (52, 40)
+    code, _, err = run_cli("apply", tiny_model, photos / "p0.png", "-o", tmp_path / "small.png", "--size", 26)
+    assert code == 0, err
+    assert Image.open(tmp_path / "small.png").size == (26, 20)
     code, _, err = run_cli("apply", tiny_model, photos, "-o", tmp_path / "out", "--strength", 0.5,
                            "--preserve-color", "--tile-size", 16, "-q")
     assert (code, err) == (0, "")

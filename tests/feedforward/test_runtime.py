@@ -57,6 +57,20 @@ def test_strength_and_preserve_color(model_file):
         model(photo, strength=1.5)
 
 
+def test_size_resizes_the_photo_first(model_file):
+    model = load_model(model_file, device=DEVICE, precision="fp32")
+    photo = _photo(40, 60)
+    out = model(photo, size=30)
+    assert out.size == (30, 20)
+    smaller = np.asarray(Image.fromarray(photo).resize((30, 20), Image.LANCZOS))
+    # The same as painting the photo shrunk beforehand (resampling filters differ a little).
+    assert np.abs(np.asarray(out, np.float32) - np.asarray(model(smaller), np.float32)).mean() < 8
+    assert model(photo, size=90).size == (90, 60)
+    for bad in (0, -3, 40000):
+        with pytest.raises(RestyleError, match="size"):
+            model(photo, size=bad)
+
+
 def test_repr_and_backend(model_file):
     model = load_model(model_file, device=DEVICE)
     assert isinstance(model, StyleModel) and model.backend == "torch" and "test" in repr(model)
