@@ -15,11 +15,11 @@ from typing import Optional, Sequence
 
 from .._version import __version__
 from ..errors import NumericalError, RestyleError
-from . import apply, demo, export, score, stylize, train, video
+from . import apply, demo, export, score, stylize, train, video, web
 from .arguments import ALIASES, flags_for_options
 
 COMMANDS = {"apply": apply, "stylize": stylize, "video": video, "train": train, "export": export, "score": score,
-            "demo": demo}
+            "demo": demo, "web": web}
 
 
 class HelpFormatter(argparse.ArgumentDefaultsHelpFormatter):

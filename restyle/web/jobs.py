@@ -1,0 +1,162 @@
+"""What the web page does, without the page: each job checks its inputs, runs an engine, and says how to do the
+same on the command line. Thread-safe: several people's jobs may share the loaded models."""
+
+from __future__ import annotations
+
+import shlex
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable, Iterator, Optional
+
+from PIL import Image
+
+from ..core.checks import MAX_SIZE, at_most, positive_int
+from ..core.images import ImageLike, load_image
+from ..errors import RestyleError
+from ..feedforward.modelfile import presets
+from ..feedforward.runtime import StyleModel, load_model
+from ..optimize.options import Options
+from ..optimize.transfer import iter_stylize
+
+#: Long side photos are shrunk to before a preset paints them (the page's default working size).
+WORK_SIZE = 512
+#: The optimizer's largest size on the page: a print-size run belongs on the command line.
+MAX_WEB_SIZE = 2048
+#: Most iterations the page runs.
+MAX_WEB_ITERATIONS = 2000
+#: A live image after the first iteration and then every this many iterations while the optimizer runs.
+SHOW_EVERY = 5
+#: Photos and paintings with more pixels than this are refused (a decompression bomb is refused by Pillow first).
+MAX_PIXELS = 50_000_000
+
+
+class Models:
+    """The presets, each loaded once on first use and shared by every job."""
+
+    def __init__(self, device: str = "auto"):
+        self.device, self._models, self._lock = device, {}, threading.Lock()
+
+    def __getitem__(self, name: str) -> StyleModel:
+        with self._lock:
+            if name not in self._models:
+                if name not in presets():
+                    raise RestyleError(f"no preset named {name!r} (presets: {', '.join(presets())})")
+                self._models[name] = load_model(preset=name, device=self.device)
+            return self._models[name]
+
+
+def _photo(image: Optional[ImageLike], what: str = "photo") -> ImageLike:
+    """``image`` as given, or a RestyleError when none was."""
+    if image is None:
+        raise RestyleError(f"give a {what} first")
+    return image
+
+
+def apply_preset(models: Models, photo: Optional[ImageLike], preset: str, strength: float = 1.0, *,
+                 preserve_color: bool = False, size: int = WORK_SIZE) -> Image.Image:
+    """``photo`` shrunk to ``size`` (long side; a smaller photo stays as it is) and painted by the preset
+    ``preset``."""
+    _check_size(size, MAX_SIZE)
+    model = models[preset]
+    pixels = load_image(_photo(photo), MAX_PIXELS, name="the photo")  # (one decoding, every check)
+    return model(pixels.permute(1, 2, 0).numpy(), strength=strength, preserve_color=preserve_color,
+                 size=min(size, max(pixels.shape[1:])))
+
+
+def apply_command(preset: str, strength: float, preserve_color: bool, size: int) -> str:
+    """The command line that paints a photo as ``apply_preset`` does."""
+    words = ["restyle", "apply", "--preset", preset, "--size", str(size)]
+    words += ["--strength", f"{strength:g}"] * (strength != 1) + ["--preserve-color"] * preserve_color
+    return shlex.join(words + ["photo.jpg", "-o", "painted.png"])
+
+
+@dataclass
+class Update:
+    """One step of an optimizer job, as the page shows it."""
+
+    image: Optional[Image.Image]
+    """The best image so far (None between live images)."""
+    fraction: float
+    """Share of the work done, in [0, 1]."""
+    text: str
+    """Where the run is, in words (iteration, scale, time left)."""
+
+
+def stylize_settings(size: int, iterations: int, style_weight: float, *, style_scale: float = 1.0,
+                     preserve_color: str = "none", seed: Optional[int] = None, device: str = "auto") -> Options:
+    """The page's settings as the optimizer's ``Options``, checked (within the page's limits too)."""
+    _check_size(size, MAX_WEB_SIZE)
+    positive_int("iterations", iterations)
+    at_most("iterations", iterations, MAX_WEB_ITERATIONS)
+    options = Options(size=int(size), iterations=int(iterations), style_weight=float(style_weight),
+                      style_scale=float(style_scale), preserve_color=None if preserve_color == "none" else
+                      preserve_color, seed=None if seed is None or seed < 0 else int(seed), max_pixels=MAX_PIXELS,
+                      device=device)
+    options.validate(1)
+    return options
+
+
+def stylize_painting(photo: Optional[ImageLike], painting: Optional[ImageLike], options: Options,
+                     cancel: Optional[threading.Event] = None) -> Iterator[Update]:
+    """The optimizer painting ``photo`` after ``painting``: an ``Update`` after each iteration, with the best
+    image so far after the first, every ``SHOW_EVERY`` iterations and at the end. ``cancel`` ends the run after the current
+    iteration; the last update then holds the best image so far."""
+    last = None
+    for last in iter_stylize(_photo(photo), _photo(painting, "painting"), options, cancel=cancel):
+        show = last.step == 1 or last.step % SHOW_EVERY == 0 or last.step == last.steps
+        yield Update(last.image() if show else None, last.fraction, _where(last))
+    if last is None:
+        raise RestyleError("stopped before the first iteration")
+    if last.step != last.steps:  # stopped: the best image so far, once more
+        yield Update(last.image(), last.fraction, f"stopped at iteration {last.step} of {last.steps}")
+
+
+def _where(progress) -> str:
+    """A progress line: iteration, scale and time left."""
+    text = f"iteration {progress.step} of {progress.steps}"
+    if progress.scales > 1:
+        text += f", scale {progress.scale} of {progress.scales} ({progress.size[1]}x{progress.size[0]} px)"
+    if progress.eta is not None:
+        text += f", about {progress.eta:.0f} s left"
+    return text
+
+
+def stylize_command(options: Options) -> str:
+    """The command line that runs the optimizer as ``stylize_painting`` does with ``options``."""
+    words = ["restyle", "stylize", "photo.jpg", "-s", "painting.jpg", "-o", "painted.png", "--size",
+             str(options.size), "--iterations", str(options.iterations), "--style-weight", f"{options.style_weight:g}",
+             "--style-scale", f"{options.style_scale:g}"]
+    if options.preserve_color:
+        words += ["--preserve-color", options.preserve_color]
+    if options.seed is not None:
+        words += ["--seed", str(options.seed)]
+    return shlex.join(words)
+
+
+def paint_video(models: Models, clip: Optional[str], preset: str, strength: float, *, folder: Path,
+                progress: Optional[Callable[[float, str], None]] = None,
+                cancel: Optional[threading.Event] = None) -> Path:
+    """The video ``clip`` painted by ``preset`` into an MP4 in ``folder`` (its sound kept)."""
+    from ..video.pipeline import stylize_video  # (the video extra)
+
+    clip = _photo(clip, "video")
+
+    def report(p):
+        if progress is not None:
+            progress(p.frame / p.frames if p.frames else 0.0, f"frame {p.frame}" + (f" of {p.frames}" if p.frames
+                                                                                   else ""))
+
+    out = folder / (Path(clip).stem + "-painted.mp4")
+    return stylize_video(clip, out, model=models[preset], strength=strength, callback=report, cancel=cancel)
+
+
+def video_command(preset: str, strength: float) -> str:
+    """The command line that paints a video as ``paint_video`` does."""
+    words = ["restyle", "video", "clip.mp4", "--preset", preset, "-o", "painted.mp4"]
+    return shlex.join(words + ["--strength", f"{strength:g}"] * (strength != 1))
+
+
+def _check_size(size, bound: int) -> None:
+    positive_int("size", size)
+    at_most("size", size, bound)

@@ -1,0 +1,31 @@
+"""Serving the page: Gradio's server on this machine only by default, nothing fetched from the internet, a bounded
+queue, uploads limited in size."""
+
+from __future__ import annotations
+
+import gradio as gr
+
+from . import jobs
+from .page import build
+
+#: System fonts instead of the Google web fonts Gradio's themes load by default.
+FONTS = ["ui-sans-serif", "system-ui", "-apple-system", "Segoe UI", "Roboto", "Helvetica Neue", "Arial",
+         "sans-serif"]
+MONO = ["ui-monospace", "SFMono-Regular", "Menlo", "Consolas", "Liberation Mono", "monospace"]
+
+
+def theme() -> gr.themes.Theme:
+    """Gradio's default look with local fonts only."""
+    return gr.themes.Default(font=FONTS, font_mono=MONO)
+
+
+def serve(host: str = "127.0.0.1", port: int = 7860, *, max_upload_mb: float = 25, queue: int = 16,
+          device: str = "auto", video: bool = True, block: bool = True):
+    """Start the page on ``host``:``port``; returns Gradio's (app, local URL, share URL) when not ``block``ing.
+    ``queue`` jobs wait (beyond the running one); more are refused as busy. Uploads over ``max_upload_mb`` MB
+    are refused."""
+    blocks = build(jobs.Models(device), video=video)
+    blocks.queue(max_size=queue, default_concurrency_limit=1)
+    return blocks.launch(server_name=host, server_port=port, share=False, ssr_mode=False, theme=theme(),
+                         max_file_size=int(max_upload_mb * 1_000_000), footer_links=["api"],
+                         prevent_thread_lock=not block, quiet=True, show_error=True)
