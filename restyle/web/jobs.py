@@ -100,8 +100,8 @@ def stylize_settings(size: int, iterations: int, style_weight: float, *, style_s
 def stylize_painting(photo: Optional[ImageLike], painting: Optional[ImageLike], options: Options,
                      cancel: Optional[threading.Event] = None) -> Iterator[Update]:
     """The optimizer painting ``photo`` after ``painting``: an ``Update`` after each iteration, with the best
-    image so far after the first, every ``SHOW_EVERY`` iterations and at the end. ``cancel`` ends the run after the current
-    iteration; the last update then holds the best image so far."""
+    image so far after the first, every ``SHOW_EVERY`` iterations and at the end. ``cancel`` ends the run after
+    the current iteration; the last update then holds the best image so far."""
     last = None
     for last in iter_stylize(_photo(photo), _photo(painting, "painting"), options, cancel=cancel):
         show = last.step == 1 or last.step % SHOW_EVERY == 0 or last.step == last.steps

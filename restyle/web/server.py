@@ -26,6 +26,21 @@ def serve(host: str = "127.0.0.1", port: int = 7860, *, max_upload_mb: float = 2
     are refused."""
     blocks = build(jobs.Models(device), video=video)
     blocks.queue(max_size=queue, default_concurrency_limit=1)
+    _say_busy(blocks, queue)
     return blocks.launch(server_name=host, server_port=port, share=False, ssr_mode=False, theme=theme(),
                          max_file_size=int(max_upload_mb * 1_000_000), footer_links=["api"],
                          prevent_thread_lock=not block, quiet=True, show_error=True)
+
+
+def _say_busy(blocks: gr.Blocks, queue: int) -> None:
+    """A request beyond the full queue is refused with restyle's words instead of Gradio's "Queue is full. Max
+    size is N and size is N." (this page's queue only: its ``push`` is wrapped, Gradio is left as it is)."""
+    push = blocks._queue.push
+
+    async def push_or_busy(*args, **kwargs):
+        accepted, message, state = await push(*args, **kwargs)
+        if state == "queue_full":
+            message = f"restyle is busy ({queue} jobs are waiting already): please try again in a minute"
+        return accepted, message, state
+
+    blocks._queue.push = push_or_busy
