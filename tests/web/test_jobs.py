@@ -107,3 +107,19 @@ def test_missing_painting():
     options = jobs.stylize_settings(32, 2, 10)
     with pytest.raises(RestyleError, match="give a painting first"):
         list(jobs.stylize_painting(EXAMPLES / "tubingen.jpg", None, options))
+
+
+def test_a_video_is_painted_with_its_sound(models, tmp_path):
+    pytest.importorskip("av")
+    pytest.importorskip("cv2")
+    from tests.video.conftest import audio_packets, decoded, pan, write_clip
+
+    clip = write_clip(tmp_path / "clip.mp4", pan(6, size=(64, 48)))
+    seen = []
+    out = jobs.paint_video(models, str(clip), "starry_night", 1.0, folder=tmp_path,
+                           progress=lambda fraction, text: seen.append((fraction, text)))
+    assert out.parent == tmp_path and len(decoded(out)) == 6
+    assert audio_packets(out) == audio_packets(clip)
+    assert seen[-1] == (1.0, "frame 6 of 6")
+    with pytest.raises(RestyleError, match="give a video first"):
+        jobs.paint_video(models, None, "starry_night", 1.0, folder=tmp_path)
