@@ -131,7 +131,8 @@ def test_a_full_queue_refuses_clearly_and_every_accepted_job_gets_its_own_result
     for t in threads:
         t.join(300)
     assert len(results) + len(refused) == 12 and results and refused
-    assert all(re.search(r"restyle is busy .*try again", r) for r in refused), refused
+    # (gradio_client words the refusal itself; a browser or plain HTTP gets restyle's message)
+    assert all(re.search(r"restyle is busy .*try again|Queue is full! Please try again", r) for r in refused), refused
     models = jobs.Models(DEVICE)
     for i, out in results.items():
         expected = np.asarray(jobs.apply_preset(models, str(photos[i]), "starry_night"))
