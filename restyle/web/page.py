@@ -10,6 +10,7 @@ from typing import Optional
 import gradio as gr
 from PIL import Image
 
+from ..core.memory import release_freed_memory
 from ..errors import RestyleError
 from ..feedforward.modelfile import presets
 from . import jobs
@@ -44,7 +45,8 @@ def thumbnails() -> list[tuple[Image.Image, str]]:
 
 
 class Page:
-    """The page's handlers: each calls a job and turns its errors into ``gr.Error``."""
+    """The page's handlers: each calls a job, turns its errors into ``gr.Error`` and hands the memory the job
+    freed back to the system."""
 
     def __init__(self, models: jobs.Models):
         self.models = models
@@ -55,6 +57,8 @@ class Page:
             return jobs.apply_preset(self.models, photo, preset, strength, preserve_color=keep, size=int(size))
         except RestyleError as e:
             raise _shown(e) from None
+        finally:
+            release_freed_memory()
 
     def apply_page(self, photo, preset, strength, keep, size):
         image = self.apply(photo, preset, strength, keep=keep, size=size)
@@ -73,6 +77,8 @@ class Page:
                 yield gr.skip() if update.image is None else update.image, update.text, command
         except RestyleError as e:
             raise _shown(e) from None
+        finally:  # (also when Stop closes the generator)
+            release_freed_memory()
 
     def stylize_api(self, photo, painting, size, iterations, style_weight):
         """The ``stylize`` endpoint: the image as it goes (a client's ``predict`` gets the finished one)."""
@@ -83,6 +89,8 @@ class Page:
                     yield update.image
         except RestyleError as e:
             raise _shown(e) from None
+        finally:
+            release_freed_memory()
 
     def paint_video(self, clip, preset, strength, progress=gr.Progress()):  # noqa: B008
         try:
@@ -92,6 +100,8 @@ class Page:
             return str(out), jobs.video_command(preset, strength)
         except RestyleError as e:
             raise _shown(e) from None
+        finally:
+            release_freed_memory()
 
 
 def build(models: jobs.Models, video: bool = True) -> gr.Blocks:

@@ -13,6 +13,7 @@ from restyle.core.memory import (
     default_budget,
     keep_freed_memory,
     out_of_memory_as_error,
+    release_freed_memory,
     run_budget,
 )
 from restyle.errors import RestyleError
@@ -85,6 +86,25 @@ def test_keep_freed_memory_elsewhere(monkeypatch):
     monkeypatch.setattr(sys, "platform", "darwin")
     with keep_freed_memory(CPU, 1) as kept:
         assert not kept
+
+
+def test_freed_memory_goes_back_between_jobs_but_not_while_kept(monkeypatch):
+    trims = []
+
+    class Libc:
+        def malloc_trim(self, pad):
+            trims.append(pad)
+
+    monkeypatch.setattr(device_module, "_glibc", Libc)
+    release_freed_memory()
+    assert trims == [0]
+    monkeypatch.setitem(device_module._kept, "depth", 1)  # a keep_freed_memory block running (here or in a thread)
+    release_freed_memory()
+    assert trims == [0]
+    monkeypatch.setattr(device_module, "_glibc", lambda: None)  # not glibc: nothing to do
+    monkeypatch.setitem(device_module._kept, "depth", 0)
+    release_freed_memory()
+    assert trims == [0]
 
 
 def test_default_budget_is_12_gb_at_most():
