@@ -78,3 +78,14 @@ def test_stop_ends_the_run_and_keeps_the_image(page):
     assert page.locator("#any-status").inner_text() == first  # no longer moving
     assert "of 1000" in first and "iteration 1000 of" not in first
     assert _natural_size(page, "#any-result") == (64, 43)
+
+
+def test_a_bad_upload_is_a_readable_message_in_the_page(page, tmp_path):
+    bad = tmp_path / "notes.jpg"
+    bad.write_text("not a picture")
+    page.locator("#preset-photo input[type=file]").set_input_files(str(bad))
+    page.locator("#preset-photo img").wait_for(state="attached")
+    page.click("#preset-paint")
+    sync_api.expect(page.locator(".toast-body").first).to_contain_text("the photo: not an image file",
+                                                                      timeout=60_000)
+    assert page.locator("#preset-result img").count() == 0

@@ -1,0 +1,216 @@
+"""The web page: Gradio components wired to the jobs (``jobs``), and the named API endpoints ``apply`` and
+``stylize``. Every engine call goes through ``jobs``; this module only lays out and translates."""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+from typing import Optional
+
+import gradio as gr
+from PIL import Image
+
+from ..core.memory import release_freed_memory
+from ..errors import RestyleError
+from ..feedforward.modelfile import presets
+from . import jobs
+
+EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
+PHOTOS = [EXAMPLES / "tubingen.jpg", EXAMPLES / "chelsea_cat.jpg"]
+#: All jobs share one engine: one at a time (the queue holds the others).
+ENGINE = "engine"
+#: Seconds between sweeps of old uploads and results, and the age at which they go.
+KEEP_FILES = 3600
+
+
+def _shown(error: RestyleError) -> gr.Error:
+    """A job's error as the page and API clients show it."""
+    return gr.Error(str(error), print_exception=False)
+
+
+def painting_of(preset: str) -> Path:
+    """The example painting a preset was trained on."""
+    return EXAMPLES / f"{preset}.jpg"
+
+
+def thumbnails() -> list[tuple[Image.Image, str]]:
+    """(a small copy of the painting, its name) for each preset, for the gallery."""
+    out = []
+    for name in presets():
+        with Image.open(painting_of(name)) as painting:
+            thumb = painting.convert("RGB")
+            thumb.thumbnail((160, 160))
+        out.append((thumb, name))
+    return out
+
+from gradio.events import Dependency
+
+class Upload(gr.Image):
+    """An image upload handed over as the uploaded file's path, unread: restyle decodes it itself, so a file that
+    is not an image, a truncated one or a decompression bomb gets restyle's one-line message, not Gradio's."""
+
+    is_template = True  # (drawn by Gradio's own image component)
+
+    def preprocess(self, payload) -> Optional[str]:
+        return None if payload is None else str(payload.path)
+    from typing import Callable, Literal, Sequence, Any, TYPE_CHECKING
+    from gradio.blocks import Block
+    if TYPE_CHECKING:
+        from gradio.components import Timer
+        from gradio.components.base import Component
+
+
+class Page:
+    """The page's handlers: each calls a job, turns its errors into ``gr.Error`` and hands the memory the job
+    freed back to the system."""
+
+    def __init__(self, models: jobs.Models):
+        self.models = models
+
+    def apply(self, photo: Optional[str], preset: str, strength: float, keep: bool = False,
+              size: int = jobs.WORK_SIZE):
+        try:
+            return jobs.apply_preset(self.models, photo, preset, strength, preserve_color=keep, size=int(size))
+        except RestyleError as e:
+            raise _shown(e) from None
+        finally:
+            release_freed_memory()
+
+    def apply_page(self, photo, preset, strength, keep, size):
+        image = self.apply(photo, preset, strength, keep=keep, size=size)
+        return image, jobs.apply_command(preset, strength, keep, int(size))
+
+    def paint_live(self, photo, painting, size, iterations, style_weight, style_scale=1.0, keep="none", seed=-1,
+                progress=gr.Progress()):  # noqa: B008 (how Gradio hands a handler its progress bar)
+        """The optimizer, yielding (image, status, command line) as it goes; Stop closes the generator."""
+        try:
+            options = jobs.stylize_settings(int(size), int(iterations), style_weight, style_scale=style_scale,
+                                            preserve_color=keep, seed=None if seed is None else int(seed),
+                                            device=self.models.device)
+            command = jobs.stylize_command(options)
+            for update in jobs.stylize_painting(photo, painting, options):
+                progress(update.fraction, desc=update.text)
+                yield gr.skip() if update.image is None else update.image, update.text, command
+        except RestyleError as e:
+            raise _shown(e) from None
+        finally:  # (also when Stop closes the generator)
+            release_freed_memory()
+
+    def stylize_api(self, photo, painting, size, iterations, style_weight):
+        """The ``stylize`` endpoint: the image as it goes (a client's ``predict`` gets the finished one)."""
+        try:
+            options = jobs.stylize_settings(int(size), int(iterations), style_weight, device=self.models.device)
+            for update in jobs.stylize_painting(photo, painting, options):
+                if update.image is not None:
+                    yield update.image
+        except RestyleError as e:
+            raise _shown(e) from None
+        finally:
+            release_freed_memory()
+
+    def paint_video(self, clip, preset, strength, progress=gr.Progress()):  # noqa: B008
+        try:
+            folder = Path(tempfile.mkdtemp(prefix="restyle-video-"))
+            out = jobs.paint_video(self.models, clip, preset, strength, folder=folder,
+                                   progress=lambda f, text: progress(f, desc=text))
+            return str(out), jobs.video_command(preset, strength)
+        except RestyleError as e:
+            raise _shown(e) from None
+        finally:
+            release_freed_memory()
+
+
+def build(models: jobs.Models, video: bool = True) -> gr.Blocks:
+    """The page, its events queued one at a time (``ENGINE``)."""
+    page, names = Page(models), list(presets())
+    with gr.Blocks(title="restyle", analytics_enabled=False, delete_cache=(KEEP_FILES, KEEP_FILES)) as blocks:
+        gr.Markdown("# restyle\nPaint a photo in the style of a painting: a preset in about a second, or any "
+                    "painting with the optimizer (slower, watch it happen).")
+        with gr.Tab("Preset"):
+            _preset_tab(page, names)
+        with gr.Tab("Any painting"):
+            _painting_tab(page)
+        if video:
+            with gr.Tab("Video"):
+                _video_tab(page, names)
+        _api(page, names)
+        gr.Markdown("Training a model and print-size runs are for the command line: `restyle train`, "
+                    "`restyle stylize --size 4000`.")
+    return blocks
+
+
+def _preset_tab(page: Page, names: list[str]) -> None:
+    with gr.Row():
+        photo = Upload(label="Photo", type="filepath", sources=["upload", "clipboard"], elem_id="preset-photo")
+        result = gr.Image(label="Painted", type="pil", format="png", interactive=False, elem_id="preset-result",
+                          buttons=["download", "fullscreen"])
+    gallery = gr.Gallery(value=thumbnails(), label="Presets (click one)", columns=len(names), height=200,
+                         allow_preview=False)
+    with gr.Row():
+        preset = gr.Radio(names, value=names[0], label="Preset")
+        strength = gr.Slider(0, 1, value=1, step=0.05, label="Strength (1: all style)")
+        keep = gr.Checkbox(label="Keep the photo's colours")
+        size = gr.Slider(64, 2048, value=jobs.WORK_SIZE, step=32, label="Working size (long side, px)")
+    paint = gr.Button("Paint", variant="primary", elem_id="preset-paint")
+    command = gr.Code(label="The same on the command line", language="shell", interactive=False,
+                      elem_id="preset-command")
+    gr.Examples([[str(p)] for p in PHOTOS], inputs=[photo], label="Example photos")
+    def pick(event: gr.SelectData) -> str:
+        return names[event.index]
+
+    gallery.select(pick, None, preset, api_visibility="private")
+    paint.click(page.apply_page, [photo, preset, strength, keep, size], [result, command], concurrency_id=ENGINE,
+                api_visibility="private")
+
+
+def _painting_tab(page: Page) -> None:
+    with gr.Row():
+        photo = Upload(label="Photo", type="filepath", sources=["upload", "clipboard"], elem_id="any-photo")
+        painting = Upload(label="Painting", type="filepath", sources=["upload", "clipboard"], elem_id="any-painting")
+        result = gr.Image(label="Painted (updates as it goes)", type="pil", format="png", interactive=False,
+                          elem_id="any-result", buttons=["download", "fullscreen"])
+    with gr.Row():
+        gr.Examples([[str(p)] for p in PHOTOS], inputs=[photo], label="Example photos")
+        gr.Examples([[str(painting_of(n))] for n in presets()], inputs=[painting], label="Example paintings")
+    with gr.Row():
+        size = gr.Slider(64, jobs.MAX_WEB_SIZE, value=256, step=32, label="Size (long side, px)", elem_id="any-size")
+        iterations = gr.Slider(1, 1000, value=100, step=1, label="Iterations", elem_id="any-iterations")
+        style_weight = gr.Number(10, label="Style weight (higher: more painted)")
+        style_scale = gr.Slider(0.25, 4, value=1, step=0.05, label="Style scale (smaller: finer strokes)")
+        keep = gr.Radio(["none", "luminance", "histogram"], value="none", label="Keep the photo's colours")
+        seed = gr.Number(-1, label="Seed (-1: random)", precision=0)
+    with gr.Row():
+        start = gr.Button("Paint", variant="primary", elem_id="any-paint")
+        stop = gr.Button("Stop", variant="stop", elem_id="any-stop")
+    status = gr.Markdown(elem_id="any-status")
+    command = gr.Code(label="The same on the command line", language="shell", interactive=False)
+    run = start.click(page.paint_live, [photo, painting, size, iterations, style_weight, style_scale, keep, seed],
+                      [result, status, command], concurrency_id=ENGINE, api_visibility="private")
+    stop.click(None, None, None, cancels=[run], api_visibility="private")
+
+
+def _video_tab(page: Page, names: list[str]) -> None:
+    with gr.Row():
+        clip = gr.Video(label="Video", sources=["upload"])
+        result = gr.Video(label="Painted, with its sound", interactive=False, buttons=["download"])
+    with gr.Row():
+        preset = gr.Radio(names, value=names[0], label="Preset")
+        strength = gr.Slider(0, 1, value=1, step=0.05, label="Strength (1: all style)")
+    paint = gr.Button("Paint the video", variant="primary")
+    command = gr.Code(label="The same on the command line", language="shell", interactive=False)
+    paint.click(page.paint_video, [clip, preset, strength], [result, command], concurrency_id=ENGINE,
+                api_visibility="private")
+
+
+def _api(page: Page, names: list[str]) -> None:
+    """The named endpoints for scripts (``gradio_client`` or HTTP), on hidden components."""
+    with gr.Row(visible=False):
+        # Files, not images: restyle reads them itself, so a bad one gets restyle's one-line message
+        photo, painting = gr.File(type="filepath"), gr.File(type="filepath")
+        preset, strength = gr.Textbox(), gr.Number()
+        size, iterations, weight = gr.Number(precision=0), gr.Number(precision=0), gr.Number()
+        image = gr.Image(type="pil", format="png")
+        apply, stylize = gr.Button(), gr.Button()
+    apply.click(page.apply, [photo, preset, strength], image, api_name="apply", concurrency_id=ENGINE)
+    stylize.click(page.stylize_api, [photo, painting, size, iterations, weight], image, api_name="stylize",
+                  concurrency_id=ENGINE)
