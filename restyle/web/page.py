@@ -44,14 +44,13 @@ def thumbnails() -> list[tuple[Image.Image, str]]:
     return out
 
 
-class Upload(gr.Image):
+def upload(**kwargs) -> gr.Image:
     """An image upload handed over as the uploaded file's path, unread: restyle decodes it itself, so a file that
-    is not an image, a truncated one or a decompression bomb gets restyle's one-line message, not Gradio's."""
-
-    is_template = True  # (drawn by Gradio's own image component)
-
-    def preprocess(self, payload) -> Optional[str]:
-        return None if payload is None else str(payload.path)
+    is not an image, a truncated one or a decompression bomb gets restyle's one-line message, not Gradio's. (Set
+    on the instance: a subclass of a Gradio component makes Gradio write a .pyi file beside this module.)"""
+    image = gr.Image(type="filepath", sources=["upload", "clipboard"], **kwargs)
+    image.preprocess = lambda payload: None if payload is None else str(payload.path)
+    return image
 
 
 class Page:
@@ -135,7 +134,7 @@ def build(models: jobs.Models, video: bool = True) -> gr.Blocks:
 
 def _preset_tab(page: Page, names: list[str]) -> None:
     with gr.Row():
-        photo = Upload(label="Photo", type="filepath", sources=["upload", "clipboard"], elem_id="preset-photo")
+        photo = upload(label="Photo", elem_id="preset-photo")
         result = gr.Image(label="Painted", type="pil", format="png", interactive=False, elem_id="preset-result",
                           buttons=["download", "fullscreen"])
     gallery = gr.Gallery(value=thumbnails(), label="Presets (click one)", columns=len(names), height=200,
@@ -159,8 +158,8 @@ def _preset_tab(page: Page, names: list[str]) -> None:
 
 def _painting_tab(page: Page) -> None:
     with gr.Row():
-        photo = Upload(label="Photo", type="filepath", sources=["upload", "clipboard"], elem_id="any-photo")
-        painting = Upload(label="Painting", type="filepath", sources=["upload", "clipboard"], elem_id="any-painting")
+        photo = upload(label="Photo", elem_id="any-photo")
+        painting = upload(label="Painting", elem_id="any-painting")
         result = gr.Image(label="Painted (updates as it goes)", type="pil", format="png", interactive=False,
                           elem_id="any-result", buttons=["download", "fullscreen"])
     with gr.Row():
