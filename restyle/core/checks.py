@@ -54,3 +54,9 @@ MAX_SIZE = 32768
 MAX_STYLE_SCALE = 8.0
 MAX_WEIGHT = 1e6
 MAX_LEARNING_RATE = {"optimizer": 1e3, "training": 1.0}
+
+
+def side(name: str, value: Any, bound: int = MAX_SIZE) -> None:
+    """``value`` must be an image side in pixels: a whole number above 0, at most ``bound``."""
+    positive_int(name, value)
+    at_most(name, value, bound)

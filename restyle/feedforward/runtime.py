@@ -17,7 +17,7 @@ import torch.nn.functional as F
 from PIL import Image
 
 from ..core import color
-from ..core.checks import DEFAULT_MAX_PIXELS, MAX_SIZE, at_most, fraction, positive_int
+from ..core.checks import DEFAULT_MAX_PIXELS, fraction, side
 from ..core.device import resolve_device, resolve_precision
 from ..core.images import ImageLike, fit_size, load_image, resize, source_name, to_pil, to_uint8
 from ..core.memory import GB, out_of_memory_as_error, run_budget
@@ -66,8 +66,7 @@ class StyleModel:
         resizes the photo first to that long side (None: as it is)."""
         fraction("strength", strength)
         if size is not None:
-            positive_int("size", size)
-            at_most("size", size, MAX_SIZE)
+            side("size", size)
         photo = load_image(image, max_pixels, name=source_name(image, "input"))
         if size is not None:
             photo = resize(photo, fit_size(photo.shape[1], photo.shape[2], size))

@@ -49,7 +49,7 @@ def fit_motion(backward: np.ndarray, mask: np.ndarray) -> Optional[np.ndarray]:
     fitted, _ = cv2.estimateAffinePartial2D(src, dst, method=cv2.RANSAC, ransacReprojThreshold=1.0)
     if fitted is None:
         return None
-    corners = np.array([[0, 0, 1], [w, 0, 1], [0, h, 1], [w, h, 1]], float).T
+    corners = _corners((h, w))
     if np.abs(fitted @ corners - corners[:2]).max() < STILL:
         return np.eye(3)  # (the fit's noise on a still camera, which would otherwise add up)
     return np.vstack([fitted, [0, 0, 1]])
@@ -96,7 +96,12 @@ class Camera:
 
 def _bounds(to_anchor: np.ndarray, size: tuple[int, int]) -> tuple[np.ndarray, np.ndarray]:
     """The canvas's corners (x0, y0), (x1, y1) in the anchor's coordinates: on the grid, holding the frame."""
-    h, w = size
-    corners = (to_anchor @ np.array([[0, 0, 1], [w, 0, 1], [0, h, 1], [w, h, 1]], float).T)[:2]
+    corners = (to_anchor @ _corners(size))[:2]
     return np.floor(corners.min(1) / GRID) * GRID, np.ceil(corners.max(1) / GRID) * GRID
 
+
+
+def _corners(size: tuple[int, int]) -> np.ndarray:
+    """A frame of ``size`` (H, W): its four corners as homogeneous columns (3, 4)."""
+    h, w = size
+    return np.array([[0, 0, 1], [w, 0, 1], [0, h, 1], [w, h, 1]], float).T

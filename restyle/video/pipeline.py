@@ -19,7 +19,7 @@ from typing import Callable, Iterable, Iterator, Optional, Sequence, Union
 
 import numpy as np
 
-from ..core.checks import MAX_SIZE, at_most, fraction, positive_int
+from ..core.checks import fraction, side
 from ..core.images import ImageLike, check_not_input
 from ..core.prefetch import prefetch
 from ..errors import RestyleError
@@ -135,8 +135,7 @@ def _size(container, long_side: Optional[int]) -> Optional[tuple[int, int]]:
     """The frames' (width, height) for ``long_side`` (None: as they are)."""
     if long_side is None:
         return None
-    positive_int("size", long_side)
-    at_most("size", long_side, MAX_SIZE)
+    side("size", long_side)
     ctx = container.streams.video[0].codec_context
     return io.scaled_size(ctx.width, ctx.height, long_side)
 

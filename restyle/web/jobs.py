@@ -11,7 +11,7 @@ from typing import Callable, Iterator, Optional
 
 from PIL import Image
 
-from ..core.checks import MAX_SIZE, at_most, positive_int
+from ..core.checks import at_most, positive_int, side
 from ..core.images import ImageLike, load_image
 from ..errors import RestyleError
 from ..feedforward.modelfile import presets
@@ -57,7 +57,7 @@ def apply_preset(models: Models, photo: Optional[ImageLike], preset: str, streng
                  preserve_color: bool = False, size: int = WORK_SIZE) -> Image.Image:
     """``photo`` shrunk to ``size`` (long side; a smaller photo stays as it is) and painted by the preset
     ``preset``."""
-    _check_size(size, MAX_SIZE)
+    side("size", size)
     model = models[preset]
     pixels = load_image(_photo(photo), MAX_PIXELS, name="the photo")  # (one decoding, every check)
     return model(pixels.permute(1, 2, 0).numpy(), strength=strength, preserve_color=preserve_color,
@@ -86,7 +86,7 @@ class Update:
 def stylize_settings(size: int, iterations: int, style_weight: float, *, style_scale: float = 1.0,
                      preserve_color: str = "none", seed: Optional[int] = None, device: str = "auto") -> Options:
     """The page's settings as the optimizer's ``Options``, checked (within the page's limits too)."""
-    _check_size(size, MAX_WEB_SIZE)
+    side("size", size, MAX_WEB_SIZE)
     positive_int("iterations", iterations)
     at_most("iterations", iterations, MAX_WEB_ITERATIONS)
     options = Options(size=int(size), iterations=int(iterations), style_weight=float(style_weight),
@@ -155,8 +155,3 @@ def video_command(preset: str, strength: float) -> str:
     """The command line that paints a video as ``paint_video`` does."""
     words = ["restyle", "video", "clip.mp4", "--preset", preset, "-o", "painted.mp4"]
     return shlex.join(words + ["--strength", f"{strength:g}"] * (strength != 1))
-
-
-def _check_size(size, bound: int) -> None:
-    positive_int("size", size)
-    at_most("size", size, bound)

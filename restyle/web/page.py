@@ -3,9 +3,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import tempfile
 from pathlib import Path
-from typing import Optional
+from typing import Iterator, Optional
 
 import gradio as gr
 from PIL import Image
@@ -23,9 +24,16 @@ ENGINE = "engine"
 KEEP_FILES = 3600
 
 
-def _shown(error: RestyleError) -> gr.Error:
-    """A job's error as the page and API clients show it."""
-    return gr.Error(str(error), print_exception=False)
+@contextlib.contextmanager
+def _job() -> Iterator[None]:
+    """Around a handler's job: its errors as the page and API clients show them (``gr.Error``), and the memory it
+    freed handed back to the system after it, however it ends (also when Stop closes a generator)."""
+    try:
+        yield
+    except RestyleError as e:
+        raise gr.Error(str(e), print_exception=False) from None
+    finally:
+        release_freed_memory()
 
 
 def painting_of(preset: str) -> Path:
@@ -54,20 +62,15 @@ def upload(**kwargs) -> gr.Image:
 
 
 class Page:
-    """The page's handlers: each calls a job, turns its errors into ``gr.Error`` and hands the memory the job
-    freed back to the system."""
+    """The page's handlers: each runs a job inside ``_job``."""
 
     def __init__(self, models: jobs.Models):
         self.models = models
 
     def apply(self, photo: Optional[str], preset: str, strength: float, keep: bool = False,
               size: int = jobs.WORK_SIZE):
-        try:
+        with _job():
             return jobs.apply_preset(self.models, photo, preset, strength, preserve_color=keep, size=int(size))
-        except RestyleError as e:
-            raise _shown(e) from None
-        finally:
-            release_freed_memory()
 
     def apply_page(self, photo, preset, strength, keep, size):
         image = self.apply(photo, preset, strength, keep=keep, size=size)
@@ -76,7 +79,7 @@ class Page:
     def paint_live(self, photo, painting, size, iterations, style_weight, style_scale=1.0, keep="none", seed=-1,
                 progress=gr.Progress()):  # noqa: B008 (how Gradio hands a handler its progress bar)
         """The optimizer, yielding (image, status, command line) as it goes; Stop closes the generator."""
-        try:
+        with _job():
             options = jobs.stylize_settings(int(size), int(iterations), style_weight, style_scale=style_scale,
                                             preserve_color=keep, seed=None if seed is None else int(seed),
                                             device=self.models.device)
@@ -84,33 +87,21 @@ class Page:
             for update in jobs.stylize_painting(photo, painting, options):
                 progress(update.fraction, desc=update.text)
                 yield gr.skip() if update.image is None else update.image, update.text, command
-        except RestyleError as e:
-            raise _shown(e) from None
-        finally:  # (also when Stop closes the generator)
-            release_freed_memory()
 
     def stylize_api(self, photo, painting, size, iterations, style_weight):
         """The ``stylize`` endpoint: the image as it goes (a client's ``predict`` gets the finished one)."""
-        try:
+        with _job():
             options = jobs.stylize_settings(int(size), int(iterations), style_weight, device=self.models.device)
             for update in jobs.stylize_painting(photo, painting, options):
                 if update.image is not None:
                     yield update.image
-        except RestyleError as e:
-            raise _shown(e) from None
-        finally:
-            release_freed_memory()
 
     def paint_video(self, clip, preset, strength, progress=gr.Progress()):  # noqa: B008
-        try:
+        with _job():
             folder = Path(tempfile.mkdtemp(prefix="restyle-video-"))
             out = jobs.paint_video(self.models, clip, preset, strength, folder=folder,
                                    progress=lambda f, text: progress(f, desc=text))
             return str(out), jobs.video_command(preset, strength)
-        except RestyleError as e:
-            raise _shown(e) from None
-        finally:
-            release_freed_memory()
 
 
 def build(models: jobs.Models, video: bool = True) -> gr.Blocks:
