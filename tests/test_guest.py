@@ -35,6 +35,10 @@ def state():
 # torch's own lazy imports first (its optimizers import torch._dynamo at their first step, which sets
 # TORCHINDUCTOR_CACHE_DIR and adds warning filters), so that what is compared is restyle's doing alone
 import torch._dynamo, torch.onnx
+import importlib.util
+WEB = importlib.util.find_spec("gradio") is not None
+if WEB:  # (what importing Gradio does is Gradio's; what building restyle's page does is compared)
+    import gradio
 before = state()
 import restyle
 from restyle.core import memory
@@ -69,6 +73,9 @@ if importlib.util.find_spec("cv2") and importlib.util.find_spec("av"):  # video:
     from restyle.video.pipeline import iter_video
     frames = [np.asarray(Image.open(content).convert("RGB"))] * 2
     list(iter_video(frames, model=model))
+if WEB:
+    from restyle.web import jobs, page
+    page.build(jobs.Models("cpu"))
 print(json.dumps({"before": before, "after": state(), "umask_calls": umask_calls, "mallopt_calls": mallopt_calls}))
 '''
 

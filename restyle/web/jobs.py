@@ -3,11 +3,13 @@ same on the command line. Thread-safe: several people's jobs may share the loade
 
 from __future__ import annotations
 
+import contextlib
+import queue
 import shlex
 import threading
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Iterator, Optional
+from typing import Callable, Iterator, Optional, Union
 
 from PIL import Image
 
@@ -53,30 +55,56 @@ def _photo(image: Optional[ImageLike], what: str = "photo") -> ImageLike:
     return image
 
 
+@contextlib.contextmanager
+def _named(path: Optional[str]) -> Iterator[None]:
+    """Errors about an uploaded file name it as its owner knows it (its name), not by the server's path to it."""
+    try:
+        yield
+    except RestyleError as e:
+        if path is None:
+            raise
+        raise RestyleError(str(e).replace(str(path), Path(path).name)) from None
+
+
+def model_for(models: Models, preset: str, model_file: Optional[str] = None) -> StyleModel:
+    """The model a job paints with: an uploaded model file (.safetensors or .onnx, loaded for this job only) when
+    given, else the preset ``preset``."""
+    if model_file is None:
+        return models[preset]
+    with _named(model_file):
+        return load_model(model_file, device=models.device)
+
+
 def apply_preset(models: Models, photo: Optional[ImageLike], preset: str, strength: float = 1.0, *,
-                 preserve_color: bool = False, size: int = WORK_SIZE) -> Image.Image:
+                 preserve_color: bool = False, size: int = WORK_SIZE, model_file: Optional[str] = None) -> Image.Image:
     """``photo`` shrunk to ``size`` (long side; a smaller photo stays as it is) and painted by the preset
-    ``preset``."""
+    ``preset`` (or by ``model_file``, when given)."""
     side("size", size)
-    model = models[preset]
+    model = model_for(models, preset, model_file)
     pixels = load_image(_photo(photo), MAX_PIXELS, name="the photo")  # (one decoding, every check)
     return model(pixels.permute(1, 2, 0).numpy(), strength=strength, preserve_color=preserve_color,
                  size=min(size, max(pixels.shape[1:])))
 
 
-def apply_command(preset: str, strength: float, preserve_color: bool, size: int) -> str:
+def _style_words(preset: str, model_file: Optional[str]) -> list[str]:
+    """The command line's words for the model a job paints with."""
+    return ["--preset", preset] if model_file is None else ["--model", Path(model_file).name]
+
+
+def apply_command(preset: str, strength: float, preserve_color: bool, size: int,
+                  model_file: Optional[str] = None) -> str:
     """The command line that paints a photo as ``apply_preset`` does."""
-    words = ["restyle", "apply", "--preset", preset, "--size", str(size)]
+    words = ["restyle", "apply", *_style_words(preset, model_file), "--size", str(size)]
     words += ["--strength", f"{strength:g}"] * (strength != 1) + ["--preserve-color"] * preserve_color
     return shlex.join(words + ["photo.jpg", "-o", "painted.png"])
 
 
 @dataclass
 class Update:
-    """One step of an optimizer job, as the page shows it."""
+    """One step of a job, as the page shows it."""
 
-    image: Optional[Image.Image]
-    """The best image so far (None between live images)."""
+    result: Union[Image.Image, Path, None]
+    """The optimizer's best image so far (None between live images), or the finished video's file."""
     fraction: float
     """Share of the work done, in [0, 1]."""
     text: str
@@ -134,24 +162,69 @@ def stylize_command(options: Options) -> str:
     return shlex.join(words)
 
 
-def paint_video(models: Models, clip: Optional[str], preset: str, strength: float, *, folder: Path,
-                progress: Optional[Callable[[float, str], None]] = None,
-                cancel: Optional[threading.Event] = None) -> Path:
-    """The video ``clip`` painted by ``preset`` into an MP4 in ``folder`` (its sound kept)."""
+def video_size(clip: Optional[str], size: int = WORK_SIZE) -> Optional[int]:
+    """The long side the page paints ``clip`` at: ``size`` when the clip's is longer, else None (as it is)."""
+    from ..video import io  # (the video extra)
+
+    side("size", size)
+    with _named(clip):
+        shape = io.info(_photo(clip, "video"))
+    return size if max(shape.width, shape.height) > size else None
+
+
+def paint_video(models: Models, clip: Optional[str], preset: str, strength: float = 1.0, *, folder: Path,
+                size: int = WORK_SIZE, model_file: Optional[str] = None) -> Iterator[Update]:
+    """The video ``clip`` shrunk to ``size`` (long side; a smaller one stays as it is) and painted by ``preset`` (or
+    ``model_file``) into an MP4 in ``folder``, its sound kept: an ``Update`` after each frame, the last one with
+    the video's path. Closing the iterator stops the painting after the frame in hand."""
     from ..video.pipeline import stylize_video  # (the video extra)
 
-    clip = _photo(clip, "video")
-
-    def report(p):
-        if progress is not None:
-            progress(p.frame / p.frames if p.frames else 0.0, f"frame {p.frame}" + (f" of {p.frames}" if p.frames
-                                                                                   else ""))
-
+    model, long_side = model_for(models, preset, model_file), video_size(clip, size)
     out = folder / (Path(clip).stem + "-painted.mp4")
-    return stylize_video(clip, out, model=models[preset], strength=strength, callback=report, cancel=cancel)
+
+    def work(report, cancel):
+        with _named(clip):
+            return stylize_video(clip, out, model=model, strength=strength, size=long_side, callback=report,
+                                 cancel=cancel)
+
+    for update in _in_background(work):
+        yield update if isinstance(update, Update) else Update(update, 1.0, "done")
 
 
-def video_command(preset: str, strength: float) -> str:
-    """The command line that paints a video as ``paint_video`` does."""
-    words = ["restyle", "video", "clip.mp4", "--preset", preset, "-o", "painted.mp4"]
+def _frame(progress) -> Update:
+    """A video's progress as the page shows it."""
+    total = f" of {progress.frames}" if progress.frames else ""
+    return Update(None, progress.frame / progress.frames if progress.frames else 0.0, f"frame {progress.frame}{total}")
+
+
+def _in_background(work: Callable[[Callable, threading.Event], object]) -> Iterator[object]:
+    """``work(report, cancel)`` run in a thread: an ``Update`` for each progress it reports, then what it returned
+    (its error raised here). Closing the iterator sets ``cancel`` and waits for ``work`` to stop."""
+    updates, cancel, done = queue.Queue(), threading.Event(), object()
+
+    def run():
+        try:
+            updates.put((done, work(lambda p: updates.put((None, _frame(p))), cancel)))
+        except BaseException as e:  # (handed to the caller's thread)
+            updates.put((done, e))
+
+    worker = threading.Thread(target=run, name="restyle-web-job", daemon=True)
+    worker.start()
+    try:
+        while True:
+            end, item = updates.get()
+            if end is done and isinstance(item, BaseException):
+                raise item
+            yield item
+            if end is done:
+                return
+    finally:
+        cancel.set()
+        worker.join()
+
+
+def video_command(preset: str, strength: float, size: Optional[int] = None, model_file: Optional[str] = None) -> str:
+    """The command line that paints a video as ``paint_video`` does (``size``: as ``video_size`` says)."""
+    words = ["restyle", "video", "clip.mp4", *_style_words(preset, model_file), "-o", "painted.mp4"]
+    words += ["--size", str(size)] * (size is not None)
     return shlex.join(words + ["--strength", f"{strength:g}"] * (strength != 1))

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import contextlib
+import os
 import tempfile
 from pathlib import Path
 from typing import Iterator, Optional
@@ -52,13 +53,37 @@ def thumbnails() -> list[tuple[Image.Image, str]]:
     return out
 
 
+def unread(component: gr.components.Component) -> gr.components.Component:
+    """``component`` handing its upload over as the file's path, unread: restyle decodes it itself, so a file that
+    is not an image (or video), a truncated one or a decompression bomb gets restyle's one-line message, not
+    Gradio's. (Set on the instance: a subclass of a Gradio component makes Gradio write a .pyi file beside this
+    module.)"""
+    component.preprocess = lambda payload: None if payload is None else str(payload.path)
+    return component
+
+
 def upload(**kwargs) -> gr.Image:
-    """An image upload handed over as the uploaded file's path, unread: restyle decodes it itself, so a file that
-    is not an image, a truncated one or a decompression bomb gets restyle's one-line message, not Gradio's. (Set
-    on the instance: a subclass of a Gradio component makes Gradio write a .pyi file beside this module.)"""
-    image = gr.Image(type="filepath", sources=["upload", "clipboard"], **kwargs)
-    image.preprocess = lambda payload: None if payload is None else str(payload.path)
-    return image
+    """An image upload, unread (``unread``)."""
+    return unread(gr.Image(type="filepath", sources=["upload", "clipboard"], **kwargs))
+
+
+def model_upload(elem_id: str) -> gr.File:
+    """A model file of one's own (from ``restyle train`` or ``restyle export``), instead of a preset."""
+    return gr.File(label="Or your own model (.safetensors or .onnx)", file_types=[".safetensors", ".onnx"],
+                   type="filepath", height=100, elem_id=elem_id)
+
+
+@contextlib.contextmanager
+def _environment_kept() -> Iterator[None]:
+    """Gradio's page without its changes to the process's environment (``gr.Blocks`` sets a Hugging Face
+    variable): a host process that embeds the page keeps the environment it had."""
+    before = dict(os.environ)
+    try:
+        yield
+    finally:
+        for name in set(os.environ) - set(before):
+            del os.environ[name]
+        os.environ.update({k: v for k, v in before.items() if os.environ.get(k) != v})
 
 
 class Page:
@@ -68,13 +93,14 @@ class Page:
         self.models = models
 
     def apply(self, photo: Optional[str], preset: str, strength: float, keep: bool = False,
-              size: int = jobs.WORK_SIZE):
+              size: int = jobs.WORK_SIZE, model_file: Optional[str] = None):
         with _job():
-            return jobs.apply_preset(self.models, photo, preset, strength, preserve_color=keep, size=int(size))
+            return jobs.apply_preset(self.models, photo, preset, strength, preserve_color=keep, size=int(size),
+                                     model_file=model_file)
 
-    def apply_page(self, photo, preset, strength, keep, size):
-        image = self.apply(photo, preset, strength, keep=keep, size=size)
-        return image, jobs.apply_command(preset, strength, keep, int(size))
+    def apply_page(self, photo, preset, strength, keep, size, model_file=None):
+        image = self.apply(photo, preset, strength, keep=keep, size=size, model_file=model_file)
+        return image, jobs.apply_command(preset, strength, keep, max(image.size), model_file)
 
     def paint_live(self, photo, painting, size, iterations, style_weight, style_scale=1.0, keep="none", seed=-1,
                 progress=gr.Progress()):  # noqa: B008 (how Gradio hands a handler its progress bar)
@@ -86,28 +112,33 @@ class Page:
             command = jobs.stylize_command(options)
             for update in jobs.stylize_painting(photo, painting, options):
                 progress(update.fraction, desc=update.text)
-                yield gr.skip() if update.image is None else update.image, update.text, command
+                yield gr.skip() if update.result is None else update.result, update.text, command
 
     def stylize_api(self, photo, painting, size, iterations, style_weight):
         """The ``stylize`` endpoint: the image as it goes (a client's ``predict`` gets the finished one)."""
         with _job():
             options = jobs.stylize_settings(int(size), int(iterations), style_weight, device=self.models.device)
             for update in jobs.stylize_painting(photo, painting, options):
-                if update.image is not None:
-                    yield update.image
+                if update.result is not None:
+                    yield update.result
 
-    def paint_video(self, clip, preset, strength, progress=gr.Progress()):  # noqa: B008
-        with _job():
-            folder = Path(tempfile.mkdtemp(prefix="restyle-video-"))
-            out = jobs.paint_video(self.models, clip, preset, strength, folder=folder,
-                                   progress=lambda f, text: progress(f, desc=text))
-            return str(out), jobs.video_command(preset, strength)
+    def paint_video(self, clip, preset, strength, size, model_file=None, progress=gr.Progress()):  # noqa: B008
+        """A video, yielding (video, status, command line) as it goes; Stop closes the generator. Its folder goes
+        when the job ends (Gradio has its own copy of the video by then)."""
+        with _job(), tempfile.TemporaryDirectory(prefix="restyle-video-") as folder:
+            command = jobs.video_command(preset, strength, jobs.video_size(clip, int(size)), model_file)
+            for update in jobs.paint_video(self.models, clip, preset, strength, folder=Path(folder), size=int(size),
+                                           model_file=model_file):
+                progress(update.fraction, desc=update.text)
+                yield gr.skip() if update.result is None else str(update.result), update.text, command
 
 
 def build(models: jobs.Models, video: bool = True) -> gr.Blocks:
     """The page, its events queued one at a time (``ENGINE``)."""
     page, names = Page(models), list(presets())
-    with gr.Blocks(title="restyle", analytics_enabled=False, delete_cache=(KEEP_FILES, KEEP_FILES)) as blocks:
+    with _environment_kept():
+        blocks = gr.Blocks(title="restyle", analytics_enabled=False, delete_cache=(KEEP_FILES, KEEP_FILES))
+    with blocks:
         gr.Markdown("# restyle\nPaint a photo in the style of a painting: a preset in about a second, or any "
                     "painting with the optimizer (slower, watch it happen).")
         with gr.Tab("Preset"):
@@ -135,6 +166,7 @@ def _preset_tab(page: Page, names: list[str]) -> None:
         strength = gr.Slider(0, 1, value=1, step=0.05, label="Strength (1: all style)")
         keep = gr.Checkbox(label="Keep the photo's colours")
         size = gr.Slider(64, 2048, value=jobs.WORK_SIZE, step=32, label="Working size (long side, px)")
+        model_file = model_upload("preset-model")
     paint = gr.Button("Paint", variant="primary", elem_id="preset-paint")
     command = gr.Code(label="The same on the command line", language="shell", interactive=False,
                       elem_id="preset-command")
@@ -143,8 +175,8 @@ def _preset_tab(page: Page, names: list[str]) -> None:
         return names[event.index]
 
     gallery.select(pick, None, preset, api_visibility="private")
-    paint.click(page.apply_page, [photo, preset, strength, keep, size], [result, command], concurrency_id=ENGINE,
-                api_visibility="private")
+    paint.click(page.apply_page, [photo, preset, strength, keep, size, model_file], [result, command],
+                concurrency_id=ENGINE, api_visibility="private")
 
 
 def _painting_tab(page: Page) -> None:
@@ -175,15 +207,23 @@ def _painting_tab(page: Page) -> None:
 
 def _video_tab(page: Page, names: list[str]) -> None:
     with gr.Row():
-        clip = gr.Video(label="Video", sources=["upload"])
-        result = gr.Video(label="Painted, with its sound", interactive=False, buttons=["download"])
+        clip = unread(gr.Video(label="Video", sources=["upload"], elem_id="video-clip"))
+        result = gr.Video(label="Painted, with its sound", interactive=False, buttons=["download"],
+                          elem_id="video-result")
     with gr.Row():
         preset = gr.Radio(names, value=names[0], label="Preset")
         strength = gr.Slider(0, 1, value=1, step=0.05, label="Strength (1: all style)")
-    paint = gr.Button("Paint the video", variant="primary")
-    command = gr.Code(label="The same on the command line", language="shell", interactive=False)
-    paint.click(page.paint_video, [clip, preset, strength], [result, command], concurrency_id=ENGINE,
-                api_visibility="private")
+        size = gr.Slider(64, 2048, value=jobs.WORK_SIZE, step=32, label="Working size (long side, px)")
+        model_file = model_upload("video-model")
+    with gr.Row():
+        start = gr.Button("Paint the video", variant="primary", elem_id="video-paint")
+        stop = gr.Button("Stop", variant="stop", elem_id="video-stop")
+    status = gr.Markdown(elem_id="video-status")
+    command = gr.Code(label="The same on the command line", language="shell", interactive=False,
+                      elem_id="video-command")
+    run = start.click(page.paint_video, [clip, preset, strength, size, model_file], [result, status, command],
+                      concurrency_id=ENGINE, api_visibility="private")
+    stop.click(None, None, None, cancels=[run], api_visibility="private")
 
 
 def _api(page: Page, names: list[str]) -> None:

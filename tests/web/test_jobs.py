@@ -34,8 +34,28 @@ def test_the_command_line_equivalent():
     assert jobs.stylize_command(options) == (
         "restyle stylize photo.jpg -s painting.jpg -o painted.png --size 256 --iterations 100 --style-weight 10 "
         "--style-scale 1 --preserve-color luminance --seed 3")
-    assert jobs.video_command("the_scream", 0.5) == \
-        "restyle video clip.mp4 --preset the_scream -o painted.mp4 --strength 0.5"
+    assert jobs.video_command("the_scream", 0.5, 320) == \
+        "restyle video clip.mp4 --preset the_scream -o painted.mp4 --size 320 --strength 0.5"
+    assert jobs.video_command("the_scream", 1.0, None, "/tmp/upload/abc/mine.safetensors") == \
+        "restyle video clip.mp4 --model mine.safetensors -o painted.mp4"
+    assert jobs.apply_command("the_scream", 1.0, False, 512, "/tmp/x/mine.onnx") == \
+        "restyle apply --model mine.onnx --size 512 photo.jpg -o painted.png"
+
+
+def test_a_model_file_of_ones_own_paints_instead_of_the_preset(models, tmp_path):
+    from restyle.feedforward.modelfile import presets
+
+    mine = tmp_path / "mine.safetensors"
+    mine.write_bytes(presets()["the_scream"].read_bytes())
+    photo = EXAMPLES / "tubingen.jpg"
+    ours = np.asarray(jobs.apply_preset(models, photo, "starry_night", size=64, model_file=str(mine)), np.int16)
+    scream = np.asarray(jobs.apply_preset(models, photo, "the_scream", size=64), np.int16)
+    starry = np.asarray(jobs.apply_preset(models, photo, "starry_night", size=64), np.int16)
+    assert np.abs(ours - scream).max() <= 1 and np.abs(ours - starry).mean() > 10
+    (tmp_path / "broken.safetensors").write_text("not a model")
+    with pytest.raises(RestyleError, match=r"^broken\.safetensors: ") as e:  # its name, not the server's path
+        jobs.model_for(models, "starry_night", str(tmp_path / "broken.safetensors"))
+    assert str(tmp_path) not in str(e.value)
 
 
 def _bomb(path):
@@ -74,8 +94,8 @@ def test_the_optimizer_shows_its_image_as_it_goes_and_ends_with_the_result():
     options = jobs.stylize_settings(32, 7, 10, seed=0, device=DEVICE)
     updates = list(jobs.stylize_painting(EXAMPLES / "tubingen.jpg", EXAMPLES / "starry_night.jpg", options))
     assert len(updates) == 7
-    assert [u.image is not None for u in updates] == [True, False, False, False, True, False, True]
-    assert updates[-1].image.size == (32, 24) and updates[-1].fraction == pytest.approx(1.0)
+    assert [u.result is not None for u in updates] == [True, False, False, False, True, False, True]
+    assert updates[-1].result.size == (32, 24) and updates[-1].fraction == pytest.approx(1.0)
     fractions = [u.fraction for u in updates]
     assert fractions == sorted(fractions) and updates[0].text.startswith("iteration 1 of 7")
 
@@ -88,7 +108,7 @@ def test_a_stopped_run_ends_with_the_best_image_so_far():
         updates.append(update)
         if len(updates) == 3:
             cancel.set()
-    assert len(updates) == 4 and updates[-1].image.size == (32, 24)
+    assert len(updates) == 4 and updates[-1].result.size == (32, 24)
     assert updates[-1].text == "stopped at iteration 3 of 50"
 
 
@@ -109,17 +129,57 @@ def test_missing_painting():
         list(jobs.stylize_painting(EXAMPLES / "tubingen.jpg", None, options))
 
 
-def test_a_video_is_painted_with_its_sound(models, tmp_path):
+def _clip(tmp_path, frames=6, size=(64, 48)):
     pytest.importorskip("av")
     pytest.importorskip("cv2")
-    from tests.video.conftest import audio_packets, decoded, pan, write_clip
+    from tests.video.conftest import pan, write_clip
 
-    clip = write_clip(tmp_path / "clip.mp4", pan(6, size=(64, 48)))
-    seen = []
-    out = jobs.paint_video(models, str(clip), "starry_night", 1.0, folder=tmp_path,
-                           progress=lambda fraction, text: seen.append((fraction, text)))
-    assert out.parent == tmp_path and len(decoded(out)) == 6
+    return write_clip(tmp_path / "clip.mp4", pan(frames, size=size))
+
+
+def test_a_video_is_painted_with_its_sound(models, tmp_path):
+    from tests.video.conftest import audio_packets, decoded
+
+    clip = _clip(tmp_path)
+    updates = list(jobs.paint_video(models, str(clip), "starry_night", 1.0, folder=tmp_path))
+    out = updates[-1].result
+    assert out.parent == tmp_path and len(decoded(out)) == 6 and decoded(out)[0].shape == (48, 64, 3)
     assert audio_packets(out) == audio_packets(clip)
-    assert seen[-1] == (1.0, "frame 6 of 6")
-    with pytest.raises(RestyleError, match="give a video first"):
-        jobs.paint_video(models, None, "starry_night", 1.0, folder=tmp_path)
+    assert [u.text for u in updates[:-1]] == [f"frame {i} of 6" for i in range(1, 7)]
+    assert updates[-2].fraction == 1.0 and updates[-1].text == "done"
+
+
+def test_a_video_is_shrunk_to_the_working_size_never_enlarged(models, tmp_path):
+    from tests.video.conftest import decoded
+
+    clip = str(_clip(tmp_path, frames=2))
+    assert jobs.video_size(clip, 32) == 32 and jobs.video_size(clip, 64) is None
+    out = list(jobs.paint_video(models, clip, "starry_night", folder=tmp_path, size=32))[-1].result
+    assert decoded(out)[0].shape == (24, 32, 3)
+
+
+def test_closing_a_video_job_stops_it_after_the_frame_in_hand(models, tmp_path):
+    from tests.video.conftest import decoded
+
+    job = jobs.paint_video(models, str(_clip(tmp_path, frames=40)), "starry_night", folder=tmp_path)
+    assert next(job).text == "frame 1 of 40"
+    job.close()  # (what the page's Stop does)
+    done = decoded(tmp_path / "clip-painted.mp4")
+    assert 1 <= len(done) < 40
+
+
+@pytest.mark.parametrize("case, message", [
+    (None, "give a video first"), ("notes.mp4", r"^notes\.mp4: not a video file"), ("size", "size must be"),
+])
+def test_a_bad_video_is_a_one_line_error_naming_the_upload(models, tmp_path, case, message):
+    pytest.importorskip("av")
+    clip, size = None, 512
+    if case == "size":
+        clip, size = str(_clip(tmp_path, frames=2)), 0
+    elif case is not None:
+        clip = tmp_path / case
+        clip.write_text("not a video")
+    with pytest.raises(RestyleError, match=message) as e:
+        list(jobs.paint_video(models, None if clip is None else str(clip), "starry_night", folder=tmp_path,
+                              size=size))
+    assert str(tmp_path) not in str(e.value)
