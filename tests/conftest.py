@@ -21,6 +21,11 @@ EXAMPLES = __import__("pathlib").Path(__file__).resolve().parents[1] / "restyle"
 DEVICE = os.environ.get("RESTYLE_TEST_DEVICE", "cpu")
 
 
+def pytest_addoption(parser):
+    parser.addoption("--screenshots", metavar="DIR", help="where the browser tests save their pictures of the page "
+                     "(default: each test's temporary folder); docs/images holds the README's")
+
+
 @pytest.fixture
 def device() -> torch.device:
     """The device the suite runs on (``DEVICE``)."""

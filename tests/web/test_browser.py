@@ -2,6 +2,7 @@
 
 import shutil
 import urllib.parse
+from pathlib import Path
 
 import pytest
 from PIL import Image
@@ -15,16 +16,34 @@ if CHROMIUM is None:
 
 
 @pytest.fixture
-def page(server):
+def browser():
     with sync_api.sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
-        page = browser.new_page(viewport={"width": 1280, "height": 1000}, accept_downloads=True)
-        page.hosts = set()
-        page.on("request", lambda r: page.hosts.add(urllib.parse.urlsplit(r.url).netloc))
-        page.goto(server)
-        page.wait_for_selector("#preset-photo input[type=file]", state="attached", timeout=60_000)
-        yield page
+        yield browser
         browser.close()
+
+
+def _open(browser, server):
+    """The page in a browser context of its own (another person, as the server sees it)."""
+    page = browser.new_context(viewport={"width": 1280, "height": 1000}, accept_downloads=True).new_page()
+    page.hosts = set()
+    page.on("request", lambda r: page.hosts.add(urllib.parse.urlsplit(r.url).netloc))
+    page.goto(server)
+    page.wait_for_selector("#preset-photo input[type=file]", state="attached", timeout=60_000)
+    return page
+
+
+@pytest.fixture
+def page(browser, server):
+    return _open(browser, server)
+
+
+@pytest.fixture
+def screenshots(request, tmp_path) -> Path:
+    """Where pictures of the page go: ``--screenshots DIR`` (docs/images for the README's), else a temporary
+    folder."""
+    folder = request.config.getoption("--screenshots")
+    return Path(folder) if folder else tmp_path
 
 
 def _natural_size(page, selector):
@@ -32,12 +51,16 @@ def _natural_size(page, selector):
     return tuple(page.locator(f"{selector} img").evaluate("i => [i.naturalWidth, i.naturalHeight]"))
 
 
-def test_paint_a_photo_with_a_preset_and_download_it(page, server, tmp_path):
-    page.locator("#preset-photo input[type=file]").set_input_files(str(EXAMPLES / "tubingen.jpg"))
+def _paint_preset(page, photo: str = "tubingen.jpg"):
+    page.locator("#preset-photo input[type=file]").set_input_files(str(EXAMPLES / photo))
     page.locator("#preset-photo img").wait_for()
+    page.click("#preset-paint")
+
+
+def test_paint_a_photo_with_a_preset_and_download_it(page, server, tmp_path, screenshots):
     page.locator(".thumbnail-item").nth(3).click()  # the gallery's fourth painting: The Scream
     sync_api.expect(page.get_by_label("the_scream")).to_be_checked()
-    page.click("#preset-paint")
+    _paint_preset(page)
     assert _natural_size(page, "#preset-result") == (512, 384)
     assert "--preset the_scream" in page.locator("#preset-command").inner_text()
     with page.expect_download() as download:
@@ -45,7 +68,10 @@ def test_paint_a_photo_with_a_preset_and_download_it(page, server, tmp_path):
     saved = tmp_path / "painted.png"
     download.value.save_as(saved)
     assert Image.open(saved).format == "PNG" and Image.open(saved).size == (512, 384)
-    page.screenshot(path=str(tmp_path / "page.png"), full_page=True)
+    page.evaluate("window.scrollTo(0, 0)")
+    page.set_viewport_size({"width": 1200, "height": 800})
+    page.wait_for_timeout(500)
+    page.screenshot(path=str(screenshots / "web.jpg"), type="jpeg", quality=85)  # the README's picture
     assert page.hosts == {urllib.parse.urlsplit(server).netloc}  # nothing from another host
 
 
@@ -89,3 +115,58 @@ def test_a_bad_upload_is_a_readable_message_in_the_page(page, tmp_path):
     sync_api.expect(page.locator(".toast-body").first).to_contain_text("the photo: not an image file",
                                                                       timeout=60_000)
     assert page.locator("#preset-result img").count() == 0
+
+
+def test_a_waiting_job_shows_its_place_and_a_full_queue_says_busy(browser, server):
+    from tests.web.conftest import QUEUE
+
+    gradio_client = pytest.importorskip("gradio_client")
+    first, second, third = (_open(browser, server) for _ in range(3))
+    _any_painting(first, size=64, iterations=1000)  # keeps the engine busy until Stop
+    first.wait_for_selector("#any-result img", timeout=180_000)
+    try:
+        _paint_preset(second)
+        sync_api.expect(second.locator("#preset-result .progress-text")).to_contain_text("queue: 1/1",
+                                                                                        timeout=30_000)
+        client = gradio_client.Client(server, verbose=False)
+        waiting = [client.submit(gradio_client.handle_file(str(EXAMPLES / "tubingen.jpg")), "starry_night", 1.0,
+                                 api_name="/apply") for _ in range(QUEUE - 1)]
+        for job in waiting:  # the queue is full once they have all joined it
+            while job.status().code != gradio_client.utils.Status.IN_QUEUE:
+                first.wait_for_timeout(100)
+        _paint_preset(third)
+        sync_api.expect(third.locator(".toast-body").first).to_contain_text("busy", timeout=30_000)
+    finally:
+        first.click("#any-stop")
+    assert _natural_size(second, "#preset-result") == (512, 384)  # the waiting job ran once the engine was free
+    assert all(job.result(timeout=120).endswith(".png") for job in waiting)
+
+
+def test_a_video_is_painted_in_the_page(page, tmp_path):
+    pytest.importorskip("av")
+    pytest.importorskip("cv2")
+    from tests.video.conftest import decoded, pan, write_clip
+
+    page.get_by_role("tab", name="Video").click()
+    clip = write_clip(tmp_path / "clip.mp4", pan(6, size=(64, 48)))
+    page.locator("#video-clip input[type=file]").set_input_files(str(clip))
+    page.locator("#video-clip video").wait_for(state="attached")
+    page.click("#video-paint")
+    sync_api.expect(page.locator("#video-status")).to_have_text("done", timeout=120_000)
+    assert "restyle video clip.mp4 --preset composition_vii" in page.locator("#video-command").inner_text()
+    with page.expect_download() as download:
+        page.locator("#video-result").get_by_role("button", name="Download").click()
+    saved = tmp_path / "painted.mp4"
+    download.value.save_as(saved)
+    assert len(decoded(saved)) == 6 and decoded(saved)[0].shape == (48, 64, 3)
+
+
+def test_a_bad_video_is_a_readable_message_in_the_page(page, tmp_path):
+    pytest.importorskip("av")
+    page.get_by_role("tab", name="Video").click()
+    bad = tmp_path / "notes.mp4"
+    bad.write_text("not a video")
+    page.locator("#video-clip input[type=file]").set_input_files(str(bad))
+    page.click("#video-paint")
+    sync_api.expect(page.locator(".toast-body").first).to_contain_text("notes.mp4: not a video file",
+                                                                      timeout=60_000)
