@@ -18,17 +18,29 @@ Departures from Gatys et al. (2016), and why:
 from __future__ import annotations
 
 import copy
-from typing import Iterable, NamedTuple, Optional, Sequence
+import math
+from dataclasses import dataclass
+from typing import NamedTuple, Optional, Sequence
 
 import torch
+import torch.nn.functional as F
 from torch import nn
 
 from .device import autocast
+from .layers import stride
 
 
-def gram(features: torch.Tensor) -> torch.Tensor:
-    """Size-normalized Gram matrix of (N, C, H, W) features: (N, C, C), F·Fᵀ / (H·W), in float32."""
-    return _Gram.apply(features)
+def gram(features: torch.Tensor, masks: Optional[torch.Tensor] = None) -> torch.Tensor:
+    """Size-normalized Gram matrix of (N, C, H, W) features: (N, C, C), F·Fᵀ / (H·W), in float32.
+
+    With ``masks`` (R, 1, H, W) in [0, 1] (one image, N = 1): Gatys et al.'s guided Gram matrices (2017), (R, C, C),
+    each Σₚ mₚ·fₚ·fₚᵀ / Σₚ mₚ, the Gram matrix of the features in that region, normalized by its area."""
+    if masks is None:
+        return _Gram.apply(features)
+    n, c, h, w = features.shape
+    f = features.permute(0, 2, 3, 1).reshape(h * w, c).float()
+    m = masks.reshape(-1, h * w, 1).float()
+    return torch.matmul((f * m).transpose(1, 2), f) / m.sum(1, keepdim=True).clamp_min(1e-8)
 
 
 class _Gram(torch.autograd.Function):
@@ -55,15 +67,27 @@ class _Gram(torch.autograd.Function):
         return grad_f.view(n, h, w, c).permute(0, 3, 1, 2).to(ctx.dtype)
 
 
-def blend_grams(features: Iterable[dict[str, torch.Tensor]], weights: Sequence[float],
-                layers: Iterable[str]) -> dict[str, torch.Tensor]:
-    """{layer: Σ wᵢ·gram(featuresᵢ[layer])}: the style target of several styles (one features dict per style)."""
-    layers = list(layers)
-    out: dict[str, torch.Tensor] = {}
-    for w, feats in zip(weights, features):
-        for k in layers:
-            out[k] = out[k] + w * gram(feats[k]) if k in out else w * gram(feats[k])
-    return out
+@dataclass(frozen=True)
+class Guide:
+    """Where each style goes (Gatys et al., "Controlling Perceptual Factors in Neural Style Transfer", 2017): R
+    styled regions' weights over the image, and the styles each region is painted after."""
+
+    masks: torch.Tensor
+    """(R, 1, H, W) in [0, 1] at the image's size: how much of each pixel each region holds."""
+    blends: torch.Tensor
+    """(R, S): region r's style target is Σₛ blends[r, s] · Gₛ, the styles' Gram matrices mixed (rows sum to 1)."""
+
+    def shares(self) -> torch.Tensor:
+        """(R,): each region's share of the image."""
+        return self.masks.float().mean((1, 2, 3))
+
+    def at(self, layer: str) -> torch.Tensor:
+        """The masks at ``layer``'s resolution, area-averaged over each position as the network pools (2x2 windows,
+        partial ones at the edges)."""
+        m = self.masks.float()
+        for _ in range(int(math.log2(stride(layer)))):
+            m = F.avg_pool2d(m, 2, ceil_mode=True)
+        return m
 
 
 def relative_sq_error(x: torch.Tensor, target: torch.Tensor, norm: torch.Tensor | None = None) -> torch.Tensor:
@@ -97,20 +121,30 @@ class StyleLoss(nn.Module):
     """‖G − G_s‖² / ‖G_s‖² with G the size-normalized Gram matrix of one layer's features.
 
     ``target`` is the style's Gram matrix, or a weighted blend of several styles' (the blend is the
-    minimizer of the weighted sum of per-style losses, and is cheaper).
+    minimizer of the weighted sum of per-style losses, and is cheaper). With ``shares`` (R,), the target holds R
+    regions' Gram matrices (R, C, C), G their guided Grams (``gram`` with masks), and the loss is
+    Σᵣ shareᵣ · ‖Gᵣ − G_sᵣ‖² / ‖G_sᵣ‖²: each region's error weighted by its share of the image, so that a pixel's
+    style pulls as hard as in a run without regions.
     """
 
-    def __init__(self, target_gram: torch.Tensor):
+    def __init__(self, target_gram: torch.Tensor, shares: Optional[torch.Tensor] = None):
         super().__init__()
         self.register_buffer("target", target_gram.detach().float())
         self.register_buffer("norm", self.target.pow(2).sum().clamp_min(1e-8))
+        scale = None
+        if shares is not None:
+            norms = self.target.pow(2).sum((-2, -1)).clamp_min(1e-8)
+            scale = (shares.to(norms) / norms)[:, None, None]
+        self.register_buffer("scale", scale)
 
-    def forward(self, features: torch.Tensor) -> torch.Tensor:
-        return self.of_gram(gram(features))
+    def forward(self, features: torch.Tensor, masks: Optional[torch.Tensor] = None) -> torch.Tensor:
+        return self.of_gram(gram(features, masks))
 
     def of_gram(self, g: torch.Tensor) -> torch.Tensor:
         """The loss given the Gram matrix itself (as when it was summed over tiles)."""
-        return relative_sq_error(g, self.target, self.norm)
+        if self.scale is None:
+            return relative_sq_error(g, self.target, self.norm)
+        return ((g - self.target).pow(2) * self.scale).sum()
 
 
 class TVLoss(nn.Module):
@@ -155,6 +189,9 @@ class PerceptualLoss:
     elsewhere (over tiles). ``terms`` gives the weighted (content, style, tv); the parts it adds up are public
     too, so a caller can cover the image its own way (tiles) or judge by layer (scores). A per-region style
     term (masked Gram matrices) or a temporal term would be one more part here, not another composition.
+
+    With a ``guide`` (``with_targets``), the style term is per region: each region's guided Gram matrices against
+    its own styles' (``Guide``, ``StyleLoss``); content and total variation stay global.
     """
 
     def __init__(self, net: nn.Module, content_layers: dict[str, float], style_layers: dict[str, float],
@@ -164,6 +201,8 @@ class PerceptualLoss:
         self.content_layers, self.style_layers = dict(content_layers), dict(style_layers)
         self.content: dict[str, ContentLoss] = {}
         self.style: dict[str, StyleLoss] = {}
+        self.guide: Optional[Guide] = None
+        self.masks: dict[str, torch.Tensor] = {}
         self.tv = TVLoss()
 
     def features(self, image: torch.Tensor, taps: Optional[Sequence[str]] = None) -> dict[str, torch.Tensor]:
@@ -173,19 +212,35 @@ class PerceptualLoss:
 
     def with_targets(self, content: Optional[torch.Tensor] = None, styles: Optional[Sequence[torch.Tensor]] = None,
                      *, content_features: Optional[dict[str, torch.Tensor]] = None,
-                     style_grams: Optional[dict[str, torch.Tensor]] = None) -> "PerceptualLoss":
-        """A copy with content and/or style targets: from images, or from their features / blended Gram matrices."""
+                     style_grams: Optional[dict[str, torch.Tensor]] = None,
+                     guide: Optional[Guide] = None) -> "PerceptualLoss":
+        """A copy with content and/or style targets: from images, or from their features / blended Gram matrices
+        (``style_targets``); with ``guide``, the style targets are per region (give the guide before, or with,
+        the styles)."""
         out = copy.copy(self)
+        if guide is not None:
+            out.guide, out.masks = guide, {k: guide.at(k) for k in self.style_layers}
         with torch.no_grad():
             if content is not None:
                 content_features = self.features(content)
             if content_features is not None:
                 out.content = {k: ContentLoss(content_features[k]) for k in self.content_layers}
             if styles is not None:
-                style_grams = blend_grams((self.features(s) for s in styles), self.blend, self.style_layers)
+                style_grams = out.style_targets([{k: gram(f[k]) for k in self.style_layers}
+                                                 for f in (self.features(s) for s in styles)])
             if style_grams is not None:
-                out.style = {k: StyleLoss(style_grams[k]) for k in self.style_layers}
+                shares = None if out.guide is None else out.guide.shares()
+                out.style = {k: StyleLoss(style_grams[k], shares) for k in self.style_layers}
         return out
+
+    def style_targets(self, grams: Sequence[dict[str, torch.Tensor]]) -> dict[str, torch.Tensor]:
+        """{layer: style target} from each style's {layer: Gram matrix}: their blend (``blend``), or with a guide,
+        each region's blend, (R, C, C)."""
+        if self.guide is None:
+            return {k: sum(b * g[k] for b, g in zip(self.blend, grams)) for k in self.style_layers}
+        blends = self.guide.blends.float()
+        return {k: torch.einsum("rs,scd->rcd", blends.to(grams[0][k]), torch.cat([g[k] for g in grams]))
+                for k in self.style_layers}
 
     def content_term(self, feats: dict[str, torch.Tensor], target: Optional[dict[str, torch.Tensor]] = None,
                      offsets: Optional[dict[str, tuple[int, int]]] = None) -> torch.Tensor:
@@ -202,10 +257,12 @@ class PerceptualLoss:
 
     def style_by_layer(self, feats: Optional[dict[str, torch.Tensor]] = None,
                        grams: Optional[dict[str, torch.Tensor]] = None) -> dict[str, torch.Tensor]:
-        """Each style layer's relative error (unweighted), from features or from their Gram matrices, averaged
-        over a batch."""
-        grams = grams if grams is not None else {k: gram(feats[k]) for k in self.style_layers}
-        return {k: self.style[k].of_gram(g) / g.shape[0] for k, g in grams.items()}
+        """Each style layer's relative error (unweighted), from features or from their Gram matrices (guided ones,
+        with a guide), averaged over a batch."""
+        if grams is None:
+            grams = {k: gram(feats[k], self.masks.get(k)) for k in self.style_layers}
+        batch = (lambda g: 1) if self.guide is not None else (lambda g: g.shape[0])
+        return {k: self.style[k].of_gram(g) / batch(g) for k, g in grams.items()}
 
     def style_term(self, feats: Optional[dict[str, torch.Tensor]] = None,
                    grams: Optional[dict[str, torch.Tensor]] = None) -> torch.Tensor:

@@ -43,6 +43,8 @@ class Options(LossSettings, HostSettings):
                                                      "(default: equal)", metavar="W,W,...")
     style_scale: float = setting(1.0, "style image's size relative to the output (smaller: finer brush strokes; at "
                                       f"most {MAX_STYLE_SCALE:g})", metavar="X")
+    feather: float = setting(0.0, "with regions: soften their edges over this many pixels of the output",
+                             metavar="PX")
     preserve_color: Optional[str] = setting(None, "keep the photo's colours: transfer on luminance only, or match "
                                             "the style's colours to the photo first",
                                             choices=(None, "luminance", "histogram"))
@@ -92,6 +94,7 @@ class Options(LossSettings, HostSettings):
         for name in ("content_weight", "style_weight", "tv_weight"):
             non_negative(name, getattr(self, name))
             at_most(name, getattr(self, name), MAX_WEIGHT)
+        non_negative("feather", self.feather)
         positive("style_scale", self.style_scale)
         at_most("style_scale", self.style_scale, MAX_STYLE_SCALE)
         if self.learning_rate is not None:

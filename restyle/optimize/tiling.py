@@ -14,6 +14,9 @@ Content targets and style Grams are taken from whole images the same way (step 1
 untiled image, so L-BFGS sees one consistent function and no tile boundary is special. The grid's inner
 boundaries still move by a random amount each evaluation, so rounding differences of bf16 at the boundaries
 never accumulate in one place. Costs: one extra forward pass (about a third of an iteration) and the halos.
+
+With regions (the loss's guide), the guided Gram matrices are sums over positions too: each core adds
+Σ_core m·f·fᵀ / Σ_all m, its masks cropped like its features, so the tiling stays exact.
 """
 
 from __future__ import annotations
@@ -58,9 +61,9 @@ class TiledObjective:
         self.loss = loss
         with torch.no_grad():
             feats = self._features(content, self.tiles(content, jitter=False), list(self.content_w))
-            grams = [self.grams(s, self.tiles(s, jitter=False)) for s in styles]
-            blended = {k: sum(b * g[k] for b, g in zip(loss.blend, grams)) for k in self.style_w}
-        self.loss = loss.with_targets(content_features=feats, style_grams=blended)
+            grams = [self.grams(s, self.tiles(s, jitter=False), guided=False) for s in styles]
+        self.loss = loss.with_targets(content_features=feats, style_grams=loss.style_targets(grams))
+        self.areas = {k: m.sum((1, 2, 3)).clamp_min(1e-8) for k, m in loss.masks.items()}
 
     def tiles(self, image: torch.Tensor, jitter: bool = True) -> list[tuple[Span, Span]]:
         """The tiles (row span, column span) that cover ``image``, jittered unless told not to."""
@@ -89,21 +92,29 @@ class TiledObjective:
                        xs.start // s: xs.start // s + core.shape[-1]] = core
         return out
 
-    def grams(self, image: torch.Tensor, tiles) -> dict[str, torch.Tensor]:
-        """Whole-image size-normalized Gram matrices of the style layers, summed over the tiles' cores."""
+    def grams(self, image: torch.Tensor, tiles, guided: bool = True) -> dict[str, torch.Tensor]:
+        """Whole-image size-normalized Gram matrices of the style layers, summed over the tiles' cores (guided
+        ones where the loss has a guide, unless not ``guided``: a style image's)."""
         h, w = image.shape[-2:]
         out: dict[str, torch.Tensor] = {}
         for ys, xs in tiles:
             feats = self._run(image[..., ys.lo:ys.hi, xs.lo:xs.hi])
             for k in self.style_w:
-                g = self._core_gram(feats[k], (ys, xs), k, (h, w))
+                g = self._core_gram(feats[k], (ys, xs), k, (h, w), guided=guided)
                 out[k] = out[k] + g if k in out else g
         return out
 
-    def _core_gram(self, features, spans: tuple[Span, Span], k: str, size: tuple[int, int]) -> torch.Tensor:
-        """The core's share of the whole image's Gram matrix: its Gram weighted by its share of positions."""
-        core = _crop(features, *spans, self.strides[k])
-        return gram(core) * (core.shape[-2] * core.shape[-1] / _positions(*size, self.strides[k]))
+    def _core_gram(self, features, spans: tuple[Span, Span], k: str, size: tuple[int, int],
+                   guided: bool = True) -> torch.Tensor:
+        """The core's share of the whole image's Gram matrix: its Gram weighted by its share of positions (of each
+        region's area, guided)."""
+        (ys, xs), s = spans, self.strides[k]
+        core = _crop(features, ys, xs, s)
+        if guided and self.loss.guide is not None:
+            masks = self.loss.masks[k][..., ys.start // s: ys.start // s + core.shape[-2],
+                                       xs.start // s: xs.start // s + core.shape[-1]]
+            return gram(core, masks) * (masks.sum((1, 2, 3)) / self.areas[k])[:, None, None]
+        return gram(core) * (core.shape[-2] * core.shape[-1] / _positions(*size, s))
 
     def evaluate(self, x: torch.Tensor) -> torch.Tensor:
         """Weighted (content, style, tv) at ``x``; their summed gradient is written to ``x.grad``."""

@@ -13,7 +13,7 @@ import math
 import threading
 import time
 from dataclasses import dataclass, field
-from typing import Callable, Iterator, Optional, Sequence, Union
+from typing import Any, Callable, Iterator, Mapping, Optional, Sequence, Union
 
 import numpy as np
 import torch
@@ -32,6 +32,7 @@ from .eta import Eta
 from .objective import Anchored, Held, Objective, Temporal
 from .options import Options
 from .planning import BACKWARD_FACTOR, ScalePlan, autograd_bytes_per_pixel, pass_seconds, plan_scale
+from .regions import RegionStyle, plan_regions
 from .schedule import ANCHOR_SIZE, scale_schedule
 from .tiling import TiledObjective, halo_and_align
 
@@ -72,10 +73,13 @@ class Progress:
 Callback = Callable[[Progress], None]
 
 
-def iter_stylize(content: ImageLike, styles: Union[ImageLike, Sequence[ImageLike]],
-                 options: Optional[Options] = None, *, cancel: Optional[threading.Event] = None,
-                 log: Optional[Callable[[str], None]] = None, temporal: Optional[Temporal] = None,
-                 **overrides) -> Iterator[Progress]:
+Styles = Union[ImageLike, Sequence[ImageLike], None]
+
+
+def iter_stylize(content: ImageLike, styles: Styles = None, options: Optional[Options] = None, *,
+                 cancel: Optional[threading.Event] = None, log: Optional[Callable[[str], None]] = None,
+                 temporal: Optional[Temporal] = None, mask: Optional[ImageLike] = None,
+                 regions: Optional[Mapping[Any, RegionStyle]] = None, **overrides) -> Iterator[Progress]:
     """Paint ``content`` in the style of ``styles``, yielding a ``Progress`` after every iteration.
 
     The same arguments as ``stylize``. The run stops cleanly when the caller stops iterating (``break``) or sets
@@ -83,12 +87,14 @@ def iter_stylize(content: ImageLike, styles: Union[ImageLike, Sequence[ImageLike
     The last ``Progress`` yielded gives the best image so far through its ``image()``; after the last iteration
     that is the result ``stylize`` returns.
     """
-    yield from _iterate(content, styles, options, cancel=cancel, log=log, timed=True, temporal=temporal, **overrides)
+    yield from _iterate(content, styles, options, cancel=cancel, log=log, timed=True, temporal=temporal,
+                        mask=mask, regions=regions, **overrides)
 
 
-def stylize(content: ImageLike, styles: Union[ImageLike, Sequence[ImageLike]], options: Optional[Options] = None,
-            *, callback: Optional[Callback] = None, cancel: Optional[threading.Event] = None,
+def stylize(content: ImageLike, styles: Styles = None, options: Optional[Options] = None, *,
+            callback: Optional[Callback] = None, cancel: Optional[threading.Event] = None,
             log: Optional[Callable[[str], None]] = None, temporal: Optional[Temporal] = None,
+            mask: Optional[ImageLike] = None, regions: Optional[Mapping[Any, RegionStyle]] = None,
             **overrides) -> Image.Image:
     """Paint ``content`` in the style of ``styles``; returns the result as an RGB PIL image.
 
@@ -98,6 +104,10 @@ def stylize(content: ImageLike, styles: Union[ImageLike, Sequence[ImageLike]], o
     (the device, the schedule and each scale's memory plan). ``cancel`` (a ``threading.Event``) ends the run
     before its next iteration, which then returns the best image so far. ``temporal`` (a video frame's
     ``objective.Temporal``) adds Ruder et al.'s temporal term towards the last frame carried to this one.
+    ``regions`` paints each region of ``mask`` after its own style instead of ``styles``: {colour: style}, a colour
+    as hex (``"ff0000"``) or a grey level (0..255), a style as an image, a list of images (an even blend), or
+    ``"none"`` to keep the photo there; each mask pixel belongs to the nearest named colour (Gatys et al.'s guided
+    Gram matrices, 2017; ``feather`` softens the edges).
     Raises ``RestyleError`` for bad input, ``NumericalError`` if the loss becomes NaN/inf, and ``Interrupted`` (a
     KeyboardInterrupt carrying the best image so far, or None) on Ctrl-C or when cancelled before the first
     iteration.
@@ -105,7 +115,7 @@ def stylize(content: ImageLike, styles: Union[ImageLike, Sequence[ImageLike]], o
     last = None
     try:
         for last in _iterate(content, styles, options, cancel=cancel, log=log, timed=callback is not None,
-                             temporal=temporal, **overrides):
+                             temporal=temporal, mask=mask, regions=regions, **overrides):
             if callback is not None:
                 callback(last)
     except KeyboardInterrupt:
@@ -117,13 +127,17 @@ def stylize(content: ImageLike, styles: Union[ImageLike, Sequence[ImageLike]], o
 
 def _iterate(content, styles, options: Optional[Options], *, cancel: Optional[threading.Event],
              log: Optional[Callable[[str], None]], timed: bool, temporal: Optional[Temporal] = None,
-             **overrides) -> Iterator[Progress]:
+             mask: Optional[ImageLike] = None, regions: Optional[Mapping] = None, **overrides) -> Iterator[Progress]:
     """The run behind ``stylize`` and ``iter_stylize``; ``timed``: time iterations for the ETA."""
     start = time.perf_counter()
     opts = (options or Options()).replace(**overrides)
-    style_list = list(styles) if isinstance(styles, (list, tuple)) else [styles]
-    opts.validate(len(style_list))
-    run = _Run(content, style_list, opts, start, temporal=temporal)
+    if (styles is None) == (regions is None):
+        raise RestyleError("give styles, or regions with a mask (one of them)")
+    if regions is not None and opts.style_blend is not None:
+        raise RestyleError("style_blend does not apply with regions: give a region several styles to blend them")
+    style_list = [] if styles is None else list(styles) if isinstance(styles, (list, tuple)) else [styles]
+    opts.validate(len(style_list) or 1)
+    run = _Run(content, style_list, opts, start, temporal=temporal, mask=mask, regions=regions)
     if log:
         run.describe(log)
     with out_of_memory_as_error(), run.keep_memory():
@@ -153,10 +167,16 @@ class _Run:
     """One ``stylize`` call: its images, network, loss, schedule and memory plans, and the loop over scales."""
 
     def __init__(self, content: ImageLike, styles: list, opts: Options, start: float,
-                 temporal: Optional[Temporal] = None):
+                 temporal: Optional[Temporal] = None, mask: Optional[ImageLike] = None,
+                 regions: Optional[Mapping] = None):
         self.opts, self.start = opts, start
         self.content = load_image(content, opts.max_pixels, name=source_name(content, "content"))
         self.temporal = _temporal(temporal, opts.max_pixels) if temporal is not None else None
+        self.regions, self.notes = None, []
+        if regions is not None:
+            size = fit_size(*self.content.shape[1:], opts.size)
+            self.regions, styles, self.notes = plan_regions(regions, mask, size, feather=opts.feather,
+                                                            max_pixels=opts.max_pixels)
         self.styles = [load_image(s, opts.max_pixels, name=source_name(s, "style")) for s in styles]
         self.init = None
         if not (isinstance(opts.init, str) and opts.init in ("content", "noise")):
@@ -167,8 +187,8 @@ class _Run:
         style_w = layer_weights("style", opts.style_layers)
         net = load_vgg(list(content_w) + list(style_w), self.device, opts.pooling, opts.weights)
         weights = LossWeights(opts.content_weight, opts.style_weight, opts.tv_weight)
-        self.loss = PerceptualLoss(net, content_w, style_w, weights=weights,
-                                   blend=blend_weights(opts.style_blend, len(styles)), dtype=self.dtype)
+        blend = [1.0] if self.regions is not None else blend_weights(opts.style_blend, len(styles))
+        self.loss = PerceptualLoss(net, content_w, style_w, weights=weights, blend=blend, dtype=self.dtype)
         self.schedule = scale_schedule(opts.size, opts.iterations, opts.multiscale, opts.start_size)
         self.plans = self.plan()
         self.generator = torch.Generator()  # its own: the caller's global random state is left alone
@@ -211,7 +231,8 @@ class _Run:
     def probe(self, image: torch.Tensor) -> torch.Tensor:
         """A forward pass like an evaluation's, reduced to a number (to measure its memory and time)."""
         feats = self.loss.features(image)
-        return sum(gram(feats[k]).sum() for k in self.loss.style_layers) + \
+        guide = None if self.regions is None else self.regions.guide(tuple(image.shape[-2:]), image.device)
+        return sum(gram(feats[k], guide and guide.at(k)).sum() for k in self.loss.style_layers) + \
             sum(feats[k].float().sum() for k in self.loss.content_layers)
 
     def calibration(self) -> list[tuple[float, float]]:
@@ -224,6 +245,8 @@ class _Run:
 
     def describe(self, log: Callable[[str], None]) -> None:
         """Log the device, precision and schedule, and each scale's plan where memory binds."""
+        for note in self.notes:
+            log(note)
         plan = " -> ".join(f"{s}px x {n}" for s, n in self.schedule)
         log(f"device {self.device.type}, precision {str(self.dtype).replace('torch.', '')}, "
             f"{'coarse-to-fine ' if len(self.schedule) > 1 else ''}schedule: {plan}")
@@ -254,18 +277,24 @@ class _Run:
 
     def objective(self, plan: ScalePlan, target: torch.Tensor, styles: list[torch.Tensor]):
         """The scale's objective: whole image or tiles, plus the 512 px anchor at fine scales."""
+        loss = self.guided(plan.size)
         if plan.grid is None:
-            objective = Objective(self.loss.with_targets(target, styles), tuple(target.shape[-2:]))
+            objective = Objective(loss.with_targets(target, styles), tuple(target.shape[-2:]))
         else:
-            objective = TiledObjective(self.loss, target, styles, max_area=plan.max_area,
+            objective = TiledObjective(loss, target, styles, max_area=plan.max_area,
                                        max_core=self.opts.tile_size, seed=self.opts.seed)
         if plan.anchor:
             if self.anchor is None:  # the same for every fine scale: built once
                 _, anchor_content, anchor_styles = self.targets(ANCHOR_SIZE)
-                self.anchor = Objective(self.loss.with_targets(anchor_content, anchor_styles),
-                                        tuple(anchor_content.shape[-2:]))
+                size = tuple(anchor_content.shape[-2:])
+                self.anchor = Objective(self.guided(size).with_targets(anchor_content, anchor_styles), size)
             objective = Anchored(objective, self.anchor)
         return objective if self.temporal is None else self.held(objective, plan.size)
+
+    def guided(self, size: tuple[int, int]) -> PerceptualLoss:
+        """The run's loss for an image of ``size``: with the regions' guide at that size, where there are regions."""
+        guide = None if self.regions is None else self.regions.guide(size, self.device)
+        return self.loss if guide is None else self.loss.with_targets(guide=guide)
 
     def held(self, objective, size: tuple[int, int]) -> Held:
         """``objective`` tied to the last video frame (``temporal``), its image and mask at ``size``."""
@@ -301,7 +330,8 @@ class _Run:
             x = self.start_image(x, plan.size, target).detach().clone().contiguous().requires_grad_(True)
             # Until this scale's first evaluation, its best image is the last scale's result (upsampled).
             best = _Best(fallback=x.detach() if index > 0 else None)
-            image = functools.partial(_render, best, content=content, mode=self.opts.preserve_color)
+            kept = None if self.regions is None else self.regions.kept_weight(plan.size)
+            image = functools.partial(_render, best, content=content, mode=self.opts.preserve_color, kept=kept)
             for it in self.run_scale(x, objective, scale=(index, iterations, plan.history), best=best):
                 yield clock.tick((index, iterations, plan), best, image, it)
                 if cancel is not None and cancel.is_set():
@@ -382,11 +412,16 @@ def _evaluate(optimizer: torch.optim.Optimizer, objective, *, x: torch.Tensor, b
     return terms.sum()
 
 
-def _render(best: "_Best", content: torch.Tensor, mode: Optional[str]) -> Image.Image:
-    """A scale's best image so far as the user's image: with the content's chroma put back in luminance mode."""
+def _render(best: "_Best", content: torch.Tensor, mode: Optional[str],
+            kept: Optional[torch.Tensor] = None) -> Image.Image:
+    """A scale's best image so far as the user's image: with the content's chroma put back in luminance mode, and
+    the photo itself where ``kept`` (1, 1, H, W) says (regions that keep it)."""
     out = best.image
     if mode == "luminance":
         out = color.combine_luminance(out, content)
+    if kept is not None:
+        kept = kept.to(out)
+        out = out * (1 - kept) + content * kept
     return to_pil(out)
 
 

@@ -2,12 +2,12 @@ import torch
 
 from restyle.core.losses import (
     ContentLoss,
+    Guide,
     LossWeights,
     PerceptualLoss,
     StyleLoss,
     TemporalLoss,
     TVLoss,
-    blend_grams,
     gram,
 )
 
@@ -134,10 +134,49 @@ def test_losses_backpropagate():
     assert x.grad is not None and torch.isfinite(x.grad).all()
 
 
-def test_blend_grams_is_weighted_sum():
-    a, b = torch.rand(1, 3, 4, 4), torch.rand(1, 3, 2, 5)
-    out = blend_grams([{"x": a}, {"x": b}], [0.25, 0.75], ["x"])
-    assert torch.allclose(out["x"], 0.25 * gram(a) + 0.75 * gram(b))
+def test_style_targets_blend_the_styles_grams():
+    a, b = gram(torch.rand(1, 3, 4, 4)), gram(torch.rand(1, 3, 2, 5))
+    loss = PerceptualLoss(None, {}, {"relu1_1": 1.0}, blend=[0.25, 0.75])
+    assert torch.allclose(loss.style_targets([{"relu1_1": a}, {"relu1_1": b}])["relu1_1"], 0.25 * a + 0.75 * b)
+    guide = Guide(torch.ones(2, 1, 4, 4) / 2, torch.tensor([[1.0, 0.0], [0.5, 0.5]]))
+    regions = loss.with_targets(guide=guide).style_targets([{"relu1_1": a}, {"relu1_1": b}])["relu1_1"]
+    assert regions.shape == (2, 3, 3)
+    assert torch.allclose(regions[0], a[0]) and torch.allclose(regions[1], (a[0] + b[0]) / 2)
+
+
+def test_guided_gram_hand_computed():
+    # Two channels over two positions, f₁ = (1, 3) and f₂ = (2, 4): the first position alone gives f₁f₁ᵀ; half of
+    # each is the plain Gram matrix; an all-ones mask too.
+    f = torch.tensor([[1.0, 2.0], [3.0, 4.0]]).reshape(1, 2, 2, 1)
+    masks = torch.tensor([[1.0, 0.0], [0.5, 0.5], [1.0, 1.0]]).reshape(3, 1, 2, 1)
+    g = gram(f, masks)
+    assert torch.allclose(g[0], torch.tensor([[1.0, 3.0], [3.0, 9.0]]))
+    assert torch.allclose(g[1], gram(f)[0]) and torch.allclose(g[2], gram(f)[0])
+
+
+def test_guided_gram_is_that_of_the_region_alone():
+    torch.manual_seed(0)
+    f = torch.rand(1, 4, 6, 8)
+    mask = torch.zeros(1, 1, 6, 8)
+    mask[..., :, :3] = 1
+    assert torch.allclose(gram(f, mask), gram(f[..., :3]), atol=1e-6)
+
+
+def test_style_loss_weighs_each_regions_relative_error_by_its_share():
+    target = torch.stack([torch.eye(2), 2 * torch.eye(2)])  # ‖T₁‖² = 2, ‖T₂‖² = 8
+    g = torch.stack([torch.zeros(2, 2), torch.eye(2)])  # errors 2 and 2
+    loss = StyleLoss(target, shares=torch.tensor([0.25, 0.75]))
+    assert torch.isclose(loss.of_gram(g), torch.tensor(0.25 * 2 / 2 + 0.75 * 2 / 8))
+
+
+def test_a_guide_at_a_layer_averages_its_masks_as_the_network_pools():
+    mask = torch.tensor([[1.0, 0.0, 1.0], [1.0, 0.0, 0.0], [0.0, 0.0, 1.0]]).reshape(1, 1, 3, 3)
+    guide = Guide(mask, torch.ones(1, 1))
+    assert torch.equal(guide.at("relu1_1"), mask)
+    # 2x2 windows, the partial ones at the edges averaged over the pixels they hold
+    assert torch.allclose(guide.at("relu2_1")[0, 0], torch.tensor([[0.5, 0.5], [0.0, 1.0]]))
+    assert guide.at("relu5_1").shape == (1, 1, 1, 1)
+    assert torch.isclose(guide.shares(), torch.tensor([4 / 9])).all()
 
 
 def test_gram_gradient_matches_autograd_reference():

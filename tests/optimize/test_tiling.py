@@ -6,7 +6,7 @@ import torch
 
 import restyle
 from restyle.core.layers import layer_weights
-from restyle.core.losses import LossWeights, PerceptualLoss
+from restyle.core.losses import Guide, LossWeights, PerceptualLoss
 from restyle.core.vgg import VGG19Features, load_weights
 from restyle.errors import Interrupted
 from restyle.optimize.objective import Objective
@@ -36,13 +36,24 @@ def _loss_and_grad(objective, x0):
 SHALLOW = {"relu1_1": 1.0, "relu2_1": 1.0, "relu3_1": 1.0}  # a 12 px halo: many tiles with interior edges, cheaply
 
 
-@pytest.mark.parametrize("size, max_core, style_w", [((96, 120), 24, SHALLOW), ((131, 250), 64, STYLE_W)])
-def test_tiled_loss_and_gradient_equal_the_whole_image(net, size, max_core, style_w):
+def _guide(size) -> Guide:
+    """Two regions, left and right, with a soft edge between them, and a blend of the two styles in the second."""
+    left = torch.linspace(1.5, -0.5, size[1]).clamp(0, 1).expand(1, 1, *size)
+    return Guide(torch.cat([left, 1 - left]), torch.tensor([[1.0, 0.0], [0.4, 0.6]]))
+
+
+@pytest.mark.parametrize("size, max_core, style_w, guided", [((96, 120), 24, SHALLOW, False),
+                                                             ((131, 250), 64, STYLE_W, False),
+                                                             ((96, 120), 24, SHALLOW, True),
+                                                             ((131, 250), 64, STYLE_W, True)])
+def test_tiled_loss_and_gradient_equal_the_whole_image(net, size, max_core, style_w, guided):
     torch.manual_seed(0)
     content, x0 = torch.rand(1, 3, *size), torch.rand(1, 3, *size)
     styles = [torch.rand(1, 3, 120, 90), torch.rand(1, 3, 100, 150)]
     content_w = {"relu3_1": 1.0} if style_w is SHALLOW else CONTENT_W
     loss = PerceptualLoss(net, content_w, style_w, WEIGHTS, [0.3, 0.7])
+    if guided:  # regions: the guided Gram matrices are sums over positions too
+        loss = loss.with_targets(guide=_guide(size))
     whole = Objective(loss.with_targets(content, styles), tuple(content.shape[-2:]))
     tiled = TiledObjective(loss, content, styles, max_area=1e9, max_core=max_core, seed=0)
     tiles = tiled.tiles(x0)

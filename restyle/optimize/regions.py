@@ -1,0 +1,95 @@
+"""The optimizer's regions: which styles each region of the photo is painted after (the guide of Gatys et al.'s
+guided Gram matrices at each scale), and where the photo is kept (a region whose style is ``none``)."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from typing import Mapping, Optional, Sequence, Union
+
+import torch
+
+from ..core.images import ImageLike
+from ..core.losses import Guide
+from ..core.regions import KEEP, Regions, color_name, parse_color, read_regions
+from ..errors import RestyleError
+
+#: What a region is painted after: a style image, several (an even blend), or None / "none" to keep the photo.
+RegionStyle = Union[ImageLike, Sequence[ImageLike], None]
+
+
+def _is_keep(style) -> bool:
+    return style is None or (isinstance(style, str) and style.strip().lower() == KEEP)
+
+
+def _key(style: ImageLike):
+    """Styles named by the same path are loaded once; images given in memory are each their own."""
+    return ("path", os.fspath(style)) if isinstance(style, (str, os.PathLike)) else ("object", id(style))
+
+
+@dataclass
+class RegionPlan:
+    """The regions of one run at its output size, and how each is painted."""
+
+    regions: Regions
+    styled: list[int]
+    """Indexes (in ``regions.colors``) of the regions with styles, in the guide's order."""
+    blends: torch.Tensor
+    """(len(styled), S): each styled region's share of each style image."""
+    kept: list[int]
+    """Indexes of the regions that keep the photo."""
+    feather: float
+    """Pixels of the output over which region edges are blurred."""
+
+    def weights(self, size: tuple[int, int]) -> torch.Tensor:
+        """Every region's weights at ``size`` (feathered in proportion)."""
+        output = self.regions.labels.shape
+        return self.regions.weights(size, self.feather * max(size) / max(output))
+
+    def guide(self, size: tuple[int, int], device: torch.device) -> Optional[Guide]:
+        """The styled regions' guide at ``size``; None where no region has a style."""
+        if not self.styled:
+            return None
+        return Guide(self.weights(size)[self.styled].to(device), self.blends.to(device))
+
+    def kept_weight(self, size: tuple[int, int]) -> Optional[torch.Tensor]:
+        """(1, 1, h, w): how much of each pixel keeps the photo; None where no region does."""
+        if not self.kept:
+            return None
+        return self.weights(size)[self.kept].sum(0, keepdim=True)
+
+
+def plan_regions(regions: Mapping, mask: Optional[ImageLike], size: tuple[int, int], *, feather: float,
+                 max_pixels: int) -> tuple[RegionPlan, list[ImageLike], list[str]]:
+    """(the plan, the style images it uses, notes for the user) for ``regions`` ({colour: style}) drawn by
+    ``mask`` at the output's ``size`` (h, w)."""
+    if mask is None:
+        raise RestyleError("regions need a mask (an image whose colours are the regions)")
+    if not regions:
+        raise RestyleError("a mask needs regions: {colour: style, ...}")
+    colors, styles, keys, rows, kept = [], [], {}, [], []
+    for color, style in regions.items():
+        rgb = parse_color(color)
+        if rgb in colors:
+            raise RestyleError(f"region colour {color_name(rgb)} is named twice")
+        colors.append(rgb)
+        if _is_keep(style):
+            kept.append(len(colors) - 1)
+            continue
+        row = {}
+        chosen = list(style) if isinstance(style, (list, tuple)) else [style]
+        for s in chosen:
+            index = keys.setdefault(_key(s), len(styles))
+            if index == len(styles):
+                styles.append(s)
+            row[index] = row.get(index, 0.0) + 1 / len(chosen)
+        rows.append(row)
+    blends = torch.zeros(len(rows), len(styles))
+    for r, row in enumerate(rows):
+        for s, w in row.items():
+            blends[r, s] = w
+    if not rows:
+        raise RestyleError(f"every region keeps the photo ({KEEP}): give at least one a style")
+    drawn, notes = read_regions(mask, colors, size, max_pixels=max_pixels)
+    styled = [i for i in range(len(colors)) if i not in kept]
+    return RegionPlan(drawn, styled=styled, blends=blends, kept=kept, feather=feather), styles, notes
