@@ -9,14 +9,15 @@ from pathlib import Path
 from ..errors import RestyleError
 from ..feedforward.modelfile import presets
 from ..optimize.options import Options
-from .arguments import add_fields, quiet
+from .arguments import add_fields, quiet, regions, regions_from
 from .progress import ProgressBar, say
 
 
 def add_parser(sub, name: str, fmt) -> None:
     names = ", ".join(presets()) or "none installed"
     a = sub.add_parser(name, formatter_class=fmt, help="paint photos with a trained model (fast)",
-                       usage="restyle apply [options] (MODEL | --preset NAME) INPUT [INPUT ...] -o OUTPUT",
+                       usage="restyle apply [options] (MODEL | --preset NAME | --mask MASK --region COLOR=MODEL "
+                             "...) INPUT [INPUT ...] -o OUTPUT",
                        description="Paint each INPUT (image files, or folders of them) with a trained model: a "
                                    ".safetensors file from restyle train, an .onnx file from restyle export (run "
                                    "by onnxruntime), or a shipped --preset. With one input file, OUTPUT is a file; "
@@ -24,7 +25,7 @@ def add_parser(sub, name: str, fmt) -> None:
                                    "name. Images too big for the memory budget are computed in tiles, with the "
                                    "same result.")
     a.add_argument("paths", nargs="+", metavar="MODEL INPUT",
-                   help="the model, then the images or folders to paint (no model with --preset)")
+                   help="the model, then the images or folders to paint (no model with --preset or --region)")
     a.add_argument("-o", "--output", required=True, help="output file (one input) or folder")
     a.add_argument("--preset", metavar="NAME", help=f"use a model shipped with restyle ({names})")
     a.add_argument("--strength", type=float, default=1.0, metavar="S",
@@ -33,6 +34,7 @@ def add_parser(sub, name: str, fmt) -> None:
                    "luminance with the photo's colours)")
     a.add_argument("--size", type=int, metavar="PX", help="resize each photo to this long side first (default: "
                    "as it is)")
+    regions(a.add_argument_group("regions (a model per region)"), "a preset or model file")
     add_fields(a, Options, ["device", "precision"])
     a.add_argument("--max-memory", metavar="GB", type=float,
                    help="memory budget in GB; bigger images are computed in tiles (default: 12, or less if "
@@ -85,16 +87,11 @@ def _check_folder(out: Path, jobs: list[tuple[Path, Path]]) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from ..core.images import save_image
-    from ..feedforward.runtime import load_model
     if not 0 <= args.strength <= 1:
         raise RestyleError(f"--strength must be between 0 and 1, got {args.strength}")
-    paths = list(args.paths)
-    if args.preset is None and len(paths) < 2:
-        raise RestyleError("give a model and at least one image (or --preset NAME and images)")
-    model_path = paths.pop(0) if args.preset is None else None
+    paths, painted = list(args.paths), regions_from(args)
     # The model first: a bad one must not leave an empty output folder behind.
-    model = load_model(model_path, preset=args.preset, device=args.device, precision=args.precision,
-                       max_memory=args.max_memory, tile_size=args.tile_size)
+    model = _model(args, paths, painted)
     jobs = jobs_for(paths, args.output)
     failed, start = 0, time.perf_counter()
     bar = ProgressBar(args.quiet or len(jobs) == 1, len(jobs), unit="image")
@@ -113,9 +110,25 @@ def run(args: argparse.Namespace) -> int:
         bar.close()
     done = len(jobs) - failed
     where = jobs[0][1] if len(jobs) == 1 else Path(args.output)
-    say(args.quiet, f"wrote {done} image{'s' if done != 1 else ''} to {where} with {model.name} "
-                    f"({model.backend}, {model.device.type}) in {time.perf_counter() - start:.1f} s")
+    what = f"{len(model.models)} model(s) in {len(model.colors)} regions" if painted else \
+        f"{model.name} ({model.backend}, {model.device.type})"
+    say(args.quiet, f"wrote {done} image{'s' if done != 1 else ''} to {where} with {what} in "
+                    f"{time.perf_counter() - start:.1f} s")
     if failed:
         say(False, f"restyle: error: {failed} of {len(jobs)} inputs could not be read (see above)")
         return 2
     return 0
+
+
+def _model(args: argparse.Namespace, paths: list[str], painted):
+    """The model the images are painted with (its file taken from ``paths``), or the regions' models."""
+    from ..feedforward.regions import RegionModels
+    from ..feedforward.runtime import load_model
+    load = dict(device=args.device, precision=args.precision, max_memory=args.max_memory, tile_size=args.tile_size)
+    if painted is not None:
+        if args.preset is not None:
+            raise RestyleError("give --preset or --region, not both")
+        return RegionModels(painted, args.mask, feather=args.feather, log=lambda m: say(args.quiet, m), **load)
+    if args.preset is None and len(paths) < 2:
+        raise RestyleError("give a model and at least one image (or --preset NAME and images)")
+    return load_model(paths.pop(0) if args.preset is None else None, preset=args.preset, **load)

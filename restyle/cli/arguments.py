@@ -96,3 +96,33 @@ def flags_for_options(message: str, names) -> str:
         before = r"(?<![\w./-])" if "_" in name else r"(?:^|(?<=\braise )|(?<=\blower )|(?<=\btry ))"
         message = re.sub(rf"{before}{re.escape(name)}(?![\w./-])", flag(name), message)
     return message
+
+
+def regions(group, what: str) -> None:
+    """A mask and its regions (``what`` paints a region: a painting, a preset or model), and their edges."""
+    group.add_argument("--mask", metavar="MASK", help="an image whose colours are regions (any size: stretched to "
+                       "the photo, nearest-neighbour); each pixel belongs to the nearest colour a --region names")
+    group.add_argument("--region", action="append", metavar="COLOR=STYLE", help=f"paint the mask's COLOR (hex like "
+                       f"ff0000, or a grey level 0..255) with STYLE: {what}, or none to keep the photo there; "
+                       "repeat for each region (a colour named twice blends its styles)")
+    from ..optimize.options import Options  # (torch-free: its fields' defaults and help)
+
+    add_fields(group, Options, ["feather"])
+
+
+def regions_from(args: argparse.Namespace) -> Optional[dict[str, Any]]:
+    """{colour: style, or a list of styles} from the --region flags (None without them); a mask needs them."""
+    if not args.region:
+        if args.mask:
+            raise RestyleError("--mask needs regions: --region COLOR=STYLE for each of its colours")
+        return None
+    if not args.mask:
+        raise RestyleError("--region needs --mask MASK (an image whose colours are the regions)")
+    out: dict[str, Any] = {}
+    for text in args.region:
+        color, sep, style = text.partition("=")
+        if not sep or not color.strip() or not style.strip():
+            raise RestyleError(f"bad --region {text!r}; use COLOR=STYLE, e.g. ff0000=painting.jpg or 0000ff=none")
+        key = color.strip().lower().lstrip("#")
+        out.setdefault(key, []).append(style.strip())
+    return {k: v[0] if len(v) == 1 else v for k, v in out.items()}

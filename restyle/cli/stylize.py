@@ -8,7 +8,7 @@ import time
 
 from ..errors import Interrupted, RestyleError
 from ..optimize.options import Options
-from .arguments import add_fields, loss, machine, quiet, settings_from
+from .arguments import add_fields, loss, machine, quiet, regions, regions_from, settings_from
 from .interrupt import CtrlC
 from .progress import OptimizerBar, Snapshots, say
 
@@ -19,13 +19,14 @@ def add_parser(sub, name: str, fmt) -> None:
                                    "of the style images (Gatys et al.). Output format follows OUTPUT's extension "
                                    "(.png, .jpg, .webp, .tif).")
     p.add_argument("content", help="the photo to paint")
-    p.add_argument("-s", "--style", action="append", required=True, metavar="STYLE",
-                   help="a style image; repeat for several")
+    p.add_argument("-s", "--style", action="append", metavar="STYLE",
+                   help="a style image; repeat for several (not with --region)")
     p.add_argument("-o", "--output", required=True, help="where to write the result")
     add_fields(p.add_argument_group("size and iterations"), Options, ["size", "iterations", "multiscale", "start_size"])
     g = p.add_argument_group("loss weights and layers")
     loss(g, Options)
     add_fields(g, Options, ["style_blend", "style_scale"])
+    regions(p.add_argument_group("regions (a style per region)"), "a painting")
     add_fields(p.add_argument_group("colour"), Options, ["preserve_color"])
     add_fields(p.add_argument_group("optimization"), Options, ["optimizer", "learning_rate", "init", "seed", "pooling"])
     g = p.add_argument_group("machine")
@@ -44,9 +45,15 @@ def run(args: argparse.Namespace) -> int:
     if args.save_every < 0:
         raise RestyleError(f"--save-every must be >= 0, got {args.save_every}")
     options = settings_from(args, Options, keep_freed_memory=True)
-    options.validate(len(args.style))
+    painted = regions_from(args)
+    if (args.style is None) == (painted is None):
+        raise RestyleError("give the paintings: -s PAINTING, or --mask MASK with --region COLOR=PAINTING (not both)")
+    styles = args.style or [s for v in painted.values() for s in (v if isinstance(v, list) else [v])
+                            if s.lower() != "none"]
+    options.validate(len(args.style or [1]))
     output = check_output_path(args.output)
-    inputs = [args.content, *args.style] + ([] if options.init in ("content", "noise") else [options.init])
+    inputs = [args.content, *styles] + ([] if options.init in ("content", "noise") else [options.init])
+    inputs += [args.mask] if args.mask else []
     check_not_input(output, inputs)
     bar, snapshots = OptimizerBar(args.quiet), Snapshots(args.save_every, output)
     schedule = scale_schedule(options.size, options.iterations, options.multiscale, options.start_size)
@@ -55,7 +62,8 @@ def run(args: argparse.Namespace) -> int:
     try:
         with CtrlC() as ctrl_c:
             image = stylize(args.content, args.style, options, callback=lambda p: (bar(p), snapshots(p)),
-                            cancel=ctrl_c.cancel, log=lambda m: say(args.quiet, m))
+                            cancel=ctrl_c.cancel, log=lambda m: say(args.quiet, m), mask=args.mask,
+                            regions=painted)
         interrupted = ctrl_c.cancel.is_set()
     except Interrupted as e:  # a second Ctrl-C, or the first before the first iteration
         image, interrupted = e.image, True

@@ -8,15 +8,15 @@ import time
 
 from ..feedforward.modelfile import presets
 from ..optimize.options import Options
-from .arguments import add_fields, loss, machine, quiet, settings_from
+from .arguments import add_fields, loss, machine, quiet, regions, regions_from, settings_from
 from .interrupt import CtrlC
 from .progress import ProgressBar, say
 
 
 def add_parser(sub, name: str, fmt) -> None:
     v = sub.add_parser(name, formatter_class=fmt, help="paint a video, keeping its sound, without flicker",
-                       usage="restyle video IN -o OUT (--preset NAME | --model FILE | -s PAINTING [-s ...]) "
-                             "[options]",
+                       usage="restyle video IN -o OUT (--preset NAME | --model FILE | -s PAINTING [-s ...] | "
+                             "--mask MASK --region COLOR=MODEL ...) [options]",
                        description="Paint every frame of IN with a shipped preset, a trained model or (slowly) the "
                                    "optimizer after paintings, each frame tied to the last one carried along the "
                                    "optical flow so strokes do not flicker. OUT's extension picks the container: "
@@ -29,6 +29,8 @@ def add_parser(sub, name: str, fmt) -> None:
     g.add_argument("--model", metavar="FILE", help="a trained model (.safetensors or .onnx)")
     g.add_argument("-s", "--style", action="append", metavar="PAINTING", help="a painting, for the optimizer "
                    "(slow: seconds to minutes a frame); repeat for several")
+    regions(v.add_argument_group("regions (a model per region; one mask for the whole clip)"),
+            "a preset or model file")
     g = v.add_argument_group("frames")
     g.add_argument("--size", type=int, metavar="PX", help="scale the frames' long side to PX (default: as they are)")
     g.add_argument("--temporal-weight", type=float, default=None, metavar="W",
@@ -61,7 +63,8 @@ def run(args: argparse.Namespace) -> int:
             out = stylize_video(args.input, args.output, temporal_weight=weight, size=args.size, crf=args.crf,
                                 callback=lambda p: bar.show(p.frame), cancel=ctrl_c.cancel, preset=args.preset,
                                 model=args.model, styles=args.style, options=options, strength=args.strength,
-                                preserve_color=options.preserve_color, resume=args.resume)
+                                preserve_color=options.preserve_color, resume=args.resume,
+                                regions=regions_from(args), mask=args.mask)
         finally:
             bar.close()
     if ctrl_c.cancel.is_set():

@@ -33,6 +33,14 @@ from .tiled import HALO, tiled_forward
 BYTES_PER_PIXEL = {2: 650, 4: 1200}
 
 
+def read_photo(image: ImageLike, max_pixels: int = DEFAULT_MAX_PIXELS, size: Optional[int] = None) -> torch.Tensor:
+    """A photo to paint as a (3, H, W) tensor, resized first to the long side ``size`` (None: as it is)."""
+    if size is not None:
+        side("size", size)
+    photo = load_image(image, max_pixels, name=source_name(image, "input"))
+    return photo if size is None else resize(photo, fit_size(photo.shape[1], photo.shape[2], size))
+
+
 class StyleModel:
     """A trained style model, ready to apply: ``model(image)`` returns the stylized image (PIL, RGB).
 
@@ -65,19 +73,20 @@ class StyleModel:
         ``preserve_color`` keeps the photo's colours (the result's luminance with the photo's chroma); ``size``
         resizes the photo first to that long side (None: as it is)."""
         fraction("strength", strength)
-        if size is not None:
-            side("size", size)
-        photo = load_image(image, max_pixels, name=source_name(image, "input"))
-        if size is not None:
-            photo = resize(photo, fit_size(photo.shape[1], photo.shape[2], size))
+        photo = read_photo(image, max_pixels, size)
         with torch.inference_mode():
-            photo = photo.to(self.device)
+            return to_pil(self.paint(photo.to(self.device), strength, preserve_color))  # rounded on the device
+
+    def paint(self, photo: torch.Tensor, strength: float = 1.0, preserve_color: bool = False) -> torch.Tensor:
+        """The painted (3, H, W) float tensor of a (3, H, W) photo on the model's device, blended with it by
+        ``strength``, its colours kept where asked (as ``__call__`` does; not clamped)."""
+        with torch.inference_mode():
             out = self._run(photo)
             if preserve_color:
                 out = color.combine_luminance(out, photo)
             if strength < 1:
                 out = strength * out + (1 - strength) * photo
-            return to_pil(out)  # rounded to 8 bits on the device
+            return out
 
     def tensor(self, photo: torch.Tensor) -> torch.Tensor:
         """The stylized (3, H, W) float tensor of a (3, H, W) photo in [0, 1] (not clamped), on the CPU."""
