@@ -15,14 +15,16 @@ import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Iterable, Iterator, Optional, Sequence, Union
+from typing import Callable, Iterable, Iterator, Mapping, Optional, Sequence, Union
 
 import numpy as np
+import torch
 
 from ..core.checks import fraction, side
-from ..core.images import ImageLike, check_not_input
+from ..core.images import ImageLike, check_not_input, to_uint8
 from ..core.prefetch import prefetch
 from ..errors import RestyleError
+from ..feedforward.regions import RegionModels
 from ..feedforward.runtime import StyleModel, load_model
 from ..optimize.objective import Temporal
 from ..optimize.options import Options
@@ -90,13 +92,38 @@ class OptimizerPainter:
                                   temporal=held))
 
 
+class RegionsPainter:
+    """Paints a frame's regions each with its own model (``RegionModels``, one mask for the whole clip): each
+    distinct model's painting (on the camera's canvas, where ``Steady`` has one), mixed in the frame's own
+    coordinates, where the mask lies."""
+
+    def __init__(self, models: RegionModels, strength: float = 1.0, preserve_color: bool = False):
+        self.models = models
+        self.painters = [ModelPainter(m, strength, preserve_color) for m in models.models]
+
+    def __call__(self, frame: np.ndarray) -> np.ndarray:
+        return self.mixed(frame, [painter(frame) for painter in self.painters])
+
+    def mixed(self, frame: np.ndarray, paintings: list[np.ndarray]) -> np.ndarray:
+        """``frame``'s regions taken from ``paintings`` (one per model, (H, W, 3) uint8) or from the frame."""
+        def tensor(image):
+            return torch.from_numpy(np.require(image, requirements=["C", "W"])).permute(2, 0, 1).float() / 255
+        return to_uint8(self.models.mix(tensor(frame), [tensor(p) for p in paintings]))
+
+
 def painter_for(*, preset: Optional[str] = None, model: Union[str, os.PathLike, StyleModel, None] = None,
                 styles: Optional[Sequence[ImageLike]] = None, options: Optional[Options] = None,
-                strength: float = 1.0, preserve_color: Optional[str] = None) -> Callable:
-    """The painter of exactly one kind of style: a preset, a model (file or loaded) or paintings (optimizer)."""
-    if sum(x is not None for x in (preset, model, styles)) != 1:
-        raise RestyleError("give exactly one kind of style: a preset, a model or paintings")
+                strength: float = 1.0, preserve_color: Optional[str] = None, regions: Optional[Mapping] = None,
+                mask: Optional[ImageLike] = None) -> Callable:
+    """The painter of exactly one kind of style: a preset, a model (file or loaded), paintings (optimizer), or
+    ``regions`` of ``mask`` ({colour: preset, model or "none"}; ``options.feather`` softens their edges)."""
+    if sum(x is not None for x in (preset, model, styles, regions)) != 1:
+        raise RestyleError("give exactly one kind of style: a preset, a model, paintings or regions")
     opts = options or Options()
+    if regions is not None:
+        fraction("strength", strength)
+        models = RegionModels(regions, mask, feather=opts.feather, device=opts.device, precision=opts.precision)
+        return RegionsPainter(models, strength, preserve_color is not None)
     if styles is not None:
         return OptimizerPainter(styles, opts.replace(preserve_color=preserve_color or opts.preserve_color))
     if not isinstance(model, StyleModel):
@@ -150,7 +177,7 @@ class Steady:
     def __init__(self, painter: Callable, weight: float):
         fraction("temporal_weight", weight)
         self.painter, self.weight, self.carry = painter, weight, Carry()
-        model = isinstance(painter, ModelPainter)
+        model = isinstance(painter, (ModelPainter, RegionsPainter))
         self.follower = Follower(camera=model) if weight > 0 else None
         self.camera = Camera() if model and weight > 0 else None
 
@@ -164,11 +191,24 @@ class Steady:
             final = self.painter(frame, previous, self.weight)
         elif self.camera is not None:
             self.camera.follow(motion and motion.camera, frame.shape[:2])
-            final = mix(self.camera.paint(self.painter, frame), previous, self.weight)
+            final = self._kept(frame, mix(self._on_canvas(frame), previous, self.weight))
         else:
             final = self.painter(frame)
         self.carry.painted(final)
         return final
+
+
+    def _kept(self, frame: np.ndarray, painted: np.ndarray) -> np.ndarray:
+        """``painted`` with the frame itself put back where regions keep it (after mixing, which would blur it)."""
+        if isinstance(self.painter, RegionsPainter) and any(i is None for i in self.painter.models.layer):
+            return self.painter.mixed(frame, [painted] * len(self.painter.painters))
+        return painted
+
+    def _on_canvas(self, frame: np.ndarray) -> np.ndarray:
+        """``frame`` painted on the camera's canvas (regions: each model there, mixed back in the frame)."""
+        if isinstance(self.painter, RegionsPainter):
+            return self.painter.mixed(frame, [self.camera.paint(p, frame) for p in self.painter.painters])
+        return self.camera.paint(self.painter, frame)
 
 
 def _paint(frames: Iterator[np.ndarray], steady: Steady, cancel: Optional[threading.Event]) -> Iterator[np.ndarray]:

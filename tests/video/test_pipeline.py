@@ -139,3 +139,28 @@ def test_each_result_carries_the_ones_before_it():
     results = [steady(*steady.follow(f)) for f in frames]
     assert [int(r.mean().round()) for r in results] == [100, 150, 75]
     assert all(r.min() == r.max() for r in results)
+
+
+def _halves(h=96, w=128) -> np.ndarray:
+    mask = np.zeros((h, w), np.uint8)
+    mask[:, w // 2:] = 255
+    return mask
+
+
+def test_regions_hold_their_place_in_the_frame_while_strokes_follow_the_camera():
+    frames = pan(6, size=(128, 96), step=2)
+    model = restyle.load_model(preset="starry_night", device=DEVICE)
+    regions = {"0": model, "255": "none"}
+    painted = list(iter_video(frames, regions=regions, mask=_halves()))
+    alone = list(iter_video(frames, model=model))
+    for out, frame, whole in zip(painted, frames, alone):
+        assert np.abs(out[:, 64:].astype(int) - frame[:, 64:]).max() <= 1  # the photo kept, in the frame's place
+        assert np.abs(out[:, :64].astype(int) - whole[:, :64]).mean() < 3  # the same strokes as the whole frame's
+    still = list(iter_video(frames, regions=regions, mask=_halves(), temporal_weight=0))
+    assert np.array_equal(still[0][:, :60], model.frame(frames[0])[:, :60])
+
+
+def test_regions_are_one_kind_of_style(tmp_path, clip):
+    with pytest.raises(RestyleError, match="exactly one kind of style"):
+        stylize_video(clip, tmp_path / "o.mp4", preset="starry_night", regions={"0": "starry_night"}, mask=_halves())
+    assert not (tmp_path / "o.mp4").exists()
