@@ -11,12 +11,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Iterator, Optional, Union
 
+import numpy as np
 from PIL import Image
 
 from ..core.checks import at_most, positive_int, side
 from ..core.images import ImageLike, load_image
+from ..core.regions import KEEP
 from ..errors import RestyleError
 from ..feedforward.modelfile import presets
+from ..feedforward.regions import RegionModels
 from ..feedforward.runtime import StyleModel, load_model
 from ..optimize.options import Options
 from ..optimize.transfer import iter_stylize
@@ -91,10 +94,43 @@ def _style_words(preset: str, model_file: Optional[str]) -> list[str]:
     return ["--preset", preset] if model_file is None else ["--model", Path(model_file).name]
 
 
-def apply_command(preset: str, strength: float, preserve_color: bool, size: int,
+def apply_command(preset: str, strength: float, preserve_color: bool, size: int, *,
                   model_file: Optional[str] = None) -> str:
     """The command line that paints a photo as ``apply_preset`` does."""
     words = ["restyle", "apply", *_style_words(preset, model_file), "--size", str(size)]
+    words += ["--strength", f"{strength:g}"] * (strength != 1) + ["--preserve-color"] * preserve_color
+    return shlex.join(words + ["photo.jpg", "-o", "painted.png"])
+
+
+def drawn_mask(layers: Optional[list]) -> Optional[np.ndarray]:
+    """The region a person drew over the photo in the page's editor (its layers, (H, W, 4) RGBA arrays): 255 where
+    anything was drawn, 0 elsewhere; None where nothing was."""
+    drawn = [np.asarray(layer)[..., 3] > 0 for layer in layers or [] if np.asarray(layer).ndim == 3 and
+             np.asarray(layer).shape[2] == 4]
+    if not drawn or not np.any(drawn):
+        return None
+    return np.where(np.logical_or.reduce(drawn), 255, 0).astype(np.uint8)
+
+
+def apply_regions(models: Models, photo: Optional[ImageLike], mask: ImageLike, *, inside: str, outside: str,
+                  strength: float = 1.0, preserve_color: bool = False, size: int = WORK_SIZE,
+                  feather: float = 0.0) -> Image.Image:
+    """``photo`` (shrunk as by ``apply_preset``) painted by the preset ``inside`` where ``mask`` is white and by
+    ``outside`` (a preset, or "none" to keep the photo) where it is black."""
+    side("size", size)
+    regions = {"255": models[inside], "0": KEEP if outside == KEEP else models[outside]}
+    painter = RegionModels(regions, mask, feather=feather)
+    pixels = load_image(_photo(photo), MAX_PIXELS, name="the photo")
+    with _named(mask if isinstance(mask, str) else None):
+        return painter(pixels.permute(1, 2, 0).numpy(), strength=strength, preserve_color=preserve_color,
+                       size=min(size, max(pixels.shape[1:])))
+
+
+def regions_command(inside: str, outside: str, *, strength: float, preserve_color: bool, size: int,
+                    feather: float) -> str:
+    """The command line that paints a photo as ``apply_regions`` does."""
+    words = ["restyle", "apply", "--mask", "mask.png", "--region", f"255={inside}", "--region", f"0={outside}",
+             "--size", str(size)] + ["--feather", f"{feather:g}"] * (feather > 0)
     words += ["--strength", f"{strength:g}"] * (strength != 1) + ["--preserve-color"] * preserve_color
     return shlex.join(words + ["photo.jpg", "-o", "painted.png"])
 

@@ -98,9 +98,20 @@ class Page:
             return jobs.apply_preset(self.models, photo, preset, strength, preserve_color=keep, size=int(size),
                                      model_file=model_file)
 
-    def apply_page(self, photo, preset, strength, keep, size, model_file=None):
-        image = self.apply(photo, preset, strength, keep=keep, size=size, model_file=model_file)
-        return image, jobs.apply_command(preset, strength, keep, max(image.size), model_file)
+    def apply_page(self, photo, preset, strength, keep, size, model_file=None, drawn=None, mask=None,
+                   outside=jobs.KEEP, feather=0.0):
+        """The Preset tab's Paint: a preset (or model file) over the whole photo, or with a region drawn over the
+        photo or uploaded as a mask, the preset there and ``outside`` elsewhere."""
+        drawn = jobs.drawn_mask(drawn and drawn.get("layers"))
+        if drawn is None and mask is None:
+            image = self.apply(photo, preset, strength, keep=keep, size=size, model_file=model_file)
+            return image, jobs.apply_command(preset, strength, keep, max(image.size), model_file=model_file)
+        with _job():
+            image = jobs.apply_regions(self.models, photo, mask if drawn is None else drawn, inside=preset,
+                                       outside=outside, strength=strength, preserve_color=keep, size=int(size),
+                                       feather=feather)
+        return image, jobs.regions_command(preset, outside, strength=strength, preserve_color=keep,
+                                           size=max(image.size), feather=feather)
 
     def paint_live(self, photo, painting, size, iterations, style_weight, style_scale=1.0, keep="none", seed=-1,
                 progress=gr.Progress()):  # noqa: B008 (how Gradio hands a handler its progress bar)
@@ -167,6 +178,7 @@ def _preset_tab(page: Page, names: list[str]) -> None:
         keep = gr.Checkbox(label="Keep the photo's colours")
         size = gr.Slider(64, 2048, value=jobs.WORK_SIZE, step=32, label="Working size (long side, px)")
         model_file = model_upload("preset-model")
+    drawn, mask, outside, feather = _regions(photo, names)
     paint = gr.Button("Paint", variant="primary", elem_id="preset-paint")
     command = gr.Code(label="The same on the command line", language="shell", interactive=False,
                       elem_id="preset-command")
@@ -175,8 +187,25 @@ def _preset_tab(page: Page, names: list[str]) -> None:
         return names[event.index]
 
     gallery.select(pick, None, preset, api_visibility="private")
-    paint.click(page.apply_page, [photo, preset, strength, keep, size, model_file], [result, command],
-                concurrency_id=ENGINE, api_visibility="private")
+    paint.click(page.apply_page, [photo, preset, strength, keep, size, model_file, drawn, mask, outside, feather],
+                [result, command], concurrency_id=ENGINE, api_visibility="private")
+
+
+def _regions(photo, names: list[str]):
+    """The Preset tab's regions: a region drawn over the photo or uploaded as a mask, painted by the chosen
+    preset, and what paints the rest."""
+    with gr.Accordion("Regions: the preset in part of the photo only", open=False):
+        with gr.Row():
+            drawn = gr.ImageEditor(label="Draw the region over the photo", type="numpy", sources=(), layers=False,
+                                   transforms=(), brush=gr.Brush(colors=["#ff3030"], color_mode="fixed"),
+                                   elem_id="preset-draw")
+            mask = upload(label="Or upload a mask (white: the region; black: the rest)", elem_id="preset-mask")
+        with gr.Row():
+            outside = gr.Radio([jobs.KEEP, *names], value=jobs.KEEP, label="The rest (none: keep the photo)",
+                               elem_id="preset-outside")
+            feather = gr.Slider(0, 64, value=8, step=1, label="Soft edges (px)")
+    photo.change(lambda p: p, photo, drawn, api_visibility="private")  # the photo under the brush
+    return drawn, mask, outside, feather
 
 
 def _painting_tab(page: Page) -> None:

@@ -170,3 +170,22 @@ def test_a_bad_video_is_a_readable_message_in_the_page(page, tmp_path):
     page.click("#video-paint")
     sync_api.expect(page.locator(".toast-body").first).to_contain_text("notes.mp4: not a video file",
                                                                       timeout=60_000)
+
+
+def test_a_region_drawn_over_the_photo_gets_the_preset(page):
+    page.locator("#preset-photo input[type=file]").set_input_files(str(EXAMPLES / "tubingen.jpg"))
+    page.locator("#preset-photo img").wait_for()
+    page.get_by_text("Regions: the preset in part of the photo only").click()
+    editor = page.locator("#preset-draw")
+    editor.get_by_role("button", name="Brush").first.click()
+    box = editor.locator("canvas").first.bounding_box()
+    x, y = box["x"] + box["width"] * 0.3, box["y"] + box["height"] * 0.3
+    page.mouse.move(x, y)
+    page.mouse.down()
+    for i in range(20):
+        page.mouse.move(x + i * box["width"] * 0.02, y + (i % 4) * 10)
+    page.mouse.up()
+    page.click("#preset-paint")
+    sync_api.expect(page.locator("#preset-command")).to_contain_text("--mask mask.png --region 255=composition_vii "
+                                                                     "--region 0=none", timeout=60_000)
+    assert _natural_size(page, "#preset-result") == (512, 384)

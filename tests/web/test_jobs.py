@@ -38,7 +38,7 @@ def test_the_command_line_equivalent():
         "restyle video clip.mp4 --preset the_scream -o painted.mp4 --size 320 --strength 0.5"
     assert jobs.video_command("the_scream", 1.0, None, "/tmp/upload/abc/mine.safetensors") == \
         "restyle video clip.mp4 --model mine.safetensors -o painted.mp4"
-    assert jobs.apply_command("the_scream", 1.0, False, 512, "/tmp/x/mine.onnx") == \
+    assert jobs.apply_command("the_scream", 1.0, False, 512, model_file="/tmp/x/mine.onnx") == \
         "restyle apply --model mine.onnx --size 512 photo.jpg -o painted.png"
 
 
@@ -182,4 +182,31 @@ def test_a_bad_video_is_a_one_line_error_naming_the_upload(models, tmp_path, cas
     with pytest.raises(RestyleError, match=message) as e:
         list(jobs.paint_video(models, None if clip is None else str(clip), "starry_night", folder=tmp_path,
                               size=size))
+    assert str(tmp_path) not in str(e.value)
+
+
+def test_a_region_drawn_over_the_photo_is_painted_and_the_rest_kept(models):
+    layer = np.zeros((48, 64, 4), np.uint8)
+    layer[:, :24, 3] = 255  # drawn over the left part
+    mask = jobs.drawn_mask([layer])
+    assert mask.dtype == np.uint8 and mask[:, :24].min() == 255 and mask[:, 24:].max() == 0
+    assert jobs.drawn_mask([np.zeros((48, 64, 4), np.uint8)]) is None and jobs.drawn_mask(None) is None
+    photo = np.asarray(Image.open(EXAMPLES / "tubingen.jpg").convert("RGB").resize((64, 48)))
+    out = np.asarray(jobs.apply_regions(models, photo, mask, inside="the_scream", outside="none"), np.int16)
+    scream = np.asarray(jobs.apply_preset(models, photo, "the_scream"), np.int16)
+    assert np.abs(out[:, 32:] - photo[:, 32:]).max() <= 1 and np.array_equal(out[:, :20], scream[:, :20])
+    both = np.asarray(jobs.apply_regions(models, photo, mask, inside="the_scream", outside="great_wave"), np.int16)
+    wave = np.asarray(jobs.apply_preset(models, photo, "great_wave"), np.int16)
+    assert np.array_equal(both[:, 32:], wave[:, 32:])
+    assert jobs.regions_command("the_scream", "none", strength=1.0, preserve_color=False, size=64,
+                                feather=8) == (
+        "restyle apply --mask mask.png --region 255=the_scream --region 0=none --size 64 --feather 8 photo.jpg "
+        "-o painted.png")
+
+
+def test_an_uploaded_mask_of_other_colours_is_a_one_line_error_naming_the_upload(models, tmp_path):
+    mask = tmp_path / "mine.png"
+    Image.new("RGB", (8, 6), (0, 255, 0)).save(mask)
+    with pytest.raises(RestyleError, match=r"^mine\.png: colours no region names: 00ff00") as e:
+        jobs.apply_regions(models, EXAMPLES / "tubingen.jpg", str(mask), inside="the_scream", outside="none")
     assert str(tmp_path) not in str(e.value)
