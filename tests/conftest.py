@@ -100,3 +100,10 @@ def run_cli(capsys):
 def gradient_image(h: int = 16, w: int = 16) -> np.ndarray:
     y, x = np.mgrid[0:h, 0:w]
     return np.stack([x / (w - 1), y / (h - 1), np.full((h, w), 0.5)], axis=2).astype(np.float32)
+
+
+def halves(h: int = 48, w: int = 64) -> np.ndarray:
+    """A grey-level mask of two regions: 0 on the left half, 255 on the right."""
+    mask = np.zeros((h, w), np.uint8)
+    mask[:, w // 2:] = 255
+    return mask

@@ -20,7 +20,7 @@ from __future__ import annotations
 import copy
 import math
 from dataclasses import dataclass
-from typing import NamedTuple, Optional, Sequence
+from typing import NamedTuple, Optional, Sequence, Union
 
 import torch
 import torch.nn.functional as F
@@ -30,17 +30,55 @@ from .device import autocast
 from .layers import stride
 
 
-def gram(features: torch.Tensor, masks: Optional[torch.Tensor] = None) -> torch.Tensor:
+def gram(features: torch.Tensor, masks: Union[torch.Tensor, "Positions", None] = None) -> torch.Tensor:
     """Size-normalized Gram matrix of (N, C, H, W) features: (N, C, C), F·Fᵀ / (H·W), in float32.
 
-    With ``masks`` (R, 1, H, W) in [0, 1] (one image, N = 1): Gatys et al.'s guided Gram matrices (2017), (R, C, C),
-    each Σₚ mₚ·fₚ·fₚᵀ / Σₚ mₚ, the Gram matrix of the features in that region, normalized by its area."""
+    With ``masks`` (R, 1, H, W) in [0, 1] (one image, N = 1), or the ``Positions`` made of them: Gatys et al.'s
+    guided Gram matrices (2017), (R, C, C), each Σₚ mₚ·fₚ·fₚᵀ / Σₚ mₚ, the Gram matrix of the features in that
+    region, normalized by its area."""
     if masks is None:
         return _Gram.apply(features)
-    n, c, h, w = features.shape
-    f = features.permute(0, 2, 3, 1).reshape(h * w, c).float()
-    m = masks.reshape(-1, h * w, 1).float()
-    return torch.matmul((f * m).transpose(1, 2), f) / m.sum(1, keepdim=True).clamp_min(1e-8)
+    return _GuidedGram.apply(features, masks if isinstance(masks, Positions) else Positions.of(masks))
+
+
+@dataclass(frozen=True)
+class Positions:
+    """Regions as the positions each covers (its mask above 0) and their weights mₚ / Σ m: a guided Gram matrix
+    then costs each region its own area, so regions that share the image cost one plain Gram matrix."""
+
+    rows: list[torch.Tensor]
+    """For each region, the indexes of its positions among the H·W."""
+    weights: list[torch.Tensor]
+    """For each region, mₚ / Σ m at those positions."""
+
+    @classmethod
+    def of(cls, masks: torch.Tensor) -> "Positions":
+        """From (R, 1, H, W) masks (at the features' resolution)."""
+        m = masks.reshape(masks.shape[0], -1).float()
+        rows = [torch.nonzero(r > 0).flatten() for r in m]
+        return cls(rows, [r[i] / r.sum().clamp_min(1e-8) for r, i in zip(m, rows)])
+
+
+class _GuidedGram(torch.autograd.Function):
+    """Guided Gram matrices over each region's own positions, with a hand-written backward like ``_Gram``'s: one
+    matrix product per region each way."""
+
+    @staticmethod
+    def forward(ctx, features: torch.Tensor, positions: Positions) -> torch.Tensor:
+        n, c, h, w = features.shape
+        f = features.permute(0, 2, 3, 1).reshape(h * w, c).float()
+        ctx.save_for_backward(f)
+        ctx.shape, ctx.dtype, ctx.positions = (n, c, h, w), features.dtype, positions
+        return torch.stack([(f[i] * wt[:, None]).T @ f[i] for i, wt in zip(positions.rows, positions.weights)])
+
+    @staticmethod
+    def backward(ctx, grad: torch.Tensor):
+        (f,) = ctx.saved_tensors
+        n, c, h, w = ctx.shape
+        grad_f = torch.zeros_like(f)
+        for g, i, wt in zip(grad, ctx.positions.rows, ctx.positions.weights):
+            grad_f.index_add_(0, i, (f[i] @ (g + g.T)) * wt[:, None])  # d(Σ w·f·fᵀ)/df applied to g
+        return grad_f.view(n, h, w, c).permute(0, 3, 1, 2).to(ctx.dtype), None
 
 
 class _Gram(torch.autograd.Function):
@@ -203,6 +241,7 @@ class PerceptualLoss:
         self.style: dict[str, StyleLoss] = {}
         self.guide: Optional[Guide] = None
         self.masks: dict[str, torch.Tensor] = {}
+        self.positions: dict[str, Positions] = {}
         self.tv = TVLoss()
 
     def features(self, image: torch.Tensor, taps: Optional[Sequence[str]] = None) -> dict[str, torch.Tensor]:
@@ -220,6 +259,7 @@ class PerceptualLoss:
         out = copy.copy(self)
         if guide is not None:
             out.guide, out.masks = guide, {k: guide.at(k) for k in self.style_layers}
+            out.positions = {k: Positions.of(m) for k, m in out.masks.items()}
         with torch.no_grad():
             if content is not None:
                 content_features = self.features(content)
@@ -260,7 +300,7 @@ class PerceptualLoss:
         """Each style layer's relative error (unweighted), from features or from their Gram matrices (guided ones,
         with a guide), averaged over a batch."""
         if grams is None:
-            grams = {k: gram(feats[k], self.masks.get(k)) for k in self.style_layers}
+            grams = {k: gram(feats[k], self.positions.get(k)) for k in self.style_layers}
         batch = (lambda g: 1) if self.guide is not None else (lambda g: g.shape[0])
         return {k: self.style[k].of_gram(g) / batch(g) for k, g in grams.items()}
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass
-from typing import Sequence
+from typing import Any, Mapping, Sequence
 
 import numpy as np
 import torch
@@ -40,6 +40,23 @@ def parse_color(text: str) -> tuple[int, int, int]:
     if re.fullmatch(r"[0-9a-f]{6}", t):
         return int(t[0:2], 16), int(t[2:4], 16), int(t[4:6], 16)
     raise RestyleError(f"region colour {text!r}: use hex like ff0000 or a grey level 0..255")
+
+
+def named_regions(regions: Mapping[Any, Any], what: str) -> list[tuple[tuple[int, int, int], Any]]:
+    """(colour, what paints it, or None to keep the photo) for each of ``regions`` ({colour: ``what``}), in order,
+    each colour parsed and named once; a RestyleError where none is given or every region keeps the photo."""
+    if not regions:
+        raise RestyleError(f"a mask needs regions: {{colour: {what}, ...}}")
+    out: list[tuple[tuple[int, int, int], Any]] = []
+    for color, value in regions.items():
+        rgb = parse_color(color)
+        if rgb in [c for c, _ in out]:
+            raise RestyleError(f"region colour {color_name(rgb)} is named twice")
+        keep = value is None or (isinstance(value, str) and value.strip().lower() == KEEP)
+        out.append((rgb, None if keep else value))
+    if all(v is None for _, v in out):
+        raise RestyleError(f"every region keeps the photo ({KEEP}): give at least one a {what}")
+    return out
 
 
 def color_name(rgb: Sequence[int]) -> str:

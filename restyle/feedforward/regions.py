@@ -14,7 +14,7 @@ from PIL import Image
 
 from ..core.checks import DEFAULT_MAX_PIXELS, fraction, non_negative
 from ..core.images import ImageLike, to_pil, to_uint8
-from ..core.regions import KEEP, color_name, composite, parse_color, read_regions
+from ..core.regions import color_name, composite, named_regions, read_regions
 from ..errors import RestyleError
 from .modelfile import model_file, presets
 from .runtime import StyleModel, load_model, read_photo
@@ -33,23 +33,16 @@ class RegionModels:
     def __init__(self, regions: Mapping[Any, RegionModel], mask: ImageLike, *, feather: float = 0.0,
                  log: Optional[Callable[[str], None]] = None, **load):
         non_negative("feather", feather)
-        if not regions:
-            raise RestyleError("a mask needs regions: {colour: model, ...}")
         self.mask, self.feather, self.log = mask, float(feather), log
-        self.colors: list[tuple[int, int, int]] = []
+        named = named_regions(regions, "model")
+        self.colors: list[tuple[int, int, int]] = [rgb for rgb, _ in named]
         self.models: list[StyleModel] = []
         self.layer: list[Optional[int]] = []  # each region's index in models (None: the photo)
         loaded: dict[Any, int] = {}
-        for color, model in regions.items():
-            rgb = parse_color(color)
-            if rgb in self.colors:
-                raise RestyleError(f"region colour {color_name(rgb)} is named twice")
-            self.colors.append(rgb)
+        for rgb, model in named:
             if isinstance(model, (list, tuple)):
                 raise RestyleError(f"region {color_name(rgb)}: a region takes one model (name each colour once)")
-            self.layer.append(None if _keeps(model) else self._index(model, loaded, load))
-        if not self.models:
-            raise RestyleError(f"every region keeps the photo ({KEEP}): give at least one a model")
+            self.layer.append(None if model is None else self._index(model, loaded, load))
         self._weights: dict[tuple[int, int], torch.Tensor] = {}
         self._lock = threading.Lock()
 
@@ -100,10 +93,6 @@ class RegionModels:
         """A video frame, (H, W, 3) uint8, painted by the regions' models, as (H, W, 3) uint8."""
         photo = torch.from_numpy(np.require(frame, requirements=["C", "W"])).permute(2, 0, 1).float() / 255
         return to_uint8(self.paint(photo))
-
-
-def _keeps(model: RegionModel) -> bool:
-    return model is None or (isinstance(model, str) and model.strip().lower() == KEEP)
 
 
 def _source(name: str) -> tuple[str, str]:

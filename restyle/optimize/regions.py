@@ -11,15 +11,11 @@ import torch
 
 from ..core.images import ImageLike
 from ..core.losses import Guide
-from ..core.regions import KEEP, Regions, color_name, parse_color, read_regions
+from ..core.regions import Regions, named_regions, read_regions
 from ..errors import RestyleError
 
 #: What a region is painted after: a style image, several (an even blend), or None / "none" to keep the photo.
 RegionStyle = Union[ImageLike, Sequence[ImageLike], None]
-
-
-def _is_keep(style) -> bool:
-    return style is None or (isinstance(style, str) and style.strip().lower() == KEEP)
 
 
 def _key(style: ImageLike):
@@ -65,16 +61,11 @@ def plan_regions(regions: Mapping, mask: Optional[ImageLike], size: tuple[int, i
     ``mask`` at the output's ``size`` (h, w)."""
     if mask is None:
         raise RestyleError("regions need a mask (an image whose colours are the regions)")
-    if not regions:
-        raise RestyleError("a mask needs regions: {colour: style, ...}")
-    colors, styles, keys, rows, kept = [], [], {}, [], []
-    for color, style in regions.items():
-        rgb = parse_color(color)
-        if rgb in colors:
-            raise RestyleError(f"region colour {color_name(rgb)} is named twice")
-        colors.append(rgb)
-        if _is_keep(style):
-            kept.append(len(colors) - 1)
+    named = named_regions(regions, "style")
+    styles, keys, rows, kept = [], {}, [], []
+    for i, (_, style) in enumerate(named):
+        if style is None:
+            kept.append(i)
             continue
         row = {}
         chosen = list(style) if isinstance(style, (list, tuple)) else [style]
@@ -88,8 +79,7 @@ def plan_regions(regions: Mapping, mask: Optional[ImageLike], size: tuple[int, i
     for r, row in enumerate(rows):
         for s, w in row.items():
             blends[r, s] = w
-    if not rows:
-        raise RestyleError(f"every region keeps the photo ({KEEP}): give at least one a style")
+    colors = [rgb for rgb, _ in named]
     drawn, notes = read_regions(mask, colors, size, max_pixels=max_pixels)
     styled = [i for i in range(len(colors)) if i not in kept]
     return RegionPlan(drawn, styled=styled, blends=blends, kept=kept, feather=feather), styles, notes

@@ -190,6 +190,20 @@ def test_gram_gradient_matches_autograd_reference():
     assert torch.allclose(f.grad, ref.grad, atol=1e-6)
 
 
+def test_guided_gram_and_its_gradient_match_the_dense_formula():
+    torch.manual_seed(0)
+    f = torch.rand(1, 3, 4, 5, requires_grad=True)
+    masks = torch.rand(2, 1, 4, 5) * (torch.rand(2, 1, 4, 5) > 0.4)  # soft, with positions outside each region
+    weights = torch.rand(2, 3, 3)
+    (gram(f, masks) * weights).sum().backward()
+    ref = f.detach().clone().requires_grad_(True)
+    flat, m = ref.reshape(3, 20).T, masks.reshape(2, 20, 1)
+    dense = torch.matmul((flat * m).transpose(1, 2), flat) / m.sum(1, keepdim=True)
+    (dense * weights).sum().backward()
+    assert torch.allclose(gram(f, masks), dense, atol=1e-6) and torch.allclose(f.grad, ref.grad, atol=1e-5)
+    assert torch.equal(gram(f, torch.zeros(1, 1, 4, 5)), torch.zeros(1, 3, 3))  # an empty region
+
+
 def test_gram_of_channels_last_features():
     f = torch.rand(1, 8, 6, 5)
     assert torch.allclose(gram(f.contiguous(memory_format=torch.channels_last)), gram(f), atol=1e-6)

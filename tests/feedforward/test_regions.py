@@ -5,15 +5,10 @@ import torch
 from restyle.errors import RestyleError
 from restyle.feedforward.regions import RegionModels
 from restyle.feedforward.runtime import load_model
-from tests.conftest import DEVICE, EXAMPLES
+from tests.conftest import DEVICE, EXAMPLES, halves
 
 PHOTO = EXAMPLES / "tubingen.jpg"
 
-
-def _halves(h=48, w=64) -> np.ndarray:
-    mask = np.zeros((h, w), np.uint8)
-    mask[:, w // 2:] = 255
-    return mask
 
 
 @pytest.fixture(scope="module")
@@ -27,10 +22,10 @@ def scream():
 
 
 def test_each_region_is_its_models_painting_and_none_keeps_the_photo(wave, scream):
-    out = np.asarray(RegionModels({"0": wave, "255": scream}, _halves())(PHOTO, size=64), np.int16)
+    out = np.asarray(RegionModels({"0": wave, "255": scream}, halves())(PHOTO, size=64), np.int16)
     alone = {m: np.asarray(m(PHOTO, size=64), np.int16) for m in (wave, scream)}
     assert np.array_equal(out[:, :32], alone[wave][:, :32]) and np.array_equal(out[:, 32:], alone[scream][:, 32:])
-    kept = np.asarray(RegionModels({"0": wave, "255": "none"}, _halves())(PHOTO, size=64), np.int16)
+    kept = np.asarray(RegionModels({"0": wave, "255": "none"}, halves())(PHOTO, size=64), np.int16)
     photo = np.asarray(wave(PHOTO, size=64, strength=0.0), np.int16)
     assert np.array_equal(kept[:, 32:], photo[:, 32:]) and np.array_equal(kept[:, :32], alone[wave][:, :32])
 
@@ -48,14 +43,14 @@ def test_each_distinct_model_paints_once(wave, monkeypatch):
 
 
 def test_feather_softens_the_edge(wave):
-    hard = np.asarray(RegionModels({"0": wave, "255": None}, _halves())(PHOTO, size=64), np.float32)
-    soft = np.asarray(RegionModels({"0": wave, "255": None}, _halves(), feather=8)(PHOTO, size=64), np.float32)
+    hard = np.asarray(RegionModels({"0": wave, "255": None}, halves())(PHOTO, size=64), np.float32)
+    soft = np.asarray(RegionModels({"0": wave, "255": None}, halves(), feather=8)(PHOTO, size=64), np.float32)
     assert np.abs(soft[:, 26:38] - hard[:, 26:38]).mean() > 5  # mixed across the edge
     assert np.abs(soft[:, :16] - hard[:, :16]).max() <= 1 and np.abs(soft[:, 48:] - hard[:, 48:]).max() <= 1
 
 
 def test_a_video_frame_is_painted_by_region(wave):
-    painter = RegionModels({"0": wave, "255": None}, _halves())
+    painter = RegionModels({"0": wave, "255": None}, halves())
     frame = np.asarray(load_model(preset="great_wave", device=DEVICE)(PHOTO, size=64, strength=0.0))
     out = painter.frame(frame)
     assert out.dtype == np.uint8 and out.shape == frame.shape
@@ -69,11 +64,11 @@ def test_a_video_frame_is_painted_by_region(wave):
 ])
 def test_bad_regions_are_one_line_errors(regions, message):
     with pytest.raises(RestyleError, match=message):
-        RegionModels(regions, _halves(), device=DEVICE)(PHOTO, size=64)
+        RegionModels(regions, halves(), device=DEVICE)(PHOTO, size=64)
 
 
 def test_paint_keeps_strength_and_colour_options(wave):
-    painter = RegionModels({"0": wave, "255": wave}, _halves())
+    painter = RegionModels({"0": wave, "255": wave}, halves())
     photo = torch.rand(3, 16, 16)
     assert torch.allclose(painter.paint(photo, strength=0.0).cpu(), photo, atol=1e-6)
     with pytest.raises(RestyleError, match="strength"):

@@ -10,7 +10,7 @@ from restyle.errors import RestyleError
 from restyle.video import temporal
 from restyle.video.metrics import warping_error
 from restyle.video.pipeline import ModelPainter, Steady, iter_video, stylize_video
-from tests.conftest import DEVICE, EXAMPLES
+from tests.conftest import DEVICE, EXAMPLES, halves
 from tests.video.conftest import audio_packets, decoded, pan, write_clip
 
 
@@ -141,26 +141,22 @@ def test_each_result_carries_the_ones_before_it():
     assert all(r.min() == r.max() for r in results)
 
 
-def _halves(h=96, w=128) -> np.ndarray:
-    mask = np.zeros((h, w), np.uint8)
-    mask[:, w // 2:] = 255
-    return mask
-
 
 def test_regions_hold_their_place_in_the_frame_while_strokes_follow_the_camera():
     frames = pan(6, size=(128, 96), step=2)
     model = restyle.load_model(preset="starry_night", device=DEVICE)
     regions = {"0": model, "255": "none"}
-    painted = list(iter_video(frames, regions=regions, mask=_halves()))
+    painted = list(iter_video(frames, regions=regions, mask=halves(96, 128)))
     alone = list(iter_video(frames, model=model))
     for out, frame, whole in zip(painted, frames, alone):
         assert np.abs(out[:, 64:].astype(int) - frame[:, 64:]).max() <= 1  # the photo kept, in the frame's place
         assert np.abs(out[:, :64].astype(int) - whole[:, :64]).mean() < 3  # the same strokes as the whole frame's
-    still = list(iter_video(frames, regions=regions, mask=_halves(), temporal_weight=0))
+    still = list(iter_video(frames, regions=regions, mask=halves(96, 128), temporal_weight=0))
     assert np.array_equal(still[0][:, :60], model.frame(frames[0])[:, :60])
 
 
 def test_regions_are_one_kind_of_style(tmp_path, clip):
     with pytest.raises(RestyleError, match="exactly one kind of style"):
-        stylize_video(clip, tmp_path / "o.mp4", preset="starry_night", regions={"0": "starry_night"}, mask=_halves())
+        stylize_video(clip, tmp_path / "o.mp4", preset="starry_night", regions={"0": "starry_night"},
+                      mask=halves(96, 128))
     assert not (tmp_path / "o.mp4").exists()
