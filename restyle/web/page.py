@@ -67,6 +67,23 @@ def upload(**kwargs) -> gr.Image:
     return unread(gr.Image(type="filepath", sources=["upload", "clipboard"], **kwargs))
 
 
+def drawing(**kwargs) -> gr.ImageEditor:
+    """A brush over the photo, for a region. Its strokes are read; the photo beneath is restyle's to read: where it
+    is not an image, the editor hands over nothing, and the job says what is wrong with the photo."""
+    editor = gr.ImageEditor(type="numpy", sources=(), layers=False, transforms=(),
+                            brush=gr.Brush(colors=["#ff3030"], color_mode="fixed"), **kwargs)
+    decode = editor.preprocess
+
+    def preprocess(payload):
+        try:
+            return decode(payload)
+        except (OSError, ValueError, Image.DecompressionBombError):
+            return None
+
+    editor.preprocess = preprocess
+    return editor
+
+
 def model_upload(elem_id: str) -> gr.File:
     """A model file of one's own (from ``restyle train`` or ``restyle export``), instead of a preset."""
     return gr.File(label="Or your own model (.safetensors or .onnx)", file_types=[".safetensors", ".onnx"],
@@ -196,9 +213,7 @@ def _regions(photo, names: list[str]):
     preset, and what paints the rest."""
     with gr.Accordion("Regions: the preset in part of the photo only", open=False):
         with gr.Row():
-            drawn = gr.ImageEditor(label="Draw the region over the photo", type="numpy", sources=(), layers=False,
-                                   transforms=(), brush=gr.Brush(colors=["#ff3030"], color_mode="fixed"),
-                                   elem_id="preset-draw")
+            drawn = drawing(label="Draw the region over the photo", elem_id="preset-draw")
             mask = upload(label="Or upload a mask (white: the region; black: the rest)", elem_id="preset-mask")
         with gr.Row():
             outside = gr.Radio([jobs.KEEP, *names], value=jobs.KEEP, label="The rest (none: keep the photo)",
