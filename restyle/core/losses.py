@@ -175,8 +175,8 @@ class StyleLoss(nn.Module):
             scale = (shares.to(norms) / norms)[:, None, None]
         self.register_buffer("scale", scale)
 
-    def forward(self, features: torch.Tensor, masks: Optional[torch.Tensor] = None) -> torch.Tensor:
-        return self.of_gram(gram(features, masks))
+    def forward(self, features: torch.Tensor) -> torch.Tensor:
+        return self.of_gram(gram(features))
 
     def of_gram(self, g: torch.Tensor) -> torch.Tensor:
         """The loss given the Gram matrix itself (as when it was summed over tiles)."""

@@ -91,8 +91,16 @@ class RegionModels:
 
     def frame(self, frame: np.ndarray) -> np.ndarray:
         """A video frame, (H, W, 3) uint8, painted by the regions' models, as (H, W, 3) uint8."""
-        photo = torch.from_numpy(np.require(frame, requirements=["C", "W"])).permute(2, 0, 1).float() / 255
-        return to_uint8(self.paint(photo))
+        return to_uint8(self.paint(_tensor(frame)))
+
+    def mix_frames(self, frame: np.ndarray, paintings: list[np.ndarray]) -> np.ndarray:
+        """``mix`` for (H, W, 3) uint8 frames: ``frame``'s regions taken from ``paintings`` or from the frame."""
+        return to_uint8(self.mix(_tensor(frame), [_tensor(p) for p in paintings]))
+
+
+def _tensor(frame: np.ndarray) -> torch.Tensor:
+    """An (H, W, 3) uint8 frame as a (3, H, W) float tensor in [0, 1]."""
+    return torch.from_numpy(np.require(frame, requirements=["C", "W"])).permute(2, 0, 1).float() / 255
 
 
 def _source(name: str) -> tuple[str, str]:

@@ -4,7 +4,7 @@ guided Gram matrices at each scale), and where the photo is kept (a region whose
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Mapping, Optional, Sequence, Union
 
 import torch
@@ -36,23 +36,25 @@ class RegionPlan:
     """Indexes of the regions that keep the photo."""
     feather: float
     """Pixels of the output over which region edges are blurred."""
+    _weights: dict = field(default_factory=dict, repr=False)
 
     def weights(self, size: tuple[int, int]) -> torch.Tensor:
-        """Every region's weights at ``size`` (feathered in proportion)."""
-        output = self.regions.labels.shape
-        return self.regions.weights(size, self.feather * max(size) / max(output))
+        """Every region's weights at ``size`` (feathered in proportion), made once per size (a scale's guide, its
+        kept photo and the memory probe share them)."""
+        if size not in self._weights:
+            output = self.regions.labels.shape
+            self._weights[size] = self.regions.weights(size, self.feather * max(size) / max(output))
+        return self._weights[size]
 
-    def guide(self, size: tuple[int, int], device: torch.device) -> Optional[Guide]:
-        """The styled regions' guide at ``size``; None where no region has a style."""
-        if not self.styled:
-            return None
+    def guide(self, size: tuple[int, int], device: torch.device) -> Guide:
+        """The styled regions' guide at ``size``."""
         return Guide(self.weights(size)[self.styled].to(device), self.blends.to(device))
 
-    def kept_weight(self, size: tuple[int, int]) -> Optional[torch.Tensor]:
-        """(1, 1, h, w): how much of each pixel keeps the photo; None where no region does."""
+    def kept_weight(self, size: tuple[int, int], device: torch.device) -> Optional[torch.Tensor]:
+        """(1, 1, h, w) on ``device``: how much of each pixel keeps the photo; None where no region does."""
         if not self.kept:
             return None
-        return self.weights(size)[self.kept].sum(0, keepdim=True)
+        return self.weights(size)[self.kept].sum(0, keepdim=True).to(device)
 
 
 def plan_regions(regions: Mapping, mask: Optional[ImageLike], size: tuple[int, int], *, feather: float,

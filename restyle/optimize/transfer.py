@@ -293,8 +293,9 @@ class _Run:
 
     def guided(self, size: tuple[int, int]) -> PerceptualLoss:
         """The run's loss for an image of ``size``: with the regions' guide at that size, where there are regions."""
-        guide = None if self.regions is None else self.regions.guide(size, self.device)
-        return self.loss if guide is None else self.loss.with_targets(guide=guide)
+        if self.regions is None:
+            return self.loss
+        return self.loss.with_targets(guide=self.regions.guide(size, self.device))
 
     def held(self, objective, size: tuple[int, int]) -> Held:
         """``objective`` tied to the last video frame (``temporal``), its image and mask at ``size``."""
@@ -330,7 +331,7 @@ class _Run:
             x = self.start_image(x, plan.size, target).detach().clone().contiguous().requires_grad_(True)
             # Until this scale's first evaluation, its best image is the last scale's result (upsampled).
             best = _Best(fallback=x.detach() if index > 0 else None)
-            kept = None if self.regions is None else self.regions.kept_weight(plan.size)
+            kept = None if self.regions is None else self.regions.kept_weight(plan.size, self.device)
             image = functools.partial(_render, best, content=content, mode=self.opts.preserve_color, kept=kept)
             for it in self.run_scale(x, objective, scale=(index, iterations, plan.history), best=best):
                 yield clock.tick((index, iterations, plan), best, image, it)
@@ -420,7 +421,6 @@ def _render(best: "_Best", content: torch.Tensor, mode: Optional[str],
     if mode == "luminance":
         out = color.combine_luminance(out, content)
     if kept is not None:
-        kept = kept.to(out)
         out = out * (1 - kept) + content * kept
     return to_pil(out)
 

@@ -18,10 +18,9 @@ from pathlib import Path
 from typing import Callable, Iterable, Iterator, Mapping, Optional, Sequence, Union
 
 import numpy as np
-import torch
 
 from ..core.checks import fraction, side
-from ..core.images import ImageLike, check_not_input, to_uint8
+from ..core.images import ImageLike, check_not_input
 from ..core.prefetch import prefetch
 from ..errors import RestyleError
 from ..feedforward.regions import RegionModels
@@ -106,9 +105,7 @@ class RegionsPainter:
 
     def mixed(self, frame: np.ndarray, paintings: list[np.ndarray]) -> np.ndarray:
         """``frame``'s regions taken from ``paintings`` (one per model, (H, W, 3) uint8) or from the frame."""
-        def tensor(image):
-            return torch.from_numpy(np.require(image, requirements=["C", "W"])).permute(2, 0, 1).float() / 255
-        return to_uint8(self.models.mix(tensor(frame), [tensor(p) for p in paintings]))
+        return self.models.mix_frames(frame, paintings)
 
 
 def painter_for(*, preset: Optional[str] = None, model: Union[str, os.PathLike, StyleModel, None] = None,
@@ -196,7 +193,6 @@ class Steady:
             final = self.painter(frame)
         self.carry.painted(final)
         return final
-
 
     def _kept(self, frame: np.ndarray, painted: np.ndarray) -> np.ndarray:
         """``painted`` with the frame itself put back where regions keep it (after mixing, which would blur it)."""

@@ -83,10 +83,15 @@ def apply_preset(models: Models, photo: Optional[ImageLike], preset: str, streng
     """``photo`` shrunk to ``size`` (long side; a smaller photo stays as it is) and painted by the preset
     ``preset`` (or by ``model_file``, when given)."""
     side("size", size)
-    model = model_for(models, preset, model_file)
+    return _painted(model_for(models, preset, model_file), photo, size, strength=strength,
+                    preserve_color=preserve_color)
+
+
+def _painted(painter, photo: Optional[ImageLike], size: int, **options) -> Image.Image:
+    """``photo`` shrunk to ``size`` (long side; a smaller photo stays as it is) and painted by ``painter`` (a
+    ``StyleModel`` or ``RegionModels``) with ``options`` (strength, preserve_color)."""
     pixels = load_image(_photo(photo), MAX_PIXELS, name="the photo")  # (one decoding, every check)
-    return model(pixels.permute(1, 2, 0).numpy(), strength=strength, preserve_color=preserve_color,
-                 size=min(size, max(pixels.shape[1:])))
+    return painter(pixels.permute(1, 2, 0).numpy(), size=min(size, max(pixels.shape[1:])), **options)
 
 
 def _style_words(preset: str, model_file: Optional[str]) -> list[str]:
@@ -105,8 +110,8 @@ def apply_command(preset: str, strength: float, preserve_color: bool, size: int,
 def drawn_mask(layers: Optional[list]) -> Optional[np.ndarray]:
     """The region a person drew over the photo in the page's editor (its layers, (H, W, 4) RGBA arrays): 255 where
     anything was drawn, 0 elsewhere; None where nothing was."""
-    drawn = [np.asarray(layer)[..., 3] > 0 for layer in layers or [] if np.asarray(layer).ndim == 3 and
-             np.asarray(layer).shape[2] == 4]
+    arrays = [np.asarray(layer) for layer in layers or []]
+    drawn = [a[..., 3] > 0 for a in arrays if a.ndim == 3 and a.shape[2] == 4]
     if not drawn or not np.any(drawn):
         return None
     return np.where(np.logical_or.reduce(drawn), 255, 0).astype(np.uint8)
@@ -120,10 +125,8 @@ def apply_regions(models: Models, photo: Optional[ImageLike], mask: ImageLike, *
     side("size", size)
     regions = {"255": models[inside], "0": KEEP if outside == KEEP else models[outside]}
     painter = RegionModels(regions, mask, feather=feather)
-    pixels = load_image(_photo(photo), MAX_PIXELS, name="the photo")
     with _named(mask if isinstance(mask, str) else None):
-        return painter(pixels.permute(1, 2, 0).numpy(), strength=strength, preserve_color=preserve_color,
-                       size=min(size, max(pixels.shape[1:])))
+        return _painted(painter, photo, size, strength=strength, preserve_color=preserve_color)
 
 
 def regions_command(inside: str, outside: str, *, strength: float, preserve_color: bool, size: int,
