@@ -133,8 +133,8 @@ def _nearest(rgb: np.ndarray, colors: np.ndarray, name: str) -> np.ndarray:
         order = np.argsort(-counts[far])[:4]
         listed = ", ".join(f"{color_name(c)} ({100 * n / len(rgb):.2g}%)"
                            for c, n in zip(u[far][order].astype(int), counts[far][order]))
-        raise RestyleError(f"{name}: colours no region names: {listed}; name each with a region (COLOR=STYLE or "
-                           f"COLOR={KEEP})")
+        raise RestyleError(f"{name}: colours no region names: {listed}; name each as a region, with a style or "
+                           f"{KEEP}")
     return nearest[inverse.reshape(-1)]
 
 
