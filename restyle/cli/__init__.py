@@ -15,11 +15,11 @@ from typing import Optional, Sequence
 
 from .._version import __version__
 from ..errors import NumericalError, RestyleError
-from . import apply, demo, export, score, stylize, train, video, web
+from . import apply, batch, demo, export, score, stylize, train, video, web
 from .arguments import ALIASES, flags_for_options
 
-COMMANDS = {"apply": apply, "stylize": stylize, "video": video, "train": train, "export": export, "score": score,
-            "demo": demo, "web": web}
+COMMANDS = {"apply": apply, "stylize": stylize, "video": video, "batch": batch, "train": train, "export": export,
+            "score": score, "demo": demo, "web": web}
 
 
 class HelpFormatter(argparse.ArgumentDefaultsHelpFormatter):
@@ -48,9 +48,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _option_names() -> set[str]:
+    from ..batch.settings import ModelSettings
     from ..feedforward.options import TrainOptions
     from ..optimize.options import Options
-    return {f.name for cls in (Options, TrainOptions) for f in dataclasses.fields(cls)} | set(ALIASES)
+    return {f.name for cls in (Options, TrainOptions, ModelSettings) for f in dataclasses.fields(cls)} | set(ALIASES)
 
 
 def own_process(args: argparse.Namespace) -> None:

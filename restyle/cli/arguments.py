@@ -7,29 +7,11 @@ import dataclasses
 import re
 from typing import Any, Optional
 
-from ..core.layers import layers_text, parse_layers
+from ..core.settings import CONVERTERS, WORDS
 from ..errors import RestyleError
 
 #: Flags whose name differs from their field's.
 ALIASES = {"batch_size": "--batch"}
-#: Fields shown on the command line as words: {word: value}.
-WORDS = {"multiscale": {"auto": None, "on": True, "off": False},
-         "preserve_color": {"none": None, "luminance": "luminance", "histogram": "histogram"}}
-
-
-def parse_blend(text: Optional[str]) -> Optional[list[float]]:
-    """"0.7,0.3" as numbers; their count and signs are checked where they are used."""
-    if not text:
-        return None
-    try:
-        return [float(v) for v in text.split(",")]
-    except ValueError:
-        raise RestyleError(f"bad style_blend {text!r}; give numbers like 0.7,0.3") from None
-
-
-#: Fields whose flag text needs parsing: (parser, how the default is written).
-CONVERTERS = {"content_layers": (parse_layers, layers_text), "style_layers": (parse_layers, layers_text),
-              "style_blend": (parse_blend, None)}
 
 
 def flag(name: str) -> str:

@@ -5,8 +5,9 @@ from __future__ import annotations
 import argparse
 import json
 
+from ..core.settings import parse_blend
 from ..optimize.options import Options
-from .arguments import add_fields, parse_blend
+from .arguments import add_fields
 
 
 def add_parser(sub, name: str, fmt) -> None:

@@ -11,12 +11,12 @@ import os
 import secrets
 import tempfile
 from pathlib import Path
-from typing import BinaryIO, Callable, Iterable, Union
+from typing import BinaryIO, Callable, Iterable, Optional, Union
 
 import numpy as np
 import torch
 import torch.nn.functional as F
-from PIL import Image, ImageOps, UnidentifiedImageError
+from PIL import Image, ImageOps, PngImagePlugin, UnidentifiedImageError
 
 from ..errors import RestyleError
 from .checks import DEFAULT_MAX_PIXELS
@@ -25,6 +25,8 @@ ImageLike = Union[str, os.PathLike, Image.Image, np.ndarray]
 
 #: Output formats by file extension (what Pillow calls them).
 FORMATS = {".png": "PNG", ".jpg": "JPEG", ".jpeg": "JPEG", ".webp": "WEBP", ".tif": "TIFF", ".tiff": "TIFF"}
+#: The PNG text chunk a note is written to (``save_image``).
+NOTE_KEY = "restyle"
 #: File name extensions taken as images when a folder is scanned.
 IMAGE_EXTENSIONS = {".jpg", ".jpeg", ".png", ".webp", ".tif", ".tiff", ".bmp", ".gif"}
 
@@ -185,17 +187,43 @@ def check_not_input(output: str | os.PathLike, inputs: Iterable[ImageLike]) -> N
             raise RestyleError(f"{output}: is an input ({source}); choose another output so it is not overwritten")
 
 
-def save_image(image: Image.Image, path: str | os.PathLike, quality: int = 95) -> Path:
+def save_image(image: Image.Image, path: str | os.PathLike, quality: int = 95, note: Optional[str] = None) -> Path:
     """Write ``image`` to ``path`` atomically (temp file in the same folder, then rename).
 
-    The format comes from the extension. Returns the path written.
+    The format comes from the extension; ``note``, a text, goes into the file's metadata (``read_note`` reads it
+    back). Returns the path written.
     """
     out = Path(path)
     fmt = FORMATS.get(out.suffix.lower())
     if fmt is None:
         raise RestyleError(f"{out}: unknown output format {out.suffix!r}; use one of {', '.join(sorted(FORMATS))}")
-    kwargs = {"quality": quality} if fmt in ("JPEG", "WEBP") else {}
+    kwargs: dict = {"quality": quality} if fmt in ("JPEG", "WEBP") else {}
+    if note is not None:
+        kwargs.update(_note_kwargs(fmt, note))
     return write_atomic(out, lambda f: image.save(f, format=fmt, **kwargs))
+
+
+def _note_kwargs(fmt: str, note: str) -> dict:
+    """Pillow's keyword that writes ``note`` into a file of ``fmt``: a PNG text chunk, a JPEG comment, WebP's XMP
+    chunk or TIFF's description."""
+    if fmt == "PNG":
+        info = PngImagePlugin.PngInfo()
+        info.add_text(NOTE_KEY, note)
+        return {"pnginfo": info}
+    return {"JPEG": {"comment": note.encode()}, "WEBP": {"xmp": note.encode()},
+            "TIFF": {"description": note}}[fmt]
+
+
+def read_note(path: str | os.PathLike) -> Optional[str]:
+    """The note ``save_image`` wrote into ``path``; None where there is none or the file cannot be read."""
+    try:
+        with Image.open(path) as img:
+            value = img.info.get(NOTE_KEY) or img.info.get("comment") or img.info.get("xmp")
+            if value is None and hasattr(img, "tag_v2"):
+                value = img.tag_v2.get(270)
+    except (OSError, SyntaxError, ValueError):
+        return None
+    return value.decode(errors="replace") if isinstance(value, bytes) else value
 
 
 def write_atomic(path: str | os.PathLike, write: Callable[[BinaryIO], None]) -> Path:

@@ -1,4 +1,5 @@
-"""Settings fields that carry their help text, so the command line builds its flags from the dataclasses themselves."""
+"""Settings fields that carry their help text, so the command line builds its flags from the dataclasses themselves,
+and the text forms of their values (a flag's or a manifest's cell)."""
 
 from __future__ import annotations
 
@@ -6,7 +7,8 @@ import dataclasses
 from dataclasses import dataclass
 from typing import Any, Callable, Optional
 
-from .layers import DEFAULT_CONTENT_LAYERS, DEFAULT_STYLE_LAYERS, LayerSpec
+from ..errors import RestyleError
+from .layers import DEFAULT_CONTENT_LAYERS, DEFAULT_STYLE_LAYERS, LayerSpec, layers_text, parse_layers
 
 
 def setting(default: Any = dataclasses.MISSING, help: str = "", *, factory: Optional[Callable[[], Any]] = None,
@@ -41,3 +43,50 @@ class HostSettings:
     keep_freed_memory: bool = setting(False, "keep freed CPU memory in the process for reuse while the run lasts "
                                              "(glibc's allocator tuned process-wide; faster on a CPU, see "
                                              "docs/performance.md)")
+
+
+#: Fields written as words: {word: value}.
+WORDS = {"multiscale": {"auto": None, "on": True, "off": False},
+         "preserve_color": {"none": None, "luminance": "luminance", "histogram": "histogram"}}
+
+
+def parse_blend(text: Optional[str]) -> Optional[list[float]]:
+    """"0.7,0.3" as numbers; their count and signs are checked where they are used."""
+    if not text:
+        return None
+    try:
+        return [float(v) for v in text.split(",")]
+    except ValueError:
+        raise RestyleError(f"bad style_blend {text!r}; give numbers like 0.7,0.3") from None
+
+
+#: Fields whose text needs parsing: (parser, how the default is written).
+CONVERTERS = {"content_layers": (parse_layers, layers_text), "style_layers": (parse_layers, layers_text),
+              "style_blend": (parse_blend, None)}
+
+_TRUE, _FALSE = {"true", "yes", "on", "1"}, {"false", "no", "off", "0"}
+
+
+def from_text(field: dataclasses.Field, text: str) -> Any:
+    """The value of a settings field written as ``text`` (a word, layers, numbers, a path), or a RestyleError
+    naming the field."""
+    name, meta, text = field.name, field.metadata, text.strip()
+    if name in WORDS:
+        if text.lower() not in WORDS[name]:
+            raise RestyleError(f"bad {name} {text!r}; use one of {', '.join(WORDS[name])}")
+        return WORDS[name][text.lower()]
+    if name in CONVERTERS:
+        return CONVERTERS[name][0](text)
+    default = field.default if field.default is not dataclasses.MISSING else field.default_factory()
+    kind = meta["type"] or type(default)
+    if kind is bool:
+        if text.lower() not in _TRUE | _FALSE:
+            raise RestyleError(f"bad {name} {text!r}; use true or false")
+        return text.lower() in _TRUE
+    if meta["choices"] and text not in meta["choices"]:
+        raise RestyleError(f"bad {name} {text!r}; use one of {', '.join(c for c in meta['choices'] if c)}")
+    try:
+        return kind(text)
+    except ValueError:
+        what = "a whole number" if kind is int else "a number" if kind is float else "a value"
+        raise RestyleError(f"bad {name} {text!r}; give {what}") from None

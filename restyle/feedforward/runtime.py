@@ -79,7 +79,8 @@ class StyleModel:
 
     def paint(self, photo: torch.Tensor, strength: float = 1.0, preserve_color: bool = False) -> torch.Tensor:
         """The painted (3, H, W) float tensor of a (3, H, W) photo on the model's device, blended with it by
-        ``strength``, its colours kept where asked (as ``__call__`` does; not clamped)."""
+        ``strength``, its colours kept where asked (as ``__call__`` does; not clamped); or of (N, 3, H, W) photos
+        of one size, painted together where they fit the memory budget together."""
         with torch.inference_mode():
             out = self._run(photo)
             if preserve_color:
@@ -114,11 +115,14 @@ class StyleModel:
             return to_uint8(self._run(x))
 
     def _run(self, photo: torch.Tensor) -> torch.Tensor:
-        """The network's output (3, H, W) for a (3, H, W) photo; on the model's device for the torch backend."""
-        h, w = photo.shape[1:]
+        """The network's output (3, H, W) for a (3, H, W) photo, or (N, 3, H, W) for as many (one at a time where
+        they do not fit the budget together); on the model's device for the torch backend."""
+        h, w = photo.shape[-2:]
+        x = photo if photo.dim() == 4 else photo[None]
         # Up to a multiple of 4, and at least 8 (the reflection padding of the quarter-size layers needs 2)
         ph, pw = max(-h % MULTIPLE, 2 * MULTIPLE - h), max(-w % MULTIPLE, 2 * MULTIPLE - w)
-        x = photo[None]
+        if len(x) > 1 and not self._fits(h + ph, w + pw, len(x)):
+            return torch.stack([self._run(p) for p in x])
         if ph or pw:  # reflection needs a side longer than the padding
             mode = "reflect" if min(h, w) > max(ph, pw) else "replicate"
             x = F.pad(x, (0, pw, 0, ph), mode=mode)
@@ -130,7 +134,12 @@ class StyleModel:
             tile = self._tile_side(*x.shape[-2:])
             with out_of_memory_as_error():
                 y = self.net(x) if tile is None else tiled_forward(self.net, x, tile)
-        return y[0, :, :h, :w]
+        return y[..., :h, :w] if photo.dim() == 4 else y[0, :, :h, :w]
+
+    def _fits(self, h: int, w: int, count: int) -> bool:
+        """Whether ``count`` h×w images fit the memory budget together, whole."""
+        bpp = BYTES_PER_PIXEL[2 if self.dtype != torch.float32 and self.session is None else 4]
+        return self.tile_size is None and count * h * w * bpp <= run_budget(self.device, self.max_memory)
 
     def _check_onnx_fits(self, h: int, w: int) -> None:
         """A RestyleError when an h×w image would not fit the memory budget whole (onnxruntime cannot tile)."""

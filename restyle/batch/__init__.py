@@ -1,0 +1,1 @@
+"""Batch jobs: many photos in many styles, resumable, on one machine or an existing Ray cluster."""
