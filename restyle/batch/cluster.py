@@ -55,7 +55,7 @@ def run_ray(work: list[tuple[Job, str]], machine: dict[str, Any], report: Callab
         remote = ray.remote(Worker).options(num_cpus=1, num_gpus=gpus, max_restarts=RETRIES,
                                              max_task_retries=RETRIES)
         actors = [remote.remote(machine) for _ in range(count)]
-        _dispatch(ray, actors, deque(work), report, cancel)
+        _dispatch(ray, actors, deque(work), report=report, cancel=cancel)
     finally:
         for actor in actors:
             ray.kill(actor)

@@ -35,7 +35,8 @@ def run_local(work: list[tuple[Job, str]], painter: Painter, report: Report, can
     """Every (job, record) of ``work``: model jobs first, photos of one size and settings ``batch_size`` at a time,
     then the optimizer's jobs one at a time; stops between jobs once ``cancel`` is set (a job cut short is not
     written)."""
-    _models([w for w in work if w[0].style.kind != "painting"], painter, report, cancel, batch_size)
+    _models([w for w in work if w[0].style.kind != "painting"], painter, report=report, cancel=cancel,
+            batch_size=batch_size)
     for job, note in (w for w in work if w[0].style.kind == "painting"):
         if cancel.is_set():
             return
@@ -65,13 +66,13 @@ def _models(work: list[tuple[Job, str]], painter: Painter, report: Report, cance
                 report(Outcome(item.job, "failed", item.error, time.perf_counter() - item.start))
                 continue
             if group and (len(group) == batch_size or _key(item) != _key(group[0])):
-                _paint(group, painter, writer, pending, report)
+                _paint(group, painter, writer=writer, pending=pending, report=report)
                 group = []
             group.append(item)
             while pending and (len(pending) > 2 * batch_size or pending[0].done()):
                 report(pending.popleft().result())
         if group and not cancel.is_set():
-            _paint(group, painter, writer, pending, report)
+            _paint(group, painter, writer=writer, pending=pending, report=report)
         while pending:
             report(pending.popleft().result())
 

@@ -34,7 +34,7 @@ def read_manifest(path: str | Path, common: dict) -> list[Job]:
         raise RestyleError(f"{p}:1: {', '.join(machine)} is for the whole batch, not a row")
     if len(set(header)) != len(header):
         raise RestyleError(f"{p}:1: a column is named twice")
-    return [_job(p, line, header, row, common) for line, row in enumerate(rows[1:], start=2)
+    return [_job(p, line, header=header, row=row, common=common) for line, row in enumerate(rows[1:], start=2)
             if any(cell.strip() for cell in row)]
 
 

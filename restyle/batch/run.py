@@ -41,7 +41,7 @@ def run_batch(inputs: Sequence[str] = (), outdir: Union[str, Path] = "restyled",
         raise RestyleError(f"unknown backend {backend!r}; use local or ray")
     out = _outdir(outdir)
     machine, common = machine_of(settings)
-    jobs, notes = plan(_jobs(inputs, styles, manifest, common, out), out, format)
+    jobs, notes = plan(_jobs(inputs, styles, manifest=manifest, common=common, out=out), out, format)
     _check_outputs(jobs)
     summary = Summary(total=len(jobs), notes=notes)
     for note in notes:
