@@ -27,7 +27,8 @@ from PIL import Image
 
 def state():
     return {"env": dict(os.environ), "pillow_limit": Image.MAX_IMAGE_PIXELS, "warning_filters": repr(warnings.filters),
-            "sigint": repr(signal.getsignal(signal.SIGINT)), "rng": torch.random.get_rng_state().sum().item(),
+            "sigint": repr(signal.getsignal(signal.SIGINT)),
+            "sigterm": repr(signal.getsignal(signal.SIGTERM)), "rng": torch.random.get_rng_state().sum().item(),
             "tf32": [torch.backends.cuda.matmul.allow_tf32, torch.backends.cudnn.allow_tf32],
             "cudnn_benchmark": torch.backends.cudnn.benchmark, "threads": torch.get_num_threads(),
             "dtype": str(torch.get_default_dtype()), "grad": torch.is_grad_enabled()}
@@ -39,6 +40,9 @@ import importlib.util
 WEB = importlib.util.find_spec("gradio") is not None
 if WEB:  # (what importing Gradio does is Gradio's; what building restyle's page does is compared)
     import gradio
+RAY = importlib.util.find_spec("ray") is not None
+if RAY:  # (importing Ray adds warning filters: Ray's doing; what starting it for a batch does is compared)
+    import ray
 before = state()
 import restyle
 from restyle.core import memory
@@ -76,6 +80,10 @@ if importlib.util.find_spec("cv2") and importlib.util.find_spec("av"):  # video:
 if WEB:
     from restyle.web import jobs, page
     page.build(jobs.Models("cpu"))
+from restyle.batch.run import run_batch
+run_batch([photos], os.path.join(tmp, "batch"), ["great_wave"], size=16, device="cpu")
+if RAY:
+    run_batch([photos], os.path.join(tmp, "on-ray"), ["great_wave"], size=16, device="cpu", backend="ray")
 print(json.dumps({"before": before, "after": state(), "umask_calls": umask_calls, "mallopt_calls": mallopt_calls}))
 '''
 

@@ -6,11 +6,13 @@ to ``outdir``: a path every worker must see (a shared filesystem on a cluster)."
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import threading
 from collections import deque
 from typing import Any, Callable, Optional
 
+from ..core.guest import process_kept
 from ..errors import RestyleError
 from .jobs import Job
 from .painter import Painter
@@ -42,25 +44,27 @@ def pool_size(resources: dict[str, float], jobs: int) -> tuple[int, int]:
 def run_ray(work: list[tuple[Job, str]], machine: dict[str, Any], report: Callable[[Outcome], None],
             cancel: threading.Event, address: Optional[str] = None) -> None:
     """Every (job, record) of ``work`` on Ray's actors; stops handing out jobs once ``cancel`` is set, and then
-    stops the jobs in flight (their outputs are not written)."""
+    stops the jobs in flight (their outputs are not written). Where Ray is not running yet, it is started
+    (``ray.init``) and shut down at the end, the process's environment and signal handlers put back."""
     if not work:
         return
     ray = _ray()
     started = not ray.is_initialized()
-    if started:
-        ray.init(address=address, logging_level=logging.WARNING, log_to_driver=False)
-    actors: list = []
-    try:
-        count, gpus = pool_size(ray.cluster_resources(), len(work))
-        remote = ray.remote(Worker).options(num_cpus=1, num_gpus=gpus, max_restarts=RETRIES,
-                                             max_task_retries=RETRIES)
-        actors = [remote.remote(machine) for _ in range(count)]
-        _dispatch(ray, actors, deque(work), report=report, cancel=cancel)
-    finally:
-        for actor in actors:
-            ray.kill(actor)
+    with process_kept() if started else contextlib.nullcontext():  # (ray.init sets variables and a handler)
         if started:
-            ray.shutdown()
+            ray.init(address=address, logging_level=logging.WARNING, log_to_driver=False)
+        actors: list = []
+        try:
+            count, gpus = pool_size(ray.cluster_resources(), len(work))
+            remote = ray.remote(Worker).options(num_cpus=1, num_gpus=gpus, max_restarts=RETRIES,
+                                                 max_task_retries=RETRIES)
+            actors = [remote.remote(machine) for _ in range(count)]
+            _dispatch(ray, actors, deque(work), report=report, cancel=cancel)
+        finally:
+            for actor in actors:
+                ray.kill(actor)
+            if started:
+                ray.shutdown()
 
 
 def _dispatch(ray, actors: list, queue: deque, report: Callable[[Outcome], None], cancel: threading.Event) -> None:

@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import contextlib
-import os
 import tempfile
 from pathlib import Path
 from typing import Iterator, Optional
@@ -12,6 +11,7 @@ from typing import Iterator, Optional
 import gradio as gr
 from PIL import Image
 
+from ..core.guest import process_kept
 from ..core.memory import release_freed_memory
 from ..errors import RestyleError
 from ..feedforward.modelfile import presets
@@ -90,19 +90,6 @@ def model_upload(elem_id: str) -> gr.File:
                    type="filepath", height=100, elem_id=elem_id)
 
 
-@contextlib.contextmanager
-def _environment_kept() -> Iterator[None]:
-    """Gradio's page without its changes to the process's environment (``gr.Blocks`` sets a Hugging Face
-    variable): a host process that embeds the page keeps the environment it had."""
-    before = dict(os.environ)
-    try:
-        yield
-    finally:
-        for name in set(os.environ) - set(before):
-            del os.environ[name]
-        os.environ.update({k: v for k, v in before.items() if os.environ.get(k) != v})
-
-
 class Page:
     """The page's handlers: each runs a job inside ``_job``."""
 
@@ -164,7 +151,7 @@ class Page:
 def build(models: jobs.Models, video: bool = True) -> gr.Blocks:
     """The page, its events queued one at a time (``ENGINE``)."""
     page, names = Page(models), list(presets())
-    with _environment_kept():
+    with process_kept():  # (gr.Blocks sets a Hugging Face variable)
         blocks = gr.Blocks(title="restyle", analytics_enabled=False, delete_cache=(KEEP_FILES, KEEP_FILES))
     with blocks:
         gr.Markdown("# restyle\nPaint a photo in the style of a painting: a preset in about a second, or any "
