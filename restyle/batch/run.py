@@ -58,7 +58,7 @@ def run_batch(inputs: Sequence[str] = (), outdir: Union[str, Path] = "restyled",
     try:
         if backend == "ray":
             from .cluster import run_ray
-            run_ray(work, machine, report, cancel, address=address)
+            run_ray(work, machine, report, cancel, address=address, batch_size=batch_size)
         else:
             from .local import run_local
             run_local(work, Painter(machine), report, cancel, batch_size=batch_size)
