@@ -2,6 +2,7 @@
 
     python benchmarks/batch.py --photos 200 --size 512              # local: batch time / network time
     python benchmarks/batch.py --photos 200 --size 512 --ray        # and a local Ray cluster (needs restyle[ray])
+    python benchmarks/batch.py --plan 20000                         # the driver's planning of 20k jobs
 
 The photos are made from ../shared/images/content (or --source) by random crops and resizes, as JPEGs of long
 side --size. The network's time is ``StyleModel.frame`` over the photos decoded beforehand, in the same run.
@@ -10,6 +11,7 @@ side --size. The network's time is ``StyleModel.frame`` over the photos decoded 
 from __future__ import annotations
 
 import argparse
+import os
 import random
 import tempfile
 import time
@@ -68,6 +70,34 @@ def stage_seconds(photos: list[Path], fmt: str) -> tuple[float, float]:
         return decode, time.perf_counter() - start
 
 
+def planning(count: int, tmp: Path, source: Path) -> None:
+    """Time and memory to plan ``count`` jobs (hard links to one photo; the batch stopped before any painting),
+    and a 12-megapixel camera photo's decoding to 512 px."""
+    import resource
+    import threading
+
+    from restyle.feedforward.runtime import read_photo
+    folder = tmp / "many"
+    folder.mkdir()
+    photo = make_photos(source, tmp, 1, 512)[0]
+    for i in range(count):
+        os.link(photo, folder / f"p{i:06d}.jpg")
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    stop = threading.Event()
+    stop.set()
+    start = time.perf_counter()
+    run_batch([str(folder)], tmp / "out", ["starry_night"], cancel=stop)
+    seconds = time.perf_counter() - start
+    grown = (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before) / 1024
+    print(f"planning {count} jobs: {seconds:.1f} s, peak memory grew by {grown:.0f} MB")
+    camera = Image.open(sorted(source.glob("*.jpg"))[0]).convert("RGB").resize((4000, 3000), Image.BICUBIC)
+    camera.save(tmp / "camera.jpg", quality=90)
+    start = time.perf_counter()
+    for _ in range(5):
+        read_photo(tmp / "camera.jpg", size=512)
+    print(f"a 4000x3000 JPEG read and resized to 512 px: {(time.perf_counter() - start) / 5 * 1000:.0f} ms")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--photos", type=int, default=200)
@@ -77,7 +107,11 @@ def main() -> None:
     ap.add_argument("--device", default="auto")
     ap.add_argument("--source", type=Path, default=ROOT.parent / "shared" / "images" / "content")
     ap.add_argument("--ray", action="store_true", help="also on a local Ray cluster, outputs compared")
+    ap.add_argument("--plan", type=int, metavar="N", help="only time the planning of N jobs")
     args = ap.parse_args()
+    if args.plan:
+        with tempfile.TemporaryDirectory() as tmp:
+            return planning(args.plan, Path(tmp), args.source)
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp) / "photos"
         folder.mkdir()

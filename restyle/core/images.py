@@ -7,6 +7,7 @@ or Ctrl-C never leaves a partial file and never clobbers the user's file with ga
 
 from __future__ import annotations
 
+import math
 import os
 import secrets
 import tempfile
@@ -45,12 +46,15 @@ def image_files(folder: str | os.PathLike, recursive: bool = False) -> list[Path
     return sorted(p for p in found if p.suffix.lower() in IMAGE_EXTENSIONS and p.is_file())
 
 
-def load_image(source: ImageLike, max_pixels: int = DEFAULT_MAX_PIXELS, name: str | None = None) -> torch.Tensor:
+def load_image(source: ImageLike, max_pixels: int = DEFAULT_MAX_PIXELS, name: str | None = None,
+               at_least: Optional[int] = None) -> torch.Tensor:
     """Return ``source`` as a float32 tensor of shape (3, H, W), RGB in [0, 1].
 
     Accepts a path, a PIL image or a numpy array (H×W or H×W×C, uint8/uint16 or float in [0, 1]).
     EXIF orientation is applied; alpha is composited over white; palette, grayscale, CMYK and
-    16-bit images are converted without clipping their range.
+    16-bit images are converted without clipping their range. ``at_least``: the long side the caller will
+    resize to; a JPEG file is then decoded at a half, a quarter or an eighth of its size where that still has it
+    (scaled in the JPEG's own frequency domain: a camera photo read for 512 px in a fraction of the time).
     """
     if isinstance(source, np.ndarray):
         return _from_array(source, name or "array")
@@ -74,6 +78,9 @@ def load_image(source: ImageLike, max_pixels: int = DEFAULT_MAX_PIXELS, name: st
                     f"{label}: {w}x{h} = {w * h:,} pixels is over the limit of {max_pixels:,} "
                     f"(a guard against decompression bombs); raise max_pixels"
                 )
+            if at_least is not None and img.format == "JPEG" and max(w, h) >= 2 * at_least:
+                scale = at_least / max(w, h)
+                img.draft("RGB", (math.ceil(w * scale), math.ceil(h * scale)))
             img.load()
             return _from_pil(img, label)
     except Image.DecompressionBombError as e:  # over Pillow's own guard, which the library leaves as it is

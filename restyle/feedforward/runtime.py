@@ -37,7 +37,7 @@ def read_photo(image: ImageLike, max_pixels: int = DEFAULT_MAX_PIXELS, size: Opt
     """A photo to paint as a (3, H, W) tensor, resized first to the long side ``size`` (None: as it is)."""
     if size is not None:
         side("size", size)
-    photo = load_image(image, max_pixels, name=source_name(image, "input"))
+    photo = load_image(image, max_pixels, name=source_name(image, "input"), at_least=size)
     return photo if size is None else resize(photo, fit_size(photo.shape[1], photo.shape[2], size))
 
 

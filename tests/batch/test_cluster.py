@@ -10,8 +10,10 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from restyle.batch.cluster import pool_size
+from restyle.batch.cluster import _check_reachable, _chunks, pool_size
+from restyle.batch.jobs import Job, Style
 from restyle.batch.run import run_batch
+from restyle.errors import RestyleError
 from tests.conftest import DEVICE
 
 ray = pytest.importorskip("ray")
@@ -33,6 +35,20 @@ def cluster():
     ({"CPU": 1.0}, 5, (1, 0)), ({"CPU": 32.0, "GPU": 4.0}, 100, (4, 1)), ({"CPU": 32.0, "GPU": 4.0}, 2, (2, 1))])
 def test_the_pool_leaves_a_cpu_to_ray_and_takes_one_actor_per_gpu(resources, jobs, size):
     assert pool_size(resources, jobs) == size
+
+
+def test_chunks_hold_model_jobs_of_one_style_and_each_optimizer_job_alone():
+    wave, scream, painting = Style("preset", "great_wave"), Style("preset", "the_scream"), Style("painting", "p.jpg")
+    work = [(Job(str(i), style, ()), "") for i, style in enumerate([wave] * 5 + [scream, painting, painting])]
+    sizes = [[int(job.photo) for job, _ in chunk] for chunk in _chunks(work, 2)]
+    assert sizes == [[0, 1], [2, 3], [4], [5], [6], [7]]
+
+
+def test_an_address_where_nothing_answers_is_one_line():
+    with pytest.raises(RestyleError, match="no Ray cluster answers at 127.0.0.1:1"):
+        _check_reachable("127.0.0.1:1")
+    _check_reachable("auto")  # Ray's to resolve
+    _check_reachable(None)
 
 
 def test_ray_paints_the_files_the_local_backend_does(cluster, photos, style_path, tmp_path):

@@ -148,3 +148,14 @@ def test_check_output_path(tmp_path):
         check_output_path(tmp_path / "nope" / "a.png")
     with pytest.raises(RestyleError, match="is a directory"):
         check_output_path(tmp_path)
+
+
+def test_a_jpeg_read_for_a_smaller_size_is_decoded_smaller_and_close_to_the_whole(tmp_path):
+    y, x = np.mgrid[0:384, 0:512]
+    pixels = np.stack([x / 2 % 256, y / 1.5 % 256, (x + y) / 4 % 256], axis=2).astype(np.uint8)
+    Image.fromarray(pixels).save(tmp_path / "big.jpg", quality=95)
+    small = load_image(tmp_path / "big.jpg", at_least=64)
+    assert small.shape == (3, 48, 64)  # an eighth, in the JPEG's own frequency domain
+    whole = load_image(tmp_path / "big.jpg")
+    assert (resize(whole, (48, 64)) - small).abs().mean() < 2 / 255
+    assert load_image(tmp_path / "big.jpg", at_least=300).shape == (3, 384, 512)  # a half would be too small
