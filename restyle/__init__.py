@@ -25,13 +25,15 @@ _PUBLIC = {
     "Options": "optimize.options",
     "load_model": "feedforward.runtime", "StyleModel": "feedforward.runtime", "export_onnx": "feedforward.onnx",
     "train": "feedforward.training", "TrainOptions": "feedforward.options", "TrainProgress": "feedforward.training",
-    "score": "score", "Score": "score", "Scorer": "score",
+    "score": "score", "Score": "score", "Scorer": "score", "run_batch": "batch.run",
     "RestyleError": "errors", "NumericalError": "errors", "Interrupted": "errors",
 }
 __all__ = ["Interrupted", "NumericalError", "Options", "Progress", "RestyleError", "Score", "Scorer", "StyleModel",
-           "TrainOptions", "TrainProgress", "export_onnx", "iter_stylize", "load_model", "score", "stylize", "train"]
+           "TrainOptions", "TrainProgress", "export_onnx", "iter_stylize", "load_model", "run_batch", "score",
+           "stylize", "train"]
 
 if TYPE_CHECKING:
+    from .batch.run import run_batch
     from .errors import Interrupted, NumericalError, RestyleError
     from .feedforward.onnx import export_onnx
     from .feedforward.options import TrainOptions
