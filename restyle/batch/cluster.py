@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import math
 import socket
 import threading
 from collections import deque
@@ -64,8 +65,10 @@ def run_ray(work: list[tuple[Job, str]], machine: dict[str, Any], report: Callab
             ray.init(address=address, include_dashboard=False, logging_level=logging.WARNING, log_to_driver=False)
         actors: list = []
         try:
-            chunks = deque(_chunks(work, CHUNK * batch_size))
-            count, gpus = pool_size(ray.cluster_resources(), len(chunks))
+            count, gpus = pool_size(ray.cluster_resources(), len(work))
+            # chunks small enough that every actor gets work, at most CHUNK batches
+            chunks = deque(_chunks(work, max(1, min(CHUNK * batch_size, math.ceil(len(work) / count)))))
+            count = min(count, len(chunks))
             remote = ray.remote(Worker).options(num_cpus=1, num_gpus=gpus, max_restarts=RETRIES,
                                                  max_task_retries=RETRIES)
             actors = [remote.remote(machine) for _ in range(count)]
