@@ -7,6 +7,7 @@ import time
 from pathlib import Path
 from typing import Any, Callable, Optional, Sequence, Union
 
+from ..core.checks import positive_int
 from ..core.images import check_not_input
 from ..errors import RestyleError
 from . import record
@@ -39,21 +40,28 @@ def run_batch(inputs: Sequence[str] = (), outdir: Union[str, Path] = "restyled",
     cancel = cancel or threading.Event()
     if backend not in BACKENDS:
         raise RestyleError(f"unknown backend {backend!r}; use local or ray")
-    out = _outdir(outdir)
+    positive_int("batch_size", batch_size)
+    out = Path(outdir)
     machine, common = machine_of(settings)
     jobs, notes = plan(_jobs(inputs, styles, manifest=manifest, common=common, out=out), out, format)
     _check_outputs(jobs)
+    _make(out)
     summary = Summary(total=len(jobs), notes=notes)
     for note in notes:
         (log or _quiet)(note)
-    work, outcomes = _todo(jobs, force, summary)
-    (log or _quiet)((f"skipped {summary.skipped} finished; " if summary.skipped else "") + f"{len(work)} to do")
+    outcomes: list[Outcome] = []
 
     def report(outcome: Outcome) -> None:
         outcomes.append(outcome)
         summary.count(outcome)
         if progress is not None:
             progress(outcome, summary)
+
+    work, early = _todo(jobs, force)
+    skipped = sum(o.status == "skipped" for o in early)
+    (log or _quiet)((f"skipped {skipped} finished; " if skipped else "") + f"{len(work)} to do")
+    for outcome in early:
+        report(outcome)
 
     try:
         if backend == "ray":
@@ -76,16 +84,14 @@ def _quiet(message: str) -> None:
     """Where messages go without a ``log``."""
 
 
-def _outdir(outdir: Union[str, Path]) -> Path:
+def _make(out: Path) -> None:
     """The output folder, made if needed."""
-    out = Path(outdir)
     if out.exists() and not out.is_dir():
         raise RestyleError(f"{out}: is a file; give a folder for the results")
     try:
         out.mkdir(parents=True, exist_ok=True)
     except OSError as e:
         raise RestyleError(f"{out}: cannot create the output folder ({e.strerror})") from None
-    return out
 
 
 def _jobs(inputs, styles, manifest, common: dict, out: Path) -> list[Job]:
@@ -114,8 +120,9 @@ def _check_outputs(jobs: list[Job]) -> None:
             check_not_input(job.output, [job.output])
 
 
-def _todo(jobs: list[Job], force: bool, summary: Summary) -> tuple[list[tuple[Job, str]], list[Outcome]]:
-    """(job, its record) for each job to do; finished ones counted as skipped, jobs that cannot start as failed."""
+def _todo(jobs: list[Job], force: bool) -> tuple[list[tuple[Job, str]], list[Outcome]]:
+    """(job, its record) for each job to do, and the outcomes of the others: finished before (skipped), or unable
+    to start (failed)."""
     identity = {s: record.style_identity(s) for s in dict.fromkeys(j.style for j in jobs)}
     work, outcomes = [], []
     for job in jobs:
@@ -123,16 +130,13 @@ def _todo(jobs: list[Job], force: bool, summary: Summary) -> tuple[list[tuple[Jo
             note = record.recipe(job, identity[job.style])
         except RestyleError as e:
             outcomes.append(Outcome(job, "failed", str(e)))
-            summary.count(outcomes[-1])
             continue
         state = record.state(job.output, note)
         if state == "finished" and not force:
             outcomes.append(Outcome(job, "skipped"))
-            summary.count(outcomes[-1])
         elif state == "foreign" and not force:
-            outcomes.append(Outcome(job, "failed", f"{job.output}: exists and was not written by restyle batch; "
-                                                   "move it away, or force"))
-            summary.count(outcomes[-1])
+            outcomes.append(Outcome(job, "failed", f"{job.output}: exists and was not written by restyle batch, so "
+                                                   "it is kept; move it away, or try force to replace it"))
         else:
             work.append((job, note))
     return work, outcomes

@@ -8,7 +8,7 @@ import sys
 
 from ..feedforward.modelfile import presets
 from ..optimize.options import Options
-from .arguments import add_fields, loss, settings_from
+from .arguments import add_fields, flags_for_options, loss, settings_from
 from .interrupt import CtrlC
 from .progress import ProgressBar, say
 
@@ -71,13 +71,15 @@ def settings(args: argparse.Namespace) -> dict:
 
 def run(args: argparse.Namespace) -> int:
     from ..batch.run import run_batch
-    bar = ProgressBar(args.quiet, 0, unit="image")
+    from . import _option_names
+    bar, names = ProgressBar(args.quiet, 0, unit="image"), _option_names() | {"force"}
 
     def progress(outcome, summary) -> None:
-        if bar.total != summary.total:
-            bar.total = summary.total
+        if outcome.status == "skipped":  # (the bar starts at the first job done, so its rate is the jobs' own)
+            return
+        bar.total = summary.total
         if outcome.status == "failed":
-            bar.write(f"restyle: failed ({outcome.job.output}): {outcome.reason}")
+            bar.write(f"restyle: failed ({outcome.job.output}): {flags_for_options(outcome.reason, names)}")
         bar.show(summary.done + summary.skipped + len(summary.failed))
 
     with CtrlC() as ctrl_c:

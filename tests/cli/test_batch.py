@@ -49,12 +49,21 @@ def test_some_failed_is_exit_3_with_each_reason(run_cli, photos, tmp_path):
     (["--preset", "great_wave", "--strength", "2"], "--strength must be between 0 and 1"),
     (["--preset", "great_wave", "--backend", "spark"], "invalid choice: 'spark'"),
     (["--preset", "great_wave", "--multiscale", "maybe"], "invalid choice: 'maybe'"),
+    (["--preset", "great_wave", "--batch", "0"], "--batch must be a positive whole number"),
     ([], "give the styles"),
 ])
-def test_bad_usage_is_exit_2_and_one_line(run_cli, photos, tmp_path, flags, message):
+def test_bad_usage_is_exit_2_and_one_line_and_makes_no_folder(run_cli, photos, tmp_path, flags, message):
     code, _, err = run_cli("batch", photos, *flags, "-o", tmp_path / "out")
     assert code == 2 and message in err and "Traceback" not in err
-    assert not list(tmp_path.glob("out/*/*"))
+    assert not (tmp_path / "out").exists()
+
+
+def test_a_file_restyle_did_not_write_is_kept_and_the_message_names_the_flag(run_cli, photos, tmp_path):
+    (tmp_path / "out" / "great_wave").mkdir(parents=True)
+    Image.new("RGB", (4, 4)).save(tmp_path / "out" / "great_wave" / "a.png")
+    code, _, err = run_cli("batch", photos, "--preset", "great_wave", "-o", tmp_path / "out", "-q")
+    assert code == 3 and "so it is kept; move it away, or try --force to replace it" in err
+    assert Image.open(tmp_path / "out" / "great_wave" / "a.png").size == (4, 4)
 
 
 def test_a_bad_manifest_row_names_its_line(run_cli, tmp_path):
