@@ -1,6 +1,7 @@
 """``run_batch`` end to end at tiny sizes: every photo in every style, resume, redo, failures, stopping."""
 
 import json
+import sys
 import threading
 from pathlib import Path
 
@@ -109,3 +110,9 @@ def test_an_output_that_would_overwrite_a_photo_is_refused(tmp_path):
     Image.new("RGB", (8, 8)).save(out / "great_wave" / "a.png")
     with pytest.raises(RestyleError, match="is an input"):
         run_batch([str(out / "great_wave" / "a.png")], out, ["great_wave"])
+
+
+def test_the_ray_backend_without_ray_says_how_to_install_it(photos, tmp_path, monkeypatch):
+    monkeypatch.setitem(sys.modules, "ray", None)  # import ray fails
+    with pytest.raises(RestyleError, match=r"the ray backend needs Ray: pip install 'restyle\[ray\]'"):
+        run_batch([str(photos)], tmp_path / "out", ["great_wave"], backend="ray")
