@@ -97,6 +97,11 @@ def run_cli(capsys):
     return run
 
 
+#: Python that prints its process's own peak resident memory in bytes: VmHWM, not getrusage's ru_maxrss, which
+#: after fork + exec still counts the parent's (the test runner's) memory on Linux.
+PEAK_RSS = "print(next(int(l.split()[1]) * 1024 for l in open('/proc/self/status') if l.startswith('VmHWM')))"
+
+
 def gradient_image(h: int = 16, w: int = 16) -> np.ndarray:
     y, x = np.mgrid[0:h, 0:w]
     return np.stack([x / (w - 1), y / (h - 1), np.full((h, w), 0.5)], axis=2).astype(np.float32)

@@ -14,7 +14,7 @@ from restyle.feedforward.modelfile import file_sha256, presets
 from restyle.feedforward.options import TrainOptions
 from restyle.feedforward.runtime import load_model
 from restyle.feedforward.training import train
-from tests.conftest import DEVICE
+from tests.conftest import DEVICE, PEAK_RSS
 
 TINY = dict(batch_size=2, crop_size=32, style_size=64, device=DEVICE, precision="fp32", seed=3, preview_every=0)
 
@@ -245,10 +245,10 @@ def test_cpu_training_keeps_freed_memory_only_where_asked_and_it_fits(tmp_path, 
 def test_peak_memory_estimate_is_above_a_measured_peak(tmp_path, photos, style_path):
     # A training run with freed memory kept, in a process of its own, its whole peak (torch, VGG19 and all)
     # measured; the figures at full size are in docs/training.md.
-    run = (f"import resource, restyle; restyle.train({str(style_path)!r}, {str(photos)!r}, "
+    run = (f"import restyle; restyle.train({str(style_path)!r}, {str(photos)!r}, "
            f"{str(tmp_path / 'm.safetensors')!r}, steps=3, batch_size=4, crop_size=128, style_size=64, "
            "device='cpu', preview_every=0, keep_freed_memory=True); "
-           "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024)")
+           + PEAK_RSS)
     done = subprocess.run([sys.executable, "-c", run], capture_output=True, text=True, timeout=600)
     assert done.returncode == 0, done.stderr
     peak = int(done.stdout.split()[-1])

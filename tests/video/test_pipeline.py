@@ -10,7 +10,7 @@ from restyle.errors import RestyleError
 from restyle.video import temporal
 from restyle.video.metrics import warping_error
 from restyle.video.pipeline import ModelPainter, Steady, iter_video, stylize_video
-from tests.conftest import DEVICE, EXAMPLES, halves
+from tests.conftest import DEVICE, EXAMPLES, PEAK_RSS, halves
 from tests.video.conftest import audio_packets, decoded, pan, write_clip
 
 
@@ -75,10 +75,10 @@ def test_memory_does_not_grow_with_the_length(tmp_path):
     peaks = []
     for n in (30, 300):
         clip = write_clip(tmp_path / f"c{n}.mp4", (pan(30, size=(64, 48)) * (n // 30)), audio=True)
-        run = ("import resource; from restyle.video.pipeline import stylize_video; "
+        run = ("from restyle.video.pipeline import stylize_video; "
                f"stylize_video({str(clip)!r}, {str(tmp_path / f'o{n}.mp4')!r}, preset='starry_night', "
                f"options=__import__('restyle').Options(device={DEVICE!r})); "
-               "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)")
+               + PEAK_RSS)
         done = subprocess.run([sys.executable, "-c", run], capture_output=True, text=True, timeout=600)
         assert done.returncode == 0, done.stderr
         peaks.append(int(done.stdout.split()[-1]))
