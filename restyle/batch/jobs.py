@@ -87,18 +87,24 @@ def plan(jobs: list[Job], outdir: Path, fmt: str) -> tuple[list[Job], list[str]]
     own source (and settings): the same for every rerun, whatever else the batch holds."""
     if fmt not in OUTPUT_FORMATS:
         raise RestyleError(f"unknown format {fmt!r}; use one of {', '.join(OUTPUT_FORMATS)}")
-    styles, notes = _names({s: (s.stem, s.source) for s in dict.fromkeys(j.style for j in jobs)}, "styles", [])
-    outputs, notes = _names({j: (Path(j.photo).stem, (j.photo, j.settings)) for j in jobs}, "photos", notes,
-                            group=lambda j: styles[j.style])
+    styles, notes = _names({s: (s.stem, s.source, f"the {s.kind} {s.source}")
+                            for s in dict.fromkeys(j.style for j in jobs)}, "styles", [])
+    outputs, notes = _names({j: (Path(j.photo).stem, (j.photo, j.settings), _label(j)) for j in jobs}, "photos",
+                            notes, group=lambda j: styles[j.style])
     placed = [dataclasses.replace(j, output=str(outdir / styles[j.style] / f"{outputs[j]}.{fmt}")) for j in jobs]
     return placed, notes
 
 
+def _label(job: Job) -> str:
+    """A job's photo, and its settings where a manifest gave it its own."""
+    return job.photo + (f" ({', '.join(f'{k} {v}' for k, v in job.recorded().items())})" if job.line else "")
+
+
 def _names(items: dict, what: str, notes: list[str], group=lambda item: "") -> tuple[dict, list[str]]:
-    """{item: its name}: its stem, or where others of its ``group`` share the stem, the stem and a hash of its
-    source; a note for each clash."""
+    """{item: its name}, ``items`` being {item: (stem, source, label)}: its stem, or where others of its ``group``
+    share the stem, the stem and a hash of its source; a note for each clash, naming what each name holds."""
     by_name: dict[tuple[str, str], list] = {}
-    for item, (stem, _) in items.items():
+    for item, (stem, _, _) in items.items():
         by_name.setdefault((group(item), stem), []).append(item)
     names = {}
     for (_, stem), members in by_name.items():
@@ -108,6 +114,6 @@ def _names(items: dict, what: str, notes: list[str], group=lambda item: "") -> t
         for item in members:
             names[item] = f"{stem}-{hashlib.sha256(repr(items[item][1]).encode()).hexdigest()[:6]}"
         note = f"{len(members)} {what} share the name {stem!r}; written as " \
-               f"{', '.join(sorted(names[m] for m in members))}"
+               f"{', '.join(sorted(f'{names[m]} ({items[m][2]})' for m in members))}"
         notes += [] if note in notes else [note]
     return names, notes

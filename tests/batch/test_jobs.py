@@ -39,7 +39,9 @@ def test_clashing_names_take_a_hash_of_their_source_the_same_whatever_else_is_th
     jobs, notes = plan([one, two], tmp_path, "png")
     names = sorted(Path(j.output).name for j in jobs)
     assert names[0].startswith("a-") and names[1].startswith("a-") and names[0] != names[1]
-    assert notes == [f"2 photos share the name 'a'; written as {names[0][:-4]}, {names[1][:-4]}"]
+    sources = {Path(j.output).name: j.photo for j in jobs}
+    assert notes == [f"2 photos share the name 'a'; written as {names[0][:-4]} ({sources[names[0]]}), "
+                     f"{names[1][:-4]} ({sources[names[1]]})"]
     again, _ = plan([other, two, one], tmp_path, "png")
     assert sorted(Path(j.output).name for j in again if j.photo != "z/b.png") == names
 
@@ -49,6 +51,7 @@ def test_two_styles_of_one_name_get_two_folders(tmp_path):
                         Job("a.jpg", Style("painting", "y/wave.png"), ())], tmp_path, "png")
     folders = {Path(j.output).parent.name for j in jobs}
     assert len(folders) == 2 and all(f.startswith("wave-") for f in folders) and "2 styles" in notes[0]
+    assert "(the painting x/wave.jpg)" in notes[0] and "(the painting y/wave.png)" in notes[0]
 
 
 def test_one_photo_and_style_at_two_settings_gets_two_files(tmp_path):
