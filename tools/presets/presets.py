@@ -66,7 +66,7 @@ def model_result(model, photo: Path, size: int):
 
 def cmd_quality(args) -> list[str]:
     import restyle
-    lines = ["| style | held-out photo | optimized 512 px: style / content | model: style / content | "
+    lines = [f"| style | held-out photo | optimized {args.size} px: style / content | model: style / content | "
              "style ratio | by layer, relu1_1 ... relu5_1 |", "|---|---|---|---|---|---|"]
     for name in args.styles:
         model_path = Path(args.models) / f"{name}.safetensors"
@@ -74,7 +74,7 @@ def cmd_quality(args) -> list[str]:
             continue
         model = restyle.load_model(model_path, device=args.device)
         style = Path(args.style_dir) / f"{name}.jpg"
-        for photo in HELD_OUT:
+        for photo in args.heldout_photos:
             path = Path(args.heldout) / photo
             scorer = restyle.Scorer(path, style, device=args.device)
             optimized = restyle.stylize(path, style, size=args.size, seed=0, device=args.device)
@@ -117,6 +117,8 @@ def main() -> None:
     ap.add_argument("--style-dir", default=str(SHARED / "styles"))
     ap.add_argument("--photos", default=str(ROOT / ".train" / "photos"))
     ap.add_argument("--heldout", default=str(SHARED / "content"))
+    ap.add_argument("--heldout-photos", nargs="+", default=HELD_OUT, help="quality: the photos judged on, in "
+                    "--heldout (tools/presets/held_out.py assembles ones no preset has seen)")
     ap.add_argument("--models", default=str(ROOT / "restyle" / "feedforward" / "presets"))
     ap.add_argument("--work", default=str(ROOT / ".train" / "work"))
     ap.add_argument("--steps", type=int, default=2000)
@@ -130,7 +132,7 @@ def main() -> None:
     lines = {"train": cmd_train, "quality": cmd_quality, "gallery": cmd_gallery}[args.what](args)
     if args.what != "gallery":
         import torch
-        sys.path.insert(0, str(Path(__file__).resolve().parent))
+        sys.path.insert(0, str(ROOT / "benchmarks"))
         from compare import machine
         head = [f"# Presets: {args.what} on {machine(args.device)}", "",
                 f"{datetime.date.today()}, torch {torch.__version__}. Command: `python tools/presets/presets.py "
