@@ -10,7 +10,7 @@ from typing import Any, Mapping, Optional
 
 import torch
 
-from ..core.images import save_image, to_pil
+from ..core.images import save_image
 from ..errors import RestyleError
 from ..feedforward.runtime import StyleModel, load_model, read_photo
 from ..optimize.options import Options
@@ -61,15 +61,13 @@ class Painter:
         return None if cancel is not None and cancel.is_set() else image
 
     def run(self, job: Job, note: str, cancel: Optional[threading.Event] = None) -> Outcome:
-        """One job from its photo to its written output; a failure is its outcome, not an exception."""
+        """A painting job from its photo to its written output (model jobs go through ``local.run_local``'s
+        pipeline); a failure is its outcome, not an exception."""
         start = time.perf_counter()
         try:
-            if job.style.kind == "painting":
-                image = self.stylize(job, cancel)
-                if image is None:
-                    return Outcome(job, "stopped")
-            else:
-                image = to_pil(self.paint([job], [self.photo(job)])[0])
+            image = self.stylize(job, cancel)
+            if image is None:
+                return Outcome(job, "stopped")
             write(job, image, note)
         except RestyleError as e:
             return Outcome(job, "failed", str(e), time.perf_counter() - start)

@@ -106,7 +106,8 @@ def _jobs(inputs, styles, manifest, common: dict, out: Path) -> list[Job]:
     settings = frozen(common)
     for style in dict.fromkeys(named):
         check(style, settings)
-    jobs = [Job(str(p), s, settings) for s in named for p in find_photos(inputs, exclude=out)] if inputs else []
+    photos = find_photos(inputs, exclude=out) if inputs else []
+    jobs = [Job(str(p), s, settings) for s in named for p in photos]
     jobs += read_manifest(manifest, common) if manifest is not None else []
     return list(dict.fromkeys(jobs))
 

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any, Mapping, Optional
 
 from ..core.layers import layers_text
-from ..core.settings import from_text, setting
+from ..core.settings import default_of, from_text, setting
 from ..errors import RestyleError
 from ..feedforward.modelfile import presets
 from ..optimize.options import Options
@@ -44,18 +44,12 @@ def frozen(settings: Mapping[str, Any]) -> tuple[tuple[str, Any], ...]:
     for name, value in sorted(settings.items()):
         if name not in FIELDS:
             raise RestyleError(f"unknown setting {name!r}")
-        if value is None or (name != "size" and value == _default(name)):
+        if value is None or (name != "size" and value == default_of(FIELDS[name])):
             continue
         if name in ("content_layers", "style_layers") and not isinstance(value, str):
             value = layers_text(value)
         out.append((name, tuple(value) if isinstance(value, list) else value))
     return tuple(out)
-
-
-def _default(name: str) -> Any:
-    """A setting's default."""
-    f = FIELDS[name]
-    return f.default if f.default is not dataclasses.MISSING else f.default_factory()
 
 
 def check(style: Style, settings: tuple[tuple[str, Any], ...]) -> None:

@@ -7,7 +7,7 @@ import dataclasses
 import re
 from typing import Any, Optional
 
-from ..core.settings import CONVERTERS, WORDS
+from ..core.settings import CONVERTERS, WORDS, default_of
 from ..errors import RestyleError
 
 #: Flags whose name differs from their field's.
@@ -25,7 +25,7 @@ def add_fields(group, settings: type, names: list[str]) -> None:
     for name in names:
         f = by_name[name]
         meta = f.metadata
-        default = f.default if f.default is not dataclasses.MISSING else f.default_factory()
+        default = default_of(f)
         kw: dict[str, Any] = {"dest": name, "help": meta["help"], "metavar": meta["metavar"]}
         if name in WORDS:
             words = WORDS[name]

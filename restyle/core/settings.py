@@ -64,6 +64,11 @@ def parse_blend(text: Optional[str]) -> Optional[list[float]]:
 CONVERTERS = {"content_layers": (parse_layers, layers_text), "style_layers": (parse_layers, layers_text),
               "style_blend": (parse_blend, None)}
 
+def default_of(field: dataclasses.Field) -> Any:
+    """A settings field's default value (made anew where it has a factory)."""
+    return field.default if field.default is not dataclasses.MISSING else field.default_factory()
+
+
 _TRUE, _FALSE = {"true", "yes", "on", "1"}, {"false", "no", "off", "0"}
 
 
@@ -77,8 +82,7 @@ def from_text(field: dataclasses.Field, text: str) -> Any:
         return WORDS[name][text.lower()]
     if name in CONVERTERS:
         return CONVERTERS[name][0](text)
-    default = field.default if field.default is not dataclasses.MISSING else field.default_factory()
-    kind = meta["type"] or type(default)
+    kind = meta["type"] or type(default_of(field))
     if kind is bool:
         if text.lower() not in _TRUE | _FALSE:
             raise RestyleError(f"bad {name} {text!r}; use true or false")

@@ -121,7 +121,7 @@ class StyleModel:
         x = photo if photo.dim() == 4 else photo[None]
         # Up to a multiple of 4, and at least 8 (the reflection padding of the quarter-size layers needs 2)
         ph, pw = max(-h % MULTIPLE, 2 * MULTIPLE - h), max(-w % MULTIPLE, 2 * MULTIPLE - w)
-        if len(x) > 1 and not self._fits(h + ph, w + pw, len(x)):
+        if len(x) > 1 and self._tile_side(h + ph, w + pw, count=len(x)) is not None:
             return torch.stack([self._run(p) for p in x])
         if ph or pw:  # reflection needs a side longer than the padding
             mode = "reflect" if min(h, w) > max(ph, pw) else "replicate"
@@ -136,11 +136,6 @@ class StyleModel:
                 y = self.net(x) if tile is None else tiled_forward(self.net, x, tile)
         return y[..., :h, :w] if photo.dim() == 4 else y[0, :, :h, :w]
 
-    def _fits(self, h: int, w: int, count: int) -> bool:
-        """Whether ``count`` h×w images fit the memory budget together, whole."""
-        bpp = BYTES_PER_PIXEL[2 if self.dtype != torch.float32 and self.session is None else 4]
-        return self.tile_size is None and count * h * w * bpp <= run_budget(self.device, self.max_memory)
-
     def _check_onnx_fits(self, h: int, w: int) -> None:
         """A RestyleError when an h×w image would not fit the memory budget whole (onnxruntime cannot tile)."""
         room, need = run_budget(self.device, self.max_memory), h * w * BYTES_PER_PIXEL[4]
@@ -149,13 +144,14 @@ class StyleModel:
                                f"memory budget of {room / GB:.1f} GB; use the .safetensors model (it computes in "
                                "tiles), raise max_memory or give a smaller image")
 
-    def _tile_side(self, h: int, w: int) -> Optional[int]:
-        """None if the whole image fits the memory budget, else the side of the largest square core that does."""
+    def _tile_side(self, h: int, w: int, count: int = 1) -> Optional[int]:
+        """None if ``count`` whole h×w images fit the memory budget together, else the side of the largest square
+        core that does."""
         if self.tile_size is not None:
             return max(MULTIPLE, self.tile_size // MULTIPLE * MULTIPLE) if max(h, w) > self.tile_size else None
         free = run_budget(self.device, self.max_memory)
         bpp = BYTES_PER_PIXEL[2 if self.dtype != torch.float32 else 4]
-        if h * w * bpp <= free:
+        if count * h * w * bpp <= free:
             return None
         side = int(math.sqrt(max(free, 0) / bpp)) - 2 * HALO
         if side < 64:
