@@ -1,4 +1,4 @@
-"""The local backend: a batch's jobs on this machine, photos decoded and results written while the network paints."""
+"""The local backend: a batch's jobs in this process, photos decoded and results written while the network paints."""
 
 from __future__ import annotations
 

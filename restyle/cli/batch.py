@@ -1,8 +1,9 @@
-"""``restyle batch``: many photos in many styles, resumable, on this machine or a Ray cluster."""
+"""``restyle batch``: many photos in many styles, resumable, on the local machine or a Ray cluster."""
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import functools
 import sys
 
@@ -49,7 +50,7 @@ def add_parser(sub, name: str, fmt) -> None:
     add_fields(g, Options, OPTIMIZER)
     loss(g, Options)
     g = b.add_argument_group("where it runs")
-    g.add_argument("--backend", choices=("local", "ray"), default="local", help="this machine, or a Ray cluster "
+    g.add_argument("--backend", choices=("local", "ray"), default="local", help="the local machine, or a Ray cluster "
                    "(needs restyle[ray])")
     g.add_argument("--address", metavar="ADDR", help="the Ray cluster's address (default: Ray's own: RAY_ADDRESS, "
                    "else a local cluster)")
@@ -61,7 +62,6 @@ def add_parser(sub, name: str, fmt) -> None:
 
 def settings(args: argparse.Namespace) -> dict:
     """The settings given for every job: the flags not left at their defaults."""
-    import dataclasses
     given, default = settings_from(args, Options), Options()
     out = {f.name: getattr(given, f.name) for f in dataclasses.fields(Options)
            if f.name != "size" and getattr(given, f.name) != getattr(default, f.name)}
