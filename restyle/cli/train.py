@@ -29,7 +29,7 @@ def add_parser(sub, name: str, fmt) -> None:
     add_fields(g, TrainOptions, ["average_last"])
     g = t.add_argument_group("loss")
     loss(g, TrainOptions)
-    add_fields(g, TrainOptions, ["style_size"])
+    add_fields(g, TrainOptions, ["style_size", "style_scales"])
     g = t.add_argument_group("progress and checkpoints")
     g.add_argument("--preview", metavar="PHOTO",
                    help="photo to stylize for previews (default: one photo of DIR, held out of training)")

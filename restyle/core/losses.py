@@ -27,6 +27,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from .device import autocast
+from .images import resize
 from .layers import stride
 
 
@@ -230,15 +231,22 @@ class PerceptualLoss:
 
     With a ``guide`` (``with_targets``), the style term is per region: each region's guided Gram matrices against
     its own styles' (``Guide``, ``StyleLoss``); content and total variation stay global.
+
+    ``style_scales`` other than ``(1.0,)`` make ``terms``' style term the mean over scales s of the style error of
+    the image shrunk by s against the style images shrunk by s (a Gram pyramid, as in Snelgrove's multi-scale
+    texture synthesis, 2017): at 0.5, VGG's deepest layers see twice the area of the painting, its larger
+    structures, while scale 1 keeps the strokes. Targets for it come from style images (``with_targets(styles=)``).
     """
 
     def __init__(self, net: nn.Module, content_layers: dict[str, float], style_layers: dict[str, float],
                  weights: LossWeights = LossWeights(), blend: Sequence[float] = (1.0,),
-                 dtype: torch.dtype = torch.float32):
+                 dtype: torch.dtype = torch.float32, style_scales: Sequence[float] = (1.0,)):
         self.net, self.weights, self.blend, self.dtype = net, LossWeights(*weights), list(blend), dtype
         self.content_layers, self.style_layers = dict(content_layers), dict(style_layers)
+        self.style_scales = tuple(float(s) for s in style_scales)
         self.content: dict[str, ContentLoss] = {}
         self.style: dict[str, StyleLoss] = {}
+        self.scaled: dict[float, dict[str, StyleLoss]] = {}  # the style targets at each scale but 1
         self.guide: Optional[Guide] = None
         self.masks: dict[str, torch.Tensor] = {}
         self.positions: dict[str, Positions] = {}
@@ -266,12 +274,20 @@ class PerceptualLoss:
             if content_features is not None:
                 out.content = {k: ContentLoss(content_features[k]) for k in self.content_layers}
             if styles is not None:
-                style_grams = out.style_targets([{k: gram(f[k]) for k in self.style_layers}
-                                                 for f in (self.features(s) for s in styles)])
+                style_grams = out._grams_of(styles, 1.0)
+                out.scaled = {s: {k: StyleLoss(g) for k, g in out._grams_of(styles, s).items()}
+                              for s in self.style_scales if s != 1.0}
             if style_grams is not None:
                 shares = None if out.guide is None else out.guide.shares()
                 out.style = {k: StyleLoss(style_grams[k], shares) for k in self.style_layers}
         return out
+
+    def _grams_of(self, styles: Sequence[torch.Tensor], scale: float) -> dict[str, torch.Tensor]:
+        """{layer: style target} of the style images shrunk by ``scale``."""
+        if scale != 1.0 and self.guide is not None:
+            raise ValueError("style scales other than 1 do not take a guide")
+        return self.style_targets([{k: gram(f[k]) for k in self.style_layers}
+                                   for f in (self.features(shrink(s, scale)) for s in styles)])
 
     def style_targets(self, grams: Sequence[dict[str, torch.Tensor]]) -> dict[str, torch.Tensor]:
         """{layer: style target} from each style's {layer: Gram matrix}: their blend (``blend``), or with a guide,
@@ -296,26 +312,43 @@ class PerceptualLoss:
         return total
 
     def style_by_layer(self, feats: Optional[dict[str, torch.Tensor]] = None,
-                       grams: Optional[dict[str, torch.Tensor]] = None) -> dict[str, torch.Tensor]:
+                       grams: Optional[dict[str, torch.Tensor]] = None, scale: float = 1.0) -> dict[str, torch.Tensor]:
         """Each style layer's relative error (unweighted), from features or from their Gram matrices (guided ones,
-        with a guide), averaged over a batch."""
+        with a guide), averaged over a batch; ``scale``: against the targets at that style scale."""
         if grams is None:
             grams = {k: gram(feats[k], self.positions.get(k)) for k in self.style_layers}
         batch = (lambda g: 1) if self.guide is not None else (lambda g: g.shape[0])
-        return {k: self.style[k].of_gram(g) / batch(g) for k, g in grams.items()}
+        targets = self.style if scale == 1.0 else self.scaled[scale]
+        return {k: targets[k].of_gram(g) / batch(g) for k, g in grams.items()}
 
     def style_term(self, feats: Optional[dict[str, torch.Tensor]] = None,
-                   grams: Optional[dict[str, torch.Tensor]] = None) -> torch.Tensor:
-        """Σ layer weight · the layer's style error."""
+                   grams: Optional[dict[str, torch.Tensor]] = None, scale: float = 1.0) -> torch.Tensor:
+        """Σ layer weight · the layer's style error (at style scale ``scale``)."""
         total = 0.0
-        for k, term in self.style_by_layer(feats, grams).items():
+        for k, term in self.style_by_layer(feats, grams, scale).items():
             total = total + self.style_layers[k] * term
         return total
+
+    def scales_term(self, image: torch.Tensor, feats: dict[str, torch.Tensor]) -> torch.Tensor:
+        """The style error averaged over ``style_scales`` (``feats``: the image's own, for scale 1)."""
+        total = 0.0
+        for s in self.style_scales:
+            f = feats if s == 1.0 else self.features(shrink(image, s), list(self.style_layers))
+            total = total + self.style_term(f, scale=s)
+        return total / len(self.style_scales)
 
     def terms(self, image: torch.Tensor, feats: Optional[dict[str, torch.Tensor]] = None,
               content_target: Optional[dict[str, torch.Tensor]] = None) -> torch.Tensor:
         """The weighted (content, style, tv) of ``image`` as one float32 tensor of 3."""
         feats = feats if feats is not None else self.features(image)
         w = self.weights
-        return torch.stack([w.content * self.content_term(feats, content_target), w.style * self.style_term(feats),
-                            w.tv * self.tv(image)])
+        content, style = self.content_term(feats, content_target), self.scales_term(image, feats)
+        return torch.stack([w.content * content, w.style * style, w.tv * self.tv(image)])
+
+
+def shrink(image: torch.Tensor, scale: float) -> torch.Tensor:
+    """(N, C, H, W) ``image`` resized by ``scale`` (each side rounded, at least 1 px)."""
+    if scale == 1.0:
+        return image
+    h, w = image.shape[-2:]
+    return resize(image, (max(1, round(h * scale)), max(1, round(w * scale))))

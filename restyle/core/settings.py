@@ -60,9 +60,18 @@ def parse_blend(text: Optional[str]) -> Optional[list[float]]:
         raise RestyleError(f"bad style_blend {text!r}; give numbers like 0.7,0.3") from None
 
 
+def parse_scales(text: str) -> tuple[float, ...]:
+    """"1,0.5" as a tuple of numbers; their range is checked where they are used."""
+    try:
+        return tuple(float(v) for v in text.split(","))
+    except ValueError:
+        raise RestyleError(f"bad style_scales {text!r}; give numbers like 1,0.5") from None
+
+
 #: Fields whose text needs parsing: (parser, how the default is written).
 CONVERTERS = {"content_layers": (parse_layers, layers_text), "style_layers": (parse_layers, layers_text),
-              "style_blend": (parse_blend, None)}
+              "style_blend": (parse_blend, None),
+              "style_scales": (parse_scales, lambda scales: ",".join(f"{s:g}" for s in scales))}
 
 def default_of(field: dataclasses.Field) -> Any:
     """A settings field's default value (made anew where it has a factory)."""

@@ -33,6 +33,11 @@ class TrainOptions(LossSettings, HostSettings):
     learning_rate: float = setting(1e-3, f"Adam step size (at most {MAX_LEARNING_RATE['training']:g})", metavar="LR")
     style_size: int = setting(512, "long side of the style image when its statistics are taken (smaller: finer "
                                    "strokes)", metavar="PX")
+    style_scales: tuple[float, ...] = setting((1.0,), "scales of the style loss, comma-separated, each in (0, 1]: "
+                                                    "at each scale s the result shrunk by s is compared with the "
+                                                    "style image shrunk by s, and the style term is their mean "
+                                                    "(1,0.5: the strokes and the painting's larger structures)",
+                                              metavar="S,...")
     seed: Optional[int] = setting(None, "random seed (default: random, recorded in the model)", type=int,
                                   metavar="N")
     device: str = setting("auto", "auto, cpu, cuda or mps", metavar="DEVICE")
@@ -63,9 +68,20 @@ class TrainOptions(LossSettings, HostSettings):
             non_negative(name, getattr(self, name))
         for name in ("content_weight", "style_weight", "tv_weight"):
             at_most(name, getattr(self, name), MAX_WEIGHT)
+        self._check_scales()
         layer_weights("content", self.content_layers)
         layer_weights("style", self.style_layers)
 
+    def _check_scales(self) -> None:
+        scales = self.style_scales
+        if not scales or len(set(scales)) != len(scales) or not all(0 < s <= 1 for s in scales):
+            raise RestyleError(f"style_scales must be distinct numbers above 0 and at most 1, got "
+                               f"{','.join(f'{s:g}' for s in scales) or 'none'}")
+        if min(scales) * min(self.crop_size, self.style_size) < 16:
+            raise RestyleError(f"style_scales must leave the crops and the style image at least 16 px, but "
+                               f"{min(scales):g} shrinks them below; use a larger scale, crop_size or style_size")
+
     # Settings that a resumed run must share with the checkpoint (the others may change).
     _RESUME_KEYS = ("batch_size", "crop_size", "learning_rate", "content_weight", "style_weight", "tv_weight",
-                    "content_layers", "style_layers", "style_size")
+                    "content_layers", "style_layers", "style_size",
+                    "style_scales")

@@ -45,9 +45,10 @@ from ..core.images import (
     to_pil,
     write_atomic,
 )
-from ..core.layers import layer_weights, parse_layers
+from ..core.layers import layer_weights
 from ..core.losses import LossWeights, PerceptualLoss
 from ..core.memory import keep_freed_memory, out_of_memory_as_error
+from ..core.settings import CONVERTERS
 from ..core.vgg import load_vgg
 from ..errors import NumericalError, RestyleError
 from .dataset import PhotoSet
@@ -100,9 +101,9 @@ def train(style: ImageLike, photos: str | os.PathLike, output: str | os.PathLike
     as a finished run does. Ctrl-C in the caller's program interrupts at once (the last checkpoint stays).
     """
     opts = dataclasses.replace(options or TrainOptions(), **overrides)
-    for name in ("content_layers", "style_layers"):  # "relu1_1,relu2_1:0.5" as the command line writes them
+    for name in ("content_layers", "style_layers", "style_scales"):  # "relu1_1,relu2_1:0.5", "1,0.5" as typed
         if isinstance(getattr(opts, name), str):
-            opts = dataclasses.replace(opts, **{name: parse_layers(getattr(opts, name))})
+            opts = dataclasses.replace(opts, **{name: CONVERTERS[name][0](getattr(opts, name))})
     opts.validate()
     say = log or (lambda m: None)
     out, work = _check_paths(Path(output), work_dir, resume)
@@ -178,12 +179,13 @@ class _Training:
                  f"of {o.batch_size} crops of {o.crop_size} px, seed {self.seed}; checkpoints and previews in {work}")
 
     def _loss(self) -> PerceptualLoss:
-        """The perceptual loss with the style's Gram matrices taken at ``style_size``."""
+        """The perceptual loss with the style's Gram matrices taken at ``style_size`` (and that times each of
+        ``style_scales``)."""
         o = self.opts
         content_w, style_w = layer_weights("content", o.content_layers), layer_weights("style", o.style_layers)
         vgg = load_vgg(list(content_w) + list(style_w), self.device)
         loss = PerceptualLoss(vgg, content_w, style_w, LossWeights(o.content_weight, o.style_weight, o.tv_weight),
-                              dtype=self.dtype)
+                              dtype=self.dtype, style_scales=o.style_scales)
         s = resize(self.style_img, fit_size(self.style_img.shape[1], self.style_img.shape[2], o.style_size))
         return loss.with_targets(styles=[s[None].to(self.device)])
 
@@ -371,8 +373,9 @@ def _load_checkpoint(path: Path, run: "_Training") -> tuple[int, int, Optional[d
         raise RestyleError(f"{path}: not a restyle training checkpoint") from None
     if blob["style_sha256"] != style_hash:
         raise RestyleError(f"{path}: was trained on another style image; give the same STYLE to resume")
-    saved, now = blob["settings"], _settings(opts)
-    changed = [k for k in TrainOptions._RESUME_KEYS if json.dumps(saved.get(k)) != json.dumps(now.get(k))]
+    saved, now, default = blob["settings"], _settings(opts), _settings(TrainOptions())
+    changed = [k for k in TrainOptions._RESUME_KEYS  # (a setting older checkpoints lack had its default)
+               if json.dumps(saved.get(k, default[k])) != json.dumps(now.get(k))]
     if changed:
         raise RestyleError(f"{path}: {changed[0]} differs from the checkpoint's "
                            f"({saved.get(changed[0])}); resume with the same settings")

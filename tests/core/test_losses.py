@@ -9,6 +9,7 @@ from restyle.core.losses import (
     TemporalLoss,
     TVLoss,
     gram,
+    shrink,
 )
 
 
@@ -120,6 +121,37 @@ def test_perceptual_style_of_a_batch_is_the_mean_of_its_images():
     loss = _loss().with_targets(styles=[s])
     one = [loss.style_term(loss.features(x[i:i + 1])) for i in range(2)]
     torch.testing.assert_close(loss.style_term(loss.features(x)), (one[0] + one[1]) / 2)
+
+
+def _checkerboard(square: int, side: int = 16) -> torch.Tensor:
+    """A (1, 3, side, side) checkerboard of 0s and 1s whose squares are ``square`` px wide."""
+    y, x = torch.meshgrid(torch.arange(side), torch.arange(side), indexing="ij")
+    return ((y // square + x // square) % 2).float().expand(1, 3, side, side).clone()
+
+
+def test_style_scales_compose_the_mean_of_each_scales_error():
+    torch.manual_seed(0)
+    s, x = torch.rand(1, 3, 8, 8), torch.rand(2, 3, 8, 8)
+    loss = PerceptualLoss(_Identity(), {"a": 1.0}, {"a": 0.5, "b": 0.5}, LossWeights(0.0, 3.0, 0.0),
+                          style_scales=(1.0, 0.5)).with_targets(styles=[s])
+    assert shrink(x, 0.5).shape == (2, 3, 4, 4)
+
+    def error(image, style):  # the layers a (the image) and b (it doubled), weighted 0.5 each; batch mean
+        return sum(0.5 * StyleLoss(gram(k * style))(k * image) / 2 for k in (1, 2))
+
+    expected = 3.0 * (error(x, s) + error(shrink(x, 0.5), shrink(s, 0.5))) / 2
+    torch.testing.assert_close(loss.terms(x, content_target={"a": x})[1], expected)
+
+
+def test_the_half_scale_sees_the_size_of_a_pattern():
+    # Two checkerboards alike pixel by pixel (the same Gram matrix at scale 1) but of 1 px and 4 px squares:
+    # shrunk by half, the fine one blurs to grey and the coarse one stays a checkerboard.
+    fine, coarse = _checkerboard(1), _checkerboard(4)
+    one = _loss().with_targets(styles=[coarse])
+    two = PerceptualLoss(_Identity(), {}, {"a": 1.0}, style_scales=(1.0, 0.5)).with_targets(styles=[coarse])
+    assert float(one.scales_term(fine, one.features(fine))) < 1e-6
+    assert float(two.scales_term(fine, two.features(fine))) > 0.05
+    assert float(two.scales_term(coarse, two.features(coarse))) < 1e-6
 
 
 def test_with_targets_leaves_the_original_without_targets():

@@ -192,11 +192,33 @@ def test_resume_refuses_another_run(tmp_path, photos, style_path, content_path, 
 @pytest.mark.parametrize("change", [dict(steps=0), dict(crop_size=30), dict(learning_rate=0), dict(style_weight=-1),
                                     dict(batch_size=0), dict(style_layers={"relu9_1": 1}),
                                     dict(average_last=1), dict(average_last=-0.1), dict(learning_rate=float("inf")),
-                                    dict(learning_rate=2.0), dict(crop_size=40_000), dict(tv_weight=1e7)])
+                                    dict(learning_rate=2.0), dict(crop_size=40_000), dict(tv_weight=1e7),
+                                    dict(style_scales=(1.0, 0.0)), dict(style_scales=(1.5,)), dict(style_scales=()),
+                                    dict(style_scales=(0.5, 0.5)), dict(style_scales=(1.0, 0.25))])
 def test_bad_options(tmp_path, photos, style_path, change):
     with pytest.raises(RestyleError, match="must|unknown"):
         train(style_path, photos, tmp_path / "m.safetensors", **dict(TINY, **change))
     assert not (tmp_path / "m.safetensors").exists()
+
+
+def test_style_scales_train_and_are_recorded(tmp_path, photos, style_path):
+    reports = []
+    out = train(style_path, photos, tmp_path / "m.safetensors", steps=20, style_scales="1,0.5",
+                callback=reports.append, **TINY)
+    assert reports[-1].losses["style"] < reports[0].losses["style"]
+    assert load_model(out).metadata["settings"]["style_scales"] == [1.0, 0.5]
+
+
+def test_a_checkpoint_older_than_style_scales_resumes(tmp_path, photos, style_path):
+    out = tmp_path / "m.safetensors"
+    train(style_path, photos, out, steps=2, **TINY)
+    ckpt = tmp_path / "m-training" / "checkpoint.pt"
+    blob = torch.load(ckpt, weights_only=True)
+    del blob["settings"]["style_scales"]  # as restyle wrote it before the setting existed
+    torch.save(blob, ckpt)
+    train(style_path, photos, out, steps=3, resume=True, **TINY)
+    with pytest.raises(RestyleError, match="style_scales differs"):
+        train(style_path, photos, out, steps=4, resume=True, style_scales=(1.0, 0.5), **TINY)
 
 
 def test_the_model_never_overwrites_the_model_it_starts_from(tmp_path, photos, style_path):

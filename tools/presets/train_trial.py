@@ -5,7 +5,7 @@
     python tools/presets/train_trial.py --label "content relu2_2" -- --content-layers relu2_2
 
 Each call runs `restyle train` as a command line (by default at a small size, which a 2-core CPU does in
-about 8 minutes: 600 steps of 8 crops of 128 px, style weight 5, the style at 256 px, seed 0, the options
+about 8 minutes: 600 steps of 8 crops of 128 px, style weight 5, the style at 256 px, seed 0 (--seed), the options
 after `--` added; all photos trained on, as for the presets), applies the model to the held-out photos shrunk to
 each --score-size (default: the style size), judges each result with restyle's Scorer at that size, and
 appends a row per size to a Markdown table (--out). Compare rows of one size and trial size only; small
@@ -41,6 +41,8 @@ def main() -> None:
     ap.add_argument("--style-weight", type=float, default=5.0,
                     help="restyle train's default until the presets' 384 px crops at 10 replaced it; kept so "
                          "that rows stay comparable")
+    ap.add_argument("--seed", type=int, default=0, help="training seed (single runs differ by ~15%%: compare the "
+                    "means of a few seeds)")
     ap.add_argument("--score-size", type=int, nargs="+", metavar="PX",
                     help="long sides the results are judged at, a row each (default: --style-size)")
     ap.add_argument("--device", default="cpu")
@@ -57,11 +59,11 @@ def main() -> None:
     work = Path(args.work)
     work.mkdir(parents=True, exist_ok=True)
     slug = "".join(c if c.isalnum() else "-" for c in args.label.lower()).strip("-")
-    model_path = work / f"{args.style}-{slug}.safetensors"
+    model_path = work / f"{args.style}-{slug}-seed-{args.seed}.safetensors"
     style = Path(args.style_dir) / f"{args.style}.jpg"
     cmd = [sys.executable, "-m", "restyle", "train", str(style), "--photos", args.photos, "-o", str(model_path),
            "--steps", str(args.steps), "--batch", str(args.batch), "--crop-size", str(args.crop_size),
-           "--style-size", str(args.style_size), "--style-weight", str(args.style_weight), "--seed", "0",
+           "--style-size", str(args.style_size), "--style-weight", str(args.style_weight), "--seed", str(args.seed),
            "--preview-every", "0", "--preview", str(Path(args.heldout) / HELD_OUT[0]), "--device", args.device,
            "-q", *args.train_args]
     t = time.perf_counter()
