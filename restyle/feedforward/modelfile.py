@@ -41,7 +41,7 @@ def save_model(net: StyleNetwork, path: PathLike, metadata: dict, dtype: Optiona
     from ..core.images import write_atomic
     dtype = dtype or torch.float16
     state = {k: v.detach().to("cpu", dtype).contiguous() for k, v in net.state_dict().items()}
-    meta = {"format": FORMAT, **metadata}
+    meta = {"format": FORMAT, "network": net.shape, **metadata}
     out = Path(path)
     data = save(state, metadata={"restyle": json.dumps(meta, sort_keys=True)})
     return write_atomic(out, lambda f: f.write(data))
@@ -89,7 +89,6 @@ def read_model(path: Path) -> tuple[StyleNetwork, dict]:
     """A .safetensors model's network (float32, eval mode, on the CPU) and metadata."""
     from safetensors import SafetensorError, safe_open
 
-    from .network import StyleNetwork
     try:
         with safe_open(str(path), framework="pt") as f:
             meta = json.loads((f.metadata() or {}).get("restyle", "{}"))
@@ -98,9 +97,20 @@ def read_model(path: Path) -> tuple[StyleNetwork, dict]:
         raise RestyleError(f"{path}: not a restyle model (not a readable safetensors file)") from None
     if meta.get("format") != FORMAT:
         raise RestyleError(f"{path}: not a restyle model (format {meta.get('format')!r}, expected {FORMAT!r})")
-    net = StyleNetwork.empty()
+    net = _network_of(path, meta)
     try:
         net.load_state_dict({k: v.float() for k, v in state.items()})
     except RuntimeError:
         raise RestyleError(f"{path}: its weights do not fit restyle's network (damaged or another model)") from None
     return net.eval().requires_grad_(False), meta
+
+
+def _network_of(path: Path, meta: dict) -> StyleNetwork:
+    """An empty network of the shape a model's metadata records (``network``; files without it: the default)."""
+    from .network import BLOCKS, WIDTH, StyleNetwork
+    shape = meta.get("network", {"width": WIDTH, "blocks": BLOCKS})
+    ok = isinstance(shape, dict) and set(shape) == {"width", "blocks"} and all(
+        isinstance(v, int) and 1 <= v <= 1024 for v in shape.values())
+    if not ok:
+        raise RestyleError(f"{path}: not a restyle model (its network shape {shape!r} is not width and blocks)")
+    return StyleNetwork.empty(shape["width"], shape["blocks"])

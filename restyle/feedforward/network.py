@@ -1,7 +1,8 @@
 """The feed-forward style network (Johnson, Alahi & Fei-Fei 2016) that a trained style model runs.
 
 Encoder (9x9 conv, two stride-2 3x3 convs), five residual blocks at a quarter of the resolution, decoder
-(two upsample-then-convolve steps, 9x9 conv); 1.68 M parameters. Input and output are RGB in [0, 1].
+(two upsample-then-convolve steps, 9x9 conv); 1.68 M parameters. Input and output are RGB in [0, 1]. ``width``
+(the first layer's channels, 32; then 2x and 4x) and ``blocks`` (residual blocks, 5) make it wider or deeper.
 
 Departures from Johnson et al., and why:
 - Instance normalization instead of batch normalization (Ulyanov et al. 2016): the style no longer depends
@@ -26,6 +27,8 @@ from torch import nn
 
 #: Height and width of the input must be multiples of this.
 MULTIPLE = 4
+#: The network's shape by default (Johnson et al.'s): first layer's channels and residual blocks.
+WIDTH, BLOCKS = 32, 5
 
 
 def instance_norm(x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor, eps: float,
@@ -157,18 +160,20 @@ class StyleNetwork(nn.Module):
     fp16 for inference and keeps the head in float32, so the output pixels keep full precision.
     """
 
-    def __init__(self):
+    def __init__(self, width: int = WIDTH, blocks: int = BLOCKS):
         super().__init__()
+        self.width, self.blocks = width, blocks
+        w1, w2, w4 = width, 2 * width, 4 * width
         self.body = nn.Sequential(
-            *_conv(3, 32, 9), _Norm(32), nn.ReLU(inplace=True),
-            *_conv(32, 64, 3, stride=2), _Norm(64), nn.ReLU(inplace=True),
-            *_conv(64, 128, 3, stride=2), _Norm(128), nn.ReLU(inplace=True),
-            *[_Residual(128) for _ in range(5)],
-            _UpsampleConv(128, 64), _Norm(64), nn.ReLU(inplace=True),
-            _UpsampleConv(64, 32), _Norm(32), nn.ReLU(inplace=True),
+            *_conv(3, w1, 9), _Norm(w1), nn.ReLU(inplace=True),
+            *_conv(w1, w2, 3, stride=2), _Norm(w2), nn.ReLU(inplace=True),
+            *_conv(w2, w4, 3, stride=2), _Norm(w4), nn.ReLU(inplace=True),
+            *[_Residual(w4) for _ in range(blocks)],
+            _UpsampleConv(w4, w2), _Norm(w2), nn.ReLU(inplace=True),
+            _UpsampleConv(w2, w1), _Norm(w1), nn.ReLU(inplace=True),
         )
-        self.head = nn.Sequential(*_conv(32, 3, 9))
-        for norm, stride in zip(self.norms(), [1, 2, 4] + [4] * 10 + [2, 1]):
+        self.head = nn.Sequential(*_conv(w1, 3, 9))
+        for norm, stride in zip(self.norms(), [1, 2, 4] + [4] * 2 * blocks + [2, 1]):
             norm.stride = stride  # input pixels per position of the norm's input
 
     def forward(self, x: torch.Tensor, stats: Optional[NormStats] = None) -> torch.Tensor:
@@ -180,12 +185,23 @@ class StyleNetwork(nn.Module):
         y = self.body(x) if stats is None else _through(self.body, x, stats)
         return self.head(y.to(head_dtype)) / 255.0
 
+    @property
+    def shape(self) -> dict[str, int]:
+        """What a model file records of the network's shape: ``{"width": ..., "blocks": ...}``."""
+        return {"width": self.width, "blocks": self.blocks}
+
+    @property
+    def receptive_field(self) -> int:
+        """Input pixels one output pixel sees along each axis: the 9x9 convolutions add 8 each, the 3x3 ones 2 per
+        stride step they run at (stride 1, 2, 4 x two per residual block, 2, 1)."""
+        return 1 + 8 + 2 * 1 + 2 * 2 + 2 * 4 * 2 * self.blocks + 2 * 2 + 2 * 1 + 8
+
     @classmethod
-    def empty(cls) -> "StyleNetwork":
+    def empty(cls, width: int = WIDTH, blocks: int = BLOCKS) -> "StyleNetwork":
         """A new network on the CPU with its weights not yet set (to be filled or loaded): built without drawing
         random numbers, so the caller's global random state is left as it was."""
         with torch.device("meta"):
-            net = cls()
+            net = cls(width, blocks)
         net = net.to_empty(device="cpu")
         for m in net.modules():
             if isinstance(m, _UpsampleConv):
@@ -193,10 +209,10 @@ class StyleNetwork(nn.Module):
         return net
 
     @classmethod
-    def seeded(cls, seed: int) -> "StyleNetwork":
+    def seeded(cls, seed: int, width: int = WIDTH, blocks: int = BLOCKS) -> "StyleNetwork":
         """A new network whose initial weights are PyTorch's default initialization drawn from its own generator
         seeded with ``seed`` (the global random state is neither used nor reseeded)."""
-        net = cls.empty()
+        net = cls.empty(width, blocks)
         generator = torch.Generator().manual_seed(seed)
         for m in net.modules():  # in the order the layers were built, each drawing as its reset_parameters would
             if isinstance(m, nn.Conv2d):
@@ -230,10 +246,6 @@ def _through(layers: nn.Sequential, x: torch.Tensor, stats: NormStats) -> torch.
             x = layer(x)
     return x
 
-
-#: Receptive field of one output pixel, in input pixels: the 9x9 convolutions add 8 each, the 3x3 ones 2
-#: per stride step they run at (stride 1, 2, 4 x 10 residual convs, 2, 1).
-RECEPTIVE_FIELD = 1 + 8 + 2 * 1 + 2 * 2 + 2 * 4 * 10 + 2 * 2 + 2 * 1 + 8
 
 
 #: The name this network had before restyle 0.2 (the image transformation network of Johnson et al.).

@@ -30,6 +30,10 @@ class TrainOptions(LossSettings, HostSettings):
     batch_size: int = setting(8, "crops per step (more: steadier steps, more memory)", metavar="N")
     crop_size: int = setting(384, "side of the square crops (a multiple of 4); smaller crops learn strokes rather "
                                   "than the painting's larger structures", metavar="PX")
+    width: int = setting(32, "channels of the network's first layer (then twice and four times that); wider: "
+                             "closer to the painting, slower to apply", metavar="N")
+    blocks: int = setting(5, "residual blocks of the network; more: closer to the painting, slower to apply",
+                          metavar="N")
     learning_rate: float = setting(1e-3, f"Adam step size (at most {MAX_LEARNING_RATE['training']:g})", metavar="LR")
     style_size: int = setting(512, "long side of the style image when its statistics are taken (smaller: finer "
                                    "strokes)", metavar="PX")
@@ -53,8 +57,10 @@ class TrainOptions(LossSettings, HostSettings):
     def validate(self) -> None:
         """Raise a one-line RestyleError for the first bad setting."""
         from .network import MULTIPLE
-        for name in ("steps", "batch_size", "crop_size", "style_size", "checkpoint_every"):
+        for name in ("steps", "batch_size", "crop_size", "style_size", "checkpoint_every", "width", "blocks"):
             positive_int(name, getattr(self, name))
+        at_most("width", self.width, 256)
+        at_most("blocks", self.blocks, 64)
         if self.crop_size % MULTIPLE or self.crop_size < 16:
             raise RestyleError(f"crop_size must be a multiple of {MULTIPLE} and at least 16, got {self.crop_size}")
         if not 0 <= self.average_last < 1:
@@ -82,6 +88,5 @@ class TrainOptions(LossSettings, HostSettings):
                                f"{min(scales):g} shrinks them below; use a larger scale, crop_size or style_size")
 
     # Settings that a resumed run must share with the checkpoint (the others may change).
-    _RESUME_KEYS = ("batch_size", "crop_size", "learning_rate", "content_weight", "style_weight", "tv_weight",
-                    "content_layers", "style_layers", "style_size",
-                    "style_scales")
+    _RESUME_KEYS = ("width", "blocks", "batch_size", "crop_size", "learning_rate", "content_weight", "style_weight",
+                    "tv_weight", "content_layers", "style_layers", "style_size", "style_scales")

@@ -23,13 +23,13 @@ from ..core.images import ImageLike, fit_size, load_image, resize, source_name, 
 from ..core.memory import GB, out_of_memory_as_error, run_budget
 from ..errors import RestyleError
 from .modelfile import PathLike, model_file, preset_path, read_model
-from .network import MULTIPLE, StyleNetwork
+from .network import MULTIPLE, WIDTH, StyleNetwork
 from .onnx import load_session
-from .tiled import HALO, tiled_forward
+from .tiled import halo, tiled_forward
 
 #: Peak bytes per pixel of a whole-image forward pass, the body in 16-bit (measured on an H100: 600 at
 #: 1080p, 571 at 4K, CUDA peak allocation, input and output included; docs/performance.md) and in float32
-#: (not measured: twice the activations), with a margin.
+#: (not measured: twice the activations), with a margin; for the default width (a wider network: in proportion).
 BYTES_PER_PIXEL = {2: 650, 4: 1200}
 
 
@@ -136,9 +136,14 @@ class StyleModel:
                 y = self.net(x) if tile is None else tiled_forward(self.net, x, tile)
         return y[..., :h, :w] if photo.dim() == 4 else y[0, :, :h, :w]
 
+    def _bytes_per_pixel(self, size: int) -> float:
+        """``BYTES_PER_PIXEL`` for values of ``size`` bytes, grown in proportion to the network's width."""
+        width = self.metadata.get("network", {}).get("width", WIDTH)
+        return BYTES_PER_PIXEL[size] * max(1.0, width / WIDTH)
+
     def _check_onnx_fits(self, h: int, w: int) -> None:
         """A RestyleError when an h×w image would not fit the memory budget whole (onnxruntime cannot tile)."""
-        room, need = run_budget(self.device, self.max_memory), h * w * BYTES_PER_PIXEL[4]
+        room, need = run_budget(self.device, self.max_memory), h * w * self._bytes_per_pixel(4)
         if need > room:
             raise RestyleError(f"a {w}x{h} image needs about {need / GB:.1f} GB with an .onnx model, more than the "
                                f"memory budget of {room / GB:.1f} GB; use the .safetensors model (it computes in "
@@ -150,10 +155,10 @@ class StyleModel:
         if self.tile_size is not None:
             return max(MULTIPLE, self.tile_size // MULTIPLE * MULTIPLE) if max(h, w) > self.tile_size else None
         free = run_budget(self.device, self.max_memory)
-        bpp = BYTES_PER_PIXEL[2 if self.dtype != torch.float32 else 4]
+        bpp = self._bytes_per_pixel(2 if self.dtype != torch.float32 else 4)
         if count * h * w * bpp <= free:
             return None
-        side = int(math.sqrt(max(free, 0) / bpp)) - 2 * HALO
+        side = int(math.sqrt(max(free, 0) / bpp)) - 2 * halo(self.net)
         if side < 64:
             raise RestyleError(f"the memory budget ({free / GB:.2g} GB) is too small to apply a model even in "
                                "tiles; raise max_memory")

@@ -14,10 +14,12 @@ import math
 
 import torch
 
-from .network import MULTIPLE, RECEPTIVE_FIELD, NormStats, StyleNetwork
+from .network import MULTIPLE, NormStats, StyleNetwork
 
-#: Pixels of context around each tile's core: half the receptive field, rounded up to the multiple of 4.
-HALO = math.ceil(RECEPTIVE_FIELD / 2 / MULTIPLE) * MULTIPLE
+
+def halo(net: StyleNetwork) -> int:
+    """Pixels of context around each tile's core: half the receptive field, rounded up to the multiple of 4."""
+    return math.ceil(net.receptive_field / 2 / MULTIPLE) * MULTIPLE
 
 
 def _spans(n: int, tile: int) -> list[tuple[int, int]]:
@@ -58,9 +60,10 @@ def tiled_forward(net: StyleNetwork, x: torch.Tensor, tile: int) -> torch.Tensor
     """The network's output on ``x`` (1, 3, H, W) computed over tiles with exact whole-image norm statistics."""
     _, _, h, w = x.shape
     boxes = [(y0, y1, x0, x1) for y0, y1 in _spans(h, tile) for x0, x1 in _spans(w, tile)]
+    pad = halo(net)
 
     def window(y0, y1, x0, x1):
-        return max(0, y0 - HALO), min(h, y1 + HALO), max(0, x0 - HALO), min(w, x1 + HALO)
+        return max(0, y0 - pad), min(h, y1 + pad), max(0, x0 - pad), min(w, x1 + pad)
 
     stats = NormStats()
     for norm in net.norms():

@@ -143,7 +143,11 @@ class _Training:
         self.device = resolve_device(opts.device)
         self.dtype = resolve_precision(opts.precision, self.device)
         self.seed = opts.seed if opts.seed is not None else int.from_bytes(os.urandom(4), "little") >> 1
-        net = init_net.requires_grad_(True) if init_net is not None else StyleNetwork.seeded(self.seed)
+        if init_net is not None and init_net.shape != {"width": opts.width, "blocks": opts.blocks}:
+            raise RestyleError(f"{self.init_info['file']}: its network has width {init_net.width} and "
+                               f"{init_net.blocks} blocks; train on it with the same width and blocks")
+        net = init_net.requires_grad_(True) if init_net is not None else \
+            StyleNetwork.seeded(self.seed, opts.width, opts.blocks)
         self.net = net.to(self.device, memory_format=torch.channels_last)
         self.optimizer = torch.optim.Adam(self.net.parameters(), lr=opts.learning_rate)
         # The saved model may be the mean of the weights of the last steps: from step average_from on, each step's.

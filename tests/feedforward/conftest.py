@@ -8,10 +8,11 @@ from restyle.feedforward.modelfile import save_model
 from restyle.feedforward.network import StyleNetwork
 
 
-def lively_net(seed: int = 0) -> StyleNetwork:
-    """A random-weight network whose output spans most of [0, 1] (a fresh one's is nearly constant)."""
+def lively_net(seed: int = 0, **shape) -> StyleNetwork:
+    """A random-weight network (of ``shape``: width, blocks) whose output spans most of [0, 1] (a fresh one's is
+    nearly constant)."""
     torch.manual_seed(seed)
-    net = StyleNetwork().eval()
+    net = StyleNetwork(**shape).eval()
     for norm in net.norms():
         norm.weight.data.uniform_(0.5, 1.5)
         norm.bias.data.uniform_(-0.5, 0.5)

@@ -4,7 +4,6 @@ import torch.nn.functional as F
 
 from restyle.feedforward.network import (
     MULTIPLE,
-    RECEPTIVE_FIELD,
     NormStats,
     _ReflectionPad,
     _UpsampleConv,
@@ -55,7 +54,21 @@ def test_padding_keeps_bf16_under_cpu_autocast():
 
 def test_receptive_field_hand_count():
     # 9x9 convs: +8 each; 3x3 convs: +2 x their stride (1, 2, ten at 4, 2, 1)
-    assert RECEPTIVE_FIELD == 1 + 8 + 2 + 4 + 80 + 4 + 2 + 8 == 109
+    assert TransformerNet().receptive_field == 1 + 8 + 2 + 4 + 80 + 4 + 2 + 8 == 109
+    assert TransformerNet.empty(blocks=7).receptive_field == 109 + 2 * 2 * 8
+
+
+def test_width_and_blocks_shape_the_network():
+    net = TransformerNet.seeded(0, width=16, blocks=2)
+    assert net.shape == {"width": 16, "blocks": 2} and len(net.norms()) == 3 + 4 + 2
+    assert [n.num_features for n in net.norms()] == [16, 32, 64] + [64] * 4 + [32, 16]
+    assert [n.stride for n in net.norms()] == [1, 2, 4] + [4] * 4 + [2, 1]
+    x = torch.rand(1, 3, 20, 24)
+    assert net(x).shape == x.shape
+    # parameters, hand-counted: convs (in*k*k + 1) * out, norms 2 per channel
+    convs = [(3, 16, 9), (16, 32, 3), (32, 64, 3)] + [(64, 64, 3)] * 4 + [(64, 32, 3), (32, 16, 3), (16, 3, 9)]
+    norms = 2 * (16 + 32 + 64 + 64 * 4 + 32 + 16)
+    assert sum(p.numel() for p in net.parameters()) == sum((i * k * k + 1) * o for i, o, k in convs) + norms
 
 
 def test_half_keeps_head_in_float32():

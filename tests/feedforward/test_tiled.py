@@ -4,7 +4,7 @@ import torch
 
 from restyle.errors import RestyleError
 from restyle.feedforward.runtime import load_model
-from restyle.feedforward.tiled import HALO, _spans
+from restyle.feedforward.tiled import _spans, halo
 from tests.conftest import DEVICE
 from tests.feedforward.conftest import random_photo as _photo
 
@@ -22,7 +22,7 @@ def test_tiled_equals_untiled(model_file):
     tiled = load_model(model_file, device=DEVICE, precision="fp32", tile_size=48)
     photo = torch.from_numpy(_photo(150, 230)).permute(2, 0, 1).float() / 255
     a, b = whole.tensor(photo), tiled.tensor(photo)
-    assert tiled._tile_side(152, 232) == 48 and 230 > 48 + 2 * HALO  # really several tiles, halos included
+    assert tiled._tile_side(152, 232) == 48 and 230 > 48 + 2 * halo(tiled.net)  # really several tiles, halos included
     assert a.std() > 0.1  # a lively output, not a flat one
     assert (a - b).abs().max() < 1e-4
 

@@ -194,7 +194,8 @@ def test_resume_refuses_another_run(tmp_path, photos, style_path, content_path, 
                                     dict(average_last=1), dict(average_last=-0.1), dict(learning_rate=float("inf")),
                                     dict(learning_rate=2.0), dict(crop_size=40_000), dict(tv_weight=1e7),
                                     dict(style_scales=(1.0, 0.0)), dict(style_scales=(1.5,)), dict(style_scales=()),
-                                    dict(style_scales=(0.5, 0.5)), dict(style_scales=(1.0, 0.25))])
+                                    dict(style_scales=(0.5, 0.5)), dict(style_scales=(1.0, 0.25)), dict(width=0),
+                                    dict(blocks=0), dict(width=300), dict(blocks=65)])
 def test_bad_options(tmp_path, photos, style_path, change):
     with pytest.raises(RestyleError, match="must|unknown"):
         train(style_path, photos, tmp_path / "m.safetensors", **dict(TINY, **change))
@@ -209,12 +210,22 @@ def test_style_scales_train_and_are_recorded(tmp_path, photos, style_path):
     assert load_model(out).metadata["settings"]["style_scales"] == [1.0, 0.5]
 
 
+def test_width_and_blocks_train_the_network_they_say(tmp_path, photos, style_path):
+    out = train(style_path, photos, tmp_path / "m.safetensors", steps=2, width=8, blocks=1, **TINY)
+    model = load_model(out)
+    assert model.net.shape == {"width": 8, "blocks": 1} and model.metadata["settings"]["blocks"] == 1
+    with pytest.raises(RestyleError, match="width 8 and 1 blocks"):  # training on it keeps its shape
+        train(style_path, photos, tmp_path / "n.safetensors", steps=1, init=out, **TINY)
+    train(style_path, photos, tmp_path / "n.safetensors", steps=1, init=out, width=8, blocks=1, **TINY)
+
+
 def test_a_checkpoint_older_than_style_scales_resumes(tmp_path, photos, style_path):
     out = tmp_path / "m.safetensors"
     train(style_path, photos, out, steps=2, **TINY)
     ckpt = tmp_path / "m-training" / "checkpoint.pt"
     blob = torch.load(ckpt, weights_only=True)
-    del blob["settings"]["style_scales"]  # as restyle wrote it before the setting existed
+    for key in ("style_scales", "width", "blocks"):  # as restyle wrote it before these settings existed
+        del blob["settings"][key]
     torch.save(blob, ckpt)
     train(style_path, photos, out, steps=3, resume=True, **TINY)
     with pytest.raises(RestyleError, match="style_scales differs"):
