@@ -30,13 +30,15 @@ from restyle.feedforward.modelfile import read_model, save_model  # noqa: E402
 from restyle.feedforward.network import StyleNetwork as TransformerNet  # noqa: E402
 
 
-def weights(path: Path) -> tuple[str, dict]:
-    """(a label, the network's float32 state dict) of a checkpoint or a model file."""
+def weights(path: Path) -> tuple[str, dict, dict]:
+    """(a label, the network's float32 state dict, its shape: width and blocks) of a checkpoint or a model file."""
     if path.suffix == ".pt":
         blob = torch.load(path, map_location="cpu", weights_only=True)
-        return f"{path.name} (step {blob['step']})", {k: v.float() for k, v in blob["model"].items()}
+        settings = blob.get("settings", {})
+        shape = {"width": settings.get("width", 32), "blocks": settings.get("blocks", 5)}
+        return f"{path.name} (step {blob['step']})", {k: v.float() for k, v in blob["model"].items()}, shape
     net, _ = read_model(path)
-    return path.name, {k: v.float() for k, v in net.state_dict().items()}
+    return path.name, {k: v.float() for k, v in net.state_dict().items()}, net.shape
 
 
 def main() -> None:
@@ -64,11 +66,11 @@ def main() -> None:
     models = [weights(p) for p in args.models]
     if args.mean:
         mean = {k: sum(m[1][k] for m in models) / len(models) for k in models[0][1]}
-        models.append((f"mean of the {len(models)} above", mean))
+        models.append((f"mean of the {len(models)} above", mean, models[0][2]))
     print("| model | style ratio (" + " / ".join(HELD_OUT) + ") | mean | content |\n|---|---|---|---|")
     with tempfile.TemporaryDirectory() as tmp:
-        for i, (label, state) in enumerate(models):
-            net = TransformerNet()
+        for i, (label, state, shape) in enumerate(models):
+            net = TransformerNet(**shape)
             net.load_state_dict(state)
             # saved as restyle train saves (float16), so each is judged as it would be shipped
             model = restyle.load_model(save_model(net, Path(tmp) / f"{i}.safetensors", {"style_name": args.style}),

@@ -9,8 +9,9 @@ train: runs `restyle train` (2000 steps, seed 0, restyle's defaults and PRESET_A
 trained; each one's metadata records its settings) per style as a command line and records the command, the
 steps and the wall time.
 quality: for each style and held-out photo, `restyle score` distances of the model's result and of
-`restyle stylize`'s (512 px, defaults, seed 0), both at long side 512, and the style ratio (model / optimized)
-layer by layer. Each writes a Markdown table to benchmarks/results/.
+`restyle stylize`'s (512 px, defaults, seed 0; kept in --optimized and reused), both at long side 512, and the
+style ratio (model / optimized) layer by layer; --images DIR draws each style's results side by side.
+Each writes a Markdown table to benchmarks/results/.
 """
 
 from __future__ import annotations
@@ -74,17 +75,46 @@ def cmd_quality(args) -> list[str]:
             continue
         model = restyle.load_model(model_path, device=args.device)
         style = Path(args.style_dir) / f"{name}.jpg"
+        row = []
         for photo in args.heldout_photos:
             path = Path(args.heldout) / photo
             scorer = restyle.Scorer(path, style, device=args.device)
-            optimized = restyle.stylize(path, style, size=args.size, seed=0, device=args.device)
-            fast = model_result(model, path, args.size)
+            optimized, fast = optimized_result(args, path, style), model_result(model, path, args.size)
             a, b = scorer(optimized), scorer(fast)
             by_layer = " / ".join(f"{b.style_layers[k] / a.style_layers[k]:.2f}" for k in a.style_layers)
             lines.append(f"| {name} | {photo} | {a.style:.4f} / {a.content:.3f} | {b.style:.4f} / {b.content:.3f} "
                          f"| {b.style / a.style:.2f} | {by_layer} |")
             print(lines[-1], flush=True)
+            row.append((path, optimized, fast))
+        if args.images:
+            lines.append(f"\nSide by side (photo, optimizer, model): {side_by_side(args.images, name, row)}\n")
     return lines
+
+
+def optimized_result(args, photo: Path, style: Path):
+    """``restyle stylize``'s result (``--size``, defaults, seed 0), kept in --optimized and reused when there."""
+    from PIL import Image
+
+    import restyle
+    cached = Path(args.optimized) / f"{style.stem}-{photo.stem}-{args.size}.png"
+    if not cached.exists():
+        cached.parent.mkdir(parents=True, exist_ok=True)
+        restyle.stylize(photo, style, size=args.size, seed=0, device=args.device).save(cached)
+    return Image.open(cached).convert("RGB")
+
+
+def side_by_side(folder: str, name: str, row: list) -> Path:
+    """One JPEG per style: a line per photo of the photo, the optimizer's result and the model's, at 256 px."""
+    from PIL import Image, ImageOps
+    cell = 256
+    sheet = Image.new("RGB", (3 * cell, cell * len(row)), "white")
+    for i, (path, optimized, fast) in enumerate(row):
+        for j, img in enumerate([Image.open(path).convert("RGB"), optimized, fast]):
+            sheet.paste(ImageOps.pad(img, (cell, cell), color="white"), (j * cell, i * cell))
+    out = Path(folder) / f"{name}.jpg"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    sheet.save(out, quality=90)
+    return out
 
 
 def cmd_gallery(args) -> list[str]:
@@ -126,6 +156,9 @@ def main() -> None:
                     help="more options for restyle train, e.g. '--style-weight 15'")
     ap.add_argument("--device", default="auto")
     ap.add_argument("--size", type=int, default=512, help="quality: long side of both results")
+    ap.add_argument("--optimized", default=str(ROOT / ".train" / "optimized"),
+                    help="quality: folder keeping the optimizer's results, reused when there")
+    ap.add_argument("--images", help="quality: folder for a side-by-side sheet per style (photo, optimizer, model)")
     ap.add_argument("--deadline", type=float, default=0, help="unix time after which no new preset is started")
     ap.add_argument("--out", default=str(ROOT / "benchmarks" / "results"))
     args = ap.parse_args()
