@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# The preset-quality levers at full size on one CUDA GPU, in one device call: each lever three seeds, side by
+# side (gpu_trials.sh), then every model judged on the selection photos at 512 px against the optimizer
+# (presets.py quality; the optimizer's results made once, in .train/optimized), never on the held-out photos.
+#
+#   bash tools/presets/gpu_levers.sh                      # STYLE=the_scream, SEEDS="0 1 2", LEVERS below
+#   STYLE=starry_night LEVERS="base|;blocks7|--blocks 7" bash tools/presets/gpu_levers.sh
+#
+# LEVERS: "NAME|restyle train options" separated by ';'. --photos .train/photos-more is the larger training set
+# (tools/presets/training_photos.py .train/photos-more --extra --wheels .whl). Back under $OUT: log.txt, each run's
+# tar (gpu_trials.sh), judged.md (one table row per model and photo). SIZE (default 512) is the judging size;
+# JUDGE_TIMEOUT (900 s) bounds each model's judging, the first's including the optimizer's runs.
+START=$(date +%s)
+STYLE=${STYLE:-the_scream}
+SEEDS=${SEEDS:-0 1 2}
+LEVERS=${LEVERS:-"base|;blocks7|--blocks 7;scales|--style-scales 1,0.5;photos|--photos .train/photos-more"}
+TRIALS=""
+IFS=';' read -ra levers <<< "$LEVERS"
+for lever in "${levers[@]}"; do
+  for seed in $SEEDS; do
+    TRIALS+="${lever%%|*}-s$seed $STYLE --seed $seed ${lever#*|}"$'\n'
+  done
+done
+export TRIALS SPEED_BEFORE=0
+bash tools/presets/gpu_trials.sh
+OUT=${OUT:-/tmp/gpu-out}
+while read -r name _; do
+  [[ -z $name ]] && continue
+  timeout "${JUDGE_TIMEOUT:-900}" python3 tools/presets/presets.py quality --styles "$STYLE" \
+    --models "work/trials/$name" --style-dir .train/styles --heldout .train/heldout --size "${SIZE:-512}" \
+    --device "${DEVICE:-cuda}" --optimized .train/optimized --out "work/judged/$name" < /dev/null \
+    | grep "^| $STYLE" | sed "s/^| $STYLE/| $name/" >> "$OUT/judged.md"
+done <<< "$TRIALS"
+echo "judged: $(wc -l < "$OUT/judged.md") rows; total $(( $(date +%s) - START )) s"
