@@ -6,11 +6,11 @@
 
 Each call runs `restyle train` as a command line (by default at a small size, which a 2-core CPU does in
 about 8 minutes: 600 steps of 8 crops of 128 px, style weight 5, the style at 256 px, seed 0 (--seed), the options
-after `--` added; all photos trained on, as for the presets), applies the model to the held-out photos shrunk to
-each --score-size (default: the style size), judges each result with restyle's Scorer at that size, and
-appends a row per size to a Markdown table (--out). Compare rows of one size and trial size only; small
-trials have misled before (384 px crops looked better at half size and were not at full size), so a lead
-found here still needs the full-size check (tools/presets/presets.py on a GPU).
+after `--` added; all photos trained on, as for the presets), applies the model to the selection photos (never
+trained on; models are chosen on them) shrunk to each --score-size (default: the style size), judges each result
+with restyle's Scorer at that size, and appends a row per size to a Markdown table (--out). Compare rows of one
+size and trial size only; small trials have misled before (384 px crops looked better at half size and were not
+at full size), so a lead found here still needs the full-size check (tools/presets/gpu_levers.sh on a GPU).
 """
 
 from __future__ import annotations
@@ -86,7 +86,8 @@ def main() -> None:
             "# Training trials\n\n"
             "`python tools/presets/train_trial.py` (see its docstring): each row trains one model with the command "
             "shown "
-            "and judges it on the held-out photos (" + ", ".join(HELD_OUT) + ") at the size shown, with "
+            "and judges it on the selection photos (never trained on; models are chosen on them: "
+            + ", ".join(HELD_OUT) + ") at the size shown, with "
             "restyle's Scorer. Lower is closer. Rows are comparable only at the same size and steps.\n\n"
             "| date | label | command | time | judged at | style per photo | mean style | mean content |\n"
             "|---|---|---|---|---|---|---|---|\n")
