@@ -25,10 +25,13 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from .options import TrainOptions
+
 #: Height and width of the input must be multiples of this.
 MULTIPLE = 4
-#: The network's shape by default (Johnson et al.'s): first layer's channels and residual blocks.
-WIDTH, BLOCKS = 32, 5
+#: The network's shape by default (Johnson et al.'s): first layer's channels and residual blocks, as training's
+#: settings give them.
+WIDTH, BLOCKS = TrainOptions.width, TrainOptions.blocks
 
 
 def instance_norm(x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor, eps: float,

@@ -27,6 +27,7 @@ from presets import HELD_OUT, ROOT, SHARED, model_result  # noqa: E402
 
 import restyle  # noqa: E402
 from restyle.feedforward.modelfile import read_model, save_model  # noqa: E402
+from restyle.feedforward.network import BLOCKS, WIDTH  # noqa: E402
 from restyle.feedforward.network import StyleNetwork as TransformerNet  # noqa: E402
 
 
@@ -35,7 +36,7 @@ def weights(path: Path) -> tuple[str, dict, dict]:
     if path.suffix == ".pt":
         blob = torch.load(path, map_location="cpu", weights_only=True)
         settings = blob.get("settings", {})
-        shape = {"width": settings.get("width", 32), "blocks": settings.get("blocks", 5)}
+        shape = {"width": settings.get("width", WIDTH), "blocks": settings.get("blocks", BLOCKS)}
         return f"{path.name} (step {blob['step']})", {k: v.float() for k, v in blob["model"].items()}, shape
     net, _ = read_model(path)
     return path.name, {k: v.float() for k, v in net.state_dict().items()}, net.shape
