@@ -11,7 +11,7 @@ from typing import Any, Mapping, Optional
 from ..core.layers import layers_text
 from ..core.settings import default_of, from_text, setting
 from ..errors import RestyleError
-from ..feedforward.modelfile import presets
+from ..feedforward.modelfile import is_preset, preset_path, presets
 from ..optimize.options import Options
 from .jobs import MACHINE_SETTINGS, Style
 
@@ -82,7 +82,7 @@ def style_from(text: str, base: Optional[Path] = None) -> Style:
     path = Path(text) if base is None or Path(text).is_absolute() else base / text
     if path.is_file():
         return Style("model" if path.suffix.lower() in MODEL_EXTENSIONS else "painting", str(path))
-    if text in presets():
+    if is_preset(text):
         return Style("preset", text)
     if path.exists():
         raise RestyleError(f"{path}: is a folder, not a painting or a model")
@@ -92,8 +92,7 @@ def style_from(text: str, base: Optional[Path] = None) -> Style:
 def checked(style: Style) -> Style:
     """``style`` if what it names is there: a preset's name, a painting's or a model's file."""
     if style.kind == "preset":
-        if style.source not in presets():
-            raise RestyleError(f"no preset named {style.source!r} (presets: {', '.join(presets())})")
+        preset_path(style.source)  # (a one-line error where there is none of that name)
         return style
     path = Path(style.source)
     if not path.is_file():

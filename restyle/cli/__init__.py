@@ -51,7 +51,8 @@ def _option_names() -> set[str]:
     from ..batch.settings import ModelSettings
     from ..feedforward.options import TrainOptions
     from ..optimize.options import Options
-    return {f.name for cls in (Options, TrainOptions, ModelSettings) for f in dataclasses.fields(cls)} | set(ALIASES)
+    fields = {f.name for cls in (Options, TrainOptions, ModelSettings) for f in dataclasses.fields(cls)}
+    return fields | set(ALIASES) | {"mix"}  # (mix: load_model's, a model's style or mix of styles)
 
 
 def own_process(args: argparse.Namespace) -> None:

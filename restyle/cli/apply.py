@@ -27,7 +27,10 @@ def add_parser(sub, name: str, fmt) -> None:
     a.add_argument("paths", nargs="+", metavar="MODEL INPUT",
                    help="the model, then the images or folders to paint (no model with --preset or --region)")
     a.add_argument("-o", "--output", required=True, help="output file (one input) or folder")
-    a.add_argument("--preset", metavar="NAME", help=f"use a model shipped with restyle ({names})")
+    a.add_argument("--preset", metavar="NAME", help=f"use a model shipped with restyle ({names}); of a preset of "
+                   "several styles, a style's name or a mix of them (a:0.6,b:0.4)")
+    a.add_argument("--mix", metavar="NAME[:W,...]", help="with a MODEL of several styles: the style to paint, or a "
+                   "mix of them (a:0.6,b:0.4: the weights are scaled to add up to 1)")
     a.add_argument("--strength", type=float, default=1.0, metavar="S",
                    help="0 to 1: blend the result with the photo (1: all style)")
     a.add_argument("--preserve-color", action="store_true", help="keep the photo's colours (the result's "
@@ -126,9 +129,9 @@ def _model(args: argparse.Namespace, paths: list[str], painted):
     from ..feedforward.runtime import load_model
     load = dict(device=args.device, precision=args.precision, max_memory=args.max_memory, tile_size=args.tile_size)
     if painted is not None:
-        if args.preset is not None:
-            raise RestyleError("give --preset or --region, not both")
+        if args.preset is not None or args.mix is not None:
+            raise RestyleError(f"give {'--preset' if args.mix is None else '--mix'} or --region, not both")
         return RegionModels(painted, args.mask, feather=args.feather, log=lambda m: say(args.quiet, m), **load)
     if args.preset is None and len(paths) < 2:
         raise RestyleError("give a model and at least one image (or --preset NAME and images)")
-    return load_model(paths.pop(0) if args.preset is None else None, preset=args.preset, **load)
+    return load_model(paths.pop(0) if args.preset is None else None, preset=args.preset, mix=args.mix, **load)

@@ -14,11 +14,13 @@ def add_parser(sub, name: str, fmt) -> None:
                                    "runs it too. Its metadata is kept.")
     p.add_argument("model", help="a .safetensors model")
     p.add_argument("-o", "--output", required=True, help="the .onnx file to write")
+    p.add_argument("--mix", metavar="NAME[:W,...]", help="of a model of several styles, the style to export, "
+                   "or a mix of them (a:0.6,b:0.4)")
     p.add_argument("--opset", type=int, default=17, metavar="N", help="ONNX opset version")
     p.add_argument("-q", "--quiet", action="store_true", help="no messages")
 
 
 def run(args: argparse.Namespace) -> int:
     from ..feedforward.onnx import export_onnx
-    say(args.quiet, f"wrote {export_onnx(args.model, args.output, opset=args.opset)}")
+    say(args.quiet, f"wrote {export_onnx(args.model, args.output, opset=args.opset, mix=args.mix)}")
     return 0

@@ -27,6 +27,8 @@ def add_parser(sub, name: str, fmt) -> None:
     g = v.add_argument_group("style (exactly one kind)")
     g.add_argument("--preset", metavar="NAME", help=f"a model shipped with restyle ({', '.join(presets())})")
     g.add_argument("--model", metavar="FILE", help="a trained model (.safetensors or .onnx)")
+    g.add_argument("--mix", metavar="NAME[:W,...]", help="with a --model of several styles: the style to paint, or a "
+                   "mix of them (a:0.6,b:0.4)")
     g.add_argument("-s", "--style", action="append", metavar="PAINTING", help="a painting, for the optimizer "
                    "(slow: seconds to minutes a frame); repeat for several")
     regions(v.add_argument_group("regions (a model per region; one mask for the whole clip)"),
@@ -64,7 +66,7 @@ def run(args: argparse.Namespace) -> int:
                                 callback=lambda p: bar.show(p.frame), cancel=ctrl_c.cancel, preset=args.preset,
                                 model=args.model, styles=args.style, options=options, strength=args.strength,
                                 preserve_color=options.preserve_color, resume=args.resume,
-                                regions=regions_from(args), mask=args.mask)
+                                regions=regions_from(args), mask=args.mask, mix=args.mix)
         finally:
             bar.close()
     if ctrl_c.cancel.is_set():

@@ -163,13 +163,15 @@ class StyleLoss(nn.Module):
     minimizer of the weighted sum of per-style losses, and is cheaper). With ``shares`` (R,), the target holds R
     regions' Gram matrices (R, C, C), G their guided Grams (``gram`` with masks), and the loss is
     Σᵣ shareᵣ · ‖Gᵣ − G_sᵣ‖² / ‖G_sᵣ‖²: each region's error weighted by its share of the image, so that a pixel's
-    style pulls as hard as in a run without regions.
+    style pulls as hard as in a run without regions. Without shares, a target of S Gram matrices (S, C, C) holds
+    several styles' for one batch: ``of_gram(g, which)`` judges each image n against style ``which[n]``.
     """
 
     def __init__(self, target_gram: torch.Tensor, shares: Optional[torch.Tensor] = None):
         super().__init__()
         self.register_buffer("target", target_gram.detach().float())
         self.register_buffer("norm", self.target.pow(2).sum().clamp_min(1e-8))
+        self.register_buffer("norms", self.target.pow(2).sum((-2, -1)).clamp_min(1e-8))  # each target's
         scale = None
         if shares is not None:
             norms = self.target.pow(2).sum((-2, -1)).clamp_min(1e-8)
@@ -179,8 +181,11 @@ class StyleLoss(nn.Module):
     def forward(self, features: torch.Tensor) -> torch.Tensor:
         return self.of_gram(gram(features))
 
-    def of_gram(self, g: torch.Tensor) -> torch.Tensor:
-        """The loss given the Gram matrix itself (as when it was summed over tiles)."""
+    def of_gram(self, g: torch.Tensor, which: Optional[torch.Tensor] = None) -> torch.Tensor:
+        """The loss given the Gram matrix itself (as when it was summed over tiles); ``which`` (N,): the target of
+        each of the N images of ``g``, an index into a target of several styles."""
+        if which is not None:
+            return ((g - self.target[which]).pow(2).sum((-2, -1)) / self.norms[which]).sum()
         if self.scale is None:
             return relative_sq_error(g, self.target, self.norm)
         return ((g - self.target).pow(2) * self.scale).sum()
@@ -236,6 +241,10 @@ class PerceptualLoss:
     the image shrunk by s against the style images shrunk by s (a Gram pyramid, as in Snelgrove's multi-scale
     texture synthesis, 2017): at 0.5, VGG's deepest layers see twice the area of the painting, its larger
     structures, while scale 1 keeps the strokes. Targets for it come from style images (``with_targets(styles=)``).
+
+    ``with_targets(styles=..., each_style=True)`` keeps each style image's targets apart instead of blending them (a
+    network of several styles in training): ``terms(..., which=)`` then judges each image of a batch against the
+    style its index names.
     """
 
     def __init__(self, net: nn.Module, content_layers: dict[str, float], style_layers: dict[str, float],
@@ -260,10 +269,10 @@ class PerceptualLoss:
     def with_targets(self, content: Optional[torch.Tensor] = None, styles: Optional[Sequence[torch.Tensor]] = None,
                      *, content_features: Optional[dict[str, torch.Tensor]] = None,
                      style_grams: Optional[dict[str, torch.Tensor]] = None,
-                     guide: Optional[Guide] = None) -> "PerceptualLoss":
+                     guide: Optional[Guide] = None, each_style: bool = False) -> "PerceptualLoss":
         """A copy with content and/or style targets: from images, or from their features / blended Gram matrices
         (``style_targets``); with ``guide``, the style targets are per region (give the guide before, or with,
-        the styles)."""
+        the styles); ``each_style``: the style images' targets stacked, not blended (see ``terms``' ``which``)."""
         out = copy.copy(self)
         if guide is not None:
             out.guide, out.masks = guide, {k: guide.at(k) for k in self.style_layers}
@@ -274,20 +283,20 @@ class PerceptualLoss:
             if content_features is not None:
                 out.content = {k: ContentLoss(content_features[k]) for k in self.content_layers}
             if styles is not None:
-                style_grams = out._grams_of(styles, 1.0)
-                out.scaled = {s: {k: StyleLoss(g) for k, g in out._grams_of(styles, s).items()}
+                style_grams = out._grams_of(styles, 1.0, each_style)
+                out.scaled = {s: {k: StyleLoss(g) for k, g in out._grams_of(styles, s, each_style).items()}
                               for s in self.style_scales if s != 1.0}
             if style_grams is not None:
                 shares = None if out.guide is None else out.guide.shares()
                 out.style = {k: StyleLoss(style_grams[k], shares) for k in self.style_layers}
         return out
 
-    def _grams_of(self, styles: Sequence[torch.Tensor], scale: float) -> dict[str, torch.Tensor]:
-        """{layer: style target} of the style images shrunk by ``scale``."""
+    def _grams_of(self, styles: Sequence[torch.Tensor], scale: float, each: bool = False) -> dict[str, torch.Tensor]:
+        """{layer: style target} of the style images shrunk by ``scale``; ``each``: every image's, stacked."""
         if scale != 1.0 and self.guide is not None:
             raise ValueError("style scales other than 1 do not take a guide")
-        return self.style_targets([{k: gram(f[k]) for k in self.style_layers}
-                                   for f in (self.features(shrink(s, scale)) for s in styles)])
+        grams = [{k: gram(f[k]) for k in self.style_layers} for f in (self.features(shrink(s, scale)) for s in styles)]
+        return {k: torch.cat([g[k] for g in grams]) for k in self.style_layers} if each else self.style_targets(grams)
 
     def style_targets(self, grams: Sequence[dict[str, torch.Tensor]]) -> dict[str, torch.Tensor]:
         """{layer: style target} from each style's {layer: Gram matrix}: their blend (``blend``), or with a guide,
@@ -312,37 +321,43 @@ class PerceptualLoss:
         return total
 
     def style_by_layer(self, feats: Optional[dict[str, torch.Tensor]] = None,
-                       grams: Optional[dict[str, torch.Tensor]] = None, scale: float = 1.0) -> dict[str, torch.Tensor]:
+                       grams: Optional[dict[str, torch.Tensor]] = None, scale: float = 1.0,
+                       which: Optional[torch.Tensor] = None) -> dict[str, torch.Tensor]:
         """Each style layer's relative error (unweighted), from features or from their Gram matrices (guided ones,
-        with a guide), averaged over a batch; ``scale``: against the targets at that style scale."""
+        with a guide), averaged over a batch; ``scale``: against the targets at that style scale; ``which``: each
+        image's style, of targets kept apart (``with_targets(each_style=True)``)."""
         if grams is None:
             grams = {k: gram(feats[k], self.positions.get(k)) for k in self.style_layers}
         batch = (lambda g: 1) if self.guide is not None else (lambda g: g.shape[0])
         targets = self.style if scale == 1.0 else self.scaled[scale]
-        return {k: targets[k].of_gram(g) / batch(g) for k, g in grams.items()}
+        return {k: targets[k].of_gram(g, which) / batch(g) for k, g in grams.items()}
 
     def style_term(self, feats: Optional[dict[str, torch.Tensor]] = None,
-                   grams: Optional[dict[str, torch.Tensor]] = None, scale: float = 1.0) -> torch.Tensor:
-        """Σ layer weight · the layer's style error (at style scale ``scale``)."""
+                   grams: Optional[dict[str, torch.Tensor]] = None, scale: float = 1.0,
+                   which: Optional[torch.Tensor] = None) -> torch.Tensor:
+        """Σ layer weight · the layer's style error (at style scale ``scale``; ``which``: see ``style_by_layer``)."""
         total = 0.0
-        for k, term in self.style_by_layer(feats, grams, scale).items():
+        for k, term in self.style_by_layer(feats, grams, scale, which).items():
             total = total + self.style_layers[k] * term
         return total
 
-    def scales_term(self, image: torch.Tensor, feats: dict[str, torch.Tensor]) -> torch.Tensor:
+    def scales_term(self, image: torch.Tensor, feats: dict[str, torch.Tensor],
+                    which: Optional[torch.Tensor] = None) -> torch.Tensor:
         """The style error averaged over ``style_scales`` (``feats``: the image's own, for scale 1)."""
         total = 0.0
         for s in self.style_scales:
             f = feats if s == 1.0 else self.features(shrink(image, s), list(self.style_layers))
-            total = total + self.style_term(f, scale=s)
+            total = total + self.style_term(f, scale=s, which=which)
         return total / len(self.style_scales)
 
     def terms(self, image: torch.Tensor, feats: Optional[dict[str, torch.Tensor]] = None,
-              content_target: Optional[dict[str, torch.Tensor]] = None) -> torch.Tensor:
-        """The weighted (content, style, tv) of ``image`` as one float32 tensor of 3."""
+              content_target: Optional[dict[str, torch.Tensor]] = None,
+              which: Optional[torch.Tensor] = None) -> torch.Tensor:
+        """The weighted (content, style, tv) of ``image`` as one float32 tensor of 3; ``which`` (N,): each image's
+        style, of targets kept apart (``with_targets(each_style=True)``)."""
         feats = feats if feats is not None else self.features(image)
         w = self.weights
-        content, style = self.content_term(feats, content_target), self.scales_term(image, feats)
+        content, style = self.content_term(feats, content_target), self.scales_term(image, feats, which)
         return torch.stack([w.content * content, w.style * style, w.tv * self.tv(image)])
 
 

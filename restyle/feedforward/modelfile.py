@@ -48,17 +48,50 @@ def save_model(net: StyleNetwork, path: PathLike, metadata: dict, dtype: Optiona
 
 
 def presets() -> dict[str, Path]:
-    """The models shipped with restyle, by name."""
-    return {p.stem: p for p in sorted(PRESETS.glob("*.safetensors"))}
+    """The models shipped with restyle, by name: each file's, and each style's of a file of several styles."""
+    found: dict[str, Path] = {}
+    for p in sorted(PRESETS.glob("*.safetensors")):
+        found[p.stem] = p
+        for name in _styles_in(p):
+            found.setdefault(name, p)
+    return found
+
+
+def _styles_in(path: Path) -> list[str]:
+    """The style names a model file of several styles lists, read from its header alone (no torch)."""
+    try:
+        with open(path, "rb") as f:
+            size = int.from_bytes(f.read(8), "little")
+            header = json.loads(f.read(min(size, 1 << 24)))
+        meta = json.loads(header.get("__metadata__", {}).get("restyle", "{}"))
+        return [s["name"] for s in meta.get("styles", [])]
+    except (OSError, ValueError, TypeError, KeyError, AttributeError):
+        return []
+
+
+def is_preset(name: str) -> bool:
+    """Whether ``name`` is a shipped preset, or a mix of the styles of one ("a:0.6,b:0.4")."""
+    try:
+        preset_path(name)
+    except RestyleError:
+        return False
+    return True
 
 
 def preset_path(name: str) -> Path:
-    """The file of the shipped preset ``name``."""
+    """The file of the shipped preset ``name``, or of the preset of several styles that a mix of styles names."""
+    from .styles import mix_names
     found = presets()
-    if name not in found:
-        have = ", ".join(found) if found else "none are installed"
+    if name in found:
+        return found[name]
+    files = {found.get(n) for n in mix_names(name)}
+    if len(files) == 1 and None not in files and _styles_in(next(iter(files))):
+        return files.pop()
+    have = ", ".join(found) if found else "none are installed"
+    if None in files or len(files) == 1:
         raise RestyleError(f"no preset named {name!r} (presets: {have})")
-    return found[name]
+    raise RestyleError(f"{name!r}: a mix takes the styles of one preset of several styles; these are separate "
+                       f"models (presets: {have})")
 
 
 def model_file(p: Path) -> Path:
@@ -109,8 +142,19 @@ def _network_of(path: Path, meta: dict) -> StyleNetwork:
     """An empty network of the shape a model's metadata records (``network``; files without it: the default)."""
     from .network import BLOCKS, WIDTH, StyleNetwork
     shape = meta.get("network", {"width": WIDTH, "blocks": BLOCKS})
-    ok = isinstance(shape, dict) and set(shape) == {"width", "blocks"} and all(
+    ok = isinstance(shape, dict) and set(shape) in ({"width", "blocks"}, {"width", "blocks", "styles"}) and all(
         isinstance(v, int) and 1 <= v <= 1024 for v in shape.values())
     if not ok:
         raise RestyleError(f"{path}: not a restyle model (its network shape {shape!r} is not width and blocks)")
-    return StyleNetwork.empty(shape["width"], shape["blocks"])
+    styles = shape.get("styles", 1)
+    if styles > 1 and not _names_ok(meta.get("styles"), styles):
+        raise RestyleError(f"{path}: not a restyle model (a network of {styles} styles without their {styles} "
+                           "distinct names)")
+    return StyleNetwork.empty(shape["width"], shape["blocks"], styles)
+
+
+def _names_ok(styles, count: int) -> bool:
+    """Whether ``styles`` (a model's metadata) lists ``count`` styles by distinct names."""
+    return isinstance(styles, list) and len(styles) == count and all(
+        isinstance(s, dict) and isinstance(s.get("name"), str) and s["name"] for s in styles) and \
+        len({s["name"] for s in styles}) == count

@@ -3,6 +3,10 @@
 Encoder (9x9 conv, two stride-2 3x3 convs), five residual blocks at a quarter of the resolution, decoder
 (two upsample-then-convolve steps, 9x9 conv); 1.68 M parameters. Input and output are RGB in [0, 1]. ``width``
 (the first layer's channels, 32; then 2x and 4x) and ``blocks`` (residual blocks, 5) make it wider or deeper.
+``styles`` above 1 makes one network of several styles (conditional instance norm, Dumoulin, Shlens & Kudlur
+2017, "A Learned Representation for Artistic Style"): every norm layer holds a scale and shift per style, all
+else is shared; a pass picks each image's style, or a blend of styles, by ``NormStats.mix``, and ``mixed`` bakes
+one choice into a network of one style.
 
 Departures from Johnson et al., and why:
 - Instance normalization instead of batch normalization (Ulyanov et al. 2016): the style no longer depends
@@ -49,8 +53,8 @@ def instance_norm(x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor, eps
         mean = x.sum((2, 3), keepdim=True, dtype=torch.float32) / (h * w)
         square = torch.linalg.vector_norm(x, 2, (2, 3), keepdim=True, dtype=torch.float32).square() / (h * w)
         var = (square - mean.square()).clamp_min(0)
-    scale = weight.float().view(1, c, 1, 1) * torch.rsqrt(var + eps)
-    shift = bias.float().view(1, c, 1, 1) - mean * scale
+    scale = weight.float().reshape(-1, c, 1, 1) * torch.rsqrt(var + eps)  # weight, bias: (C,) or (N, C)
+    shift = bias.float().reshape(-1, c, 1, 1) - mean * scale
     return torch.addcmul(shift, x, scale).to(x.dtype)
 
 
@@ -58,33 +62,50 @@ class NormStats:
     """What one forward pass does at its norm layers instead of the usual (for exact tiled inference), passed to
     ``StyleNetwork.forward``, so that a network shared by threads is never written to: ``fixed[norm] = (mean,
     var)`` (each (N or 1, C, 1, 1)) normalizes with those statistics instead of the input's own; ``observe[norm]``
-    is called with that layer's input first (to collect statistics)."""
+    is called with that layer's input first (to collect statistics); ``mix`` (N or 1, S) weighs the styles of a
+    network of S styles for each image (a row of one-hot: one style; fractions: a blend)."""
 
-    def __init__(self):
+    def __init__(self, mix: Optional[torch.Tensor] = None):
         self.fixed: dict[nn.Module, tuple[torch.Tensor, torch.Tensor]] = {}
         self.observe: dict[nn.Module, Callable[[torch.Tensor], None]] = {}
+        self.mix = mix
 
 
 class _Norm(nn.InstanceNorm2d):
     """Affine instance norm whose statistics can be given for a pass (``NormStats``, for exact tiled inference).
 
     Inference on a GPU goes through ``instance_norm`` above; training (autograd), ONNX export and the CPU use
-    PyTorch's, which is the faster on a CPU.
+    PyTorch's, which is the faster on a CPU. With ``styles`` above 1, ``weight`` and ``bias`` are (styles,
+    channels), and a pass weighs them by ``NormStats.mix``.
     """
 
-    def __init__(self, channels: int):
+    def __init__(self, channels: int, styles: int = 1):
         super().__init__(channels, affine=True)
         self.stride = 1
+        if styles > 1:
+            self.weight = nn.Parameter(torch.ones(styles, channels))
+            self.bias = nn.Parameter(torch.zeros(styles, channels))
 
     def forward(self, x: torch.Tensor, stats: Optional[NormStats] = None) -> torch.Tensor:
         if stats is not None:
             if self in stats.observe:
                 stats.observe[self](x)
+            if self.weight.dim() == 2:
+                return self._mixed(x, stats)
             if self in stats.fixed:
                 return instance_norm(x, self.weight, self.bias, self.eps, stats=stats.fixed[self])
         if x.is_cuda and not (self.training or torch.is_grad_enabled() or torch.onnx.is_in_onnx_export()):
             return instance_norm(x, self.weight, self.bias, self.eps)
         return super().forward(x)
+
+    def _mixed(self, x: torch.Tensor, stats: NormStats) -> torch.Tensor:
+        """The norm with each image's scale and shift weighed from the styles' by ``stats.mix``."""
+        mix = stats.mix.to(self.weight)
+        weight, bias = mix @ self.weight, mix @ self.bias  # (N or 1, C)
+        if self in stats.fixed:
+            return instance_norm(x, weight, bias, self.eps, stats=stats.fixed[self])
+        y = F.instance_norm(x, eps=self.eps)
+        return torch.addcmul(bias[..., None, None], y, weight[..., None, None]).to(x.dtype)
 
 
 def _pad(x: torch.Tensor, pad: int, mode: str) -> torch.Tensor:
@@ -147,10 +168,10 @@ class _UpsampleConv(nn.Module):
 
 
 class _Residual(nn.Module):
-    def __init__(self, channels: int):
+    def __init__(self, channels: int, styles: int = 1):
         super().__init__()
-        self.body = nn.Sequential(*_conv(channels, channels, 3), _Norm(channels), nn.ReLU(inplace=True),
-                                  *_conv(channels, channels, 3), _Norm(channels))
+        self.body = nn.Sequential(*_conv(channels, channels, 3), _Norm(channels, styles), nn.ReLU(inplace=True),
+                                  *_conv(channels, channels, 3), _Norm(channels, styles))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return x + self.body(x)
@@ -163,24 +184,27 @@ class StyleNetwork(nn.Module):
     fp16 for inference and keeps the head in float32, so the output pixels keep full precision.
     """
 
-    def __init__(self, width: int = WIDTH, blocks: int = BLOCKS):
+    def __init__(self, width: int = WIDTH, blocks: int = BLOCKS, styles: int = 1):
         super().__init__()
-        self.width, self.blocks = width, blocks
-        w1, w2, w4 = width, 2 * width, 4 * width
+        self.width, self.blocks, self.styles = width, blocks, styles
+        w1, w2, w4, s = width, 2 * width, 4 * width, styles
         self.body = nn.Sequential(
-            *_conv(3, w1, 9), _Norm(w1), nn.ReLU(inplace=True),
-            *_conv(w1, w2, 3, stride=2), _Norm(w2), nn.ReLU(inplace=True),
-            *_conv(w2, w4, 3, stride=2), _Norm(w4), nn.ReLU(inplace=True),
-            *[_Residual(w4) for _ in range(blocks)],
-            _UpsampleConv(w4, w2), _Norm(w2), nn.ReLU(inplace=True),
-            _UpsampleConv(w2, w1), _Norm(w1), nn.ReLU(inplace=True),
+            *_conv(3, w1, 9), _Norm(w1, s), nn.ReLU(inplace=True),
+            *_conv(w1, w2, 3, stride=2), _Norm(w2, s), nn.ReLU(inplace=True),
+            *_conv(w2, w4, 3, stride=2), _Norm(w4, s), nn.ReLU(inplace=True),
+            *[_Residual(w4, s) for _ in range(blocks)],
+            _UpsampleConv(w4, w2), _Norm(w2, s), nn.ReLU(inplace=True),
+            _UpsampleConv(w2, w1), _Norm(w1, s), nn.ReLU(inplace=True),
         )
         self.head = nn.Sequential(*_conv(w1, 3, 9))
         for norm, stride in zip(self.norms(), [1, 2, 4] + [4] * 2 * blocks + [2, 1]):
             norm.stride = stride  # input pixels per position of the norm's input
 
     def forward(self, x: torch.Tensor, stats: Optional[NormStats] = None) -> torch.Tensor:
-        """The painted image; ``stats`` replaces the norm layers' statistics for this pass (``NormStats``)."""
+        """The painted image; ``stats`` replaces the norm layers' statistics for this pass and, for a network of
+        several styles, chooses the style (``NormStats``)."""
+        if self.styles > 1 and (stats is None or stats.mix is None):
+            raise ValueError(f"a network of {self.styles} styles needs a style mix (NormStats.mix)")
         # On the 0-255 scale the architecture was designed for: Adam's step size (1e-3) and the output
         # layer's initial scale are tuned to it.
         body_dtype, head_dtype = self.body[1].weight.dtype, self.head[1].weight.dtype
@@ -190,8 +214,9 @@ class StyleNetwork(nn.Module):
 
     @property
     def shape(self) -> dict[str, int]:
-        """What a model file records of the network's shape: ``{"width": ..., "blocks": ...}``."""
-        return {"width": self.width, "blocks": self.blocks}
+        """What a model file records of the network's shape: ``{"width": ..., "blocks": ...}``, and ``"styles"``
+        for a network of several."""
+        return {"width": self.width, "blocks": self.blocks, **({"styles": self.styles} if self.styles > 1 else {})}
 
     @property
     def receptive_field(self) -> int:
@@ -200,11 +225,11 @@ class StyleNetwork(nn.Module):
         return 1 + 8 + 2 * 1 + 2 * 2 + 2 * 4 * 2 * self.blocks + 2 * 2 + 2 * 1 + 8
 
     @classmethod
-    def empty(cls, width: int = WIDTH, blocks: int = BLOCKS) -> "StyleNetwork":
+    def empty(cls, width: int = WIDTH, blocks: int = BLOCKS, styles: int = 1) -> "StyleNetwork":
         """A new network on the CPU with its weights not yet set (to be filled or loaded): built without drawing
         random numbers, so the caller's global random state is left as it was."""
         with torch.device("meta"):
-            net = cls(width, blocks)
+            net = cls(width, blocks, styles)
         net = net.to_empty(device="cpu")
         for m in net.modules():
             if isinstance(m, _UpsampleConv):
@@ -212,10 +237,10 @@ class StyleNetwork(nn.Module):
         return net
 
     @classmethod
-    def seeded(cls, seed: int, width: int = WIDTH, blocks: int = BLOCKS) -> "StyleNetwork":
+    def seeded(cls, seed: int, width: int = WIDTH, blocks: int = BLOCKS, styles: int = 1) -> "StyleNetwork":
         """A new network whose initial weights are PyTorch's default initialization drawn from its own generator
         seeded with ``seed`` (the global random state is neither used nor reseeded)."""
-        net = cls.empty(width, blocks)
+        net = cls.empty(width, blocks, styles)
         generator = torch.Generator().manual_seed(seed)
         for m in net.modules():  # in the order the layers were built, each drawing as its reset_parameters would
             if isinstance(m, nn.Conv2d):
@@ -226,6 +251,14 @@ class StyleNetwork(nn.Module):
                 nn.init.ones_(m.weight)
                 nn.init.zeros_(m.bias)
         return net
+
+    def mixed(self, mix: torch.Tensor) -> "StyleNetwork":
+        """A network of one style (on the CPU, float32) that paints as this one does with the styles weighed by
+        ``mix`` (S,): each norm's scale and shift are the mix of the styles'; the rest is copied."""
+        net = StyleNetwork.empty(self.width, self.blocks)
+        mix = mix.float().cpu()
+        net.load_state_dict({k: mix @ v.float().cpu() if v.dim() == 2 else v for k, v in self.state_dict().items()})
+        return net.train(self.training).requires_grad_(False)
 
     def half(self, dtype: torch.dtype = torch.bfloat16) -> "StyleNetwork":
         """For inference: the body in ``dtype``, the head in float32 (in place; returns self)."""

@@ -6,12 +6,14 @@ import json
 import tempfile
 import warnings
 from pathlib import Path
+from typing import Optional
 
 import torch
 
 from ..core.images import write_atomic
 from ..errors import RestyleError
 from .modelfile import PathLike, read_model
+from .styles import StyleChoice, choose_style
 
 
 def load_session(path: Path, device: torch.device) -> tuple[object, dict, torch.device]:
@@ -33,9 +35,10 @@ def load_session(path: Path, device: torch.device) -> tuple[object, dict, torch.
     return session, meta, torch.device("cpu") if providers[0] == "CPUExecutionProvider" else device
 
 
-def export_onnx(model: PathLike, output: PathLike, opset: int = 17) -> Path:
+def export_onnx(model: PathLike, output: PathLike, opset: int = 17, mix: Optional[StyleChoice] = None) -> Path:
     """Write ``model`` (a .safetensors model) as ONNX, height and width dynamic (multiples of 4; ``StyleModel``
-    pads other sizes), weights in float32, the metadata kept. Needs the ``onnx`` package."""
+    pads other sizes), weights in float32, the metadata kept; of a model of several styles, the style or ``mix``
+    chosen, as ``load_model`` takes it. Needs the ``onnx`` package."""
     try:
         import onnx
     except ImportError:
@@ -48,7 +51,7 @@ def export_onnx(model: PathLike, output: PathLike, opset: int = 17) -> Path:
     out = Path(output)
     if out.suffix.lower() != ".onnx":
         raise RestyleError(f"{out}: the output of an export must end in .onnx")
-    net, meta = read_model(src)
+    net, meta = choose_style(src, *read_model(src), mix)
     axes = {0: "batch", 2: "height", 3: "width"}
     with tempfile.TemporaryDirectory() as tmp, warnings.catch_warnings():
         warnings.simplefilter("ignore")

@@ -16,7 +16,7 @@ from ..core.checks import DEFAULT_MAX_PIXELS, fraction, non_negative
 from ..core.images import ImageLike, to_pil, to_uint8
 from ..core.regions import color_name, composite, named_regions, read_regions
 from ..errors import RestyleError
-from .modelfile import model_file, presets
+from .modelfile import is_preset, model_file, presets
 from .runtime import StyleModel, load_model, read_photo
 
 #: What paints a region: a loaded model, a preset's name, a model file, or None / "none" to keep the photo.
@@ -105,7 +105,7 @@ def _tensor(frame: np.ndarray) -> torch.Tensor:
 
 def _source(name: str) -> tuple[str, str]:
     """("preset", its name) or ("file", its real path), for a region's model named by ``name``."""
-    if name in presets() and not os.path.exists(name):
+    if is_preset(name) and not os.path.exists(name):
         return "preset", name
     if not os.path.exists(name):
         raise RestyleError(f"{name}: no such model file (nor a preset: {', '.join(presets()) or 'none installed'})")

@@ -25,6 +25,7 @@ from ..errors import RestyleError
 from .modelfile import PathLike, model_file, preset_path, read_model
 from .network import MULTIPLE, WIDTH, StyleNetwork
 from .onnx import load_session
+from .styles import StyleChoice, choose_style
 from .tiled import halo, tiled_forward
 
 #: Peak bytes per pixel of a whole-image forward pass, the body in 16-bit (measured on an H100: 600 at
@@ -167,9 +168,12 @@ class StyleModel:
 
 def load_model(path: Union[PathLike, None] = None, *, preset: Optional[str] = None, device: str = "auto",
                precision: str = "auto", max_memory: Optional[float] = None,
-               tile_size: Optional[int] = None) -> StyleModel:
+               tile_size: Optional[int] = None, mix: Optional[StyleChoice] = None) -> StyleModel:
     """Load a trained style model: a .safetensors file from ``restyle train``, an .onnx file from
     ``restyle export`` (run by onnxruntime), or a shipped ``preset`` by name.
+
+    A model of several styles paints the style that ``mix`` names, or a mix of them, "a:0.6,b:0.4" or {"a": 0.6,
+    "b": 0.4} (the weights scaled to add up to 1); a preset's name may be such a mix of one preset's styles.
 
     ``precision`` auto runs the network in bf16 where the hardware has it (the last layer stays float32).
     ``max_memory`` (GB) bounds the memory a forward pass may use; bigger images are cut into tiles
@@ -178,11 +182,17 @@ def load_model(path: Union[PathLike, None] = None, *, preset: Optional[str] = No
     if (path is None) == (preset is None):
         raise RestyleError("give a model file or a preset name (one of them)")
     p = model_file(preset_path(preset) if preset is not None else Path(path))
+    if preset is not None and preset != p.stem:  # a style (or mix) of a preset of several styles
+        if mix is not None:
+            raise RestyleError("give the style in the preset's name or as mix, not both")
+        mix = preset
     dev = resolve_device(device)
     if p.suffix.lower() == ".onnx":
+        if mix is not None:
+            raise RestyleError(f"{p}: an .onnx model has one style; choose the mix when exporting it")
         session, meta, dev = load_session(p, dev)
         return StyleModel(p, meta, dev, session=session, max_memory=max_memory, tile_size=tile_size)
-    net, meta = read_model(p)
+    net, meta = choose_style(p, *read_model(p), mix)
     dtype = resolve_precision(precision, dev)
     net = net.to(dev)
     if dtype != torch.float32:

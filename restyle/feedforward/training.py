@@ -14,6 +14,10 @@ Departures from Johnson et al.:
 - The saved model is the mean of the weights over the last quarter of the steps (stochastic weight averaging),
   not the last step's: Adam's constant step leaves the weights jittering, and the mean came closer to the
   painting in six of seven full runs (see ``TrainOptions.average_last``).
+
+Several style images train one network of several styles (conditional instance norm, Dumoulin et al. 2017):
+the crops of a step take the styles in turn (crop i of step t: style (t * batch + i) mod S), each crop judged
+against its own style's Gram matrices, so every step trains every style's norms when the batch holds them all.
 """
 
 from __future__ import annotations
@@ -27,7 +31,7 @@ import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Optional
+from typing import Callable, Optional, Sequence
 
 import torch
 
@@ -53,7 +57,7 @@ from ..core.vgg import load_vgg
 from ..errors import NumericalError, RestyleError
 from .dataset import PhotoSet
 from .modelfile import file_sha256, model_or_preset, read_model, save_model
-from .network import MULTIPLE, StyleNetwork
+from .network import MULTIPLE, NormStats, StyleNetwork
 from .options import TrainOptions
 
 CHECKPOINT = "checkpoint.pt"
@@ -83,13 +87,16 @@ def default_work_dir(output: Path) -> Path:
     return output.with_name(output.stem + "-training")
 
 
-def train(style: ImageLike, photos: str | os.PathLike, output: str | os.PathLike,
+def train(style: ImageLike | Sequence[ImageLike], photos: str | os.PathLike, output: str | os.PathLike,
           options: Optional[TrainOptions] = None, *, resume: bool = False,
           work_dir: Optional[str | os.PathLike] = None, preview: Optional[ImageLike] = None,
           callback: Optional[Callable[[TrainProgress], None]] = None,
           log: Optional[Callable[[str], None]] = None, save_dtype: torch.dtype = torch.float16,
           init: Optional[str | os.PathLike] = None, cancel: Optional[threading.Event] = None, **overrides) -> Path:
     """Train a style model for ``style`` on the photos in the folder ``photos`` and save it to ``output``.
+
+    A list of several style images trains one model of them all (a model of several styles: ``load_model``'s
+    ``style`` picks one or a mix), each style named by its file name.
 
     Checkpoints and preview images go to ``work_dir`` (default: OUTPUT's name + "-training" beside it);
     ``resume`` continues from the checkpoint there. ``preview`` is a photo to stylize every
@@ -107,8 +114,9 @@ def train(style: ImageLike, photos: str | os.PathLike, output: str | os.PathLike
     opts.validate()
     say = log or (lambda m: None)
     out, work = _check_paths(Path(output), work_dir, resume)
-    check_not_input(out, [style] + ([init] if init is not None else []))
-    run = _Training(style, photos, opts, preview=preview, init=init, say=say)
+    styles = list(style) if isinstance(style, (list, tuple)) else [style]
+    check_not_input(out, styles + ([init] if init is not None else []))
+    run = _Training(styles, photos, opts, preview=preview, init=init, say=say)
     run.start(work, resume)
     run.loop(callback, cancel)
     return run.save(out, save_dtype)
@@ -132,22 +140,23 @@ def _check_paths(out: Path, work_dir, resume: bool) -> tuple[Path, Path]:
 class _Training:
     """One training run: its photos, network, optimizer, loss and weight mean; ``loop`` trains, ``save`` writes."""
 
-    def __init__(self, style: ImageLike, photos, opts: TrainOptions, *, preview, init, say: Callable[[str], None]):
+    def __init__(self, styles: list[ImageLike], photos, opts: TrainOptions, *, preview, init,
+                 say: Callable[[str], None]):
         self.opts, self.say = opts, say
         init_net, self.init_info = _init_model(init) if init is not None else (None, None)
-        self.style_img = load_image(style, opts.max_pixels, name=source_name(style, "style"))
-        self.style_name = Path(style).stem if isinstance(style, (str, os.PathLike)) else "style"
-        self.style_hash = file_sha256(style) if isinstance(style, (str, os.PathLike)) else \
-            hashlib.sha256(self.style_img.numpy().tobytes()).hexdigest()
+        self.style_imgs, self.style_names, self.style_hashes = _styles(styles, opts.max_pixels)
+        self.style_hash = self.style_hashes[0] if len(styles) == 1 else \
+            hashlib.sha256(" ".join(self.style_hashes).encode()).hexdigest()
         self.data, preview_img = _photos(photos, opts, preview, say)
         self.device = resolve_device(opts.device)
         self.dtype = resolve_precision(opts.precision, self.device)
         self.seed = opts.seed if opts.seed is not None else int.from_bytes(os.urandom(4), "little") >> 1
-        if init_net is not None and init_net.shape != {"width": opts.width, "blocks": opts.blocks}:
-            raise RestyleError(f"{self.init_info['file']}: its network has width {init_net.width} and "
-                               f"{init_net.blocks} blocks; train on it with the same width and blocks")
-        net = init_net.requires_grad_(True) if init_net is not None else \
-            StyleNetwork.seeded(self.seed, opts.width, opts.blocks)
+        shape = (opts.width, opts.blocks, len(styles))
+        if init_net is not None and (init_net.width, init_net.blocks, init_net.styles) != shape:
+            raise RestyleError(f"{self.init_info['file']}: its network has {_shape_words(*init_net.shape.values())}, "
+                               f"not {_shape_words(*shape)}; train on it with the same width and blocks (and "
+                               "number of styles)")
+        net = init_net.requires_grad_(True) if init_net is not None else StyleNetwork.seeded(self.seed, *shape)
         self.net = net.to(self.device, memory_format=torch.channels_last)
         self.optimizer = torch.optim.Adam(self.net.parameters(), lr=opts.learning_rate)
         # The saved model may be the mean of the weights of the last steps: from step average_from on, each step's.
@@ -190,18 +199,30 @@ class _Training:
         vgg = load_vgg(list(content_w) + list(style_w), self.device)
         loss = PerceptualLoss(vgg, content_w, style_w, LossWeights(o.content_weight, o.style_weight, o.tv_weight),
                               dtype=self.dtype, style_scales=o.style_scales)
-        s = resize(self.style_img, fit_size(self.style_img.shape[1], self.style_img.shape[2], o.style_size))
-        return loss.with_targets(styles=[s[None].to(self.device)])
+        sized = [resize(s, fit_size(s.shape[1], s.shape[2], o.style_size))[None].to(self.device)
+                 for s in self.style_imgs]
+        return loss.with_targets(styles=sized, each_style=len(sized) > 1)
 
     def losses(self, x: torch.Tensor) -> dict[str, torch.Tensor]:
         """The weighted terms and their total for a batch of crops ``x``, each crop its own content target."""
+        which = self._which(len(x))
         with autocast(self.device, self.dtype):
-            y = self.net(x)
+            y = self.net(x, None if which is None else NormStats(self._one_hot(which)))
         with torch.no_grad():
             # The photos' targets need the content layers only (relu4_2 by default), so this pass stops there.
             target = self.loss.features(x, list(self.loss.content_layers))
-        content, style, tv = self.loss.terms(y, content_target=target).unbind()
+        content, style, tv = self.loss.terms(y, content_target=target, which=which).unbind()
         return {"content": content, "style": style, "tv": tv, "total": content + style + tv}
+
+    def _which(self, n: int) -> Optional[torch.Tensor]:
+        """Each of this step's ``n`` crops' style (crop i: style (step * n + i) mod S); None for one style."""
+        count = len(self.style_names)
+        if count == 1:
+            return None
+        return (torch.arange(n, device=self.device) + self.step * n) % count
+
+    def _one_hot(self, which: torch.Tensor) -> torch.Tensor:
+        return torch.nn.functional.one_hot(which, len(self.style_names)).float()
 
     def loop(self, callback: Optional[Callable[[TrainProgress], None]], cancel: Optional[threading.Event]) -> None:
         """Train to ``steps`` or until ``cancel`` is set, reporting every 10 steps, with checkpoints."""
@@ -244,8 +265,11 @@ class _Training:
 
     def write_preview(self, step: int) -> Path:
         self.net.eval()
-        with torch.no_grad(), autocast(self.device, self.dtype):
-            img = to_pil(self.net(self.preview_x).float()[0])
+        count = len(self.style_names)
+        mixes = [None] if count == 1 else [NormStats(self._one_hot(torch.tensor([i], device=self.device)))
+                                          for i in range(count)]
+        with torch.no_grad(), autocast(self.device, self.dtype):  # each style's painting, side by side
+            img = to_pil(torch.cat([self.net(self.preview_x, m).float()[0] for m in mixes], dim=-1))
         self.net.train()
         return save_image(img, self.work / f"preview-{step:06d}.jpg")
 
@@ -260,8 +284,12 @@ class _Training:
 
     def save(self, out: Path, dtype: torch.dtype) -> Path:
         """Write the model (the weights' mean where averaged), its last preview and its metadata."""
-        meta = {"style_name": self.style_name, "style_sha256": self.style_hash, "seed": self.seed,
-                "photos": len(self.data), "restyle_version": __version__, "settings": _settings(self.opts)}
+        if len(self.style_names) == 1:
+            meta = {"style_name": self.style_names[0], "style_sha256": self.style_hash}
+        else:
+            meta = {"styles": [{"name": n, "sha256": h} for n, h in zip(self.style_names, self.style_hashes)]}
+        meta |= {"seed": self.seed, "photos": len(self.data), "restyle_version": __version__,
+                 "settings": _settings(self.opts)}
         if self.init_info is not None:
             meta["init"] = self.init_info
         if self.averaged_from is not None:
@@ -305,6 +333,29 @@ class _Reports:
             self.callback(TrainProgress(step=step, steps=steps, losses=self.values, elapsed=elapsed,
                                         rate=(step - self.start) / elapsed, start=self.start, preview=shot))
         return self.values
+
+
+def _shape_words(width: int, blocks: int, styles: int = 1) -> str:
+    return f"width {width} and {blocks} blocks" + (f" for {styles} styles" if styles > 1 else "")
+
+
+def _styles(styles: list[ImageLike], max_pixels: int) -> tuple[list[torch.Tensor], list[str], list[str]]:
+    """The style images, their names (file names; "style", or "style1"... of several, for images in memory) and
+    their SHA-256 (of the file, or of the pixels); refused where two share a name or there are over 1024."""
+    if not 1 <= len(styles) <= 1024:
+        raise RestyleError(f"give 1 to 1024 style images, not {len(styles)}")
+    images, names, hashes = [], [], []
+    for i, style in enumerate(styles):
+        img = load_image(style, max_pixels, name=source_name(style, "style"))
+        is_file = isinstance(style, (str, os.PathLike))
+        names.append(Path(style).stem if is_file else "style" if len(styles) == 1 else f"style{i + 1}")
+        hashes.append(file_sha256(style) if is_file else hashlib.sha256(img.numpy().tobytes()).hexdigest())
+        images.append(img)
+    twice = sorted({n for n in names if names.count(n) > 1})
+    if twice:
+        raise RestyleError(f"two style images are named {twice[0]!r}: each style of a model is named by its file "
+                           "name, so rename one")
+    return images, names, hashes
 
 
 def _photos(photos, opts: TrainOptions, preview, say) -> tuple[PhotoSet, torch.Tensor]:

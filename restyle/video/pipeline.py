@@ -25,6 +25,7 @@ from ..core.prefetch import prefetch
 from ..errors import RestyleError
 from ..feedforward.regions import RegionModels
 from ..feedforward.runtime import StyleModel, load_model
+from ..feedforward.styles import StyleChoice
 from ..optimize.objective import Temporal
 from ..optimize.options import Options
 from ..optimize.transfer import stylize
@@ -111,12 +112,15 @@ class RegionsPainter:
 def painter_for(*, preset: Optional[str] = None, model: Union[str, os.PathLike, StyleModel, None] = None,
                 styles: Optional[Sequence[ImageLike]] = None, options: Optional[Options] = None,
                 strength: float = 1.0, preserve_color: Optional[str] = None, regions: Optional[Mapping] = None,
-                mask: Optional[ImageLike] = None) -> Callable:
-    """The painter of exactly one kind of style: a preset, a model (file or loaded), paintings (optimizer), or
-    ``regions`` of ``mask`` ({colour: preset, model or "none"}; ``options.feather`` softens their edges)."""
+                mask: Optional[ImageLike] = None, mix: Optional[StyleChoice] = None) -> Callable:
+    """The painter of exactly one kind of style: a preset, a model (file or loaded; ``mix``: the style or mix of
+    styles of a model file of several), paintings (optimizer), or ``regions`` of ``mask`` ({colour: preset, model or
+    "none"}; ``options.feather`` softens their edges)."""
     if sum(x is not None for x in (preset, model, styles, regions)) != 1:
         raise RestyleError("give exactly one kind of style: a preset, a model, paintings or regions")
     opts = options or Options()
+    if mix is not None and (model is None or isinstance(model, StyleModel)) and preset is None:
+        raise RestyleError("mix chooses among the styles of a model file; give it with a model file")
     if regions is not None:
         fraction("strength", strength)
         models = RegionModels(regions, mask, feather=opts.feather, device=opts.device, precision=opts.precision)
@@ -124,7 +128,7 @@ def painter_for(*, preset: Optional[str] = None, model: Union[str, os.PathLike, 
     if styles is not None:
         return OptimizerPainter(styles, opts.replace(preserve_color=preserve_color or opts.preserve_color))
     if not isinstance(model, StyleModel):
-        model = load_model(model, preset=preset, device=opts.device, precision=opts.precision)
+        model = load_model(model, preset=preset, device=opts.device, precision=opts.precision, mix=mix)
     return ModelPainter(model, strength, preserve_color is not None)
 
 

@@ -18,7 +18,6 @@ from ..core.checks import at_most, positive_int, side
 from ..core.images import ImageLike, load_image
 from ..core.regions import KEEP
 from ..errors import RestyleError
-from ..feedforward.modelfile import presets
 from ..feedforward.regions import RegionModels
 from ..feedforward.runtime import StyleModel, load_model
 from ..optimize.options import Options
@@ -45,8 +44,6 @@ class Models:
     def __getitem__(self, name: str) -> StyleModel:
         with self._lock:
             if name not in self._models:
-                if name not in presets():
-                    raise RestyleError(f"no preset named {name!r} (presets: {', '.join(presets())})")
                 self._models[name] = load_model(preset=name, device=self.device)
             return self._models[name]
 

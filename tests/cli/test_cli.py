@@ -1,3 +1,4 @@
+import importlib.util
 import os
 import signal
 import subprocess
@@ -385,6 +386,26 @@ def test_export_and_apply_onnx(run_cli, tiny_model, tmp_path):
     code, _, err = run_cli("export", photos / "p1.png", "-o", tmp_path / "x.onnx")
     assert code == 2 and not (tmp_path / "x.onnx").exists()
     _only_line(err)
+
+
+def test_several_styles_train_apply_and_export_by_their_mix(run_cli, style_path, content_path, tmp_path):
+    photos, out = _photos(tmp_path / "photos"), tmp_path / "two.safetensors"
+    code, _, err = run_cli("train", style_path, content_path, "--photos", photos, "-o", out, "--steps", 2, "--batch",
+                           2, "--crop-size", 32, "--style-size", 64, "--device", DEVICE, "-q")
+    assert code == 0, err
+    code, _, err = run_cli("apply", out, photos / "p1.png", "-o", tmp_path / "o.png", "--mix", "style:0.6,content:0.4",
+                           "--device", DEVICE)
+    assert code == 0 and "with style:0.6,content:0.4" in err and Image.open(tmp_path / "o.png").size == (52, 44)
+    code, _, err = run_cli("apply", out, photos / "p1.png", "-o", tmp_path / "x.png", "--device", DEVICE)
+    assert code == 2 and not (tmp_path / "x.png").exists()
+    assert _only_line(err).endswith("choose one or a mix: try --mix=style:0.5,content:0.5")
+    code, _, err = run_cli("apply", tmp_path / "o.png", "-o", tmp_path / "x.png", "--preset", "starry_night", "--mix",
+                           "style")
+    assert code == 2 and "a model of one style (starry_night)" in _only_line(err)
+    if importlib.util.find_spec("onnxruntime") is not None:
+        code, _, err = run_cli("export", out, "-o", tmp_path / "m.onnx", "--mix", "content")
+        assert code == 0, err
+        assert load_model(tmp_path / "m.onnx").metadata["style_name"] == "content"
 
 
 def test_stylize_progress_bar_starts_at_the_first_reports_work(monkeypatch, tmp_path):

@@ -154,6 +154,26 @@ def test_the_half_scale_sees_the_size_of_a_pattern():
     assert float(two.scales_term(coarse, two.features(coarse))) < 1e-6
 
 
+def test_style_loss_of_several_styles_judges_each_image_against_its_own_hand_computed():
+    target = torch.tensor([[[2.0]], [[4.0]]])  # two styles' 1x1 Gram matrices: ‖G_s‖² = 4 and 16
+    g = torch.tensor([[[3.0]], [[3.0]], [[5.0]]])
+    # image 0 against style 0: 1/4; images 1 and 2 against style 1: 1/16 each
+    assert torch.isclose(StyleLoss(target).of_gram(g, torch.tensor([0, 1, 1])), torch.tensor(0.375))
+    assert StyleLoss(target).of_gram(torch.tensor([[[4.0]], [[2.0]]]), torch.tensor([1, 0])) == 0
+
+
+def test_each_style_kept_apart_is_the_per_image_mean_of_one_style_losses():
+    torch.manual_seed(0)
+    a, b, x = torch.rand(1, 3, 4, 4), torch.rand(1, 3, 6, 5), torch.rand(3, 3, 4, 4)
+    both = PerceptualLoss(_Identity(), {"a": 1.0}, {"a": 0.5, "b": 0.5}, LossWeights(0.0, 3.0, 0.0),
+                          style_scales=(1.0, 0.5)).with_targets(styles=[a, b], each_style=True)
+    assert both.style["a"].target.shape == (2, 3, 3) and both.scaled[0.5]["b"].target.shape == (2, 3, 3)
+    which = torch.tensor([1, 0, 1])
+    alone = [both.with_targets(styles=[s]) for s in (a, b)]  # (each_style off: a target of one style)
+    expected = sum(alone[w].terms(x[i:i + 1], content_target={"a": x[i:i + 1]})[1] for i, w in enumerate(which)) / 3
+    torch.testing.assert_close(both.terms(x, content_target={"a": x}, which=which)[1], expected)
+
+
 def test_with_targets_leaves_the_original_without_targets():
     base = _loss()
     base.with_targets(torch.rand(1, 3, 4, 4), [torch.rand(1, 3, 4, 4)])

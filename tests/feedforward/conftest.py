@@ -9,7 +9,7 @@ from restyle.feedforward.network import StyleNetwork
 
 
 def lively_net(seed: int = 0, **shape) -> StyleNetwork:
-    """A random-weight network (of ``shape``: width, blocks) whose output spans most of [0, 1] (a fresh one's is
+    """A random-weight network (of ``shape``: width, blocks, styles) whose output spans most of [0, 1] (a fresh one's is
     nearly constant)."""
     torch.manual_seed(seed)
     net = StyleNetwork(**shape).eval()

@@ -4,7 +4,9 @@ import pytest
 import torch
 
 from restyle.errors import RestyleError
-from restyle.feedforward.modelfile import FORMAT, presets, save_model
+from restyle.feedforward import modelfile
+from restyle.feedforward.modelfile import FORMAT, is_preset, presets, save_model
+from restyle.feedforward.network import NormStats
 from restyle.feedforward.runtime import load_model
 from tests.conftest import DEVICE
 from tests.feedforward.conftest import lively_net
@@ -80,3 +82,55 @@ def test_presets_load_and_apply():
     for name in presets():
         model = load_model(preset=name, device=DEVICE)
         assert model.metadata["style_name"] == name and model(_photo(20, 28)).size == (28, 20)
+
+
+def _two_styles(path, names=("a", "b"), **extra):
+    """A model file of a lively network of two styles named ``names`` (its metadata: ``extra`` added)."""
+    net = lively_net(width=8, blocks=1, styles=2)
+    return save_model(net, path, {"styles": [{"name": n} for n in names], **extra}, dtype=torch.float32), net
+
+
+def test_a_model_of_several_styles_round_trips_each_style_and_mix(tmp_path):
+    path, net = _two_styles(tmp_path / "two.safetensors")
+    x = torch.rand(1, 3, 20, 24)
+    for mix, weights in (("b", [0.0, 1.0]), ("a:0.25,b:0.75", [0.25, 0.75]), ({"a": 2, "b": 2}, [0.5, 0.5])):
+        model = load_model(path, device=DEVICE, precision="fp32", mix=mix)
+        with torch.no_grad():
+            expected = net(x, NormStats(torch.tensor([weights])))
+        assert torch.allclose(model.tensor(x)[None], expected, atol=1e-5)
+        assert model.net.shape == {"width": 8, "blocks": 1}
+    assert model.name == "a:0.5,b:0.5" and model.metadata["style_mix"] == {"a": 0.5, "b": 0.5}
+    with pytest.raises(RestyleError, match=r"a model of 2 styles \(a, b\)"):
+        load_model(path, device=DEVICE)
+
+
+@pytest.mark.parametrize("styles", [None, [{"name": "a"}], [{"name": "a"}, {"name": "a"}], ["a", "b"],
+                                    [{"name": "a"}, {"name": ""}]])
+def test_a_model_of_several_styles_must_name_each(tmp_path, styles):
+    from safetensors.torch import load_file, save_file
+    path, _ = _two_styles(tmp_path / "two.safetensors")
+    meta = {"format": FORMAT, "network": {"width": 8, "blocks": 1, "styles": 2}, "styles": styles}
+    save_file(load_file(str(path)), str(path), metadata={"restyle": json.dumps(meta)})
+    with pytest.raises(RestyleError, match="without their 2 distinct names"):
+        load_model(path, device=DEVICE, mix="a")
+
+
+def test_a_preset_of_several_styles_offers_each_style_and_their_mixes(tmp_path, monkeypatch, model_file):
+    folder = tmp_path / "presets"
+    folder.mkdir()
+    _, net = _two_styles(folder / "pair.safetensors", names=("dawn", "dusk"))
+    model_file.rename(folder / "single.safetensors")
+    monkeypatch.setattr(modelfile, "PRESETS", folder)
+    assert list(presets()) == ["pair", "dawn", "dusk", "single"]
+    assert is_preset("dawn:0.6,dusk:0.4") and is_preset("dusk") and not is_preset("dawn:1,single")
+    x = torch.rand(1, 3, 20, 24)
+    model = load_model(preset="dawn:0.6,dusk:0.4", device=DEVICE, precision="fp32")
+    with torch.no_grad():
+        assert torch.allclose(model.tensor(x)[None], net(x, NormStats(torch.tensor([[0.6, 0.4]]))), atol=1e-5)
+    assert model.name == "dawn:0.6,dusk:0.4"
+    for name, message in (("pair", "choose one or a mix"), ("dawn:1,single", "separate models"),
+                          ("dawn:1,noon:1", "no preset named"), ("single:1", "no preset named")):
+        with pytest.raises(RestyleError, match=message):
+            load_model(preset=name, device=DEVICE)
+    with pytest.raises(RestyleError, match="not both"):
+        load_model(preset="dawn", mix="dusk", device=DEVICE)

@@ -5,11 +5,13 @@ import torch.nn.functional as F
 from restyle.feedforward.network import (
     MULTIPLE,
     NormStats,
+    _Norm,
     _ReflectionPad,
     _UpsampleConv,
     instance_norm,
 )
 from restyle.feedforward.network import StyleNetwork as TransformerNet
+from tests.feedforward.conftest import lively_net
 
 
 def test_size_and_parameter_count():
@@ -114,3 +116,31 @@ def test_own_instance_norm_equals_pytorchs(channels_last):
     assert (instance_norm(x[:1], weight, bias, 1e-5, stats) - expected[:1]).abs().max() < 1e-5
     half = instance_norm(x.bfloat16(), weight.bfloat16(), bias.bfloat16(), 1e-5)  # bf16 in, float32 math
     assert half.dtype == torch.bfloat16 and (half.float() - expected).abs().max() < 0.05
+
+
+def test_a_norm_of_several_styles_hand_computed():
+    norm = _Norm(2, styles=2)
+    norm.weight.data = torch.tensor([[1.0, 2.0], [3.0, 4.0]])  # (styles, channels)
+    norm.bias.data = torch.tensor([[0.0, 0.0], [10.0, 20.0]])
+    x = torch.tensor([0.0, 2.0]).repeat(2, 2, 1, 1)  # each channel of each image normalizes to (-1, 1)
+    mix = torch.tensor([[1.0, 0.0], [0.5, 0.5]])  # image 0: style 0; image 1: half and half (scale 2, 3; shift 5, 10)
+    expected = torch.tensor([[[[-1.0, 1.0]], [[-2.0, 2.0]]], [[[3.0, 7.0]], [[7.0, 13.0]]]])
+    assert torch.allclose(norm(x, NormStats(mix)), expected, atol=1e-3)
+    stats = NormStats(mix)  # statistics given (tiled inference) take the same path
+    stats.fixed[norm] = (torch.ones(1, 2, 1, 1), torch.ones(1, 2, 1, 1))
+    assert torch.allclose(norm(x, stats), expected, atol=1e-3)
+
+
+def test_a_network_of_several_styles_paints_each_image_in_its_mix_and_bakes_a_mix():
+    net = lively_net(width=8, blocks=1, styles=3)
+    assert net.shape == {"width": 8, "blocks": 1, "styles": 3} and net.norms()[0].weight.shape == (3, 8)
+    x, mix = torch.rand(2, 3, 24, 28), torch.tensor([[0.2, 0.8, 0.0], [0.0, 0.0, 1.0]])
+    with torch.no_grad():
+        both = net(x, NormStats(mix))
+        for i in range(2):
+            baked = net.mixed(mix[i])
+            assert baked.shape == {"width": 8, "blocks": 1} and not baked.training
+            assert torch.allclose(baked(x[i:i + 1]), both[i:i + 1], atol=1e-5)
+        assert not torch.allclose(both[0], net(x[:1], NormStats(mix[1:]))[0], atol=1e-2)  # the mix matters
+    with pytest.raises(ValueError, match="style mix"):
+        net(x)

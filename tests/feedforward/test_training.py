@@ -286,3 +286,63 @@ def test_peak_memory_estimate_is_above_a_measured_peak(tmp_path, photos, style_p
     assert done.returncode == 0, done.stderr
     peak = int(done.stdout.split()[-1])
     assert peak < training._peak_memory(TrainOptions(batch_size=4, crop_size=128))
+
+
+def _norm_rows_moved(path) -> list[bool]:
+    """For each style of a model file of several styles: whether any norm's scale or shift left its start (1, 0)."""
+    norms = {k: v for k, v in _weights(path).items() if v.dim() == 2}  # (styles, channels): the norms' only
+    start = {k: torch.ones_like(v) if k.endswith("weight") else torch.zeros_like(v) for k, v in norms.items()}
+    return [any(not torch.equal(v[s], start[k][s]) for k, v in norms.items()) for s in range(2)]
+
+
+def test_several_styles_train_one_model_each_crop_its_own_style_in_turn(tmp_path, photos, style_path,
+                                                                        content_path):
+    kw = dict(TINY, batch_size=1, average_last=0, save_dtype=torch.float32)
+    one = train([style_path, content_path], photos, tmp_path / "one.safetensors", steps=1, **kw)
+    assert _norm_rows_moved(one) == [True, False]  # step 0's one crop: style 0 (style 1's norms had no gradient)
+    two = train([style_path, content_path], photos, tmp_path / "two.safetensors", steps=2, **kw)
+    assert _norm_rows_moved(two) == [True, True]  # step 1's: style 1
+
+
+def test_a_model_of_several_styles_records_them_and_previews_each(tmp_path, photos, style_path, content_path):
+    out = train([style_path, content_path], photos, tmp_path / "m.safetensors", steps=4,
+                **dict(TINY, preview_every=2))
+    with pytest.raises(RestyleError, match=r"a model of 2 styles \(style, content\)"):
+        load_model(out, device=DEVICE)
+    model = load_model(out, device=DEVICE, mix="content")
+    meta = model.metadata
+    assert meta["styles"] == [{"name": "style", "sha256": file_sha256(style_path)},
+                              {"name": "content", "sha256": file_sha256(content_path)}]
+    assert meta["style_name"] == "content" and "style_sha256" not in meta
+    x = torch.rand(3, 32, 40)
+    assert not torch.allclose(model.tensor(x), load_model(out, device=DEVICE, mix="style").tensor(x))
+    preview = Image.open(tmp_path / "m-training" / "preview-000004.jpg")  # the held-out photo (64x48) in each
+    assert preview.size == (2 * 64, 48)
+
+
+def test_a_run_of_several_styles_resumes_exactly_and_refuses_other_styles(tmp_path, photos, style_path,
+                                                                          content_path):
+    kw = dict(TINY, checkpoint_every=1000, save_dtype=torch.float32)
+    styles = [style_path, content_path]
+    whole = train(styles, photos, tmp_path / "whole.safetensors", steps=6, **kw)
+    train(styles, photos, tmp_path / "part.safetensors", steps=3, **kw)
+    resumed = train(styles, photos, tmp_path / "part.safetensors", steps=6, resume=True, **kw)
+    a, b = _weights(whole), _weights(resumed)
+    assert a.keys() == b.keys() and all(torch.equal(a[k], b[k]) for k in a)
+    with pytest.raises(RestyleError, match="another style image"):
+        train(styles[::-1], photos, tmp_path / "part.safetensors", steps=8, resume=True, **kw)
+
+
+@pytest.mark.parametrize("case", ["same-name", "init-one-style"])
+def test_bad_styles(tmp_path, photos, style_path, content_path, case):
+    if case == "same-name":
+        other = tmp_path / "other"
+        other.mkdir()
+        twin = other / style_path.name
+        twin.write_bytes(style_path.read_bytes())
+        with pytest.raises(RestyleError, match="two style images are named 'style'"):
+            train([style_path, twin], photos, tmp_path / "m.safetensors", steps=1, **TINY)
+    else:
+        single = train(style_path, photos, tmp_path / "single.safetensors", steps=1, **TINY)
+        with pytest.raises(RestyleError, match="width 32 and 5 blocks, not width 32 and 5 blocks for 2 styles"):
+            train([style_path, content_path], photos, tmp_path / "m.safetensors", steps=1, init=single, **TINY)

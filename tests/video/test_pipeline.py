@@ -70,6 +70,21 @@ def test_exactly_one_kind_of_style(tmp_path, clip, style):
     assert not (tmp_path / "o.mp4").exists()
 
 
+def test_a_model_of_several_styles_paints_the_mix_asked(tmp_path, clip):
+    from restyle.feedforward.modelfile import save_model
+    from tests.feedforward.conftest import lively_net
+    two = save_model(lively_net(width=8, blocks=1, styles=2), tmp_path / "two.safetensors",
+                     {"styles": [{"name": "a"}, {"name": "b"}]})
+    frames = decoded(clip)[:2]
+    painted = list(iter_video(frames, model=two, mix="b:1", temporal_weight=0))
+    by_model = restyle.load_model(two, mix="b", device=DEVICE)
+    assert all(np.array_equal(p, by_model.frame(f)) for p, f in zip(painted, frames))
+    for style in (dict(preset="starry_night"), dict(model=by_model)):
+        with pytest.raises(RestyleError, match="mix chooses among the styles of a model"):
+            stylize_video(clip, tmp_path / "o.mp4", mix="b", **style)
+    assert not (tmp_path / "o.mp4").exists()
+
+
 def test_memory_does_not_grow_with_the_length(tmp_path):
     # Peak memory painting 30 and 300 frames of the same small clip, each in a process of its own.
     peaks = []
