@@ -25,6 +25,8 @@ class ModelSettings:
 
     strength: float = setting(1.0, "0 to 1: blend a model's painting with the photo (1: all style; models only)",
                               metavar="S")
+    mix: Optional[str] = setting(None, "with a model of several styles: the style to paint, or a mix of them "
+                                       "(a:0.6,b:0.4)", type=str, metavar="NAME[:W,...]")
 
 
 FIELDS = {f.name: f for cls in (Options, ModelSettings) for f in dataclasses.fields(cls)}
@@ -61,6 +63,8 @@ def check(style: Style, settings: tuple[tuple[str, Any], ...]) -> None:
     if style.kind == "painting":
         if "strength" in values and strength != 1:
             raise RestyleError("strength is for presets and models (the optimizer paints with style_weight)")
+        if values.get("mix") is not None:
+            raise RestyleError("mix is for models of several styles (a painting is one style)")
         Options().replace(**{k: v for k, v in values.items() if k != "strength"}).validate(1)
         return
     if values.get("preserve_color") == "histogram":

@@ -92,6 +92,22 @@ def test_stopping_between_jobs_and_going_on(photos, tmp_path, monkeypatch):
     assert rest.skipped == summary.done and rest.done == 3 - summary.done
 
 
+def test_a_model_of_several_styles_paints_the_mix_asked_and_a_painting_takes_none(photos, style_path, tmp_path):
+    from restyle.feedforward.modelfile import save_model
+    from tests.feedforward.conftest import lively_net
+    two = save_model(lively_net(width=8, blocks=1, styles=2), tmp_path / "two.safetensors",
+                     {"styles": [{"name": "a"}, {"name": "b"}]})
+    out = tmp_path / "out"
+    assert run_batch([str(photos / "b.jpg")], out, [str(two)], device=DEVICE, mix="a:1,b:3").done == 1
+    model = load_model(two, device=DEVICE, mix="a:0.25,b:0.75")
+    assert np.abs(pixels(out / "two" / "b.png") - np.asarray(model(photos / "b.jpg"), np.int16)).max() <= 1
+    assert run_batch([str(photos / "b.jpg")], out, [str(two)], device=DEVICE, mix="b").done == 1  # another mix
+    failed = run_batch([str(photos / "b.jpg")], tmp_path / "none", [str(two)], device=DEVICE)
+    assert len(failed.failed) == 1 and "a model of 2 styles" in failed.failed[0].reason
+    with pytest.raises(RestyleError, match="mix is for models of several styles"):
+        run_batch([str(photos)], tmp_path / "x", [str(style_path)], mix="a")
+
+
 @pytest.mark.parametrize("kwargs, message", [
     ({"styles": []}, "give the styles"), ({"inputs": []}, "give the photos"),
     ({"backend": "spark"}, "unknown backend 'spark'"), ({"format": "gif"}, "unknown format"),

@@ -30,7 +30,8 @@ ROOT = Path(__file__).resolve().parents[2]
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--label", required=True, help="what this row tries")
-    ap.add_argument("--style", default="starry_night", help="style image name in --style-dir, without .jpg")
+    ap.add_argument("--style", default="starry_night", help="style image name in --style-dir, without .jpg; "
+                    "several, comma-separated, train one model of them all (a row per style)")
     ap.add_argument("--style-dir", default=".train/styles")
     ap.add_argument("--photos", default=".train/photos")
     ap.add_argument("--heldout", default=".train/heldout")
@@ -59,9 +60,10 @@ def main() -> None:
     work = Path(args.work)
     work.mkdir(parents=True, exist_ok=True)
     slug = "".join(c if c.isalnum() else "-" for c in args.label.lower()).strip("-")
-    model_path = work / f"{args.style}-{slug}-seed-{args.seed}.safetensors"
-    style = Path(args.style_dir) / f"{args.style}.jpg"
-    cmd = [sys.executable, "-m", "restyle", "train", str(style), "--photos", args.photos, "-o", str(model_path),
+    names = args.style.split(",")
+    model_path = work / f"{'-'.join(names)}-{slug}-seed-{args.seed}.safetensors"
+    styles = [Path(args.style_dir) / f"{name}.jpg" for name in names]
+    cmd = [sys.executable, "-m", "restyle", "train", *map(str, styles), "--photos", args.photos, "-o", str(model_path),
            "--steps", str(args.steps), "--batch", str(args.batch), "--crop-size", str(args.crop_size),
            "--style-size", str(args.style_size), "--style-weight", str(args.style_weight), "--seed", str(args.seed),
            "--preview-every", "0", "--preview", str(Path(args.heldout) / HELD_OUT[0]), "--device", args.device,
@@ -70,15 +72,18 @@ def main() -> None:
     subprocess.run(cmd, check=True)
     took = time.perf_counter() - t
 
-    model = restyle.load_model(model_path, device=args.device)
     scores = {}
-    for size in score_sizes:
-        for name in HELD_OUT:
-            photo = Path(args.heldout) / name
-            s = restyle.Scorer(photo, style, device=args.device, size=size)(model_result(model, photo, size))
-            scores.setdefault(size, []).append(s)
-            layers = "  ".join(f"{k} {v:.4f}" for k, v in s.style_layers.items())
-            print(f"{name} at {size} px: style {s.style:.4f}, content {s.content:.3f}; by layer {layers}", flush=True)
+    for style_name, style in zip(names, styles):
+        model = restyle.load_model(model_path, device=args.device, mix=style_name if len(names) > 1 else None)
+        label = args.label if len(names) == 1 else f"{args.label}: {style_name}"
+        for size in score_sizes:
+            for name in HELD_OUT:
+                photo = Path(args.heldout) / name
+                s = restyle.Scorer(photo, style, device=args.device, size=size)(model_result(model, photo, size))
+                scores.setdefault((label, size), []).append(s)
+                layers = "  ".join(f"{k} {v:.4f}" for k, v in s.style_layers.items())
+                print(f"{style_name}, {name} at {size} px: style {s.style:.4f}, content {s.content:.3f}; by layer "
+                      f"{layers}", flush=True)
 
     out = Path(args.out)
     if not out.exists():
@@ -92,10 +97,10 @@ def main() -> None:
             "| date | label | command | time | judged at | style per photo | mean style | mean content |\n"
             "|---|---|---|---|---|---|---|---|\n")
     rows = "".join(
-        f"| {datetime.date.today()} | {args.label} | `{as_typed(cmd)}` "
+        f"| {datetime.date.today()} | {label} | `{as_typed(cmd)}` "
         f"| {took:.0f} s ({torch.__version__}, {args.device}) "
         f"| {size} px | {' / '.join(f'{s.style:.4f}' for s in ss)} | {sum(s.style for s in ss) / len(ss):.4f} "
-        f"| {sum(s.content for s in ss) / len(ss):.3f} |\n" for size, ss in scores.items())
+        f"| {sum(s.content for s in ss) / len(ss):.3f} |\n" for (label, size), ss in scores.items())
     with out.open("a") as f:
         f.write(rows)
     print(rows, end="")
