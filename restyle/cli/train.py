@@ -32,7 +32,9 @@ def add_parser(sub, name: str, fmt) -> None:
     add_fields(t.add_argument_group("network"), TrainOptions, ["width", "blocks"])
     g = t.add_argument_group("loss")
     loss(g, TrainOptions)
-    add_fields(g, TrainOptions, ["style_size", "style_scales"])
+    add_fields(g, TrainOptions, ["style_size", "style_scales", "distill_weight"])
+    g.add_argument("--targets", metavar="DIR", help="for --distill-weight: each photo of --photos painted by the "
+                   "optimizer (restyle stylize) in STYLE, at the same path and name in DIR (any image format)")
     g = t.add_argument_group("progress and checkpoints")
     g.add_argument("--preview", metavar="PHOTO",
                    help="photo to stylize for previews (default: one photo of DIR, held out of training)")
@@ -60,7 +62,7 @@ def run(args: argparse.Namespace) -> int:
         with CtrlC() as ctrl_c:
             out = train(args.style, args.photos, args.output, options, resume=args.resume, work_dir=args.work_dir,
                         preview=args.preview, callback=lambda p: bar.show(p.step, losses=p.losses),
-                        log=lambda m: say(args.quiet, m), init=args.init, cancel=ctrl_c.cancel,
+                        log=lambda m: say(args.quiet, m), init=args.init, cancel=ctrl_c.cancel, targets=args.targets,
                         save_dtype=torch.float32 if args.fp32_weights else torch.float16)
     except KeyboardInterrupt:  # a second Ctrl-C
         bar.close()

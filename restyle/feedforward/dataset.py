@@ -24,13 +24,19 @@ class PhotoSet:
     Each photo is shrunk so its short side is at most twice ``crop`` (the largest scale a crop is taken
     at), so a 4:3 photo takes at most 2.4 MB at the default 384 px crops. Unreadable files are skipped
     with a warning (``warn``) and counted in ``skipped``; a folder with no readable photo is an error.
+
+    ``targets``: a folder holding, for each photo, the image a model should make of it (the optimizer's painting of
+    it, for distillation) at the same path and name, any image format, stretched to the photo's size; each batch
+    then holds each crop's target crop too (``batch``). A photo without its target is an error.
     """
 
     def __init__(self, folder: str | os.PathLike, crop: int, exclude: tuple[Path, ...] = (),
-                 warn: Optional[Callable[[str], None]] = None, max_pixels: int = DEFAULT_MAX_PIXELS):
+                 warn: Optional[Callable[[str], None]] = None, max_pixels: int = DEFAULT_MAX_PIXELS,
+                 targets: Optional[str | os.PathLike] = None):
         self.crop = crop
         self.names: list[str] = []
         self.images: list[torch.Tensor] = []
+        self.targets: list[torch.Tensor] = []
         self.skipped = 0
         excluded = {p.resolve() for p in exclude}
         files = [p for p in image_files(folder, recursive=True) if p.resolve() not in excluded]
@@ -44,11 +50,11 @@ class PhotoSet:
                 continue
             h, w = img.shape[1:]
             scale = min(1.0, 2 * crop / min(h, w))
-            if scale < 1:
-                size = (max(1, round(h * scale)), max(1, round(w * scale)))
-                img = F.interpolate(img[None], size=size, mode="bilinear", antialias=True, align_corners=False)[0]
-            self.images.append(img.clamp(0, 1).mul(255).round().to(torch.uint8))
+            size = (max(1, round(h * scale)), max(1, round(w * scale)))
+            self.images.append(_as_uint8(img, size))
             self.names.append(str(path.relative_to(folder)))
+            if targets is not None:
+                self.targets.append(_as_uint8(load_image(_target_of(path, folder, targets), max_pixels), size))
         if not self.images:
             what = f"none of its {len(files)} image files could be read" if files else "it holds no image files"
             raise RestyleError(f"{folder}: no photos to train on ({what})")
@@ -57,15 +63,17 @@ class PhotoSet:
         return len(self.images)
 
     def batch(self, size: int, step: int, seed: int) -> torch.Tensor:
-        """(size, 3, crop, crop) float in [0, 1]: random photos, scales, crops and flips for ``step``.
+        """(size, 3, crop, crop) float in [0, 1]: random photos, scales, crops and flips for ``step``; with targets,
+        (size, 6, crop, crop): each crop's photo, then the same crop of its target.
 
         Scale jitter: each crop covers a square of the photo shrunk so its short side is uniformly between
         ``crop`` and twice that, so the network sees objects at several sizes.
         """
         g = torch.Generator().manual_seed((seed * 1_000_003 + step) % 2**63)
-        out = torch.empty(size, 3, self.crop, self.crop)
+        out = torch.empty(size, 6 if self.targets else 3, self.crop, self.crop)
         for i in range(size):
-            img = self.images[int(torch.randint(len(self.images), (), generator=g))]
+            k = int(torch.randint(len(self.images), (), generator=g))
+            img = torch.cat([self.images[k], self.targets[k]]) if self.targets else self.images[k]
             h, w = img.shape[1:]
             short = self.crop * (1 + float(torch.rand((), generator=g)))
             side = max(1, min(h, w, round(self.crop * min(h, w) / short)))
@@ -78,3 +86,21 @@ class PhotoSet:
                 patch = patch.flip(-1)
             out[i] = patch[0].clamp(0, 1)
         return out
+
+
+def _as_uint8(img: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
+    """A (3, H, W) float image in [0, 1] resized to ``size`` (antialiased) as uint8."""
+    if tuple(img.shape[1:]) != size:
+        img = F.interpolate(img[None], size=size, mode="bilinear", antialias=True, align_corners=False)[0]
+    return img.clamp(0, 1).mul(255).round().to(torch.uint8)
+
+
+def _target_of(photo: Path, folder, targets) -> Path:
+    """The target image of ``photo`` (of ``folder``): the image in ``targets`` at the same path and name."""
+    rel = photo.relative_to(folder)
+    found = [p for p in image_files(Path(targets) / rel.parent) if p.stem == rel.stem] \
+        if (Path(targets) / rel.parent).is_dir() else []
+    if len(found) != 1:
+        what = "no image" if not found else f"{len(found)} images"
+        raise RestyleError(f"{Path(targets) / rel.parent}: {what} named {rel.stem} (the target of photo {rel})")
+    return found[0]

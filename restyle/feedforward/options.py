@@ -42,6 +42,9 @@ class TrainOptions(LossSettings, HostSettings):
                                                     "style image shrunk by s, and the style term is their mean "
                                                     "(1,0.5: the strokes and the painting's larger structures)",
                                               metavar="S,...")
+    distill_weight: float = setting(0.0, "weight of distillation: the result's distance to each photo's target "
+                                         "image (the optimizer's painting of it, from the targets folder), in "
+                                         "pixels and in VGG's content layers (0: off)", metavar="W")
     seed: Optional[int] = setting(None, "random seed (default: random, recorded in the model)", type=int,
                                   metavar="N")
     device: str = setting("auto", "auto, cpu, cuda or mps", metavar="DEVICE")
@@ -70,9 +73,9 @@ class TrainOptions(LossSettings, HostSettings):
             at_most(name, getattr(self, name), MAX_SIZE)
         positive("learning_rate", self.learning_rate)
         at_most("learning_rate", self.learning_rate, MAX_LEARNING_RATE["training"])
-        for name in ("content_weight", "style_weight", "tv_weight", "preview_every"):
+        for name in ("content_weight", "style_weight", "tv_weight", "distill_weight", "preview_every"):
             non_negative(name, getattr(self, name))
-        for name in ("content_weight", "style_weight", "tv_weight"):
+        for name in ("content_weight", "style_weight", "tv_weight", "distill_weight"):
             at_most(name, getattr(self, name), MAX_WEIGHT)
         self._check_scales()
         layer_weights("content", self.content_layers)
@@ -89,4 +92,4 @@ class TrainOptions(LossSettings, HostSettings):
 
     # Settings that a resumed run must share with the checkpoint (the others may change).
     _RESUME_KEYS = ("width", "blocks", "batch_size", "crop_size", "learning_rate", "content_weight", "style_weight",
-                    "tv_weight", "content_layers", "style_layers", "style_size", "style_scales")
+                    "tv_weight", "content_layers", "style_layers", "style_size", "style_scales", "distill_weight")

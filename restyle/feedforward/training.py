@@ -15,6 +15,10 @@ Departures from Johnson et al.:
   not the last step's: Adam's constant step leaves the weights jittering, and the mean came closer to the
   painting in six of seven full runs (see ``TrainOptions.average_last``).
 
+Distillation (``distill_weight``, ``targets``): each crop also has the same crop of the optimizer's painting of its
+photo, and the loss adds the result's relative error to it, in pixels and in VGG's content layers, so the network
+learns what the optimizer makes of a photo, not only the statistics it aims at.
+
 Several style images train one network of several styles (conditional instance norm, Dumoulin et al. 2017):
 the crops of a step take the styles in turn (crop i of step t: style (t * batch + i) mod S), each crop judged
 against its own style's Gram matrices, so every step trains every style's norms when the batch holds them all.
@@ -50,7 +54,7 @@ from ..core.images import (
     write_atomic,
 )
 from ..core.layers import layer_weights
-from ..core.losses import LossWeights, PerceptualLoss
+from ..core.losses import LossWeights, PerceptualLoss, relative_sq_error
 from ..core.memory import keep_freed_memory, out_of_memory_as_error
 from ..core.settings import CONVERTERS
 from ..core.vgg import load_vgg
@@ -92,11 +96,14 @@ def train(style: ImageLike | Sequence[ImageLike], photos: str | os.PathLike, out
           work_dir: Optional[str | os.PathLike] = None, preview: Optional[ImageLike] = None,
           callback: Optional[Callable[[TrainProgress], None]] = None,
           log: Optional[Callable[[str], None]] = None, save_dtype: torch.dtype = torch.float16,
-          init: Optional[str | os.PathLike] = None, cancel: Optional[threading.Event] = None, **overrides) -> Path:
+          init: Optional[str | os.PathLike] = None, cancel: Optional[threading.Event] = None,
+          targets: Optional[str | os.PathLike] = None, **overrides) -> Path:
     """Train a style model for ``style`` on the photos in the folder ``photos`` and save it to ``output``.
 
     A list of several style images trains one model of them all (a model of several styles: ``load_model``'s
-    ``style`` picks one or a mix), each style named by its file name.
+    ``mix`` picks one or a mix), each style named by its file name. ``targets`` (with ``distill_weight`` above 0):
+    a folder of each photo's painting by the optimizer (same path and name) that the model learns to reproduce
+    too (distillation; ``dataset.PhotoSet``).
 
     Checkpoints and preview images go to ``work_dir`` (default: OUTPUT's name + "-training" beside it);
     ``resume`` continues from the checkpoint there. ``preview`` is a photo to stylize every
@@ -116,10 +123,21 @@ def train(style: ImageLike | Sequence[ImageLike], photos: str | os.PathLike, out
     out, work = _check_paths(Path(output), work_dir, resume)
     styles = list(style) if isinstance(style, (list, tuple)) else [style]
     check_not_input(out, styles + ([init] if init is not None else []))
-    run = _Training(styles, photos, opts, preview=preview, init=init, say=say)
+    _check_distill(opts, len(styles), targets)
+    run = _Training(styles, photos, opts, preview=preview, init=init, say=say, targets=targets)
     run.start(work, resume)
     run.loop(callback, cancel)
     return run.save(out, save_dtype)
+
+
+def _check_distill(opts: TrainOptions, styles: int, targets) -> None:
+    """A one-line RestyleError where distillation's weight and targets do not go together."""
+    if opts.distill_weight > 0 and targets is None:
+        raise RestyleError("distill_weight needs targets: a folder of the optimizer's paintings of the photos")
+    if targets is not None and not opts.distill_weight > 0:
+        raise RestyleError("targets are for distillation; give distill_weight above 0")
+    if targets is not None and styles > 1:
+        raise RestyleError("distillation trains a model of one style (the targets are paintings in one style)")
 
 
 def _check_paths(out: Path, work_dir, resume: bool) -> tuple[Path, Path]:
@@ -141,13 +159,13 @@ class _Training:
     """One training run: its photos, network, optimizer, loss and weight mean; ``loop`` trains, ``save`` writes."""
 
     def __init__(self, styles: list[ImageLike], photos, opts: TrainOptions, *, preview, init,
-                 say: Callable[[str], None]):
+                 say: Callable[[str], None], targets=None):
         self.opts, self.say = opts, say
         init_net, self.init_info = _init_model(init) if init is not None else (None, None)
         self.style_imgs, self.style_names, self.style_hashes = _styles(styles, opts.max_pixels)
         self.style_hash = self.style_hashes[0] if len(styles) == 1 else \
             hashlib.sha256(" ".join(self.style_hashes).encode()).hexdigest()
-        self.data, preview_img = _photos(photos, opts, preview, say)
+        self.data, preview_img = _photos(photos, opts, preview, say, targets)
         self.device = resolve_device(opts.device)
         self.dtype = resolve_precision(opts.precision, self.device)
         self.seed = opts.seed if opts.seed is not None else int.from_bytes(os.urandom(4), "little") >> 1
@@ -204,15 +222,30 @@ class _Training:
         return loss.with_targets(styles=sized, each_style=len(sized) > 1)
 
     def losses(self, x: torch.Tensor) -> dict[str, torch.Tensor]:
-        """The weighted terms and their total for a batch of crops ``x``, each crop its own content target."""
+        """The weighted terms and their total for a batch of crops ``x``, each crop its own content target (and, for
+        distillation, x's channels 3-5 its target image)."""
+        x, painted = (x[:, :3], x[:, 3:]) if x.shape[1] == 6 else (x, None)
         which = self._which(len(x))
         with autocast(self.device, self.dtype):
             y = self.net(x, None if which is None else NormStats(self._one_hot(which)))
         with torch.no_grad():
             # The photos' targets need the content layers only (relu4_2 by default), so this pass stops there.
             target = self.loss.features(x, list(self.loss.content_layers))
-        content, style, tv = self.loss.terms(y, content_target=target, which=which).unbind()
-        return {"content": content, "style": style, "tv": tv, "total": content + style + tv}
+        feats = self.loss.features(y)
+        content, style, tv = self.loss.terms(y, feats, content_target=target, which=which).unbind()
+        terms = {"content": content, "style": style, "tv": tv, "total": content + style + tv}
+        if painted is not None:
+            terms["distill"] = self._distill(y, feats, painted)
+            terms["total"] = terms["total"] + terms["distill"]
+        return terms
+
+    def _distill(self, y: torch.Tensor, feats: dict[str, torch.Tensor], painted: torch.Tensor) -> torch.Tensor:
+        """Distillation's weighted term: y's relative error to the optimizer's ``painted`` crops, in pixels and in
+        the content layers (as the content term measures it to the photo)."""
+        with torch.no_grad():
+            target = self.loss.features(painted, list(self.loss.content_layers))
+        error = self.loss.content_term(feats, target) + relative_sq_error(y.float(), painted.float())
+        return self.opts.distill_weight * error
 
     def _which(self, n: int) -> Optional[torch.Tensor]:
         """Each of this step's ``n`` crops' style (crop i: style (step * n + i) mod S); None for one style."""
@@ -358,8 +391,9 @@ def _styles(styles: list[ImageLike], max_pixels: int) -> tuple[list[torch.Tensor
     return images, names, hashes
 
 
-def _photos(photos, opts: TrainOptions, preview, say) -> tuple[PhotoSet, torch.Tensor]:
-    """The training photos and the preview photo: ``preview``, else one photo of the folder held out."""
+def _photos(photos, opts: TrainOptions, preview, say, targets=None) -> tuple[PhotoSet, torch.Tensor]:
+    """The training photos (with their ``targets``, for distillation) and the preview photo: ``preview``, else one
+    photo of the folder held out."""
     held_out: tuple[Path, ...] = (Path(preview),) if isinstance(preview, (str, os.PathLike)) else ()
     if preview is None:
         files = image_files(photos, recursive=True)
@@ -369,7 +403,7 @@ def _photos(photos, opts: TrainOptions, preview, say) -> tuple[PhotoSet, torch.T
     preview_img = load_image(preview, opts.max_pixels, name=source_name(preview, "preview")) \
         if preview is not None else None
     data = PhotoSet(photos, opts.crop_size, exclude=held_out, max_pixels=opts.max_pixels,
-                    warn=lambda m: say(f"warning: {m}"))
+                    warn=lambda m: say(f"warning: {m}"), targets=targets)
     if preview_img is None:
         preview_img = data.images[0].float() / 255
     say(f"{len(data)} photos to train on" + (f" ({data.skipped} unreadable, skipped)" if data.skipped else "")

@@ -66,3 +66,38 @@ def test_batches_depend_on_seed_and_step_only(tmp_path):
     assert torch.equal(a, photos.batch(4, step=7, seed=3))
     assert not torch.equal(a, photos.batch(4, step=8, seed=3))
     assert not torch.equal(a, photos.batch(4, step=7, seed=4))
+
+
+def _inverted(photo, target):
+    """``photo`` saved as its negative at ``target``: a target that crops of the photo tell exactly."""
+    Image.fromarray(255 - np.asarray(Image.open(photo))).save(target)
+
+
+def test_each_crop_comes_with_the_same_crop_of_its_target(tmp_path):
+    photos, targets = tmp_path / "photos", tmp_path / "targets"
+    (photos / "sub").mkdir(parents=True)
+    (targets / "sub").mkdir(parents=True)
+    for name, (h, w) in (("a.png", (40, 60)), ("sub/b.jpg", (90, 70))):
+        _photo(photos / name, h, w, seed=len(name))
+    _inverted(photos / "a.png", targets / "a.png")
+    _inverted(photos / "sub" / "b.jpg", targets / "sub" / "b.png")  # any format, the same path and name
+    data = PhotoSet(photos, 16, targets=targets)
+    batch = data.batch(6, step=3, seed=1)
+    assert batch.shape == (6, 6, 16, 16)
+    assert torch.equal(batch[:, :3], PhotoSet(photos, 16).batch(6, step=3, seed=1))  # the photos' crops as before
+    assert (batch[:, :3] + batch[:, 3:] - 1).abs().max() < 0.03  # the target's crop is the photo's, inverted
+
+
+def test_a_photo_without_its_target_is_an_error(tmp_path):
+    photos, targets = tmp_path / "photos", tmp_path / "targets"
+    photos.mkdir()
+    targets.mkdir()
+    _photo(photos / "a.png", 20, 20)
+    _photo(photos / "b.png", 20, 20)
+    _inverted(photos / "a.png", targets / "a.png")
+    with pytest.raises(RestyleError, match=r"no image named b \(the target of photo b.png\)"):
+        PhotoSet(photos, 16, targets=targets)
+    _inverted(photos / "b.png", targets / "b.png")
+    _inverted(photos / "b.png", targets / "b.jpg")
+    with pytest.raises(RestyleError, match="2 images named b"):
+        PhotoSet(photos, 16, targets=targets)

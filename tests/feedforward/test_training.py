@@ -346,3 +346,41 @@ def test_bad_styles(tmp_path, photos, style_path, content_path, case):
         single = train(style_path, photos, tmp_path / "single.safetensors", steps=1, **TINY)
         with pytest.raises(RestyleError, match="width 32 and 5 blocks, not width 32 and 5 blocks for 2 styles"):
             train([style_path, content_path], photos, tmp_path / "m.safetensors", steps=1, init=single, **TINY)
+
+
+def _inverted_targets(photos, folder):
+    """Each photo's negative, at the same name in ``folder``: targets a network can learn in a few steps."""
+    folder.mkdir()
+    for p in photos.iterdir():
+        Image.fromarray(255 - np.asarray(Image.open(p))).save(folder / p.name)
+    return folder
+
+
+def test_distillation_alone_brings_the_result_to_the_targets(tmp_path, photos, style_path):
+    targets, reports = _inverted_targets(photos, tmp_path / "targets"), []
+    out = train(style_path, photos, tmp_path / "m.safetensors", steps=60, targets=targets, callback=reports.append,
+                content_weight=0, style_weight=0, tv_weight=0, distill_weight=1, learning_rate=1e-2,
+                **dict(TINY, average_last=0))
+    first, last = reports[0].losses, reports[-1].losses
+    assert set(first) == {"content", "style", "tv", "distill", "total"} and last["total"] == last["distill"]
+    assert last["distill"] < 0.5 * first["distill"]
+    assert load_model(out, device=DEVICE).metadata["settings"]["distill_weight"] == 1
+
+
+@pytest.mark.parametrize("case, message", [
+    ("weight-alone", "distill_weight needs targets"), ("targets-alone", "targets are for distillation"),
+    ("two-styles", "distillation trains a model of one style"), ("missing-target", "no image named p0"),
+])
+def test_bad_distillation(tmp_path, photos, style_path, content_path, case, message):
+    targets = _inverted_targets(photos, tmp_path / "targets")
+    kw = {"targets": targets, "distill_weight": 1.0}
+    if case == "weight-alone":
+        kw.pop("targets")
+    elif case == "targets-alone":
+        kw.pop("distill_weight")
+    elif case == "missing-target":
+        (targets / "p0.png").unlink()
+    styles = [style_path, content_path] if case == "two-styles" else style_path
+    with pytest.raises(RestyleError, match=message):
+        train(styles, photos, tmp_path / "m.safetensors", steps=1, **kw, **dict(TINY, preview_every=0))
+    assert not (tmp_path / "m.safetensors").exists()
