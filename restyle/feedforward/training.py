@@ -165,7 +165,7 @@ class _Training:
         self.style_imgs, self.style_names, self.style_hashes = _styles(styles, opts.max_pixels)
         self.style_hash = self.style_hashes[0] if len(styles) == 1 else \
             hashlib.sha256(" ".join(self.style_hashes).encode()).hexdigest()
-        self.data, preview_img = _photos(photos, opts, preview, say, targets)
+        self.data, preview_img = _photos(photos, opts, preview, say, targets=targets)
         self.device = resolve_device(opts.device)
         self.dtype = resolve_precision(opts.precision, self.device)
         self.seed = opts.seed if opts.seed is not None else int.from_bytes(os.urandom(4), "little") >> 1

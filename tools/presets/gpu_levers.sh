@@ -5,9 +5,12 @@
 #
 #   bash tools/presets/gpu_levers.sh                      # STYLE=the_scream, SEEDS="0 1 2", LEVERS below
 #   STYLE=starry_night LEVERS="base|;blocks7|--blocks 7" bash tools/presets/gpu_levers.sh
+#   LEVERS="base|;distill|--targets .train/targets/the_scream --distill-weight 2" bash tools/presets/gpu_levers.sh
 #
 # LEVERS: "NAME|restyle train options" separated by ';'. --photos .train/photos-more is the larger training set
-# (tools/presets/training_photos.py .train/photos-more --extra --wheels .whl). Back under $OUT: log.txt, each run's
+# (tools/presets/training_photos.py .train/photos-more --extra --wheels .whl). A lever with --targets DIR first has
+# the optimizer paint every training photo into DIR (tools/presets/distill_targets.py, skipped where done; seconds a
+# photo on a GPU). Back under $OUT: log.txt, each run's
 # tar (gpu_trials.sh), judged.md (one table row per model and photo). SIZE (default 512) is the judging size;
 # JUDGE_TIMEOUT (900 s) bounds each model's judging, the first's including the optimizer's runs.
 START=$(date +%s)
@@ -21,6 +24,10 @@ for lever in "${levers[@]}"; do
     TRIALS+="${lever%%|*}-s$seed $STYLE --seed $seed ${lever#*|}"$'\n'
   done
 done
+if [[ $LEVERS =~ --targets\ ([^ ;|]+) ]]; then
+  python3 tools/presets/distill_targets.py ".train/styles/$STYLE.jpg" .train/photos "${BASH_REMATCH[1]}" \
+    --device "${DEVICE:-cuda}" | tail -1
+fi
 export TRIALS SPEED_BEFORE=0
 bash tools/presets/gpu_trials.sh
 OUT=${OUT:-/tmp/gpu-out}
