@@ -48,16 +48,16 @@ def save_model(net: StyleNetwork, path: PathLike, metadata: dict, dtype: Optiona
 
 
 def presets() -> dict[str, Path]:
-    """The models shipped with restyle, by name: each file's, and each style's of a file of several styles."""
+    """The models shipped with restyle, by the name of the style each paints: a file's name, or each of the styles
+    of a file of several styles (whose own name is none)."""
     found: dict[str, Path] = {}
     for p in sorted(PRESETS.glob("*.safetensors")):
-        found[p.stem] = p
-        for name in _styles_in(p):
+        for name in styles_in(p) or [p.stem]:
             found.setdefault(name, p)
     return found
 
 
-def _styles_in(path: Path) -> list[str]:
+def styles_in(path: Path) -> list[str]:
     """The style names a model file of several styles lists, read from its header alone (no torch)."""
     try:
         with open(path, "rb") as f:
@@ -85,7 +85,7 @@ def preset_path(name: str) -> Path:
     if name in found:
         return found[name]
     files = {found.get(n) for n in mix_names(name)}
-    if len(files) == 1 and None not in files and _styles_in(next(iter(files))):
+    if len(files) == 1 and None not in files and styles_in(next(iter(files))):
         return files.pop()
     have = ", ".join(found) if found else "none are installed"
     if None in files or len(files) == 1:

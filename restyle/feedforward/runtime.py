@@ -22,7 +22,7 @@ from ..core.device import resolve_device, resolve_precision
 from ..core.images import ImageLike, fit_size, load_image, resize, source_name, to_pil, to_uint8
 from ..core.memory import GB, out_of_memory_as_error, run_budget
 from ..errors import RestyleError
-from .modelfile import PathLike, model_file, preset_path, read_model
+from .modelfile import PathLike, model_file, preset_path, read_model, styles_in
 from .network import MULTIPLE, WIDTH, StyleNetwork
 from .onnx import load_session
 from .styles import StyleChoice, choose_style
@@ -182,7 +182,7 @@ def load_model(path: Union[PathLike, None] = None, *, preset: Optional[str] = No
     if (path is None) == (preset is None):
         raise RestyleError("give a model file or a preset name (one of them)")
     p = model_file(preset_path(preset) if preset is not None else Path(path))
-    if preset is not None and preset != p.stem:  # a style (or mix) of a preset of several styles
+    if preset is not None and styles_in(p):  # a style (or mix) of a preset of several styles
         if mix is not None:
             raise RestyleError("give the style in the preset's name or as mix, not both")
         mix = preset
