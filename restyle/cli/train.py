@@ -16,12 +16,13 @@ from .progress import ProgressBar, say
 def add_parser(sub, name: str, fmt) -> None:
     t = sub.add_parser(name, formatter_class=fmt, help="train a real-time style model on your photos",
                        description="Train a feed-forward network (Johnson et al. 2016, instance norm) to paint any "
-                                   "photo in the style of STYLE in one pass. Photos in DIR (and its subfolders) "
-                                   "are cut into random crops at random scales; unreadable ones are skipped. "
-                                   "Checkpoints and previews go to MODEL's name + -training/ beside it.")
-    t.add_argument("style", nargs="+", help="the style image (a painting); several train one model of them all "
-                   "(conditional instance norm), each style named by its file name and chosen, or mixed, when the "
-                   "model is applied (restyle apply MODEL --mix NAME or a:0.6,b:0.4)")
+                                   "photo in the style of STYLE (or of each of several STYLEs) in one pass. Photos "
+                                   "in DIR (and its subfolders) are cut into random crops at random scales; "
+                                   "unreadable ones are skipped. Checkpoints and previews go to MODEL's name + "
+                                   "-training/ beside it.")
+    t.add_argument("style", nargs="+", metavar="STYLE", help="the style image (a painting); several train one model "
+                   "of them all (conditional instance norm), each style named by its file name and chosen, or mixed, "
+                   "when the model is applied (restyle apply MODEL --mix NAME or a:0.6,b:0.4)")
     t.add_argument("--photos", required=True, metavar="DIR", help="folder of photos to train on (a few dozen do)")
     t.add_argument("-o", "--output", required=True, metavar="MODEL", help="the .safetensors model to write")
     g = t.add_argument_group("training")
