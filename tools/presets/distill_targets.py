@@ -9,7 +9,7 @@ default 512, the size the presets are judged at) and written as PNG to OUT at th
 painted are skipped, so a stopped run goes on where it stopped. Training stretches each target to its photo as it
 keeps it (short side at most twice the crop: 768 px at the default 384 px crops), so a 512 px target is enlarged
 up to 2x; --size 1024 matches the crops' scale at about 4x the cost. This script sits above both engines: the optimizer
-makes the targets, training only reads them. On a 2-core CPU a 512 px painting takes several minutes; on a GPU,
+makes the targets, training only reads them. On a 2-core CPU a 512 px painting takes many minutes; on a GPU,
 seconds.
 """
 
