@@ -73,13 +73,16 @@ class PhotoSet:
         out = torch.empty(size, 6 if self.targets else 3, self.crop, self.crop)
         for i in range(size):
             k = int(torch.randint(len(self.images), (), generator=g))
-            img = torch.cat([self.images[k], self.targets[k]]) if self.targets else self.images[k]
+            img = self.images[k]
             h, w = img.shape[1:]
             short = self.crop * (1 + float(torch.rand((), generator=g)))
             side = max(1, min(h, w, round(self.crop * min(h, w) / short)))
             y = int(torch.randint(h - side + 1, (), generator=g))
             x = int(torch.randint(w - side + 1, (), generator=g))
-            patch = img[None, :, y:y + side, x:x + side].float() / 255
+            patch = img[:, y:y + side, x:x + side]
+            if self.targets:  # the same window of the target
+                patch = torch.cat([patch, self.targets[k][:, y:y + side, x:x + side]])
+            patch = patch[None].float() / 255
             patch = F.interpolate(patch, size=(self.crop, self.crop), mode="bilinear",
                                   antialias=side > self.crop, align_corners=False)
             if float(torch.rand((), generator=g)) < 0.5:
