@@ -74,11 +74,11 @@ def choose_style(path: Path, net: StyleNetwork, meta: dict, mix: Optional[StyleC
     """
     names = style_names(meta)
     if net.styles == 1:
-        named = list(mix) if isinstance(mix, Mapping) else mix_names(mix) if mix is not None else names[:1]
-        if named != names[:1] or (mix is not None and not names):
-            raise RestyleError(f"{path}: a model of one style ({', '.join(names) or 'unnamed'}); mix chooses among "
-                               "the styles of a model of several")
         if mix is not None:
+            named = list(mix) if isinstance(mix, Mapping) else mix_names(mix)
+            if not names or named != names[:1]:
+                raise RestyleError(f"{path}: a model of one style ({', '.join(names) or 'unnamed'}); mix chooses "
+                                   "among the styles of a model of several")
             parse_mix(mix, names, str(path))  # (its weights checked)
         return net, meta
     if mix is None:
