@@ -66,21 +66,30 @@ def _named(path: Optional[str]) -> Iterator[None]:
         raise RestyleError(str(e).replace(str(path), Path(path).name)) from None
 
 
-def model_for(models: Models, preset: str, model_file: Optional[str] = None) -> StyleModel:
+def model_for(models: Models, preset: str, model_file: Optional[str] = None, mix: Optional[str] = None
+              ) -> StyleModel:
     """The model a job paints with: an uploaded model file (.safetensors or .onnx, loaded for this job only) when
-    given, else the preset ``preset``."""
+    given, else the preset ``preset``. ``mix`` ("a:0.6,b:0.4"; blank: none) chooses among a model's styles: the
+    uploaded file's, or else a preset's of several styles (then it names them instead of ``preset``)."""
+    mix = _typed(mix)
     if model_file is None:
-        return models[preset]
+        return models[preset] if mix is None else load_model(preset=mix, device=models.device)
     with _named(model_file):
-        return load_model(model_file, device=models.device)
+        return load_model(model_file, device=models.device, mix=mix)
+
+
+def _typed(mix: Optional[str]) -> Optional[str]:
+    """A style mix as typed in the page, None where its box was left blank."""
+    return (mix or "").strip() or None
 
 
 def apply_preset(models: Models, photo: Optional[ImageLike], preset: str, strength: float = 1.0, *,
-                 preserve_color: bool = False, size: int = WORK_SIZE, model_file: Optional[str] = None) -> Image.Image:
+                 preserve_color: bool = False, size: int = WORK_SIZE, model_file: Optional[str] = None,
+                 mix: Optional[str] = None) -> Image.Image:
     """``photo`` shrunk to ``size`` (long side; a smaller photo stays as it is) and painted by the preset
-    ``preset`` (or by ``model_file``, when given)."""
+    ``preset`` (or by ``model_file``, when given; ``mix``: as ``model_for`` takes it)."""
     side("size", size)
-    return _painted(model_for(models, preset, model_file), photo, size, strength=strength,
+    return _painted(model_for(models, preset, model_file, mix), photo, size, strength=strength,
                     preserve_color=preserve_color)
 
 
@@ -91,15 +100,18 @@ def _painted(painter, photo: Optional[ImageLike], size: int, **options) -> Image
     return painter(pixels.permute(1, 2, 0).numpy(), size=min(size, max(pixels.shape[1:])), **options)
 
 
-def _style_words(preset: str, model_file: Optional[str]) -> list[str]:
-    """The command line's words for the model a job paints with."""
-    return ["--preset", preset] if model_file is None else ["--model", Path(model_file).name]
+def _style_words(preset: str, model_file: Optional[str], mix: Optional[str] = None) -> list[str]:
+    """The command line's words for the model a job paints with (``mix``: as ``model_for`` takes it)."""
+    mix = _typed(mix)
+    if model_file is None:
+        return ["--preset", mix or preset]
+    return ["--model", Path(model_file).name] + ["--mix", mix] * (mix is not None)
 
 
 def apply_command(preset: str, strength: float, preserve_color: bool, size: int, *,
-                  model_file: Optional[str] = None) -> str:
+                  model_file: Optional[str] = None, mix: Optional[str] = None) -> str:
     """The command line that paints a photo as ``apply_preset`` does."""
-    words = ["restyle", "apply", *_style_words(preset, model_file), "--size", str(size)]
+    words = ["restyle", "apply", *_style_words(preset, model_file, mix), "--size", str(size)]
     words += ["--strength", f"{strength:g}"] * (strength != 1) + ["--preserve-color"] * preserve_color
     return shlex.join(words + ["photo.jpg", "-o", "painted.png"])
 
@@ -209,13 +221,15 @@ def video_size(clip: Optional[str], size: int = WORK_SIZE) -> Optional[int]:
 
 
 def paint_video(models: Models, clip: Optional[str], preset: str, strength: float = 1.0, *, folder: Path,
-                size: int = WORK_SIZE, model_file: Optional[str] = None) -> Iterator[Update]:
+                size: int = WORK_SIZE, model_file: Optional[str] = None, mix: Optional[str] = None
+                ) -> Iterator[Update]:
     """The video ``clip`` shrunk to ``size`` (long side; a smaller one stays as it is) and painted by ``preset`` (or
-    ``model_file``) into an MP4 in ``folder``, its sound kept: an ``Update`` after each frame, the last one with
-    the video's path. Closing the iterator stops the painting after the frame in hand."""
+    ``model_file``; ``mix``: as ``model_for`` takes it) into an MP4 in ``folder``, its sound kept: an ``Update``
+    after each frame, the last one with the video's path. Closing the iterator stops the painting after the frame in
+    hand."""
     from ..video.pipeline import stylize_video  # (the video extra)
 
-    model, long_side = model_for(models, preset, model_file), video_size(clip, size)
+    model, long_side = model_for(models, preset, model_file, mix), video_size(clip, size)
     out = folder / (Path(clip).stem + "-painted.mp4")
 
     def work(report, cancel):
@@ -259,8 +273,9 @@ def _in_background(work: Callable[[Callable, threading.Event], object]) -> Itera
         worker.join()
 
 
-def video_command(preset: str, strength: float, size: Optional[int] = None, model_file: Optional[str] = None) -> str:
+def video_command(preset: str, strength: float, size: Optional[int] = None, model_file: Optional[str] = None,
+                  mix: Optional[str] = None) -> str:
     """The command line that paints a video as ``paint_video`` does (``size``: as ``video_size`` says)."""
-    words = ["restyle", "video", "clip.mp4", *_style_words(preset, model_file), "-o", "painted.mp4"]
+    words = ["restyle", "video", "clip.mp4", *_style_words(preset, model_file, mix), "-o", "painted.mp4"]
     words += ["--size", str(size)] * (size is not None)
     return shlex.join(words + ["--strength", f"{strength:g}"] * (strength != 1))

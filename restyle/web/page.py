@@ -84,10 +84,14 @@ def drawing(**kwargs) -> gr.ImageEditor:
     return editor
 
 
-def model_upload(elem_id: str) -> gr.File:
-    """A model file of one's own (from ``restyle train`` or ``restyle export``), instead of a preset."""
-    return gr.File(label="Or your own model (.safetensors or .onnx)", file_types=[".safetensors", ".onnx"],
-                   type="filepath", height=100, elem_id=elem_id)
+def model_upload(elem_id: str) -> tuple[gr.File, gr.Textbox]:
+    """A model file of one's own (from ``restyle train`` or ``restyle export``), instead of a preset, and the box
+    for a mix of a model's styles (a model of several styles paints one of them, or a blend)."""
+    model = gr.File(label="Or your own model (.safetensors or .onnx)", file_types=[".safetensors", ".onnx"],
+                    type="filepath", height=100, elem_id=elem_id)
+    mix = gr.Textbox(label="Style mix, for a model of several styles", placeholder="the_scream:0.6,starry_night:0.4",
+                     elem_id=f"{elem_id}-mix")
+    return model, mix
 
 
 class Page:
@@ -97,19 +101,20 @@ class Page:
         self.models = models
 
     def apply(self, photo: Optional[str], preset: str, strength: float, keep: bool = False,
-              size: int = jobs.WORK_SIZE, model_file: Optional[str] = None):
+              size: int = jobs.WORK_SIZE, model_file: Optional[str] = None, mix: Optional[str] = None):
         with _job():
             return jobs.apply_preset(self.models, photo, preset, strength, preserve_color=keep, size=int(size),
-                                     model_file=model_file)
+                                     model_file=model_file, mix=mix)
 
     def apply_page(self, photo, preset, strength, keep, size, model_file=None, drawn=None, mask=None,
-                   outside=jobs.KEEP, feather=0.0):
-        """The Preset tab's Paint: a preset (or model file) over the whole photo, or with a region drawn over the
-        photo or uploaded as a mask, the preset there and ``outside`` elsewhere."""
+                   outside=jobs.KEEP, feather=0.0, mix=None):
+        """The Preset tab's Paint: a preset (or model file, or a ``mix`` of its styles) over the whole photo, or
+        with a region drawn over the photo or uploaded as a mask, the preset there and ``outside`` elsewhere."""
         drawn = jobs.drawn_mask(drawn and drawn.get("layers"))
         if drawn is None and mask is None:
-            image = self.apply(photo, preset, strength, keep=keep, size=size, model_file=model_file)
-            return image, jobs.apply_command(preset, strength, keep, max(image.size), model_file=model_file)
+            image = self.apply(photo, preset, strength, keep=keep, size=size, model_file=model_file, mix=mix)
+            return image, jobs.apply_command(preset, strength, keep, max(image.size), model_file=model_file,
+                                             mix=mix)
         with _job():
             image = jobs.apply_regions(self.models, photo, mask if drawn is None else drawn, inside=preset,
                                        outside=outside, strength=strength, preserve_color=keep, size=int(size),
@@ -137,13 +142,14 @@ class Page:
                 if update.result is not None:
                     yield update.result
 
-    def paint_video(self, clip, preset, strength, size, model_file=None, progress=gr.Progress()):  # noqa: B008
+    def paint_video(self, clip, preset, strength, size, model_file=None, mix=None,
+                    progress=gr.Progress()):  # noqa: B008
         """A video, yielding (video, status, command line) as it goes; Stop closes the generator. Its folder goes
         when the job ends (Gradio has its own copy of the video by then)."""
         with _job(), tempfile.TemporaryDirectory(prefix="restyle-video-") as folder:
-            command = jobs.video_command(preset, strength, jobs.video_size(clip, int(size)), model_file)
+            command = jobs.video_command(preset, strength, jobs.video_size(clip, int(size)), model_file, mix)
             for update in jobs.paint_video(self.models, clip, preset, strength, folder=Path(folder), size=int(size),
-                                           model_file=model_file):
+                                           model_file=model_file, mix=mix):
                 progress(update.fraction, desc=update.text)
                 yield gr.skip() if update.result is None else str(update.result), update.text, command
 
@@ -181,7 +187,7 @@ def _preset_tab(page: Page, names: list[str]) -> None:
         strength = gr.Slider(0, 1, value=1, step=0.05, label="Strength (1: all style)")
         keep = gr.Checkbox(label="Keep the photo's colours")
         size = gr.Slider(64, 2048, value=jobs.WORK_SIZE, step=32, label="Working size (long side, px)")
-        model_file = model_upload("preset-model")
+        model_file, mix = model_upload("preset-model")
     drawn, mask, outside, feather = _regions(photo, names)
     paint = gr.Button("Paint", variant="primary", elem_id="preset-paint")
     command = gr.Code(label="The same on the command line", language="shell", interactive=False,
@@ -191,7 +197,8 @@ def _preset_tab(page: Page, names: list[str]) -> None:
         return names[event.index]
 
     gallery.select(pick, None, preset, api_visibility="private")
-    paint.click(page.apply_page, [photo, preset, strength, keep, size, model_file, drawn, mask, outside, feather],
+    paint.click(page.apply_page, [photo, preset, strength, keep, size, model_file, drawn, mask, outside,
+                                     feather, mix],
                 [result, command], concurrency_id=ENGINE, api_visibility="private")
 
 
@@ -245,14 +252,14 @@ def _video_tab(page: Page, names: list[str]) -> None:
         preset = gr.Radio(names, value=names[0], label="Preset")
         strength = gr.Slider(0, 1, value=1, step=0.05, label="Strength (1: all style)")
         size = gr.Slider(64, 2048, value=jobs.WORK_SIZE, step=32, label="Working size (long side, px)")
-        model_file = model_upload("video-model")
+        model_file, mix = model_upload("video-model")
     with gr.Row():
         start = gr.Button("Paint the video", variant="primary", elem_id="video-paint")
         stop = gr.Button("Stop", variant="stop", elem_id="video-stop")
     status = gr.Markdown(elem_id="video-status")
     command = gr.Code(label="The same on the command line", language="shell", interactive=False,
                       elem_id="video-command")
-    run = start.click(page.paint_video, [clip, preset, strength, size, model_file], [result, status, command],
+    run = start.click(page.paint_video, [clip, preset, strength, size, model_file, mix], [result, status, command],
                       concurrency_id=ENGINE, api_visibility="private")
     stop.click(None, None, None, cancels=[run], api_visibility="private")
 

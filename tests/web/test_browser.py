@@ -117,6 +117,26 @@ def test_a_bad_upload_is_a_readable_message_in_the_page(page, tmp_path):
     assert page.locator("#preset-result img").count() == 0
 
 
+def test_a_model_of_several_styles_paints_the_mix_typed(page, tmp_path):
+    import torch
+
+    from restyle.feedforward.modelfile import save_model
+    from tests.feedforward.conftest import lively_net
+
+    model = tmp_path / "ab.safetensors"
+    save_model(lively_net(width=8, blocks=1, styles=2), model, {"styles": [{"name": "a"}, {"name": "b"}]},
+               dtype=torch.float32)
+    page.locator("#preset-model input[type=file]").set_input_files(str(model))
+    page.locator("#preset-model").get_by_text("ab.safetensors").wait_for()
+    _paint_preset(page)
+    sync_api.expect(page.locator(".toast-body").first).to_contain_text("choose one or a mix", timeout=60_000)
+    page.locator("#preset-model-mix textarea").fill("a:0.3,b:0.7")
+    page.click("#preset-paint")
+    sync_api.expect(page.locator("#preset-command")).to_contain_text("--model ab.safetensors --mix a:0.3,b:0.7",
+                                                                     timeout=60_000)
+    assert _natural_size(page, "#preset-result") == (512, 384)
+
+
 def test_a_waiting_job_shows_its_place_and_a_full_queue_says_busy(browser, server):
     from tests.web.conftest import QUEUE
 

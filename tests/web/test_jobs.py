@@ -40,6 +40,14 @@ def test_the_command_line_equivalent():
         "restyle video clip.mp4 --model mine.safetensors -o painted.mp4"
     assert jobs.apply_command("the_scream", 1.0, False, 512, model_file="/tmp/x/mine.onnx") == \
         "restyle apply --model mine.onnx --size 512 photo.jpg -o painted.png"
+    assert jobs.apply_command("the_scream", 1.0, False, 512, model_file="/tmp/x/ab.safetensors", mix=" a:0.6,b:0.4") \
+        == "restyle apply --model ab.safetensors --mix a:0.6,b:0.4 --size 512 photo.jpg -o painted.png"
+    assert jobs.apply_command("the_scream", 1.0, False, 512, mix="a,b") == \
+        "restyle apply --preset a,b --size 512 photo.jpg -o painted.png"  # a mix of a preset's styles
+    assert jobs.video_command("the_scream", 1.0, None, "/tmp/ab.safetensors", mix="b") == \
+        "restyle video clip.mp4 --model ab.safetensors --mix b -o painted.mp4"
+    assert jobs.video_command("the_scream", 1.0, None, "/tmp/mine.safetensors", mix="  ") == \
+        "restyle video clip.mp4 --model mine.safetensors -o painted.mp4"  # a blank box: no mix
 
 
 def test_a_model_file_of_ones_own_paints_instead_of_the_preset(models, tmp_path):
@@ -56,6 +64,31 @@ def test_a_model_file_of_ones_own_paints_instead_of_the_preset(models, tmp_path)
     with pytest.raises(RestyleError, match=r"^broken\.safetensors: ") as e:  # its name, not the server's path
         jobs.model_for(models, "starry_night", str(tmp_path / "broken.safetensors"))
     assert str(tmp_path) not in str(e.value)
+
+
+def test_a_model_of_several_styles_paints_the_style_or_mix_typed(models, tmp_path):
+    import torch
+
+    from restyle.feedforward.modelfile import save_model
+    from restyle.feedforward.runtime import load_model
+    from tests.feedforward.conftest import lively_net
+
+    path = tmp_path / "ab.safetensors"
+    save_model(lively_net(width=8, blocks=1, styles=2), path, {"styles": [{"name": "a"}, {"name": "b"}]},
+               dtype=torch.float32)
+    photo = EXAMPLES / "tubingen.jpg"
+    painted = {mix: np.asarray(jobs.apply_preset(models, photo, "starry_night", size=48, model_file=str(path),
+                                                 mix=mix), np.int16) for mix in ("a", " b ", "a:0.5,b:0.5")}
+    direct = np.asarray(jobs._painted(load_model(path, device=DEVICE, mix="b"), photo, 48), np.int16)
+    assert np.abs(painted[" b "] - direct).max() <= 1
+    assert np.abs(painted["a"] - painted[" b "]).mean() > 1 and np.abs(painted["a:0.5,b:0.5"] - direct).mean() > 0.5
+    for mix, message in ((None, r"^ab\.safetensors: a model of 2 styles \(a, b\); choose one or a mix"),
+                         ("", "choose one or a mix"), ("c", "no style named 'c'"), ("a:-1", "must be a number >= 0")):
+        with pytest.raises(RestyleError, match=message) as e:
+            jobs.model_for(models, "starry_night", str(path), mix)
+        assert "\n" not in str(e.value) and str(tmp_path) not in str(e.value)
+    with pytest.raises(RestyleError, match="separate presets|one preset"):  # no shipped preset holds both
+        jobs.model_for(models, "starry_night", mix="the_scream:0.5,starry_night:0.5")
 
 
 def _bomb(path):
