@@ -147,7 +147,8 @@ class Page:
         """A video, yielding (video, status, command line) as it goes; Stop closes the generator. Its folder goes
         when the job ends (Gradio has its own copy of the video by then)."""
         with _job(), tempfile.TemporaryDirectory(prefix="restyle-video-") as folder:
-            command = jobs.video_command(preset, strength, jobs.video_size(clip, int(size)), model_file, mix)
+            command = jobs.video_command(preset, strength, jobs.video_size(clip, int(size)), model_file=model_file,
+                                         mix=mix)
             for update in jobs.paint_video(self.models, clip, preset, strength, folder=Path(folder), size=int(size),
                                            model_file=model_file, mix=mix):
                 progress(update.fraction, desc=update.text)
