@@ -35,7 +35,8 @@ def add_parser(sub, name: str, fmt) -> None:
     loss(g, TrainOptions)
     add_fields(g, TrainOptions, ["style_size", "style_scales", "distill_weight"])
     g.add_argument("--targets", metavar="DIR", help="for --distill-weight: each photo of --photos painted by the "
-                   "optimizer (restyle stylize) in STYLE, at the same path and name in DIR (any image format)")
+                   "optimizer (restyle stylize) in STYLE, at the same path and name in DIR (any image format); "
+                   "for several styles, a folder in DIR for each, named by the style's file name")
     g = t.add_argument_group("progress and checkpoints")
     g.add_argument("--preview", metavar="PHOTO",
                    help="photo to stylize for previews (default: one photo of DIR, held out of training)")

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Callable, Optional
+from typing import Callable, Optional, Sequence
 
 import torch
 import torch.nn.functional as F
@@ -26,17 +26,19 @@ class PhotoSet:
     with a warning (``warn``) and counted in ``skipped``; a folder with no readable photo is an error.
 
     ``targets``: a folder holding, for each photo, the image a model should make of it (the optimizer's painting of
-    it, for distillation) at the same path and name, any image format, stretched to the photo's size; each batch
-    then holds each crop's target crop too (``batch``). A photo without its target is an error.
+    it, for distillation) at the same path and name, any image format, stretched to the photo's size; or a list of
+    such folders, one a style of a model of several. Each batch then holds each crop's target crop too (``batch``).
+    A photo without its target is an error.
     """
 
     def __init__(self, folder: str | os.PathLike, crop: int, exclude: tuple[Path, ...] = (),
                  warn: Optional[Callable[[str], None]] = None, max_pixels: int = DEFAULT_MAX_PIXELS,
-                 targets: Optional[str | os.PathLike] = None):
+                 targets: Optional[str | os.PathLike | Sequence[str | os.PathLike]] = None):
         self.crop = crop
         self.names: list[str] = []
         self.images: list[torch.Tensor] = []
-        self.targets: list[torch.Tensor] = []
+        self.targets: list[torch.Tensor] = []  # each photo's targets, the styles' stacked: (3 * styles, h, w)
+        folders = [targets] if isinstance(targets, (str, os.PathLike)) else list(targets or [])
         self.skipped = 0
         excluded = {p.resolve() for p in exclude}
         files = [p for p in image_files(folder, recursive=True) if p.resolve() not in excluded]
@@ -53,8 +55,9 @@ class PhotoSet:
             size = (max(1, round(h * scale)), max(1, round(w * scale)))
             self.images.append(_as_uint8(img, size))
             self.names.append(str(path.relative_to(folder)))
-            if targets is not None:
-                self.targets.append(_as_uint8(load_image(_target_of(path, folder, targets), max_pixels), size))
+            if folders:
+                self.targets.append(torch.cat([_as_uint8(load_image(_target_of(path, folder, each), max_pixels), size)
+                                               for each in folders]))
         if not self.images:
             what = f"none of its {len(files)} image files could be read" if files else "it holds no image files"
             raise RestyleError(f"{folder}: no photos to train on ({what})")
@@ -62,9 +65,10 @@ class PhotoSet:
     def __len__(self) -> int:
         return len(self.images)
 
-    def batch(self, size: int, step: int, seed: int) -> torch.Tensor:
+    def batch(self, size: int, step: int, seed: int, styles: Optional[Sequence[int]] = None) -> torch.Tensor:
         """(size, 3, crop, crop) float in [0, 1]: random photos, scales, crops and flips for ``step``; with targets,
-        (size, 6, crop, crop): each crop's photo, then the same crop of its target.
+        (size, 6, crop, crop): each crop's photo, then the same crop of its target (in style ``styles[i]`` for crop
+        i, where the targets are several styles'; default: the first).
 
         Scale jitter: each crop covers a square of the photo shrunk so its short side is uniformly between
         ``crop`` and twice that, so the network sees objects at several sizes.
@@ -81,7 +85,8 @@ class PhotoSet:
             x = int(torch.randint(w - side + 1, (), generator=g))
             patch = img[:, y:y + side, x:x + side]
             if self.targets:  # the same window of the target
-                patch = torch.cat([patch, self.targets[k][:, y:y + side, x:x + side]])
+                c = 3 * (styles[i] if styles is not None else 0)
+                patch = torch.cat([patch, self.targets[k][c:c + 3, y:y + side, x:x + side]])
             patch = patch[None].float() / 255
             patch = F.interpolate(patch, size=(self.crop, self.crop), mode="bilinear",
                                   antialias=side > self.crop, align_corners=False)

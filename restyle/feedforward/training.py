@@ -103,7 +103,8 @@ def train(style: ImageLike | Sequence[ImageLike], photos: str | os.PathLike, out
     A list of several style images trains one model of them all (a model of several styles: ``load_model``'s
     ``mix`` picks one or a mix), each style named by its file name. ``targets`` (with ``distill_weight`` above 0):
     a folder of each photo's painting by the optimizer (same path and name) that the model learns to reproduce
-    too (distillation; ``dataset.PhotoSet``).
+    too (distillation; ``dataset.PhotoSet``); for several styles, a folder holding such a folder for each style,
+    named by the style.
 
     Checkpoints and preview images go to ``work_dir`` (default: OUTPUT's name + "-training" beside it);
     ``resume`` continues from the checkpoint there. ``preview`` is a photo to stylize every
@@ -123,21 +124,19 @@ def train(style: ImageLike | Sequence[ImageLike], photos: str | os.PathLike, out
     out, work = _check_paths(Path(output), work_dir, resume)
     styles = list(style) if isinstance(style, (list, tuple)) else [style]
     check_not_input(out, styles + ([init] if init is not None else []))
-    _check_distill(opts, len(styles), targets)
+    _check_distill(opts, targets)
     run = _Training(styles, photos, opts, preview=preview, init=init, say=say, targets=targets)
     run.start(work, resume)
     run.loop(callback, cancel)
     return run.save(out, save_dtype)
 
 
-def _check_distill(opts: TrainOptions, styles: int, targets) -> None:
+def _check_distill(opts: TrainOptions, targets) -> None:
     """A one-line RestyleError where distillation's weight and targets do not go together."""
     if opts.distill_weight > 0 and targets is None:
         raise RestyleError("distill_weight needs targets: a folder of the optimizer's paintings of the photos")
     if targets is not None and not opts.distill_weight > 0:
         raise RestyleError("targets are for distillation; give distill_weight above 0")
-    if targets is not None and styles > 1:
-        raise RestyleError("distillation trains a model of one style (the targets are paintings in one style)")
 
 
 def _check_paths(out: Path, work_dir, resume: bool) -> tuple[Path, Path]:
@@ -165,7 +164,8 @@ class _Training:
         self.style_imgs, self.style_names, self.style_hashes = _styles(styles, opts.max_pixels)
         self.style_hash = self.style_hashes[0] if len(styles) == 1 else \
             hashlib.sha256(" ".join(self.style_hashes).encode()).hexdigest()
-        self.data, preview_img = _photos(photos, opts, preview, say, targets=targets)
+        folders = None if targets is None else _target_folders(targets, self.style_names)
+        self.data, preview_img = _photos(photos, opts, preview, say, targets=folders)
         self.device = resolve_device(opts.device)
         self.dtype = resolve_precision(opts.precision, self.device)
         self.seed = opts.seed if opts.seed is not None else int.from_bytes(os.urandom(4), "little") >> 1
@@ -249,10 +249,13 @@ class _Training:
 
     def _which(self, n: int) -> Optional[torch.Tensor]:
         """Each of this step's ``n`` crops' style (crop i: style (step * n + i) mod S); None for one style."""
+        styles = self._styles_of(n)
+        return None if styles is None else torch.tensor(styles, device=self.device)
+
+    def _styles_of(self, n: int) -> Optional[list[int]]:
+        """``_which`` as a list on the host (the crops' targets are cut there); None for one style."""
         count = len(self.style_names)
-        if count == 1:
-            return None
-        return (torch.arange(n, device=self.device) + self.step * n) % count
+        return None if count == 1 else [(self.step * n + i) % count for i in range(n)]
 
     def _one_hot(self, which: torch.Tensor) -> torch.Tensor:
         return torch.nn.functional.one_hot(which, len(self.style_names)).float()
@@ -280,7 +283,8 @@ class _Training:
 
     def train_step(self) -> dict[str, torch.Tensor]:
         """One Adam step on the step's batch, the weight mean updated; the terms, not synced to the host."""
-        x = self.data.batch(self.opts.batch_size, self.step, self.seed).to(self.device, non_blocking=True)
+        n = self.opts.batch_size
+        x = self.data.batch(n, self.step, self.seed, self._styles_of(n)).to(self.device, non_blocking=True)
         terms = self.losses(x.contiguous(memory_format=torch.channels_last))
         self.optimizer.zero_grad(set_to_none=True)
         terms["total"].backward()
@@ -389,6 +393,18 @@ def _styles(styles: list[ImageLike], max_pixels: int) -> tuple[list[torch.Tensor
         raise RestyleError(f"two style images are named {twice[0]!r}: each style of a model is named by its file "
                            "name, so rename one")
     return images, names, hashes
+
+
+def _target_folders(targets, names: list[str]) -> list[Path]:
+    """The distillation targets' folder of each style: ``targets`` itself for one style, else its subfolder named
+    by each style; a missing one is refused."""
+    if len(names) == 1:
+        return [Path(targets)]
+    missing = [n for n in names if not (Path(targets) / n).is_dir()]
+    if missing:
+        raise RestyleError(f"{targets}: no folder named {missing[0]} (a model of several styles distils from a "
+                           "folder of each style's targets, named by the style)")
+    return [Path(targets) / n for n in names]
 
 
 def _photos(photos, opts: TrainOptions, preview, say, targets=None) -> tuple[PhotoSet, torch.Tensor]:

@@ -88,6 +88,23 @@ def test_each_crop_comes_with_the_same_crop_of_its_target(tmp_path):
     assert (batch[:, :3] + batch[:, 3:] - 1).abs().max() < 0.03  # the target's crop is the photo's, inverted
 
 
+def test_each_crop_comes_with_its_styles_target(tmp_path):
+    photos, inverted, same = tmp_path / "photos", tmp_path / "inverted", tmp_path / "same"
+    for folder in (photos, inverted, same):
+        folder.mkdir()
+    _photo(photos / "a.png", 40, 60, seed=2)
+    _inverted(photos / "a.png", inverted / "a.png")
+    (same / "a.png").write_bytes((photos / "a.png").read_bytes())
+    data = PhotoSet(photos, 16, targets=[inverted, same])
+    batch = data.batch(4, step=5, seed=2, styles=[0, 1, 1, 0])
+    assert torch.equal(batch[:, :3], PhotoSet(photos, 16).batch(4, step=5, seed=2))
+    inverse = (batch[:, :3] + batch[:, 3:] - 1).abs().amax(dim=(1, 2, 3))
+    equal = (batch[:, :3] - batch[:, 3:]).abs().amax(dim=(1, 2, 3))
+    assert (inverse[[0, 3]] < 0.03).all() and (equal[[1, 2]] == 0).all()  # crop i: style styles[i]'s target
+    default = data.batch(4, step=5, seed=2)  # without styles: the first folder's targets
+    assert (default[:, :3] + default[:, 3:] - 1).abs().max() < 0.03
+
+
 def test_a_photo_without_its_target_is_an_error(tmp_path):
     photos, targets = tmp_path / "photos", tmp_path / "targets"
     photos.mkdir()

@@ -350,7 +350,7 @@ def test_bad_styles(tmp_path, photos, style_path, content_path, case):
 
 def _inverted_targets(photos, folder):
     """Each photo's negative, at the same name in ``folder``: targets a network can learn in a few steps."""
-    folder.mkdir()
+    folder.mkdir(parents=True)
     for p in photos.iterdir():
         Image.fromarray(255 - np.asarray(Image.open(p))).save(folder / p.name)
     return folder
@@ -367,9 +367,26 @@ def test_distillation_alone_brings_the_result_to_the_targets(tmp_path, photos, s
     assert load_model(out, device=DEVICE).metadata["settings"]["distill_weight"] == 1
 
 
+def test_a_model_of_several_styles_distils_each_style_from_its_own_targets(tmp_path, photos, style_path,
+                                                                          content_path):
+    targets = tmp_path / "targets"
+    _inverted_targets(photos, targets / "style")  # the style "style" inverts, the style "content" copies
+    (targets / "content").mkdir()
+    for p in photos.iterdir():
+        (targets / "content" / p.name).write_bytes(p.read_bytes())
+    out = train([style_path, content_path], photos, tmp_path / "m.safetensors", steps=80, targets=targets,
+                content_weight=0, style_weight=0, tv_weight=0, distill_weight=1, learning_rate=1e-2,
+                **dict(TINY, average_last=0))
+    photo = torch.from_numpy(np.array(Image.open(photos / "p1.png"))).permute(2, 0, 1).float().div(255)
+    inverting, copying = (load_model(out, device=DEVICE, mix=m).paint(photo.to(DEVICE)).float().cpu()
+                          for m in ("style", "content"))
+    assert (inverting - (1 - photo)).abs().mean() < 0.7 * (copying - (1 - photo)).abs().mean()
+    assert (copying - photo).abs().mean() < 0.7 * (inverting - photo).abs().mean()
+
+
 @pytest.mark.parametrize("case, message", [
     ("weight-alone", "distill_weight needs targets"), ("targets-alone", "targets are for distillation"),
-    ("two-styles", "distillation trains a model of one style"), ("missing-target", "no image named p0"),
+    ("two-styles", "no folder named content"), ("missing-target", "no image named p0"),
 ])
 def test_bad_distillation(tmp_path, photos, style_path, content_path, case, message):
     targets = _inverted_targets(photos, tmp_path / "targets")
@@ -380,6 +397,8 @@ def test_bad_distillation(tmp_path, photos, style_path, content_path, case, mess
         kw.pop("distill_weight")
     elif case == "missing-target":
         (targets / "p0.png").unlink()
+    elif case == "two-styles":  # a folder for the first style, none for the second
+        _inverted_targets(photos, targets / "style")
     styles = [style_path, content_path] if case == "two-styles" else style_path
     with pytest.raises(RestyleError, match=message):
         train(styles, photos, tmp_path / "m.safetensors", steps=1, **kw, **dict(TINY, preview_every=0))
