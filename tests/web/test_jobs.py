@@ -243,3 +243,26 @@ def test_an_uploaded_mask_of_other_colours_is_a_one_line_error_naming_the_upload
     with pytest.raises(RestyleError, match=r"^mine\.png: colours no region names: 00ff00") as e:
         jobs.apply_regions(models, EXAMPLES / "tubingen.jpg", str(mask), inside="the_scream", outside="none")
     assert str(tmp_path) not in str(e.value)
+
+
+def test_a_region_takes_an_uploaded_model_of_one_style_but_no_style_mix(models, tmp_path):
+    from restyle.feedforward.modelfile import presets
+
+    mine = tmp_path / "mine.safetensors"
+    mine.write_bytes(presets()["the_scream"].read_bytes())
+    photo = np.asarray(Image.open(EXAMPLES / "tubingen.jpg").convert("RGB").resize((64, 48)))
+    mask = np.zeros((48, 64), np.uint8)
+    mask[:, :24] = 255
+    kw = dict(inside="starry_night", outside="none")
+    ours = np.asarray(jobs.apply_regions(models, photo, mask, model_file=str(mine), **kw), np.int16)
+    scream = np.asarray(jobs.apply_regions(models, photo, mask, inside="the_scream", outside="none"), np.int16)
+    assert np.abs(ours - scream).max() <= 1  # the model file painted the region, not the preset chosen
+    assert jobs.regions_command("starry_night", "none", strength=1.0, preserve_color=False, size=64, feather=0,
+                                model_file=str(mine)).startswith(
+        "restyle apply --mask mask.png --region 255=mine.safetensors --region 0=none ")
+    for mix in ("the_scream", "a:0.5,b:0.5"):
+        with pytest.raises(RestyleError, match="a style mix paints the whole photo; a region takes a preset or a "
+                                               "model of one style"):
+            jobs.apply_regions(models, photo, mask, model_file=str(mine), mix=mix, **kw)
+    assert np.array_equal(jobs.apply_regions(models, photo, mask, mix="  ", **kw),  # a blank box: no mix
+                          jobs.apply_regions(models, photo, mask, **kw))
