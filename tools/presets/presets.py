@@ -10,7 +10,8 @@ trained; each one's metadata records its settings) per style as a command line a
 steps and the wall time.
 quality: for each style and held-out photo, `restyle score` distances of the model's result and of
 `restyle stylize`'s (512 px, defaults, seed 0; kept in --optimized and reused), both at long side 512, and the
-style ratio (model / optimized) layer by layer; --images DIR draws each style's results side by side.
+style ratio (model / optimized) layer by layer; --images DIR draws each style's results side by side; --shared
+MODEL judges one model of several styles in each style instead of a model file a style.
 Each writes a Markdown table to benchmarks/results/.
 """
 
@@ -70,10 +71,10 @@ def cmd_quality(args) -> list[str]:
     lines = [f"| style | held-out photo | optimized {args.size} px: style / content | model: style / content | "
              "style ratio | by layer, relu1_1 ... relu5_1 |", "|---|---|---|---|---|---|"]
     for name in args.styles:
-        model_path = Path(args.models) / f"{name}.safetensors"
+        model_path = Path(args.shared or Path(args.models) / f"{name}.safetensors")
         if not model_path.exists():
             continue
-        model = restyle.load_model(model_path, device=args.device)
+        model = restyle.load_model(model_path, device=args.device, mix=name if args.shared else None)
         style = Path(args.style_dir) / f"{name}.jpg"
         row = []
         for photo in args.heldout_photos:
@@ -150,6 +151,8 @@ def main() -> None:
     ap.add_argument("--heldout-photos", nargs="+", default=HELD_OUT, help="quality: the photos judged on, in "
                     "--heldout (tools/presets/held_out.py assembles ones no preset has seen)")
     ap.add_argument("--models", default=str(ROOT / "restyle" / "feedforward" / "presets"))
+    ap.add_argument("--shared", metavar="MODEL", help="quality: one model of several styles judged in each of "
+                    "--styles (its style of that name chosen) instead of --models' file a style")
     ap.add_argument("--work", default=str(ROOT / ".train" / "work"))
     ap.add_argument("--steps", type=int, default=2000)
     ap.add_argument("--train-args", default="",
