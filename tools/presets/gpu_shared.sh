@@ -6,8 +6,9 @@
 #   bash tools/presets/gpu_shared.sh                    # the four presets' paintings, 2000 steps a style
 #   DISTILL=2 bash tools/presets/gpu_shared.sh          # distilled: each style's targets painted first
 #   STYLES="the_scream starry_night" ARGS="--blocks 7" bash tools/presets/gpu_shared.sh
+#   DISTILL=2 PHOTOS=.train/photos-more bash tools/presets/gpu_shared.sh
 #
-# STYLES: names in .train/styles; STEPS (default 2000 a style: each step's crops take the styles in turn); ARGS:
+# STYLES: names in .train/styles; PHOTOS: the training photos (default .train/photos); STEPS (default 2000 a style: each step's crops take the styles in turn); ARGS:
 # more restyle train options; DISTILL: the distillation weight, with the optimizer's paintings of every training
 # photo in each style (tools/presets/distill_targets.py into .train/targets/shared/STYLE, skipped where done;
 # TARGET_SIZE, default 512; a few seconds a photo on a GPU, so 4 styles of 21 photos take minutes). Back under
@@ -16,16 +17,17 @@
 source tools/presets/device_setup.sh
 STYLES=${STYLES:-the_scream starry_night great_wave composition_vii}
 D=${DEVICE:-cuda}
+PHOTOS=${PHOTOS:-.train/photos}
 read -ra names <<< "$STYLES"
 paths=("${names[@]/#/.train/styles/}"); paths=("${paths[@]/%/.jpg}")
 ARGS=${ARGS:-}
 if [[ -n $DISTILL ]]; then
-  python3 tools/presets/distill_targets.py "${paths[@]}" .train/photos .train/targets/shared \
+  python3 tools/presets/distill_targets.py "${paths[@]}" "$PHOTOS" .train/targets/shared \
     --size "${TARGET_SIZE:-512}" --device "$D" | tail -1
   ARGS+=" --targets .train/targets/shared --distill-weight $DISTILL"
 fi
 mkdir -p work/shared
-timeout "${TRAIN_TIMEOUT:-480}" python3 -m restyle train "${paths[@]}" --photos .train/photos \
+timeout "${TRAIN_TIMEOUT:-480}" python3 -m restyle train "${paths[@]}" --photos "$PHOTOS" \
   -o work/shared/shared.safetensors --steps $(( ${STEPS:-2000} * ${#names[@]} )) --seed 0 --device "$D" \
   --preview .train/heldout/tubingen.jpg --work-dir .train/trials/shared $ARGS < /dev/null > work/shared/train.log 2>&1
 tail -3 work/shared/train.log
