@@ -12,8 +12,9 @@
 # each step's crops take the styles in turn); ARGS: more restyle train options; DISTILL: the distillation weight,
 # with the optimizer's paintings of every training photo in each style (tools/presets/distill_targets.py into
 # .train/targets/shared/STYLE, skipped where done; TARGET_SIZE, default 512; a few seconds a photo on a GPU, so 4
-# styles of 21 photos take minutes). Back under $OUT: log.txt, shared.tar (the model, its training log and last
-# preview, judged.md). TRAIN_TIMEOUT (default 480 s) and JUDGE_TIMEOUT (default 600 s) bound the steps.
+# styles of 21 photos take minutes: where a call is cut short, the next one skips the targets done). Back under
+# $OUT: log.txt, shared.tar (the model, its training log and last preview, judged.md). TRAIN_TIMEOUT (default 480 s)
+# and JUDGE_TIMEOUT (default 600 s) bound the steps.
 source tools/presets/device_setup.sh
 STYLES=${STYLES:-the_scream starry_night great_wave composition_vii}
 D=${DEVICE:-cuda}
