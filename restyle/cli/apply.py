@@ -16,8 +16,8 @@ from .progress import ProgressBar, say
 def add_parser(sub, name: str, fmt) -> None:
     names = ", ".join(presets()) or "none installed"
     a = sub.add_parser(name, formatter_class=fmt, help="paint photos with a trained model (fast)",
-                       usage="restyle apply [options] (MODEL | --preset NAME | --mask MASK --region COLOR=MODEL "
-                             "...) INPUT [INPUT ...] -o OUTPUT",
+                       usage="restyle apply [options] (MODEL | --model MODEL | --preset NAME | --mask MASK --region "
+                             "COLOR=MODEL ...) INPUT [INPUT ...] -o OUTPUT",
                        description="Paint each INPUT (image files, or folders of them) with a trained model: a "
                                    ".safetensors file from restyle train, an .onnx file from restyle export (run "
                                    "by onnxruntime), or a shipped --preset. With one input file, OUTPUT is a file; "
@@ -26,6 +26,8 @@ def add_parser(sub, name: str, fmt) -> None:
                                    "same result.")
     a.add_argument("paths", nargs="+", metavar="MODEL INPUT",
                    help="the model, then the images or folders to paint (no model with --preset or --region)")
+    a.add_argument("--model", metavar="FILE", help="the model (.safetensors or .onnx), instead of the first of the "
+                   "paths")
     a.add_argument("-o", "--output", required=True, help="output file (one input) or folder")
     a.add_argument("--preset", metavar="NAME", help=f"use a model shipped with restyle ({names}); of a preset of "
                    "several styles, a style's name or a mix of them (a:0.6,b:0.4)")
@@ -37,7 +39,8 @@ def add_parser(sub, name: str, fmt) -> None:
                    "luminance with the photo's colours)")
     a.add_argument("--size", type=int, metavar="PX", help="resize each photo to this long side first (default: "
                    "as it is)")
-    regions(a.add_argument_group("regions (a model per region)"), "a preset or model file")
+    regions(a.add_argument_group("regions (a model per region)"), "a preset or model file (FILE@MIX: a style or "
+            "mix of a model of several styles, e.g. mine.safetensors@a:0.6,b:0.4)")
     add_fields(a, Options, ["device", "precision"])
     a.add_argument("--max-memory", metavar="GB", type=float,
                    help="memory budget in GB; bigger images are computed in tiles (default: 12, or less if "
@@ -128,10 +131,15 @@ def _model(args: argparse.Namespace, paths: list[str], painted):
     from ..feedforward.regions import RegionModels
     from ..feedforward.runtime import load_model
     load = dict(device=args.device, precision=args.precision, max_memory=args.max_memory, tile_size=args.tile_size)
+    given = [flag for flag, value in (("--model", args.model), ("--preset", args.preset), ("--mix", args.mix))
+             if value is not None]
     if painted is not None:
-        if args.preset is not None or args.mix is not None:
-            raise RestyleError(f"give {'--preset' if args.mix is None else '--mix'} or --region, not both")
+        if given:
+            raise RestyleError(f"give {given[0]} or --region, not both")
         return RegionModels(painted, args.mask, feather=args.feather, log=lambda m: say(args.quiet, m), **load)
-    if args.preset is None and len(paths) < 2:
+    if args.model is not None and args.preset is not None:
+        raise RestyleError("give --model or --preset, not both")
+    if args.model is None and args.preset is None and len(paths) < 2:
         raise RestyleError("give a model and at least one image (or --preset NAME and images)")
-    return load_model(paths.pop(0) if args.preset is None else None, preset=args.preset, mix=args.mix, **load)
+    path = args.model if args.model is not None or args.preset is not None else paths.pop(0)
+    return load_model(path, preset=args.preset, mix=args.mix, **load)

@@ -32,7 +32,8 @@ def add_parser(sub, name: str, fmt) -> None:
     g.add_argument("-s", "--style", action="append", metavar="PAINTING", help="a painting, for the optimizer "
                    "(slow: seconds to minutes a frame); repeat for several")
     regions(v.add_argument_group("regions (a model per region; one mask for the whole clip)"),
-            "a preset or model file")
+            "a preset or model file (FILE@MIX: a style or mix of a model of several styles, e.g. "
+            "mine.safetensors@a:0.6,b:0.4)")
     g = v.add_argument_group("frames")
     g.add_argument("--size", type=int, metavar="PX", help="scale the frames' long side to PX (default: as they are)")
     g.add_argument("--temporal-weight", type=float, default=None, metavar="W",

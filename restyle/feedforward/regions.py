@@ -19,16 +19,17 @@ from ..errors import RestyleError
 from .modelfile import is_preset, model_file, presets
 from .runtime import StyleModel, load_model, read_photo
 
-#: What paints a region: a loaded model, a preset's name, a model file, or None / "none" to keep the photo.
+#: What paints a region: a loaded model, a preset's name, a model file, or None / "none" to keep the photo. A name
+#: or file may end in "@" and a style mix ("mine.safetensors@a:0.6,b:0.4"): those styles of a model of several.
 RegionModel = Union[StyleModel, str, os.PathLike, None]
 
 
 class RegionModels:
-    """Models painting the regions of ``mask`` ({colour: model}): ``painter(image)`` returns the painted PIL image,
-    ``painter.frame(frame)`` a video frame, like a ``StyleModel``. Model files and presets are loaded once with
-    ``load``'s keywords (``load_model``'s: device, precision, max_memory, tile_size). ``feather`` blurs region
-    edges over that many pixels of the painted image; ``log`` gets notes on the mask (another aspect ratio, an
-    empty region)."""
+    """Models painting the regions of ``mask`` ({colour: model}, see ``RegionModel``): ``painter(image)`` returns the
+    painted PIL image, ``painter.frame(frame)`` a video frame, like a ``StyleModel``. Model files and presets are
+    loaded once (once per style mix) with ``load``'s keywords (``load_model``'s: device, precision, max_memory,
+    tile_size). ``feather`` blurs region edges over that many pixels of the painted image; ``log`` gets notes on
+    the mask (another aspect ratio, an empty region)."""
 
     def __init__(self, regions: Mapping[Any, RegionModel], mask: ImageLike, *, feather: float = 0.0,
                  log: Optional[Callable[[str], None]] = None, **load):
@@ -48,15 +49,16 @@ class RegionModels:
 
     def _index(self, model: RegionModel, loaded: dict, load: dict) -> int:
         """``model``'s index in ``models``, loading it the first time it is named."""
-        key = ("model", id(model)) if isinstance(model, StyleModel) else _source(os.fspath(model))
+        key = ("model", id(model), None) if isinstance(model, StyleModel) else _source(os.fspath(model))
         if key not in loaded:
             loaded[key] = len(self.models)
-            if isinstance(model, StyleModel):
+            kind, name, mix = key
+            if kind == "model":
                 self.models.append(model)
-            elif key[0] == "preset":
-                self.models.append(load_model(preset=key[1], **load))
+            elif kind == "preset":
+                self.models.append(load_model(preset=name, mix=mix, **load))
             else:
-                self.models.append(load_model(key[1], **load))
+                self.models.append(load_model(name, mix=mix, **load))
         return loaded[key]
 
     def weights(self, size: tuple[int, int]) -> torch.Tensor:
@@ -103,10 +105,23 @@ def _tensor(frame: np.ndarray) -> torch.Tensor:
     return torch.from_numpy(np.require(frame, requirements=["C", "W"])).permute(2, 0, 1).float() / 255
 
 
-def _source(name: str) -> tuple[str, str]:
-    """("preset", its name) or ("file", its real path), for a region's model named by ``name``."""
+def _source(name: str) -> tuple[str, str, Optional[str]]:
+    """("preset", its name, mix) or ("file", its real path, mix), for a region's model named by ``name`` (mix: None,
+    or the style mix after its last "@", where ``name`` is no file itself)."""
+    name, mix = _mixed(name)
     if is_preset(name) and not os.path.exists(name):
-        return "preset", name
+        return "preset", name, mix
     if not os.path.exists(name):
         raise RestyleError(f"{name}: no such model file (nor a preset: {', '.join(presets()) or 'none installed'})")
-    return "file", os.path.realpath(model_file(Path(name)))
+    return "file", os.path.realpath(model_file(Path(name))), mix
+
+
+def _mixed(name: str) -> tuple[str, Optional[str]]:
+    """``name`` split into a model and the style mix after its last "@" ("mine.safetensors@a:0.6,b:0.4"), unless
+    ``name`` is a file or preset itself (then no mix)."""
+    model, at, mix = name.rpartition("@")
+    if not at or not model.strip() or os.path.exists(name) or is_preset(name):
+        return name, None
+    if not mix.strip():
+        raise RestyleError(f"{name}: no style mix after '@'; e.g. {model}@a:0.6,b:0.4")
+    return model, mix.strip()

@@ -129,27 +129,32 @@ def drawn_mask(layers: Optional[list]) -> Optional[np.ndarray]:
 def apply_regions(models: Models, photo: Optional[ImageLike], mask: ImageLike, *, inside: str, outside: str,
                   strength: float = 1.0, preserve_color: bool = False, size: int = WORK_SIZE,
                   feather: float = 0.0, model_file: Optional[str] = None, mix: Optional[str] = None) -> Image.Image:
-    """``photo`` (shrunk as by ``apply_preset``) painted by the preset ``inside`` (or by ``model_file``, when given)
-    where ``mask`` is white and by ``outside`` (a preset, or "none" to keep the photo) where it is black. A style
-    ``mix`` is refused: regions take one style each (as the command line's regions do)."""
+    """``photo`` (shrunk as by ``apply_preset``) painted by the preset ``inside`` (or by ``model_file``, when given;
+    ``mix``: as ``model_for`` takes it) where ``mask`` is white and by ``outside`` (a preset, or "none" to keep the
+    photo) where it is black."""
     side("size", size)
-    if _typed(mix) is not None:
-        raise RestyleError("a style mix paints the whole photo; a region takes a preset or a model of one style "
-                           "(clear the style mix, or the region)")
-    regions = {"255": model_for(models, inside, model_file), "0": KEEP if outside == KEEP else models[outside]}
+    regions = {"255": model_for(models, inside, model_file, mix), "0": KEEP if outside == KEEP else models[outside]}
     painter = RegionModels(regions, mask, feather=feather)
     with _named(mask if isinstance(mask, str) else None):
         return _painted(painter, photo, size, strength=strength, preserve_color=preserve_color)
 
 
 def regions_command(inside: str, outside: str, *, strength: float, preserve_color: bool, size: int,
-                    feather: float, model_file: Optional[str] = None) -> str:
+                    feather: float, model_file: Optional[str] = None, mix: Optional[str] = None) -> str:
     """The command line that paints a photo as ``apply_regions`` does."""
-    inside = Path(model_file).name if model_file is not None else inside
-    words = ["restyle", "apply", "--mask", "mask.png", "--region", f"255={inside}", "--region", f"0={outside}",
-             "--size", str(size)] + ["--feather", f"{feather:g}"] * (feather > 0)
+    words = ["restyle", "apply", "--mask", "mask.png", "--region", f"255={_region_model(inside, model_file, mix)}",
+             "--region", f"0={outside}", "--size", str(size)] + ["--feather", f"{feather:g}"] * (feather > 0)
     words += ["--strength", f"{strength:g}"] * (strength != 1) + ["--preserve-color"] * preserve_color
     return shlex.join(words + ["photo.jpg", "-o", "painted.png"])
+
+
+def _region_model(preset: str, model_file: Optional[str], mix: Optional[str]) -> str:
+    """The region's model as ``--region`` names it: the preset, a mix of a preset's styles, the file, or FILE@MIX
+    (``mix``: as ``model_for`` takes it)."""
+    mix = _typed(mix)
+    if model_file is None:
+        return mix or preset
+    return Path(model_file).name + f"@{mix}" * (mix is not None)
 
 
 @dataclass

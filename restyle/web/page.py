@@ -109,8 +109,7 @@ class Page:
     def apply_page(self, photo, preset, strength, keep, size, model_file=None, drawn=None, mask=None,
                    outside=jobs.KEEP, feather=0.0, mix=None):
         """The Preset tab's Paint: a preset (or model file, or a ``mix`` of its styles) over the whole photo, or
-        with a region drawn over the photo or uploaded as a mask, the preset (or model file) there and ``outside``
-        elsewhere."""
+        with a region drawn over the photo or uploaded as a mask, that model there and ``outside`` elsewhere."""
         drawn = jobs.drawn_mask(drawn and drawn.get("layers"))
         if drawn is None and mask is None:
             image = self.apply(photo, preset, strength, keep=keep, size=size, model_file=model_file, mix=mix)
@@ -121,7 +120,7 @@ class Page:
                                        outside=outside, strength=strength, preserve_color=keep, size=int(size),
                                        feather=feather, model_file=model_file, mix=mix)
         return image, jobs.regions_command(preset, outside, strength=strength, preserve_color=keep,
-                                           size=max(image.size), feather=feather, model_file=model_file)
+                                           size=max(image.size), feather=feather, model_file=model_file, mix=mix)
 
     def paint_live(self, photo, painting, size, iterations, style_weight, style_scale=1.0, keep="none", seed=-1,
                 progress=gr.Progress()):  # noqa: B008 (how Gradio hands a handler its progress bar)

@@ -327,6 +327,9 @@ def test_apply_file_folder_and_options(run_cli, tiny_model, tmp_path):
     code, _, err = run_cli("apply", tiny_model, photos / "p0.png", "-o", tmp_path / "small.png", "--size", 26)
     assert code == 0, err
     assert Image.open(tmp_path / "small.png").size == (26, 20)
+    code, _, err = run_cli("apply", "--model", tiny_model, "--size", 26, photos / "p0.png", "-o", tmp_path / "m.png")
+    assert code == 0, err  # the model by option: the same painting
+    assert Image.open(tmp_path / "m.png").tobytes() == Image.open(tmp_path / "small.png").tobytes()
     code, _, err = run_cli("apply", tiny_model, photos, "-o", tmp_path / "out", "--strength", 0.5,
                            "--preserve-color", "--tile-size", 16, "-q")
     assert (code, err) == (0, "")
@@ -342,7 +345,7 @@ def test_apply_skips_unreadable_among_many(run_cli, tiny_model, tmp_path):
 
 
 @pytest.mark.parametrize("case", ["missing-model", "not-a-model", "missing-input", "not-an-image", "overwrite-input",
-                                  "bad-strength", "unknown-preset", "model-only", "same-names"])
+                                  "bad-strength", "unknown-preset", "model-only", "same-names", "model-and-preset"])
 def test_apply_bad_input_one_line_exit_2(run_cli, tiny_model, tmp_path, case):
     photos = _photos(tmp_path / "photos")
     model, inputs, out, extra = tiny_model, [photos / "p0.png"], tmp_path / "o.png", []
@@ -363,6 +366,8 @@ def test_apply_bad_input_one_line_exit_2(run_cli, tiny_model, tmp_path, case):
         model, extra = None, ["--preset", "nope"]
     elif case == "model-only":
         inputs = []
+    elif case == "model-and-preset":
+        model, extra = None, ["--model", str(tiny_model), "--preset", "the_scream"]
     else:
         other = _photos(tmp_path / "other")
         inputs, out = [photos / "p0.png", other / "p0.png"], tmp_path / "outdir"

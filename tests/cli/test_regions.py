@@ -35,6 +35,25 @@ def test_apply_with_presets_by_region(run_cli, content_path, mask, tmp_path):
     assert np.array_equal(painted[:, 32:], photo[:, 32:])
 
 
+def test_apply_a_style_of_a_model_of_several_styles_by_region(run_cli, content_path, mask, tmp_path):
+    import torch
+
+    from restyle.feedforward.modelfile import save_model
+    from tests.feedforward.conftest import lively_net
+
+    ab = save_model(lively_net(width=8, blocks=1, styles=2), tmp_path / "ab.safetensors",
+                    {"styles": [{"name": "a"}, {"name": "b"}]}, dtype=torch.float32)
+    out, whole = tmp_path / "out.png", tmp_path / "whole.png"
+    code, _, err = run_cli("apply", "--mask", mask, "--region", f"0={ab}@b", "--region", "ff0000=none", content_path,
+                           "-o", out, "--device", DEVICE, "-q")
+    assert code == 0, err
+    code, _, err = run_cli("apply", "--model", ab, "--mix", "b", content_path, "-o", whole, "--device", DEVICE, "-q")
+    assert code == 0, err
+    painted, alone = np.asarray(Image.open(out), np.int16), np.asarray(Image.open(whole), np.int16)
+    assert np.array_equal(painted[:, :32], alone[:, :32])
+    assert "FILE@MIX" in run_cli("apply", "--help")[1]
+
+
 @pytest.mark.parametrize("command, flags, message", [
     ("stylize", ["--region", "0=none"], "--region needs --mask"),
     ("stylize", ["--mask", "MASK"], "--mask needs regions"),
@@ -47,8 +66,11 @@ def test_apply_with_presets_by_region(run_cli, content_path, mask, tmp_path):
     ("apply", ["--mask", "MASK", "--region", "0=great_wave", "--region", "0=the_scream"], "takes one model"),
     ("apply", ["--mask", "MASK", "--region", "0=great_wave", "--region", "ff0000=none", "--preset", "great_wave"],
      "not both"),
+    ("apply", ["--mask", "MASK", "--region", "0=great_wave", "--region", "ff0000=none", "--model", "STYLE"],
+     "give --model or --region, not both"),
     ("apply", ["--mask", "MASK", "--region", "0=no_such", "--region", "ff0000=none"], "no such model file"),
     ("apply", ["--mask", "MASK", "--region", "0=great_wave"], "colours no region names"),
+    ("apply", ["--mask", "MASK", "--region", "0=great_wave@", "--region", "ff0000=none"], "no style mix after '@'"),
 ])
 def test_a_bad_mask_or_region_is_one_line_exit_2_nothing_written(run_cli, content_path, style_path, mask, tmp_path,
                                                                    command, flags, message):

@@ -57,6 +57,32 @@ def test_a_video_frame_is_painted_by_region(wave):
     assert np.abs(out[:, 32:].astype(int) - frame[:, 32:]).max() <= 1
 
 
+def test_a_region_paints_a_style_or_mix_of_a_model_of_several_styles(tmp_path):
+    from restyle.feedforward.modelfile import save_model
+    from tests.feedforward.conftest import lively_net
+
+    ab = save_model(lively_net(width=8, blocks=1, styles=2), tmp_path / "ab.safetensors",
+                    {"styles": [{"name": "a"}, {"name": "b"}]}, dtype=torch.float32)
+    painter = RegionModels({"0": f"{ab}@a", "255": f"{ab}@ a:0.5,b:0.5 ", "80": f"{ab}@a"}, halves(), device=DEVICE)
+    assert len(painter.models) == 2  # a file is loaded once per mix
+    out = np.asarray(painter(PHOTO, size=64), np.int16)
+    alone = {mix: np.asarray(load_model(ab, device=DEVICE, mix=mix)(PHOTO, size=64), np.int16)
+             for mix in ("a", "a:0.5,b:0.5")}
+    assert np.array_equal(out[:, :32], alone["a"][:, :32])
+    assert np.array_equal(out[:, 32:], alone["a:0.5,b:0.5"][:, 32:])
+    assert np.abs(alone["a"] - alone["a:0.5,b:0.5"]).mean() > 1  # the mix chose other styles
+    odd = tmp_path / "x@y.safetensors"  # a file whose name holds "@" is that file
+    odd.write_bytes(ab.read_bytes())
+    with pytest.raises(RestyleError, match="a model of 2 styles"):
+        RegionModels({"0": str(odd)}, halves(), device=DEVICE)
+    for name, message in ((f"{ab}@", "no style mix after '@'"), (f"{ab}@c", "no style named 'c'"),
+                          (f"{ab}", "a model of 2 styles"), (f"{tmp_path}/none.safetensors@a", "no such model file"),
+                          ("great_wave@a", "a model of one style")):
+        with pytest.raises(RestyleError, match=message) as e:
+            RegionModels({"0": name, "255": None}, halves(), device=DEVICE)
+        assert "\n" not in str(e.value)
+
+
 @pytest.mark.parametrize("regions, message", [
     ({}, "needs regions"), ({"0": "none", "255": None}, "every region keeps the photo"),
     ({"0": "no_such_preset"}, "no such model file"), ({"0": "great_wave", "000000": "none"}, "named twice"),

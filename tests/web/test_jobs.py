@@ -2,6 +2,7 @@ import threading
 
 import numpy as np
 import pytest
+import torch
 from PIL import Image
 
 from restyle.errors import RestyleError
@@ -245,8 +246,10 @@ def test_an_uploaded_mask_of_other_colours_is_a_one_line_error_naming_the_upload
     assert str(tmp_path) not in str(e.value)
 
 
-def test_a_region_takes_an_uploaded_model_of_one_style_but_no_style_mix(models, tmp_path):
-    from restyle.feedforward.modelfile import presets
+def test_a_region_takes_an_uploaded_model_and_a_mix_of_its_styles(models, tmp_path):
+    from restyle.feedforward.modelfile import presets, save_model
+    from restyle.feedforward.runtime import load_model
+    from tests.feedforward.conftest import lively_net
 
     mine = tmp_path / "mine.safetensors"
     mine.write_bytes(presets()["the_scream"].read_bytes())
@@ -257,12 +260,42 @@ def test_a_region_takes_an_uploaded_model_of_one_style_but_no_style_mix(models, 
     ours = np.asarray(jobs.apply_regions(models, photo, mask, model_file=str(mine), **kw), np.int16)
     scream = np.asarray(jobs.apply_regions(models, photo, mask, inside="the_scream", outside="none"), np.int16)
     assert np.abs(ours - scream).max() <= 1  # the model file painted the region, not the preset chosen
-    assert jobs.regions_command("starry_night", "none", strength=1.0, preserve_color=False, size=64, feather=0,
-                                model_file=str(mine)).startswith(
-        "restyle apply --mask mask.png --region 255=mine.safetensors --region 0=none ")
-    for mix in ("the_scream", "a:0.5,b:0.5"):
-        with pytest.raises(RestyleError, match="a style mix paints the whole photo; a region takes a preset or a "
-                                               "model of one style"):
-            jobs.apply_regions(models, photo, mask, model_file=str(mine), mix=mix, **kw)
+    ab = save_model(lively_net(width=8, blocks=1, styles=2), tmp_path / "ab.safetensors",
+                    {"styles": [{"name": "a"}, {"name": "b"}]}, dtype=torch.float32)
+    mixed = np.asarray(jobs.apply_regions(models, photo, mask, model_file=str(ab), mix=" a:0.5,b:0.5", **kw),
+                       np.int16)
+    whole = np.asarray(jobs._painted(load_model(ab, device=DEVICE, mix="a:0.5,b:0.5"), photo, 64), np.int16)
+    assert np.abs(mixed[:, :20] - whole[:, :20]).max() <= 1 and np.abs(mixed[:, 32:] - photo[:, 32:]).max() <= 1
+    with pytest.raises(RestyleError, match="a model of one style"):
+        jobs.apply_regions(models, photo, mask, model_file=str(mine), mix="a:0.5,b:0.5", **kw)
     assert np.array_equal(jobs.apply_regions(models, photo, mask, mix="  ", **kw),  # a blank box: no mix
                           jobs.apply_regions(models, photo, mask, **kw))
+    assert jobs.regions_command("starry_night", "none", strength=1.0, preserve_color=False, size=64, feather=0,
+                                model_file=str(ab), mix=" a:0.5,b:0.5").startswith(
+        "restyle apply --mask mask.png --region 255=ab.safetensors@a:0.5,b:0.5 --region 0=none ")
+
+
+def test_the_commands_shown_paint_what_the_page_painted(models, tmp_path, run_cli):
+    from restyle.feedforward.modelfile import save_model
+    from tests.feedforward.conftest import lively_net
+
+    ab = save_model(lively_net(width=8, blocks=1, styles=2), tmp_path / "ab.safetensors",
+                    {"styles": [{"name": "a"}, {"name": "b"}]}, dtype=torch.float32)
+    photo = tmp_path / "photo.jpg"
+    Image.open(EXAMPLES / "tubingen.jpg").convert("RGB").resize((64, 48)).save(photo)
+    mask = np.zeros((48, 64), np.uint8)
+    mask[:, :24] = 255
+    Image.fromarray(mask).save(tmp_path / "mask.png")
+    page = {"whole": jobs.apply_preset(models, photo, "the_scream", size=64, model_file=str(ab), mix="b"),
+            "region": jobs.apply_regions(models, photo, mask, inside="the_scream", outside="none", size=64,
+                                         model_file=str(ab), mix="b")}
+    shown = {"whole": jobs.apply_command("the_scream", 1.0, False, 64, model_file=str(ab), mix="b"),
+             "region": jobs.regions_command("the_scream", "none", strength=1.0, preserve_color=False, size=64,
+                                            feather=0, model_file=str(ab), mix="b")}
+    for name, command in shown.items():  # the files it names are the ones in tmp_path
+        words = [w.replace("ab.safetensors", str(ab)) if "ab.safetensors" in w else
+                 str(tmp_path / w) if w.endswith((".jpg", ".png")) else w for w in command.split()[2:]]
+        code, _, err = run_cli("apply", *words, "--device", DEVICE, "-q")
+        assert code == 0, (command, err)
+        typed = np.asarray(Image.open(tmp_path / "painted.png"), np.int16)
+        assert np.abs(typed - np.asarray(page[name], np.int16)).max() <= 1, command
