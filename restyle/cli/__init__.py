@@ -55,6 +55,17 @@ def _option_names() -> set[str]:
     return fields | set(ALIASES) | {"mix"}  # (mix: load_model's, a model's style or mix of styles)
 
 
+def _parse(parser: argparse.ArgumentParser, argv: list[str]) -> argparse.Namespace:
+    """The command line parsed, where a command's inputs may also come after its options ("apply MODEL --size 512
+    PHOTO -o OUT"), which argparse alone refuses; a usage mistake exits as ``Parser.error`` does."""
+    args, extra = parser.parse_known_args(argv)
+    if not extra or args.command is None or any(word.startswith("-") for word in extra):
+        return parser.parse_args(argv)  # (all parsed, no command, or an unknown option: as argparse does)
+    command = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction)).choices[args.command]
+    return command.parse_intermixed_args(argv[argv.index(args.command) + 1:],
+                                         argparse.Namespace(command=args.command))
+
+
 def own_process(args: argparse.Namespace) -> None:
     """Process-wide settings the command line makes because it owns its process, where the library, a guest in
     its host's process, makes none: Pillow's decompression-bomb limit raised to a larger ``--max-pixels``, TF32
@@ -78,7 +89,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     os.environ.setdefault("THP_MEM_ALLOC_ENABLE", "1")
     parser = build_parser()
     try:
-        args = parser.parse_args(argv)
+        args = _parse(parser, list(sys.argv[1:] if argv is None else argv))
     except SystemExit as e:  # --help, --version, or a usage error already printed
         return e.code if isinstance(e.code, int) else 2
     if args.command is None:

@@ -330,6 +330,9 @@ def test_apply_file_folder_and_options(run_cli, tiny_model, tmp_path):
     code, _, err = run_cli("apply", "--model", tiny_model, "--size", 26, photos / "p0.png", "-o", tmp_path / "m.png")
     assert code == 0, err  # the model by option: the same painting
     assert Image.open(tmp_path / "m.png").tobytes() == Image.open(tmp_path / "small.png").tobytes()
+    code, _, err = run_cli("apply", tiny_model, "--size", 26, photos / "p0.png", "-o", tmp_path / "split.png")
+    assert code == 0, err  # the inputs after an option, as argparse alone refuses
+    assert Image.open(tmp_path / "split.png").tobytes() == Image.open(tmp_path / "small.png").tobytes()
     code, _, err = run_cli("apply", tiny_model, photos, "-o", tmp_path / "out", "--strength", 0.5,
                            "--preserve-color", "--tile-size", 16, "-q")
     assert (code, err) == (0, "")
