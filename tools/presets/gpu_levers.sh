@@ -21,8 +21,8 @@ STYLE=${STYLE:-the_scream}
 SEEDS=${SEEDS:-0 1 2}
 # The default levers, as the CPU trials ranked them at 512 px: distillation (20% closer to the photos, 2% further
 # from the painting) alone and with twice the style weight (it moves the balance toward the photo), and the larger
-# training set (8% closer to the painting, two seeds; needs .train/photos-more). A deeper network (--blocks 7) gained
-# nothing there, where nothing under-fits; add it with LEVERS to test it at full size.
+# training set (5% closer to the painting on three seeds' mean; needs .train/photos-more). A deeper network
+# (--blocks 7) gained nothing there, where nothing under-fits; add it with LEVERS to test it at full size.
 DISTILL="--targets .train/targets/$STYLE --distill-weight 2"
 LEVERS=${LEVERS:-"base|;distill|$DISTILL;distill-sw20|$DISTILL --style-weight 20;more|--photos .train/photos-more"}
 TRIALS=""
