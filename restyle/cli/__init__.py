@@ -59,8 +59,10 @@ def _parse(parser: argparse.ArgumentParser, argv: list[str]) -> argparse.Namespa
     """The command line parsed, where a command's inputs may also come after its options ("apply MODEL --size 512
     PHOTO -o OUT"), which argparse alone refuses; a usage mistake exits as ``Parser.error`` does."""
     args, extra = parser.parse_known_args(argv)
-    if not extra or args.command is None or any(word.startswith("-") for word in extra):
-        return parser.parse_args(argv)  # (all parsed, no command, or an unknown option: as argparse does)
+    if not extra:
+        return args
+    if args.command is None or any(word.startswith("-") for word in extra):
+        return parser.parse_args(argv)  # (no command, or an unknown option: argparse's own error)
     command = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction)).choices[args.command]
     return command.parse_intermixed_args(argv[argv.index(args.command) + 1:],
                                          argparse.Namespace(command=args.command))

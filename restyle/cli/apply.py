@@ -139,7 +139,9 @@ def _model(args: argparse.Namespace, paths: list[str], painted):
         return RegionModels(painted, args.mask, feather=args.feather, log=lambda m: say(args.quiet, m), **load)
     if args.model is not None and args.preset is not None:
         raise RestyleError("give --model or --preset, not both")
-    if args.model is None and args.preset is None and len(paths) < 2:
-        raise RestyleError("give a model and at least one image (or --preset NAME and images)")
-    path = args.model if args.model is not None or args.preset is not None else paths.pop(0)
+    path = args.model
+    if path is None and args.preset is None:
+        if len(paths) < 2:
+            raise RestyleError("give a model and at least one image (or --preset NAME and images)")
+        path = paths.pop(0)
     return load_model(path, preset=args.preset, mix=args.mix, **load)
