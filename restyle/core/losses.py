@@ -196,9 +196,12 @@ class TVLoss(nn.Module):
 
     def forward(self, image: torch.Tensor) -> torch.Tensor:
         x = image.float()
-        dx = (x[..., :, 1:] - x[..., :, :-1]).pow(2).mean()
-        dy = (x[..., 1:, :] - x[..., :-1, :]).pow(2).mean()
-        return dx + dy
+        return _mean_square(x[..., :, 1:] - x[..., :, :-1]) + _mean_square(x[..., 1:, :] - x[..., :-1, :])
+
+
+def _mean_square(d: torch.Tensor) -> torch.Tensor:
+    """The mean of ``d`` squared; 0 where ``d`` is empty (an image 1 px high or wide has no neighbours across)."""
+    return d.pow(2).mean() if d.numel() else d.new_zeros(())
 
 
 class TemporalLoss(nn.Module):

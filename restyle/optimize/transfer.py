@@ -352,9 +352,9 @@ class _Run:
                 with torch.no_grad():
                     x.clamp_(0, 1)
             if not best.finite:
-                raise NumericalError(
-                    f"the loss became {best.last_total} at scale {index + 1}, iteration {it}; "
-                    f"try precision fp32, a smaller learning rate or smaller weights")
+                fp32 = "" if self.dtype == torch.float32 else "precision fp32, "
+                raise NumericalError(f"the loss became {best.last_total} at scale {index + 1}, iteration {it}; "
+                                     f"try {fp32}a smaller learning rate or smaller weights")
             yield it
 
 

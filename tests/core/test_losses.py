@@ -69,6 +69,13 @@ def test_tv_loss_hand_computed():
     assert TVLoss()(torch.full((1, 3, 5, 5), 0.3)) == 0
 
 
+def test_tv_loss_of_a_line_one_pixel_across():
+    row = torch.tensor([0.0, 1.0, 3.0]).reshape(1, 1, 1, 3)  # differences 1, 2 -> mean 2.5; none across
+    assert torch.isclose(TVLoss()(row), torch.tensor(2.5))
+    assert torch.isclose(TVLoss()(row.transpose(2, 3)), torch.tensor(2.5))
+    assert TVLoss()(torch.rand(1, 3, 1, 1)) == 0
+
+
 def test_temporal_loss_hand_computed():
     target = torch.zeros(1, 3, 1, 2)
     image = torch.tensor([[1.0, 3.0]]).expand(3, 1, 2)[None]

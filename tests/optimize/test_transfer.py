@@ -127,6 +127,22 @@ def test_nan_loss_is_reported(content_path, style_path, monkeypatch):
         restyle.stylize(content_path, style_path, **FAST)
 
 
+@pytest.mark.parametrize("precision, hint", [("fp32", "try a smaller learning rate"),
+                                             ("bf16", "try precision fp32, a smaller learning rate")])
+def test_nan_loss_names_fp32_only_where_the_run_was_not(content_path, style_path, monkeypatch, precision, hint):
+    monkeypatch.setattr(losses.TVLoss, "forward", lambda self, x: x.sum() * float("nan"))
+    with pytest.raises(NumericalError, match=hint):
+        restyle.stylize(content_path, style_path, precision=precision, **FAST)
+
+
+def test_a_photo_one_pixel_high_is_painted(style_path, tmp_path):
+    line = tmp_path / "line.png"
+    Image.fromarray((np.random.default_rng(0).random((2, 300, 3)) * 255).astype(np.uint8)).save(line)
+    image = restyle.stylize(line, style_path, size=150, iterations=3, device=DEVICE)  # 150 x 1 px
+    assert image.size == (150, 1)
+    assert np.asarray(image).std() > 0
+
+
 def test_ctrl_c_returns_best_image_so_far(content_path, style_path):
     def interrupt(progress):
         if progress.iteration == 3:
