@@ -142,15 +142,15 @@ def _network_of(path: Path, meta: dict) -> StyleNetwork:
     """An empty network of the shape a model's metadata records (``network``; files without it: the default)."""
     from .network import BLOCKS, WIDTH, StyleNetwork
     shape = meta.get("network", {"width": WIDTH, "blocks": BLOCKS})
-    ok = isinstance(shape, dict) and set(shape) in ({"width", "blocks"}, {"width", "blocks", "styles"}) and all(
-        isinstance(v, int) and 1 <= v <= 1024 for v in shape.values())
+    ok = isinstance(shape, dict) and {"width", "blocks"} <= set(shape) <= {"width", "blocks", "styles", "dilation"} \
+        and all(isinstance(v, int) and 1 <= v <= 1024 for v in shape.values())
     if not ok:
         raise RestyleError(f"{path}: not a restyle model (its network shape {shape!r} is not width and blocks)")
     styles = shape.get("styles", 1)
     if styles > 1 and not _names_ok(meta.get("styles"), styles):
         raise RestyleError(f"{path}: not a restyle model (a network of {styles} styles without their {styles} "
                            "distinct names)")
-    return StyleNetwork.empty(shape["width"], shape["blocks"], styles)
+    return StyleNetwork.empty(shape["width"], shape["blocks"], styles, shape.get("dilation", 1))
 
 
 def _names_ok(styles, count: int) -> bool:

@@ -2,7 +2,9 @@
 
 Encoder (9x9 conv, two stride-2 3x3 convs), five residual blocks at a quarter of the resolution, decoder
 (two upsample-then-convolve steps, 9x9 conv); 1.68 M parameters. Input and output are RGB in [0, 1]. ``width``
-(the first layer's channels, 32; then 2x and 4x) and ``blocks`` (residual blocks, 5) make it wider or deeper.
+(the first layer's channels, 32; then 2x and 4x) and ``blocks`` (residual blocks, 5) make it wider or deeper;
+``dilation`` above 1 dilates the residual blocks' convolutions (``dilations``), so that each output pixel sees
+more of the photo for the same weights and work.
 ``styles`` above 1 makes one network of several styles (conditional instance norm, Dumoulin, Shlens & Kudlur
 2017, "A Learned Representation for Artistic Style"): every norm layer holds a scale and shift per style, all
 else is shared; a pass picks each image's style, or a blend of styles, by ``NormStats.mix``, and ``mixed`` bakes
@@ -22,6 +24,7 @@ Sides must be multiples of ``MULTIPLE`` (two stride-2 steps); ``runtime`` pads o
 
 from __future__ import annotations
 
+import functools
 import math
 from typing import Callable, Optional
 
@@ -130,8 +133,20 @@ class _ReflectionPad(nn.Module):
         return _pad(x, self.pad, "reflect")
 
 
-def _conv(cin: int, cout: int, kernel: int, stride: int = 1) -> list[nn.Module]:
-    return [_ReflectionPad(kernel // 2), nn.Conv2d(cin, cout, kernel, stride)]
+def _conv(cin: int, cout: int, kernel: int, stride: int = 1, dilation: int = 1) -> list[nn.Module]:
+    return [_ReflectionPad(dilation * (kernel // 2)), nn.Conv2d(cin, cout, kernel, stride, dilation=dilation)]
+
+
+def dilations(blocks: int, dilation: int) -> list[int]:
+    """Each residual block's dilation: doubling from 1 up to ``dilation`` and back down, so that the first and last
+    blocks stay dense (``dilation`` 4, 5 blocks: 1, 2, 4, 2, 1; 1: none dilated)."""
+    return [min(2 ** i, 2 ** (blocks - 1 - i), dilation) for i in range(blocks)]
+
+
+def min_side(blocks: int = BLOCKS, dilation: int = 1) -> int:
+    """The smallest side the network takes: its quarter-size layers pad by reflection, by up to the largest
+    dilation, which needs a side one pixel longer (8 px undilated)."""
+    return MULTIPLE * (max(dilations(blocks, dilation), default=1) + 1)
 
 
 # phases[a] maps the 3 taps (along one axis) to the 3 low-resolution rows that output phase a reads (_UpsampleConv)
@@ -168,10 +183,11 @@ class _UpsampleConv(nn.Module):
 
 
 class _Residual(nn.Module):
-    def __init__(self, channels: int, styles: int = 1):
+    def __init__(self, channels: int, styles: int = 1, dilation: int = 1):
         super().__init__()
-        self.body = nn.Sequential(*_conv(channels, channels, 3), _Norm(channels, styles), nn.ReLU(inplace=True),
-                                  *_conv(channels, channels, 3), _Norm(channels, styles))
+        conv = functools.partial(_conv, channels, channels, 3, dilation=dilation)
+        self.body = nn.Sequential(*conv(), _Norm(channels, styles), nn.ReLU(inplace=True), *conv(),
+                                  _Norm(channels, styles))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return x + self.body(x)
@@ -184,15 +200,15 @@ class StyleNetwork(nn.Module):
     fp16 for inference and keeps the head in float32, so the output pixels keep full precision.
     """
 
-    def __init__(self, width: int = WIDTH, blocks: int = BLOCKS, styles: int = 1):
+    def __init__(self, width: int = WIDTH, blocks: int = BLOCKS, styles: int = 1, dilation: int = 1):
         super().__init__()
-        self.width, self.blocks, self.styles = width, blocks, styles
+        self.width, self.blocks, self.styles, self.dilation = width, blocks, styles, dilation
         w1, w2, w4, s = width, 2 * width, 4 * width, styles
         self.body = nn.Sequential(
             *_conv(3, w1, 9), _Norm(w1, s), nn.ReLU(inplace=True),
             *_conv(w1, w2, 3, stride=2), _Norm(w2, s), nn.ReLU(inplace=True),
             *_conv(w2, w4, 3, stride=2), _Norm(w4, s), nn.ReLU(inplace=True),
-            *[_Residual(w4, s) for _ in range(blocks)],
+            *[_Residual(w4, s, d) for d in dilations(blocks, dilation)],
             _UpsampleConv(w4, w2), _Norm(w2, s), nn.ReLU(inplace=True),
             _UpsampleConv(w2, w1), _Norm(w1, s), nn.ReLU(inplace=True),
         )
@@ -214,22 +230,23 @@ class StyleNetwork(nn.Module):
 
     @property
     def shape(self) -> dict[str, int]:
-        """What a model file records of the network's shape: ``{"width": ..., "blocks": ...}``, and ``"styles"``
-        for a network of several."""
-        return {"width": self.width, "blocks": self.blocks, **({"styles": self.styles} if self.styles > 1 else {})}
+        """What a model file records of the network's shape: ``{"width": ..., "blocks": ...}``, ``"styles"`` for a
+        network of several and ``"dilation"`` for a dilated one (the keywords that build it again)."""
+        return {"width": self.width, "blocks": self.blocks, **({"styles": self.styles} if self.styles > 1 else {}),
+                **({"dilation": self.dilation} if self.dilation > 1 else {})}
 
     @property
     def receptive_field(self) -> int:
         """Input pixels one output pixel sees along each axis: the 9x9 convolutions add 8 each, the 3x3 ones 2 per
-        stride step they run at (stride 1, 2, 4 x two per residual block, 2, 1)."""
-        return 1 + 8 + 2 * 1 + 2 * 2 + 2 * 4 * 2 * self.blocks + 2 * 2 + 2 * 1 + 8
+        stride step they run at (stride 1, 2, 4 x two per residual block x its dilation, 2, 1)."""
+        return 1 + 8 + 2 * 1 + 2 * 2 + 2 * 4 * 2 * sum(dilations(self.blocks, self.dilation)) + 2 * 2 + 2 * 1 + 8
 
     @classmethod
-    def empty(cls, width: int = WIDTH, blocks: int = BLOCKS, styles: int = 1) -> "StyleNetwork":
+    def empty(cls, width: int = WIDTH, blocks: int = BLOCKS, styles: int = 1, dilation: int = 1) -> "StyleNetwork":
         """A new network on the CPU with its weights not yet set (to be filled or loaded): built without drawing
         random numbers, so the caller's global random state is left as it was."""
         with torch.device("meta"):
-            net = cls(width, blocks, styles)
+            net = cls(width, blocks, styles, dilation)
         net = net.to_empty(device="cpu")
         for m in net.modules():
             if isinstance(m, _UpsampleConv):
@@ -237,10 +254,11 @@ class StyleNetwork(nn.Module):
         return net
 
     @classmethod
-    def seeded(cls, seed: int, width: int = WIDTH, blocks: int = BLOCKS, styles: int = 1) -> "StyleNetwork":
+    def seeded(cls, seed: int, width: int = WIDTH, blocks: int = BLOCKS, styles: int = 1,
+               dilation: int = 1) -> "StyleNetwork":
         """A new network whose initial weights are PyTorch's default initialization drawn from its own generator
         seeded with ``seed`` (the global random state is neither used nor reseeded)."""
-        net = cls.empty(width, blocks, styles)
+        net = cls.empty(width, blocks, styles, dilation)
         generator = torch.Generator().manual_seed(seed)
         for m in net.modules():  # in the order the layers were built, each drawing as its reset_parameters would
             if isinstance(m, nn.Conv2d):
@@ -255,7 +273,7 @@ class StyleNetwork(nn.Module):
     def mixed(self, mix: torch.Tensor) -> "StyleNetwork":
         """A network of one style (on the CPU, float32) that paints as this one does with the styles weighed by
         ``mix`` (S,): each norm's scale and shift are the mix of the styles'; the rest is copied."""
-        net = StyleNetwork.empty(self.width, self.blocks)
+        net = StyleNetwork.empty(self.width, self.blocks, dilation=self.dilation)
         mix = mix.float().cpu()
         net.load_state_dict({k: mix @ v.float().cpu() if v.dim() == 2 else v for k, v in self.state_dict().items()})
         return net.train(self.training).requires_grad_(False)

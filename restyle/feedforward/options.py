@@ -34,6 +34,9 @@ class TrainOptions(LossSettings, HostSettings):
                              "closer to the painting, slower to apply", metavar="N")
     blocks: int = setting(5, "residual blocks of the network; more: closer to the painting, slower to apply",
                           metavar="N")
+    dilation: int = setting(1, "largest dilation of the residual blocks' convolutions: they dilate by 1, 2, 4, ... "
+                                "up to it and back (4 with 5 blocks: 1, 2, 4, 2, 1), so the network sees more of "
+                                "the photo at the same cost; 1: none", metavar="N")
     learning_rate: float = setting(1e-3, f"Adam step size (at most {MAX_LEARNING_RATE['training']:g})", metavar="LR")
     style_size: int = setting(512, "long side of the style image when its statistics are taken (smaller: finer "
                                    "strokes)", metavar="PX")
@@ -60,10 +63,12 @@ class TrainOptions(LossSettings, HostSettings):
     def validate(self) -> None:
         """Raise a one-line RestyleError for the first bad setting."""
         from .network import MULTIPLE
-        for name in ("steps", "batch_size", "crop_size", "style_size", "checkpoint_every", "width", "blocks"):
+        for name in ("steps", "batch_size", "crop_size", "style_size", "checkpoint_every", "width", "blocks",
+                     "dilation"):
             positive_int(name, getattr(self, name))
         at_most("width", self.width, 256)
         at_most("blocks", self.blocks, 64)
+        at_most("dilation", self.dilation, 64)
         if self.crop_size % MULTIPLE or self.crop_size < 16:
             raise RestyleError(f"crop_size must be a multiple of {MULTIPLE} and at least 16, got {self.crop_size}")
         if not 0 <= self.average_last < 1:
@@ -91,5 +96,6 @@ class TrainOptions(LossSettings, HostSettings):
                                f"{min(scales):g} shrinks them below; use a larger scale, crop_size or style_size")
 
     # Settings that a resumed run must share with the checkpoint (the others may change).
-    _RESUME_KEYS = ("width", "blocks", "batch_size", "crop_size", "learning_rate", "content_weight", "style_weight",
-                    "tv_weight", "content_layers", "style_layers", "style_size", "style_scales", "distill_weight")
+    _RESUME_KEYS = ("width", "blocks", "dilation", "batch_size", "crop_size", "learning_rate", "content_weight",
+                    "style_weight", "tv_weight", "content_layers", "style_layers", "style_size", "style_scales",
+                    "distill_weight")

@@ -23,7 +23,7 @@ from ..core.images import ImageLike, fit_size, load_image, resize, source_name, 
 from ..core.memory import GB, out_of_memory_as_error, run_budget
 from ..errors import RestyleError
 from .modelfile import PathLike, model_file, preset_path, read_model, styles_in
-from .network import MULTIPLE, WIDTH, StyleNetwork
+from .network import MULTIPLE, WIDTH, StyleNetwork, min_side
 from .onnx import load_session
 from .styles import StyleChoice, choose_style
 from .tiled import halo, tiled_forward
@@ -120,8 +120,9 @@ class StyleModel:
         they do not fit the budget together); on the model's device for the torch backend."""
         h, w = photo.shape[-2:]
         x = photo if photo.dim() == 4 else photo[None]
-        # Up to a multiple of 4, and at least 8 (the reflection padding of the quarter-size layers needs 2)
-        ph, pw = max(-h % MULTIPLE, 2 * MULTIPLE - h), max(-w % MULTIPLE, 2 * MULTIPLE - w)
+        # Up to a multiple of 4, and at least the network's smallest side (its quarter-size layers' padding)
+        least = min_side(**{k: v for k, v in self.metadata.get("network", {}).items() if k in ("blocks", "dilation")})
+        ph, pw = max(-h % MULTIPLE, least - h), max(-w % MULTIPLE, least - w)
         if len(x) > 1 and self._tile_side(h + ph, w + pw, count=len(x)) is not None:
             return torch.stack([self._run(p) for p in x])
         if ph or pw:  # reflection needs a side longer than the padding

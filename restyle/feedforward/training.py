@@ -169,11 +169,11 @@ class _Training:
         self.device = resolve_device(opts.device)
         self.dtype = resolve_precision(opts.precision, self.device)
         self.seed = opts.seed if opts.seed is not None else int.from_bytes(os.urandom(4), "little") >> 1
-        shape = (opts.width, opts.blocks, len(styles))
-        if init_net is not None and (init_net.width, init_net.blocks, init_net.styles) != shape:
-            raise RestyleError(f"{self.init_info['file']}: its network has {_shape_words(*init_net.shape.values())}, "
-                               f"not {_shape_words(*shape)}; train on it with the same width and blocks (and "
-                               "number of styles)")
+        shape = (opts.width, opts.blocks, len(styles), opts.dilation)
+        if init_net is not None and _shape_of(init_net) != shape:
+            raise RestyleError(f"{self.init_info['file']}: its network has {_shape_words(*_shape_of(init_net))}, "
+                               f"not {_shape_words(*shape)}; train on it with the same width, blocks and dilation "
+                               "(and number of styles)")
         net = init_net.requires_grad_(True) if init_net is not None else StyleNetwork.seeded(self.seed, *shape)
         self.net = net.to(self.device, memory_format=torch.channels_last)
         self.optimizer = torch.optim.Adam(self.net.parameters(), lr=opts.learning_rate)
@@ -372,8 +372,14 @@ class _Reports:
         return self.values
 
 
-def _shape_words(width: int, blocks: int, styles: int = 1) -> str:
-    return f"width {width} and {blocks} blocks" + (f" for {styles} styles" if styles > 1 else "")
+def _shape_of(net: StyleNetwork) -> tuple[int, int, int, int]:
+    """The network's width, blocks, styles and dilation, in the order ``StyleNetwork.seeded`` takes them."""
+    return net.width, net.blocks, net.styles, net.dilation
+
+
+def _shape_words(width: int, blocks: int, styles: int = 1, dilation: int = 1) -> str:
+    return f"width {width} and {blocks} blocks" + (f" dilated up to {dilation}" if dilation > 1 else "") + \
+        (f" for {styles} styles" if styles > 1 else "")
 
 
 def _styles(styles: list[ImageLike], max_pixels: int) -> tuple[list[torch.Tensor], list[str], list[str]]:

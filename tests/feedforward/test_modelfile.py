@@ -38,6 +38,21 @@ def test_a_wider_shallower_network_round_trips_and_tiles_exactly(tmp_path):
     assert (tiled.tensor(x) - model.tensor(x)).abs().max() < 1e-4  # the halo follows the shallower network
 
 
+def test_a_dilated_network_round_trips_tiles_exactly_and_paints_a_tiny_photo(tmp_path):
+    net = lively_net(width=8, blocks=3, dilation=2)
+    path = save_model(net, tmp_path / "d.safetensors", {}, dtype=torch.float32)
+    model = load_model(path, device=DEVICE, precision="fp32")
+    assert model.net.shape == {"width": 8, "blocks": 3, "dilation": 2}
+    assert model.net.receptive_field == 29 + 16 * (1 + 2 + 1)  # dilations 1, 2, 1
+    x = torch.rand(1, 3, 100, 124)
+    with torch.no_grad():
+        assert torch.allclose(model.tensor(x), net.to(DEVICE)(x.to(DEVICE)), atol=1e-5)
+    tiled = load_model(path, device=DEVICE, precision="fp32", tile_size=40)
+    assert (tiled.tensor(x) - model.tensor(x)).abs().max() < 1e-4  # the halo follows the dilated network
+    # a photo below the dilated layers' padding (12 px: quarter-size sides of 3 for a padding of 2) is padded to it
+    assert model.tensor(torch.rand(3, 5, 7)).shape == (3, 5, 7)
+
+
 def test_files_without_a_network_shape_load_as_the_default_network(tmp_path, model_file):
     from safetensors.torch import load_file, save_file
     old = tmp_path / "old.safetensors"

@@ -8,7 +8,9 @@ from restyle.feedforward.network import (
     _Norm,
     _ReflectionPad,
     _UpsampleConv,
+    dilations,
     instance_norm,
+    min_side,
 )
 from restyle.feedforward.network import StyleNetwork as TransformerNet
 from tests.feedforward.conftest import lively_net
@@ -58,6 +60,34 @@ def test_receptive_field_hand_count():
     # 9x9 convs: +8 each; 3x3 convs: +2 x their stride (1, 2, ten at 4, 2, 1)
     assert TransformerNet().receptive_field == 1 + 8 + 2 + 4 + 80 + 4 + 2 + 8 == 109
     assert TransformerNet.empty(blocks=7).receptive_field == 109 + 2 * 2 * 8
+
+
+def test_dilations_rise_and_fall_hand_values():
+    assert dilations(5, 1) == [1] * 5 and dilations(5, 4) == [1, 2, 4, 2, 1] and dilations(5, 2) == [1, 2, 2, 2, 1]
+    assert dilations(7, 8) == [1, 2, 4, 8, 4, 2, 1] and dilations(5, 64) == [1, 2, 4, 2, 1]
+    assert dilations(2, 8) == [1, 1] and dilations(1, 4) == [1]
+    assert min_side() == 8 and min_side(5, 4) == 20 and min_side(2, 8) == 8
+
+
+def test_dilation_widens_what_an_output_pixel_sees_for_the_same_weights():
+    net, dense = TransformerNet.seeded(0, dilation=4), TransformerNet.seeded(0)
+    # the residual blocks' ten 3x3 convs at stride 4 add 2 x 4 x their dilation: 1, 1, 2, 2, 4, 4, 2, 2, 1, 1
+    assert net.receptive_field == 109 + 2 * 4 * 2 * (1 + 2 + 4 + 2 + 1 - 5) == 189
+    assert net.shape == {"width": 32, "blocks": 5, "dilation": 4} and dense.shape == {"width": 32, "blocks": 5}
+    assert all(torch.equal(a, b) for a, b in zip(net.parameters(), dense.parameters()))  # the same weights
+    convs = [m for m in net.modules() if isinstance(m, torch.nn.Conv2d)]  # encoder, blocks, decoder, head
+    assert [c.dilation[0] for c in convs] == [1] * 3 + [1, 1, 2, 2, 4, 4, 2, 2, 1, 1] + [1] * 3
+    # what an output pixel sees: a change 80 px away (beyond the dense network's 54, within the dilated one's 94),
+    # with the norms' statistics fixed (the image's own would carry any change everywhere)
+    x = torch.rand(1, 3, 200, 200)
+    far = x.clone()
+    far[..., 100, 20] += 1  # the centre pixel (100, 100) is 80 px away
+    with torch.no_grad():
+        for n, reaches in ((dense.eval(), False), (net.eval(), True)):
+            stats = NormStats()
+            stats.fixed = {m: (torch.zeros(1, m.num_features, 1, 1), torch.ones(1, m.num_features, 1, 1))
+                           for m in n.norms()}
+            assert bool((n(far, stats) - n(x, stats))[..., 100, 100].abs().max() > 0) == reaches
 
 
 def test_width_and_blocks_shape_the_network():

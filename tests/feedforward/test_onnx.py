@@ -4,9 +4,11 @@ import pytest
 import torch
 
 from restyle.errors import RestyleError
+from restyle.feedforward.modelfile import save_model
 from restyle.feedforward.onnx import export_onnx
 from restyle.feedforward.runtime import load_model
 from tests.conftest import DEVICE
+from tests.feedforward.conftest import lively_net
 from tests.feedforward.conftest import random_photo as _photo
 
 
@@ -20,6 +22,18 @@ def test_onnx_export_agrees_with_torch(tmp_path, model_file):
         photo = torch.from_numpy(_photo(h, w, seed=h)).permute(2, 0, 1).float() / 255
         a, b = torch_model.tensor(photo), onnx_model.tensor(photo)
         assert a.std() > 0.1 and (a - b).abs().max() < 1e-3
+
+
+def test_a_dilated_network_exports_and_paints_small_photos_alike(tmp_path):
+    pytest.importorskip("onnxruntime")
+    net = lively_net(width=8, blocks=3, dilation=2)
+    path = save_model(net, tmp_path / "d.safetensors", {"style_name": "d"}, dtype=torch.float32)
+    torch_model, onnx_model = load_model(path, device=DEVICE, precision="fp32"), load_model(
+        export_onnx(path, tmp_path / "d.onnx"), device=DEVICE)
+    for h, w in [(64, 48), (5, 7)]:  # 5x7: padded to the dilated layers' smallest side, 12
+        photo = torch.from_numpy(_photo(h, w, seed=h)).permute(2, 0, 1).float() / 255
+        a, b = torch_model.tensor(photo), onnx_model.tensor(photo)
+        assert a.shape == (3, h, w) and (a - b).abs().max() < 1e-3
 
 
 @pytest.mark.parametrize("case", ["onnx-input", "wrong-suffix", "missing"])

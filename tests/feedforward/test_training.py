@@ -195,7 +195,8 @@ def test_resume_refuses_another_run(tmp_path, photos, style_path, content_path, 
                                     dict(learning_rate=2.0), dict(crop_size=40_000), dict(tv_weight=1e7),
                                     dict(style_scales=(1.0, 0.0)), dict(style_scales=(1.5,)), dict(style_scales=()),
                                     dict(style_scales=(0.5, 0.5)), dict(style_scales=(1.0, 0.25)), dict(width=0),
-                                    dict(blocks=0), dict(width=300), dict(blocks=65)])
+                                    dict(blocks=0), dict(width=300), dict(blocks=65),
+                                    dict(dilation=0), dict(dilation=65)])
 def test_bad_options(tmp_path, photos, style_path, change):
     with pytest.raises(RestyleError, match="must|unknown"):
         train(style_path, photos, tmp_path / "m.safetensors", **dict(TINY, **change))
@@ -217,6 +218,16 @@ def test_width_and_blocks_train_the_network_they_say(tmp_path, photos, style_pat
     with pytest.raises(RestyleError, match="width 8 and 1 blocks"):  # training on it keeps its shape
         train(style_path, photos, tmp_path / "n.safetensors", steps=1, init=out, **TINY)
     train(style_path, photos, tmp_path / "n.safetensors", steps=1, init=out, width=8, blocks=1, **TINY)
+
+
+def test_dilation_trains_the_network_it_says_and_resumes_only_alike(tmp_path, photos, style_path):
+    out = train(style_path, photos, tmp_path / "m.safetensors", steps=2, width=8, blocks=3, dilation=2, **TINY)
+    model = load_model(out)
+    assert model.net.shape == {"width": 8, "blocks": 3, "dilation": 2} and model.metadata["settings"]["dilation"] == 2
+    with pytest.raises(RestyleError, match="width 8 and 3 blocks dilated up to 2, not width 8 and 3 blocks"):
+        train(style_path, photos, tmp_path / "n.safetensors", steps=1, init=out, width=8, blocks=3, **TINY)
+    with pytest.raises(RestyleError, match="dilation differs"):
+        train(style_path, photos, out, steps=3, resume=True, width=8, blocks=3, **TINY)
 
 
 def test_a_checkpoint_older_than_style_scales_resumes(tmp_path, photos, style_path):
