@@ -145,7 +145,8 @@ def _network_of(path: Path, meta: dict) -> StyleNetwork:
     ok = isinstance(shape, dict) and {"width", "blocks"} <= set(shape) <= {"width", "blocks", "styles", "dilation"} \
         and all(isinstance(v, int) and 1 <= v <= 1024 for v in shape.values())
     if not ok:
-        raise RestyleError(f"{path}: not a restyle model (its network shape {shape!r} is not width and blocks)")
+        raise RestyleError(f"{path}: not a restyle model (its network shape {shape!r} is not width, blocks "
+                           "and maybe styles and dilation, whole numbers 1 to 1024)")
     styles = shape.get("styles", 1)
     if styles > 1 and not _names_ok(meta.get("styles"), styles):
         raise RestyleError(f"{path}: not a restyle model (a network of {styles} styles without their {styles} "
