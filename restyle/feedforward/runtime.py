@@ -23,7 +23,7 @@ from ..core.images import ImageLike, fit_size, load_image, resize, source_name, 
 from ..core.memory import GB, out_of_memory_as_error, run_budget
 from ..errors import RestyleError
 from .modelfile import PathLike, model_file, preset_path, read_model, styles_in
-from .network import MULTIPLE, WIDTH, StyleNetwork, min_side
+from .network import BLOCKS, MULTIPLE, WIDTH, StyleNetwork, min_side
 from .onnx import load_session
 from .styles import StyleChoice, choose_style
 from .tiled import halo, tiled_forward
@@ -56,6 +56,8 @@ class StyleModel:
         self.net, self.session, self.dtype = net, session, dtype
         self.backend = "torch" if net is not None else "onnx"
         self.max_memory, self.tile_size = max_memory, tile_size
+        shape = metadata.get("network", {})  # the smallest side its layers take (ONNX models: from the metadata)
+        self.min_side = min_side(shape.get("blocks", BLOCKS), shape.get("dilation", 1))
         if tile_size is not None and tile_size < 2 * MULTIPLE:
             raise RestyleError(f"tile_size must be at least {2 * MULTIPLE}, got {tile_size}")
         if max_memory is not None and not max_memory > 0:
@@ -121,8 +123,7 @@ class StyleModel:
         h, w = photo.shape[-2:]
         x = photo if photo.dim() == 4 else photo[None]
         # Up to a multiple of 4, and at least the network's smallest side (its quarter-size layers' padding)
-        least = min_side(**{k: v for k, v in self.metadata.get("network", {}).items() if k in ("blocks", "dilation")})
-        ph, pw = max(-h % MULTIPLE, least - h), max(-w % MULTIPLE, least - w)
+        ph, pw = max(-h % MULTIPLE, self.min_side - h), max(-w % MULTIPLE, self.min_side - w)
         if len(x) > 1 and self._tile_side(h + ph, w + pw, count=len(x)) is not None:
             return torch.stack([self._run(p) for p in x])
         if ph or pw:  # reflection needs a side longer than the padding

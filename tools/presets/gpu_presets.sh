@@ -18,13 +18,14 @@
 # width/blocks/dilation at SHAPES_SIZE, default 1080x1920; SHAPES="" skips it). Tried end to end on a CPU at toy
 # sizes (DEVICE=cpu STEPS=2 SIZE=40 SHAPES_SIZE=64x64 ...).
 source tools/presets/device_setup.sh
-if [[ -n ${SHAPES-32/5 32/5/4} ]]; then  # the apply cost of a dilated network on this GPU first (seconds)
-  timeout 90 python3 benchmarks/network_shapes.py --device "${DEVICE:-cuda}" --size "${SHAPES_SIZE:-1080x1920}" \
-    --shapes ${SHAPES-32/5 32/5/4} --out "$OUT/network-shapes.md" | grep "^| "
-fi
 STYLES=${STYLES:-the_scream starry_night great_wave composition_vii}
 ARGS=${ARGS:---dilation 4}  # the lead of the CPU trials (docs/training.md)
 D=${DEVICE:-cuda}
+SHAPES=${SHAPES-32/5 32/5/4}
+if [[ -n $SHAPES ]]; then  # the apply cost of a dilated network on this GPU first (seconds)
+  timeout 90 python3 benchmarks/network_shapes.py --device "$D" --size "${SHAPES_SIZE:-1080x1920}" \
+    --shapes $SHAPES --out "$OUT/network-shapes.md" | grep "^| "
+fi
 TRIALS=""
 for style in $STYLES; do TRIALS+="new-$style $style $ARGS"$'\n'; done
 TRIALS=$TRIALS SPEED_BEFORE=0 TRAIN_TIMEOUT=${TRAIN_TIMEOUT:-420} bash tools/presets/gpu_trials.sh
