@@ -32,11 +32,13 @@ from restyle.feedforward.network import StyleNetwork as TransformerNet  # noqa: 
 
 
 def weights(path: Path) -> tuple[str, dict, dict]:
-    """(a label, the network's float32 state dict, its shape: width and blocks) of a checkpoint or a model file."""
+    """(a label, the network's float32 state dict, its shape: width, blocks, dilation) of a checkpoint or a model
+    file."""
     if path.suffix == ".pt":
         blob = torch.load(path, map_location="cpu", weights_only=True)
         settings = blob.get("settings", {})
-        shape = {"width": settings.get("width", WIDTH), "blocks": settings.get("blocks", BLOCKS)}
+        shape = {"width": settings.get("width", WIDTH), "blocks": settings.get("blocks", BLOCKS),
+                 "dilation": settings.get("dilation", 1)}
         return f"{path.name} (step {blob['step']})", {k: v.float() for k, v in blob["model"].items()}, shape
     net, _ = read_model(path)
     return path.name, {k: v.float() for k, v in net.state_dict().items()}, net.shape
