@@ -73,7 +73,7 @@ def main() -> None:
     print("| model | style ratio (" + " / ".join(HELD_OUT) + ") | mean | content |\n|---|---|---|---|")
     with tempfile.TemporaryDirectory() as tmp:
         for i, (label, state, shape) in enumerate(models):
-            net = TransformerNet(**shape)
+            net = TransformerNet.empty(**shape)
             net.load_state_dict(state)
             # saved as restyle train saves (float16), so each is judged as it would be shipped
             model = restyle.load_model(save_model(net, Path(tmp) / f"{i}.safetensors", {"style_name": args.style}),

@@ -26,7 +26,7 @@ def main() -> None:
     ap.add_argument("-o", "--out", required=True, help="the model file to write (.safetensors)")
     args = ap.parse_args()
     net, meta = read_model(model_or_preset(args.model))
-    dilated = StyleNetwork(net.width, net.blocks, net.styles, args.dilation)
+    dilated = StyleNetwork.empty(net.width, net.blocks, net.styles, args.dilation)
     dilated.load_state_dict(net.state_dict())
     save_model(dilated, args.out, {k: v for k, v in meta.items() if k not in ("format", "network")})
     print(f"{args.out}: {dilated.shape}, receptive field {dilated.receptive_field} px")
