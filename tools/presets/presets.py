@@ -79,7 +79,7 @@ def cmd_quality(args) -> list[str]:
         row = []
         for photo in args.heldout_photos:
             path = Path(args.heldout) / photo
-            scorer = restyle.Scorer(path, style, device=args.device)
+            scorer = restyle.Scorer(path, style, device=args.device, size=args.size)
             optimized, fast = optimized_result(args, path, style), model_result(model, path, args.size)
             a, b = scorer(optimized), scorer(fast)
             by_layer = " / ".join(f"{b.style_layers[k] / a.style_layers[k]:.2f}" for k in a.style_layers)
@@ -158,7 +158,8 @@ def main() -> None:
     ap.add_argument("--train-args", default="",
                     help="more options for restyle train, e.g. '--style-weight 15'")
     ap.add_argument("--device", default="auto")
-    ap.add_argument("--size", type=int, default=512, help="quality: long side of both results")
+    ap.add_argument("--size", type=int, default=512,
+                    help="quality: long side of both results, and the size they are judged at")
     ap.add_argument("--optimized", default=str(ROOT / ".train" / "optimized"),
                     help="quality: folder keeping the optimizer's results, reused when there")
     ap.add_argument("--images", help="quality: folder for a side-by-side sheet per style (photo, optimizer, model)")
