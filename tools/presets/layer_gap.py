@@ -24,6 +24,7 @@ import torch
 
 import restyle
 from restyle.core.images import fit_size, load_image, resize
+from restyle.core.layers import DEFAULT_STYLE_LAYERS
 from restyle.feedforward.dataset import PhotoSet
 
 
@@ -51,8 +52,8 @@ def main() -> None:
 
     def per_layer(img: torch.Tensor) -> list[float]:
         with torch.no_grad():
-            feats = scorer.net(img[None].to(scorer.device))
-            return [float(loss(feats[k])) for loss, k in zip(scorer.style_losses, scorer.layers)]
+            feats = scorer.loss.features(img[None].to(scorer.device))
+            return [float(v) for v in scorer.loss.style_by_layer(feats).values()]
 
     def painted(img: torch.Tensor) -> torch.Tensor:
         with torch.no_grad():
@@ -65,8 +66,8 @@ def main() -> None:
     data = PhotoSet(args.photos, crop)
     files = [Path(args.photos) / n for n in sorted(data.names)[:args.whole]]
     print(f"{model.name}: crop {crop}, style at {style_size}; {len(data)} photos in {args.photos}\n")
-    print("| what the model painted | " + " | ".join(scorer.layers) + " | mean |")
-    print("|---" * (len(scorer.layers) + 2) + "|")
+    print("| what the model painted | " + " | ".join(DEFAULT_STYLE_LAYERS) + " | mean |")
+    print("|---" * (len(DEFAULT_STYLE_LAYERS) + 2) + "|")
     crops = torch.cat([data.batch(8, step, 123) for step in range((args.crops + 7) // 8)])[:args.crops]
     row(f"{len(crops)} training crops, {crop} px, taken as training takes them", [painted(c) for c in crops])
     photos = [load_image(f) for f in files]
