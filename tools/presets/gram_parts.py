@@ -23,6 +23,7 @@ from presets import model_result
 
 import restyle
 from restyle.core.images import fit_size, load_image, resize
+from restyle.core.layers import DEFAULT_STYLE_LAYERS
 from restyle.core.losses import gram
 
 
@@ -45,7 +46,7 @@ def main() -> None:
     ap.add_argument("--model", nargs="*", default=[], help="models (.safetensors) applied to --photo")
     ap.add_argument("--style", required=True)
     ap.add_argument("--photo", required=True, help="the content photo (Scorer's sizes; --model's input)")
-    ap.add_argument("--layer", default="relu5_1")
+    ap.add_argument("--layer", default="relu5_1", choices=list(DEFAULT_STYLE_LAYERS))
     ap.add_argument("--device", default="cpu")
     args = ap.parse_args()
     scorer = restyle.Scorer(args.photo, args.style, device=args.device)
