@@ -10,7 +10,7 @@ for scale), at the given layer of restyle's Scorer (512 px, float32) prints:
   copy of the same features would reach);
 - means: ‖μμᵀ − μ_sμ_sᵀ‖² / ‖G_s‖², μ the features' mean over positions: the part of G set by which channels are
   active on average, rather than by how they co-occur;
-- diagonal: the diagonal's share of the error (each channel's own energy).
+- diagonal: the error on G's diagonal alone, relative to ‖G_s‖² (each channel's own energy).
 """
 
 from __future__ import annotations
@@ -24,20 +24,20 @@ from presets import model_result
 import restyle
 from restyle.core.images import fit_size, load_image, resize
 from restyle.core.layers import DEFAULT_STYLE_LAYERS
-from restyle.core.losses import gram
+from restyle.core.losses import gram, relative_sq_error
 
 
 def parts(feats: torch.Tensor, target: torch.Tensor, target_mean: torch.Tensor) -> str:
     """The row of one image's features (1, C, H, W) against the painting's Gram matrix and mean features."""
     f = feats.float()
     g = gram(f)[0]
-    norm = target.pow(2).sum()
+    norm = target.pow(2).sum()  # every term is taken relative to ‖G_s‖², as the Scorer's is
     best = (g * target).sum() / g.pow(2).sum()
     mu = f.mean((2, 3))[0]
-    return (f"error {(g - target).pow(2).sum() / norm:.3f} | strength {g.trace() / target.trace():.2f}, "
-            f"{(best * g - target).pow(2).sum() / norm:.3f} at the best multiple | means "
-            f"{(torch.outer(mu, mu) - torch.outer(target_mean, target_mean)).pow(2).sum() / norm:.3f} | diagonal "
-            f"{(g - target).diagonal().pow(2).sum() / norm:.3f}")
+    means = relative_sq_error(torch.outer(mu, mu), torch.outer(target_mean, target_mean), norm)
+    return (f"error {relative_sq_error(g, target):.3f} | strength {g.trace() / target.trace():.2f}, "
+            f"{relative_sq_error(best * g, target):.3f} at the best multiple | means {means:.3f} | diagonal "
+            f"{relative_sq_error(g.diagonal(), target.diagonal(), norm):.3f}")
 
 
 def main() -> None:
