@@ -23,7 +23,7 @@
 # SHAPES_SIZE=64x64 ...).
 source tools/presets/device_setup.sh
 STYLES=${STYLES:-the_scream starry_night great_wave composition_vii}
-ARGS=${ARGS:---dilation 4}  # the lead of the CPU trials (docs/training.md)
+ARGS=${ARGS:---dilation 4}  # led at 128 px, not at the presets' scale on a CPU (docs/training.md): full size decides
 D=${DEVICE:-cuda}
 SHAPES=${SHAPES-32/5 32/5/4}
 if [[ -n $SHAPES ]]; then  # the apply cost of a dilated network on this GPU first (seconds)
