@@ -12,7 +12,8 @@ default 512, the size the presets are judged at) and written as PNG to OUT at th
 styles, for a model of them all: in OUT's folder named by each style's file name, as training looks). Photos already
 painted are skipped, so a stopped run goes on where it stopped. Training stretches each target to its photo as it
 keeps it (short side at most twice the crop: 768 px at the default 384 px crops), so a 512 px target is enlarged
-up to 2x; --size 1024 matches the crops' scale at about 4x the cost. This script sits above both engines: the optimizer
+up to 2x; --size 1024 matches the crops' scale at about 4x the cost. --iterations sets the optimizer's iterations
+(default: its own): fewer make rougher targets sooner. This script sits above both engines: the optimizer
 makes the targets, training only reads them. On a 2-core CPU a 512 px painting takes many minutes; on a GPU,
 seconds.
 """
@@ -30,6 +31,8 @@ def main() -> None:
     ap.add_argument("photos", help="the training photos' folder")
     ap.add_argument("out", help="folder for the targets (created)")
     ap.add_argument("--size", type=int, default=512, help="long side of the paintings")
+    ap.add_argument("--iterations", type=int, help="the optimizer's iterations at its coarsest scale (default: its "
+                    "own, 200; fewer: cheaper, rougher targets)")
     ap.add_argument("--device", default="auto")
     args = ap.parse_args()
 
@@ -44,7 +47,8 @@ def main() -> None:
                 continue
             target.parent.mkdir(parents=True, exist_ok=True)
             start = time.perf_counter()
-            image = restyle.stylize(photo, style, size=args.size, device=args.device)
+            more = {"iterations": args.iterations} if args.iterations else {}
+            image = restyle.stylize(photo, style, size=args.size, device=args.device, **more)
             save_image(image, target)
             print(f"{target} in {time.perf_counter() - start:.0f} s", flush=True)
 
