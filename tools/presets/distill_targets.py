@@ -47,7 +47,7 @@ def main() -> None:
                 continue
             target.parent.mkdir(parents=True, exist_ok=True)
             start = time.perf_counter()
-            more = {"iterations": args.iterations} if args.iterations else {}
+            more = {} if args.iterations is None else {"iterations": args.iterations}
             image = restyle.stylize(photo, style, size=args.size, device=args.device, **more)
             save_image(image, target)
             print(f"{target} in {time.perf_counter() - start:.0f} s", flush=True)
