@@ -26,13 +26,14 @@ from pathlib import Path
 
 
 def main() -> None:
+    from restyle.optimize.options import Options  # the optimizer's defaults (no torch import)
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("style", nargs="+", help="the painting (or several, for a model of several styles)")
     ap.add_argument("photos", help="the training photos' folder")
     ap.add_argument("out", help="folder for the targets (created)")
     ap.add_argument("--size", type=int, default=512, help="long side of the paintings")
-    ap.add_argument("--iterations", type=int, help="the optimizer's iterations at its coarsest scale (default: its "
-                    "own, 200; fewer: cheaper, rougher targets)")
+    ap.add_argument("--iterations", type=int, default=Options().iterations, help="the optimizer's iterations at its "
+                    "coarsest scale (default: its own, %(default)s; fewer: cheaper, rougher targets)")
     ap.add_argument("--device", default="auto")
     args = ap.parse_args()
 
@@ -47,8 +48,7 @@ def main() -> None:
                 continue
             target.parent.mkdir(parents=True, exist_ok=True)
             start = time.perf_counter()
-            more = {} if args.iterations is None else {"iterations": args.iterations}
-            image = restyle.stylize(photo, style, size=args.size, device=args.device, **more)
+            image = restyle.stylize(photo, style, size=args.size, iterations=args.iterations, device=args.device)
             save_image(image, target)
             print(f"{target} in {time.perf_counter() - start:.0f} s", flush=True)
 
