@@ -16,10 +16,9 @@ from __future__ import annotations
 import argparse
 
 import torch
+from layer_rows import LayerRows  # beside this script
 
-import restyle
 from restyle.core.images import fit_size, load_image, resize
-from restyle.core.layers import DEFAULT_STYLE_LAYERS
 
 
 def crops(img: torch.Tensor, size: int, grid: int) -> list[torch.Tensor]:
@@ -40,19 +39,7 @@ def main() -> None:
     ap.add_argument("--device", default="cpu")
     args = ap.parse_args()
 
-    scorer = restyle.Scorer(args.style, args.style, device=args.device, size=args.style_size)
-
-    def per_layer(img: torch.Tensor) -> list[float]:
-        with torch.no_grad():
-            feats = scorer.loss.features(img[None].to(scorer.device))
-            return [float(v) for v in scorer.loss.style_by_layer(feats).values()]
-
-    def row(label: str, images: list[torch.Tensor]) -> None:
-        v = torch.tensor([per_layer(i) for i in images]).mean(0).tolist()
-        print(f"| {label} | " + " | ".join(f"{x:.4f}" for x in v) + f" | {sum(v) / len(v):.4f} |", flush=True)
-
-    print("| image | " + " | ".join(DEFAULT_STYLE_LAYERS) + " | mean |")
-    print("|---" * (len(DEFAULT_STYLE_LAYERS) + 2) + "|")
+    row = LayerRows(args.style, args.style_size, "image", args.device).row
     for path in [args.style, *args.images]:
         img = load_image(path)
         img = resize(img, fit_size(img.shape[1], img.shape[2], args.style_size))

@@ -21,10 +21,10 @@ import argparse
 from pathlib import Path
 
 import torch
+from layer_rows import LayerRows  # beside this script
 
 import restyle
 from restyle.core.images import fit_size, load_image, resize
-from restyle.core.layers import DEFAULT_STYLE_LAYERS
 from restyle.feedforward.dataset import PhotoSet
 
 
@@ -47,27 +47,14 @@ def main() -> None:
     style = args.style or str(Path(args.style_dir) / f"{args.preset}.jpg")
     settings = model.metadata["settings"]
     crop, style_size = settings["crop_size"], settings["style_size"]
-    # The Scorer's painting targets at long side style_size; its content photo plays no part here.
-    scorer = restyle.Scorer(style, style, device=args.device, size=style_size)
-
-    def per_layer(img: torch.Tensor) -> list[float]:
-        with torch.no_grad():
-            feats = scorer.loss.features(img[None].to(scorer.device))
-            return [float(v) for v in scorer.loss.style_by_layer(feats).values()]
-
     def painted(img: torch.Tensor) -> torch.Tensor:
         with torch.no_grad():
             return model.tensor(img).clamp(0, 1)
 
-    def row(label: str, images: list[torch.Tensor]) -> None:
-        v = torch.tensor([per_layer(i) for i in images]).mean(0).tolist()
-        print(f"| {label} | " + " | ".join(f"{x:.4f}" for x in v) + f" | {sum(v) / len(v):.4f} |", flush=True)
-
     data = PhotoSet(args.photos, crop)
     files = [Path(args.photos) / n for n in sorted(data.names)[:args.whole]]
     print(f"{model.name}: crop {crop}, style at {style_size}; {len(data)} photos in {args.photos}\n")
-    print("| what the model painted | " + " | ".join(DEFAULT_STYLE_LAYERS) + " | mean |")
-    print("|---" * (len(DEFAULT_STYLE_LAYERS) + 2) + "|")
+    row = LayerRows(style, style_size, "what the model painted", args.device).row
     crops = torch.cat([data.batch(8, step, 123) for step in range((args.crops + 7) // 8)])[:args.crops]
     row(f"{len(crops)} training crops, {crop} px, taken as training takes them", [painted(c) for c in crops])
     photos = [load_image(f) for f in files]
