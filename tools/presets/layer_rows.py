@@ -9,7 +9,7 @@ from restyle.core.layers import DEFAULT_STYLE_LAYERS
 
 
 class LayerRows:
-    """Prints a table's header, then a row per group of images: each layer's style distance, the groups' mean."""
+    """Prints a table's header, then a row per group of images: each layer's distance over it, the layers' mean."""
 
     def __init__(self, style: str, size: int, first_column: str, device: str = "cpu"):
         # The Scorer's painting targets at long side ``size``; its content photo plays no part here.
