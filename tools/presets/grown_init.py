@@ -20,7 +20,7 @@ import torch
 from torch import nn
 
 from restyle.feedforward.modelfile import model_or_preset, read_model, save_model
-from restyle.feedforward.network import StyleNetwork, _Norm
+from restyle.feedforward.network import StyleNetwork
 
 ENCODER = 6  # the three encoder convolutions and their norms come before the residual blocks
 PER_BLOCK = 4  # a residual block's two convolutions and two norms
@@ -28,7 +28,7 @@ PER_BLOCK = 4  # a residual block's two convolutions and two norms
 
 def layers(net: StyleNetwork) -> list[nn.Module]:
     """The layers with weights, in the order the input reaches them."""
-    return [m for m in net.modules() if isinstance(m, (nn.Conv2d, _Norm))]
+    return [m for m in net.modules() if isinstance(m, (nn.Conv2d, nn.InstanceNorm2d))]
 
 
 def grown(net: StyleNetwork, width: int, blocks: int, seed: int = 0) -> StyleNetwork:
