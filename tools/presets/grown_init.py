@@ -35,6 +35,8 @@ def grown(net: StyleNetwork, width: int, blocks: int, seed: int = 0) -> StyleNet
     """``net`` in a network of ``width`` and ``blocks`` (no smaller than its own) that paints the same."""
     if width < net.width or blocks < net.blocks:
         raise SystemExit(f"can only grow: the model has width {net.width} and {net.blocks} blocks")
+    if blocks != net.blocks and net.dilation > 1:
+        raise SystemExit("a dilated model's blocks change their dilations when blocks are added; grow its width only")
     big = StyleNetwork.seeded(seed, width, blocks, net.styles, net.dilation)
     old, new = layers(net), layers(big)
     kept = ENCODER + PER_BLOCK * net.blocks
