@@ -88,29 +88,35 @@ def test_tiled_run_gives_the_untiled_result(content_path, style_path):
     assert np.abs(a - b).mean() < 0.5  # out of 255: rounding, not structure
 
 
+def _boundary_energy(image, xs: list[int], ys: list[int]) -> float:
+    """The image's gradient energy across the given columns and rows over that across all others."""
+    img = np.asarray(image.convert("L"), dtype=np.float64)
+    gx = (img[:, 1:] - img[:, :-1]) ** 2  # index x - 1: across the boundary between columns x - 1 and x
+    gy = (img[1:, :] - img[:-1, :]) ** 2
+    on = np.mean([gx[:, x - 1].mean() for x in xs] + [gy[y - 1, :].mean() for y in ys])
+    off = (np.delete(gx, [x - 1 for x in xs], axis=1).mean() + np.delete(gy, [y - 1 for y in ys], axis=0).mean()) / 2
+    return on / off
+
+
 def test_no_seams_at_tile_boundaries():
     # A run over 24 tiles whose boundaries do not move (cores this small get no jitter): the image's gradient
-    # energy across the tile boundaries must be within 10% of that across every other row and column.
-    # Started from noise, so the painted texture is alike everywhere and a few lines are a fair sample (from
-    # the photo, the church's edges alone make lines differ by 20%, tiled or not).
+    # energy across the tile boundaries, over that across every other row and column, must be within 5% of the
+    # same lines' in the untiled run. Started from noise, so the painted texture is alike everywhere; a few lines
+    # are still a small sample (untiled, they differ from the rest by 5-9%, fp32 or bf16), hence the comparison.
     # Layers up to relu3_1 only: their 20 px halo keeps the 24 tiles cheap (relu5_1's 80 px would make each
     # 48 px core a 208 px tile); the exactness of the tiling does not depend on the depth.
     size, tile, layers = 256, 48, ["relu1_1", "relu2_1", "relu3_1"]
-    image = restyle.stylize(EXAMPLES / "tubingen.jpg", EXAMPLES / "starry_night.jpg", size=size, iterations=30,
-                            tile_size=tile, init="noise", device=DEVICE, seed=0, style_layers=layers,
-                            content_layers=["relu3_1"])
-    img = np.asarray(image.convert("L"), dtype=np.float64)
-    h, w = img.shape
+    common = dict(size=size, iterations=30, init="noise", device=DEVICE, seed=0, style_layers=layers,
+                  content_layers=["relu3_1"])
+    tiled = restyle.stylize(EXAMPLES / "tubingen.jpg", EXAMPLES / "starry_night.jpg", tile_size=tile, **common)
+    whole = restyle.stylize(EXAMPLES / "tubingen.jpg", EXAMPLES / "starry_night.jpg", **common)
+    w, h = tiled.size
     halo, align = halo_and_align(layers)
     (rows, cols), _ = choose_grid(h, w, max_area=1e12, halo=halo, align=align, max_core=tile)
     xs = [s.start for s in cut(w, cols, halo, align)[1:]]
     ys = [s.start for s in cut(h, rows, halo, align)[1:]]
     assert len(xs) + len(ys) >= 6
-    gx = (img[:, 1:] - img[:, :-1]) ** 2  # index x - 1: across the boundary between columns x - 1 and x
-    gy = (img[1:, :] - img[:-1, :]) ** 2
-    on = np.mean([gx[:, x - 1].mean() for x in xs] + [gy[y - 1, :].mean() for y in ys])
-    off = (np.delete(gx, [x - 1 for x in xs], axis=1).mean() + np.delete(gy, [y - 1 for y in ys], axis=0).mean()) / 2
-    assert on <= 1.10 * off
+    assert _boundary_energy(tiled, xs, ys) <= 1.05 * _boundary_energy(whole, xs, ys)
 
 
 def test_ctrl_c_at_a_tiled_scale_saves_its_best_image(content_path, style_path):
