@@ -34,14 +34,15 @@ def file_sha256(path: PathLike) -> str:
 
 def save_model(net: StyleNetwork, path: PathLike, metadata: dict, dtype: Optional[torch.dtype] = None) -> Path:
     """Write the network's weights (as ``dtype``, default float16) and ``metadata`` (JSON) to a safetensors file,
-    atomically."""
+    atomically. The file's format and the network's shape are the file's own: a ``metadata`` read from another
+    model file (whose network may differ) does not replace them."""
     import torch
     from safetensors.torch import save
 
     from ..core.images import write_atomic
     dtype = dtype or torch.float16
     state = {k: v.detach().to("cpu", dtype).contiguous() for k, v in net.state_dict().items()}
-    meta = {"format": FORMAT, "network": net.shape, **metadata}
+    meta = {**metadata, "format": FORMAT, "network": net.shape}
     out = Path(path)
     data = save(state, metadata={"restyle": json.dumps(meta, sort_keys=True)})
     return write_atomic(out, lambda f: f.write(data))

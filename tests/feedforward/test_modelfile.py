@@ -26,6 +26,14 @@ def test_save_load_round_trip(tmp_path, model_file):
     assert (half.tensor(x) - model.tensor(x)).abs().max() < 2e-3
 
 
+def test_metadata_from_another_model_file_does_not_replace_the_network_shape(tmp_path, model_file):
+    wide = lively_net(width=16, blocks=2)
+    path = save_model(wide, tmp_path / "w.safetensors", load_model(model_file, device="cpu").metadata)
+    meta = load_model(path, device="cpu").metadata
+    assert meta["network"] == {"width": 16, "blocks": 2} and meta["format"] == FORMAT
+    assert meta["style_name"] == "test"
+
+
 def test_a_wider_shallower_network_round_trips_and_tiles_exactly(tmp_path):
     net = lively_net(width=16, blocks=2)
     path = save_model(net, tmp_path / "w.safetensors", {}, dtype=torch.float32)

@@ -28,7 +28,7 @@ def main() -> None:
     net, meta = read_model(model_or_preset(args.model))
     dilated = StyleNetwork.empty(net.width, net.blocks, net.styles, args.dilation)
     dilated.load_state_dict(net.state_dict())
-    save_model(dilated, args.out, {k: v for k, v in meta.items() if k not in ("format", "network")})
+    save_model(dilated, args.out, meta)
     print(f"{args.out}: {dilated.shape}, receptive field {dilated.receptive_field} px")
 
 

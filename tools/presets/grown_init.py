@@ -71,7 +71,7 @@ def main() -> None:
     net, meta = read_model(model_or_preset(args.model))
     net = net.float()
     big = grown(net, args.width or net.width, args.blocks or net.blocks, args.seed)
-    save_model(big, args.out, {k: v for k, v in meta.items() if k not in ("format", "network")})
+    save_model(big, args.out, meta)
     saved = read_model(args.out)[0]
     print(f"{args.out}: {saved.shape}, {sum(p.numel() for p in big.parameters()) / 1e6:.2f} M parameters; "
           f"paints as the model does to {painting_difference(net, saved):.1e}")
