@@ -6,7 +6,9 @@ Each model (a `restyle train` checkpoint.pt, or a .safetensors model) is applied
 512 px and judged with restyle.Scorer against a 512 px `restyle.stylize` result (defaults, seed 0), as
 `tools/presets/presets.py quality` does; the optimizer's results are computed once and kept in --optimized, so a
 second call reuses them. `--mean` adds the model whose weights are the mean of the checkpoints' (what
-`restyle train --average-last` keeps, there over every step). Prints one Markdown row per model: style ratio
+`restyle train --average-last` keeps, there over every step); `--averaged` judges each checkpoint's own running
+mean instead of its last weights (a run not yet at its end, judged as it would save), `--save DIR` keeps the
+judged models (e.g. for `presets.py quality --models DIR`). Prints one Markdown row per model: style ratio
 (model / optimized) per photo and their mean, content distance per photo.
 
 A run keeps only its latest checkpoint; to judge several, copy each as it is written, e.g.
@@ -31,15 +33,19 @@ from restyle.feedforward.network import BLOCKS, WIDTH  # noqa: E402
 from restyle.feedforward.network import StyleNetwork as TransformerNet  # noqa: E402
 
 
-def weights(path: Path) -> tuple[str, dict, dict]:
+def weights(path: Path, averaged: bool = False) -> tuple[str, dict, dict]:
     """(a label, the network's float32 state dict, its shape: width, blocks, dilation) of a checkpoint or a model
-    file."""
+    file; with ``averaged``, a checkpoint's running mean of weights where it holds one."""
     if path.suffix == ".pt":
         blob = torch.load(path, map_location="cpu", weights_only=True)
         settings = blob.get("settings", {})
         shape = {"width": settings.get("width", WIDTH), "blocks": settings.get("blocks", BLOCKS),
                  "dilation": settings.get("dilation", 1)}
-        return f"{path.name} (step {blob['step']})", {k: v.float() for k, v in blob["model"].items()}, shape
+        label, state = f"{path.name} (step {blob['step']})", blob["model"]
+        if averaged and blob.get("average"):
+            label = f"{path.name} (mean of steps {blob['average']['from']}-{blob['step']})"
+            state = blob["average"]["model"]
+        return label, {k: v.float() for k, v in state.items()}, shape
     net, _ = read_model(path)
     return path.name, {k: v.float() for k, v in net.state_dict().items()}, net.shape
 
@@ -49,6 +55,9 @@ def main() -> None:
     ap.add_argument("style", help="the painting's name in --style-dir (e.g. starry_night)")
     ap.add_argument("models", nargs="+", type=Path, help="checkpoint.pt copies or .safetensors models")
     ap.add_argument("--mean", action="store_true", help="also judge the mean of the models' weights")
+    ap.add_argument("--averaged", action="store_true",
+                    help="judge a checkpoint's running mean of weights (restyle train --average-last), not its last")
+    ap.add_argument("--save", type=Path, help="also write each judged model here as a .safetensors file")
     ap.add_argument("--style-dir", default=str(SHARED / "styles"))
     ap.add_argument("--heldout", default=str(SHARED / "content"))
     ap.add_argument("--optimized", type=Path, default=ROOT / ".train" / "optimized",
@@ -56,7 +65,9 @@ def main() -> None:
     ap.add_argument("--device", default="auto")
     args = ap.parse_args()
     style = Path(args.style_dir) / f"{args.style}.jpg"
-    args.optimized.mkdir(parents=True, exist_ok=True)
+    for folder in (args.optimized, args.save):
+        if folder:
+            folder.mkdir(parents=True, exist_ok=True)
     judges = []
     for photo in HELD_OUT:
         path = Path(args.heldout) / photo
@@ -66,7 +77,7 @@ def main() -> None:
         scorer = restyle.Scorer(path, style, device=args.device)
         judges.append((path, scorer, scorer(cached)))
 
-    models = [weights(p) for p in args.models]
+    models = [weights(p, args.averaged) for p in args.models]
     if args.mean:
         mean = {k: sum(m[1][k] for m in models) / len(models) for k in models[0][1]}
         models.append((f"mean of the {len(models)} above", mean, models[0][2]))
@@ -76,8 +87,9 @@ def main() -> None:
             net = TransformerNet.empty(**shape)
             net.load_state_dict(state)
             # saved as restyle train saves (float16), so each is judged as it would be shipped
-            model = restyle.load_model(save_model(net, Path(tmp) / f"{i}.safetensors", {"style_name": args.style}),
-                                       device=args.device)
+            saved = Path(args.save or tmp) / f"{args.style}-{i}.safetensors"
+            save_model(net, saved, {"style_name": args.style})
+            model = restyle.load_model(saved, device=args.device)
             ratios, contents = [], []
             for path, scorer, optimized in judges:
                 s = scorer(model_result(model, path, 512))
