@@ -8,8 +8,8 @@ Each model (a `restyle train` checkpoint.pt, or a .safetensors model) is applied
 second call reuses them. `--mean` adds the model whose weights are the mean of the checkpoints' (what
 `restyle train --average-last` keeps, there over every step); `--averaged` judges each checkpoint's own running
 mean instead of its last weights (a run not yet at its end, judged as it would save), `--save DIR` keeps the
-judged models (e.g. for `presets.py quality --models DIR`). Prints one Markdown row per model: style ratio
-(model / optimized) per photo and their mean, content distance per photo.
+judged models, the Nth as DIR/N/STYLE.safetensors (as `presets.py quality --models DIR/N` reads it). Prints one
+Markdown row per model: style ratio (model / optimized) per photo and their mean, content distance per photo.
 
 A run keeps only its latest checkpoint; to judge several, copy each as it is written, e.g.
 `while sleep 1; do cp -u RUN-training/checkpoint.pt ckpts/$(date +%s).pt; done` beside the run.
@@ -57,7 +57,7 @@ def main() -> None:
     ap.add_argument("--mean", action="store_true", help="also judge the mean of the models' weights")
     ap.add_argument("--averaged", action="store_true",
                     help="judge a checkpoint's running mean of weights (restyle train --average-last), not its last")
-    ap.add_argument("--save", type=Path, help="also write each judged model here as a .safetensors file")
+    ap.add_argument("--save", type=Path, help="also keep each judged model, the Nth as SAVE/N/STYLE.safetensors")
     ap.add_argument("--style-dir", default=str(SHARED / "styles"))
     ap.add_argument("--heldout", default=str(SHARED / "content"))
     ap.add_argument("--optimized", type=Path, default=ROOT / ".train" / "optimized",
@@ -65,9 +65,7 @@ def main() -> None:
     ap.add_argument("--device", default="auto")
     args = ap.parse_args()
     style = Path(args.style_dir) / f"{args.style}.jpg"
-    for folder in (args.optimized, args.save):
-        if folder:
-            folder.mkdir(parents=True, exist_ok=True)
+    args.optimized.mkdir(parents=True, exist_ok=True)
     judges = []
     for photo in HELD_OUT:
         path = Path(args.heldout) / photo
@@ -87,7 +85,8 @@ def main() -> None:
             net = TransformerNet.empty(**shape)
             net.load_state_dict(state)
             # saved as restyle train saves (float16), so each is judged as it would be shipped
-            saved = Path(args.save or tmp) / f"{args.style}-{i}.safetensors"
+            saved = Path(args.save or tmp) / str(i) / f"{args.style}.safetensors"
+            saved.parent.mkdir(parents=True, exist_ok=True)
             save_model(net, saved, {"style_name": args.style})
             model = restyle.load_model(saved, device=args.device)
             ratios, contents = [], []
