@@ -1,0 +1,75 @@
+"""How much of a result's style distance rests on its outermost pixels, for the optimizer's results and models'.
+
+    python tools/presets/border_share.py the_scream --models the_scream MODEL.safetensors \
+        --photos .heldout --names cheetah_cub.jpg dahlia.jpg --optimized work/opt [--widths 0 2 4 8 16]
+
+Each result (the optimizer's 512 px `restyle.stylize` result, kept in --optimized as `presets.py quality` keeps it,
+and each model's, applied as `presets.py quality` applies it) is scored with restyle's Scorer as it is and with
+its outer K px on every side replaced by the mirror image of the K px inside them: the same picture without what
+was painted along its borders. Prints, for each K, the mean style / content distance of each source over the
+photos and its style ratio to the optimizer's (the mean of the photos' ratios, as `presets.py quality` reports).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+import torch
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from presets import SHARED, model_result, optimized_result  # noqa: E402
+
+import restyle  # noqa: E402
+from restyle.core.images import load_image, to_pil  # noqa: E402
+
+
+def mirrored(image: torch.Tensor, k: int) -> torch.Tensor:
+    """``image`` (3, H, W) with its outer ``k`` px on each side replaced by the mirror image of the ``k`` px inside."""
+    y = image.clone()
+    if k:
+        y[:, :, :k], y[:, :, -k:] = y[:, :, k:2 * k].flip(2), y[:, :, -2 * k:-k].flip(2)
+        y[:, :k], y[:, -k:] = y[:, k:2 * k].flip(1), y[:, -2 * k:-k].flip(1)
+    return y
+
+
+def results(args, photo: Path) -> dict[str, torch.Tensor]:
+    """The optimizer's and each model's result on ``photo``, as (3, H, W) tensors in [0, 1]."""
+    out = {"optimizer": optimized_result(args, photo, Path(args.style_dir) / f"{args.style}.jpg")}
+    for source in args.models:
+        path = Path(source)
+        model = restyle.load_model(path, device=args.device) if path.suffix else \
+            restyle.load_model(preset=source, device=args.device)
+        out[source] = model_result(model, photo, args.size)
+    return {name: load_image(img) for name, img in out.items()}
+
+
+def main(argv=None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("style", help="the painting's name in --style-dir")
+    parser.add_argument("--models", nargs="+", default=[], help="shipped presets' names or model files")
+    parser.add_argument("--photos", required=True, help="folder of the photos")
+    parser.add_argument("--names", nargs="+", required=True, help="the photos' file names in --photos")
+    parser.add_argument("--style-dir", default=str(SHARED / "styles"))
+    parser.add_argument("--optimized", required=True, help="folder keeping the optimizer's results, reused there")
+    parser.add_argument("--widths", nargs="+", type=int, default=[0, 2, 4, 8, 16], help="K: px mirrored per side")
+    parser.add_argument("--size", type=int, default=512)
+    parser.add_argument("--device", default="cpu")
+    args = parser.parse_args(argv)
+    scores: dict[tuple[int, str], list] = {}
+    for name in args.names:
+        photo = Path(args.photos) / name
+        scorer = restyle.Scorer(photo, Path(args.style_dir) / f"{args.style}.jpg", device=args.device, size=args.size)
+        for source, image in results(args, photo).items():
+            for k in args.widths:
+                scores.setdefault((k, source), []).append(scorer(to_pil(mirrored(image, k))))
+    print("| outer px mirrored | source | style | content | style ratio to the optimizer |\n|---|---|---|---|---|")
+    for (k, source), s in sorted(scores.items(), key=lambda item: item[0][0]):  # by K, sources in order
+        ratio = sum(a.style / b.style for a, b in zip(s, scores[k, "optimizer"])) / len(s)
+        print(f"| {k} | {source} | {sum(x.style for x in s) / len(s):.4f} | {sum(x.content for x in s) / len(s):.3f} "
+              f"| {ratio:.2f} |")
+
+
+if __name__ == "__main__":
+    main()
