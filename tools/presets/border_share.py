@@ -34,14 +34,16 @@ def mirrored(image: torch.Tensor, k: int) -> torch.Tensor:
     return y
 
 
-def results(args, photo: Path) -> dict[str, torch.Tensor]:
+def load(source: str, device: str) -> restyle.StyleModel:
+    """A model file, or a shipped preset by name."""
+    path = Path(source)
+    return restyle.load_model(path, device=device) if path.suffix else restyle.load_model(preset=source, device=device)
+
+
+def results(args, models: dict, photo: Path) -> dict[str, torch.Tensor]:
     """The optimizer's and each model's result on ``photo``, as (3, H, W) tensors in [0, 1]."""
     out = {"optimizer": optimized_result(args, photo, Path(args.style_dir) / f"{args.style}.jpg")}
-    for source in args.models:
-        path = Path(source)
-        model = restyle.load_model(path, device=args.device) if path.suffix else \
-            restyle.load_model(preset=source, device=args.device)
-        out[source] = model_result(model, photo, args.size)
+    out.update({source: model_result(model, photo, args.size) for source, model in models.items()})
     return {name: load_image(img) for name, img in out.items()}
 
 
@@ -57,11 +59,12 @@ def main(argv=None) -> None:
     parser.add_argument("--size", type=int, default=512)
     parser.add_argument("--device", default="cpu")
     args = parser.parse_args(argv)
+    models = {source: load(source, args.device) for source in args.models}
     scores: dict[tuple[int, str], list] = {}
     for name in args.names:
         photo = Path(args.photos) / name
         scorer = restyle.Scorer(photo, Path(args.style_dir) / f"{args.style}.jpg", device=args.device, size=args.size)
-        for source, image in results(args, photo).items():
+        for source, image in results(args, models, photo).items():
             for k in args.widths:
                 scores.setdefault((k, source), []).append(scorer(to_pil(mirrored(image, k))))
     print("| outer px mirrored | source | style | content | style ratio to the optimizer |\n|---|---|---|---|---|")
