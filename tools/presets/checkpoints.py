@@ -4,12 +4,13 @@
 
 Each model (a `restyle train` checkpoint.pt, or a .safetensors model) is applied to each held-out photo at
 512 px and judged with restyle.Scorer against a 512 px `restyle.stylize` result (defaults, seed 0), as
-`tools/presets/presets.py quality` does; the optimizer's results are computed once and kept in --optimized, so a
-second call reuses them. `--mean` adds the model whose weights are the mean of the checkpoints' (what
-`restyle train --average-last` keeps, there over every step); `--averaged` judges each checkpoint's own running
-mean instead of its last weights (a run not yet at its end, judged as it would save), `--save DIR` keeps the
-judged models, the Nth as DIR/N/STYLE.safetensors (as `presets.py quality --models DIR/N` reads it). Prints one
-Markdown row per model: style ratio (model / optimized) per photo and their mean, content distance per photo.
+`tools/presets/presets.py quality` does; the optimizer's results are computed once and kept in --optimized,
+named as `presets.py quality` names them, so either reuses the other's. `--mean` adds the model whose weights are
+the mean of the checkpoints' (what `restyle train --average-last` keeps, there over every step); `--averaged`
+judges each checkpoint's own running mean instead of its last weights (a run not yet at its end, judged as it
+would save), `--save DIR` keeps the judged models, the Nth as DIR/N/STYLE.safetensors (as `presets.py quality
+--models DIR/N` reads it). Prints one Markdown row per model: style ratio (model / optimized) per photo and their
+mean, content distance per photo.
 
 A run keeps only its latest checkpoint; to judge several, copy each as it is written, e.g.
 `while sleep 1; do cp -u RUN-training/checkpoint.pt ckpts/$(date +%s).pt; done` beside the run.
@@ -25,7 +26,7 @@ from pathlib import Path
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from presets import HELD_OUT, ROOT, SHARED, model_result  # noqa: E402
+from presets import HELD_OUT, ROOT, SHARED, model_result, optimized_result  # noqa: E402
 
 import restyle  # noqa: E402
 from restyle.feedforward.modelfile import read_model, save_model  # noqa: E402
@@ -63,17 +64,14 @@ def main() -> None:
     ap.add_argument("--optimized", type=Path, default=ROOT / ".train" / "optimized",
                     help="folder for the optimizer's 512 px results (reused when there)")
     ap.add_argument("--device", default="auto")
+    ap.set_defaults(size=512)  # the size presets.py quality judges at by default, its cache's names
     args = ap.parse_args()
     style = Path(args.style_dir) / f"{args.style}.jpg"
-    args.optimized.mkdir(parents=True, exist_ok=True)
     judges = []
     for photo in HELD_OUT:
         path = Path(args.heldout) / photo
-        cached = args.optimized / f"{args.style}-{photo}.png"
-        if not cached.exists():
-            restyle.stylize(path, style, size=512, seed=0, device=args.device).save(cached)
-        scorer = restyle.Scorer(path, style, device=args.device)
-        judges.append((path, scorer, scorer(cached)))
+        scorer = restyle.Scorer(path, style, device=args.device, size=args.size)
+        judges.append((path, scorer, scorer(optimized_result(args, path, style))))
 
     models = [weights(p, args.averaged) for p in args.models]
     if args.mean:
@@ -91,7 +89,7 @@ def main() -> None:
             model = restyle.load_model(saved, device=args.device)
             ratios, contents = [], []
             for path, scorer, optimized in judges:
-                s = scorer(model_result(model, path, 512))
+                s = scorer(model_result(model, path, args.size))
                 ratios.append(s.style / optimized.style)
                 contents.append(s.content)
             print(f"| {label} | {' / '.join(f'{r:.2f}' for r in ratios)} | {sum(ratios) / len(ratios):.3f} | "
