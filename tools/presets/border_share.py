@@ -23,6 +23,7 @@ from presets import SHARED, model_result, optimized_result  # noqa: E402
 
 import restyle  # noqa: E402
 from restyle.core.images import load_image, to_pil  # noqa: E402
+from restyle.feedforward.modelfile import model_or_preset  # noqa: E402
 
 
 def mirrored(image: torch.Tensor, k: int) -> torch.Tensor:
@@ -32,12 +33,6 @@ def mirrored(image: torch.Tensor, k: int) -> torch.Tensor:
         y[:, :, :k], y[:, :, -k:] = y[:, :, k:2 * k].flip(2), y[:, :, -2 * k:-k].flip(2)
         y[:, :k], y[:, -k:] = y[:, k:2 * k].flip(1), y[:, -2 * k:-k].flip(1)
     return y
-
-
-def load(source: str, device: str) -> restyle.StyleModel:
-    """A model file, or a shipped preset by name."""
-    path = Path(source)
-    return restyle.load_model(path, device=device) if path.suffix else restyle.load_model(preset=source, device=device)
 
 
 def results(args, models: dict, photo: Path) -> dict[str, torch.Tensor]:
@@ -50,7 +45,7 @@ def results(args, models: dict, photo: Path) -> dict[str, torch.Tensor]:
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("style", help="the painting's name in --style-dir")
-    parser.add_argument("--models", nargs="+", default=[], help="shipped presets' names or model files")
+    parser.add_argument("--models", nargs="+", default=[], help="shipped presets' names or .safetensors model files")
     parser.add_argument("--photos", required=True, help="folder of the photos")
     parser.add_argument("--names", nargs="+", required=True, help="the photos' file names in --photos")
     parser.add_argument("--style-dir", default=str(SHARED / "styles"))
@@ -59,7 +54,7 @@ def main(argv=None) -> None:
     parser.add_argument("--size", type=int, default=512)
     parser.add_argument("--device", default="cpu")
     args = parser.parse_args(argv)
-    models = {source: load(source, args.device) for source in args.models}
+    models = {source: restyle.load_model(model_or_preset(source), device=args.device) for source in args.models}
     scores: dict[tuple[int, str], list] = {}
     for name in args.names:
         photo = Path(args.photos) / name

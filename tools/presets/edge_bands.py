@@ -21,6 +21,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from presets import model_result  # noqa: E402
 
 import restyle  # noqa: E402
+from restyle.feedforward.modelfile import model_or_preset  # noqa: E402
 
 SIDES = ("left", "right", "top", "bottom")
 
@@ -35,7 +36,7 @@ def bands(image) -> np.ndarray:
 
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("models", nargs="+", help="shipped presets' names or model files")
+    parser.add_argument("models", nargs="+", help="shipped presets' names or .safetensors model files")
     parser.add_argument("--photos", required=True, help="folder of the photos")
     parser.add_argument("--names", nargs="+", required=True, help="the photos' file names in --photos")
     parser.add_argument("--size", type=int, default=512, help="long side the photos are painted at")
@@ -46,9 +47,7 @@ def main(argv=None) -> None:
     rows = {"photos": np.mean([bands(to_pil(resize(img, fit_size(img.shape[1], img.shape[2], args.size))))
                                for img in map(load_image, photos)], axis=0)}
     for source in args.models:
-        path = Path(source)
-        model = restyle.load_model(path, device=args.device) if path.suffix else \
-            restyle.load_model(preset=source, device=args.device)
+        model = restyle.load_model(model_or_preset(source), device=args.device)
         rows[source] = np.mean([bands(model_result(model, p, args.size)) for p in photos], axis=0)
     print("| images | " + " | ".join(SIDES) + " |\n|---|" + "---|" * len(SIDES))
     for name, figures in rows.items():
