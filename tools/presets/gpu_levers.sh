@@ -19,12 +19,12 @@
 source tools/presets/device_setup.sh
 STYLE=${STYLE:-the_scream}
 SEEDS=${SEEDS:-0 1 2}
-# The default levers, as the CPU trials ranked them at 512 px: distillation (20% closer to the photos, 2% further
-# from the painting) alone and with twice the style weight (it moves the balance toward the photo), and the larger
-# training set (5% closer to the painting on three seeds' mean; needs .train/photos-more). A deeper network
-# (--blocks 7) gained nothing there, where nothing under-fits; add it with LEVERS to test it at full size.
+# The default levers: the deeper network (--blocks 8), the one lever that came closer to the painting than the
+# shipped preset at the presets' full recipe on a CPU (two seeds; scratch-b8-cpu-2026-12-03.md), and the two that led
+# at small scale but not at the presets' scale there (train-trials-cpu-2026-12-03.md): distillation (needs
+# .train/targets, made below) and the larger training set (needs .train/photos-more).
 DISTILL="--targets .train/targets/$STYLE --distill-weight 2"
-LEVERS=${LEVERS:-"base|;distill|$DISTILL;distill-sw20|$DISTILL --style-weight 20;more|--photos .train/photos-more"}
+LEVERS=${LEVERS:-"base|;b8|--blocks 8;distill|$DISTILL;more|--photos .train/photos-more"}
 TRIALS=""
 IFS=';' read -ra levers <<< "$LEVERS"
 for lever in "${levers[@]}"; do
