@@ -8,6 +8,8 @@ and each model's, applied as `presets.py quality` applies it) is scored with res
 its outer K px on every side replaced by the mirror image of the K px inside them: the same picture without what
 was painted along its borders. Prints, for each K, the mean style / content distance of each source over the
 photos and its style ratio to the optimizer's (the mean of the photos' ratios, as `presets.py quality` reports).
+With --padded P each model also paints the photo padded by P px of reflection on every side, cropped back after
+("MODEL padded P"): a painting with no border of its own, since the network never reaches the photo's edges.
 """
 
 from __future__ import annotations
@@ -17,12 +19,13 @@ import sys
 from pathlib import Path
 
 import torch
+import torch.nn.functional as F
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from presets import SHARED, model_result, optimized_result  # noqa: E402
 
 import restyle  # noqa: E402
-from restyle.core.images import load_image, to_pil  # noqa: E402
+from restyle.core.images import fit_size, load_image, resize, to_pil  # noqa: E402
 from restyle.feedforward.modelfile import model_or_preset  # noqa: E402
 
 
@@ -35,11 +38,22 @@ def mirrored(image: torch.Tensor, k: int) -> torch.Tensor:
     return y
 
 
+def padded_result(model, photo: Path, size: int, pad: int) -> torch.Tensor:
+    """``model``'s painting of ``photo`` (long side ``size``) padded by ``pad`` px of reflection, cropped back."""
+    img = load_image(photo)
+    img = resize(img, fit_size(img.shape[1], img.shape[2], size))
+    out = load_image(model(to_pil(F.pad(img[None], (pad,) * 4, mode="reflect")[0])))
+    return out[:, pad:-pad, pad:-pad]
+
+
 def results(args, models: dict, photo: Path) -> dict[str, torch.Tensor]:
-    """The optimizer's and each model's result on ``photo``, as (3, H, W) tensors in [0, 1]."""
-    out = {"optimizer": optimized_result(args, photo, Path(args.style_dir) / f"{args.style}.jpg")}
-    out.update({source: model_result(model, photo, args.size) for source, model in models.items()})
-    return {name: load_image(img) for name, img in out.items()}
+    """The optimizer's and each model's result on ``photo`` (and padded, with --padded), (3, H, W) in [0, 1]."""
+    out = {"optimizer": load_image(optimized_result(args, photo, Path(args.style_dir) / f"{args.style}.jpg"))}
+    out.update({source: load_image(model_result(model, photo, args.size)) for source, model in models.items()})
+    if args.padded:
+        out.update({f"{source} padded {args.padded}": padded_result(model, photo, args.size, args.padded)
+                    for source, model in models.items()})
+    return out
 
 
 def main(argv=None) -> None:
@@ -51,6 +65,8 @@ def main(argv=None) -> None:
     parser.add_argument("--style-dir", default=str(SHARED / "styles"))
     parser.add_argument("--optimized", required=True, help="folder keeping the optimizer's results, reused there")
     parser.add_argument("--widths", nargs="+", type=int, default=[0, 2, 4, 8, 16], help="K: px mirrored per side")
+    parser.add_argument("--padded", type=int, default=0, metavar="P",
+                        help="also each model's painting of the photo padded by P px of reflection, cropped back")
     parser.add_argument("--size", type=int, default=512)
     parser.add_argument("--device", default="cpu")
     args = parser.parse_args(argv)

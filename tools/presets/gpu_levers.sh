@@ -19,10 +19,11 @@
 source tools/presets/device_setup.sh
 STYLE=${STYLE:-the_scream}
 SEEDS=${SEEDS:-0 1 2}
-# The default levers: the deeper network (--blocks 8), the one lever that came closer to the painting than the
-# shipped preset at the presets' full recipe on a CPU (two seeds; scratch-b8-cpu-2026-12-03.md), and the two that led
-# at small scale but not at the presets' scale there (train-trials-cpu-2026-12-03.md): distillation (needs
-# .train/targets, made below) and the larger training set (needs .train/photos-more).
+# The default levers: the deeper network (--blocks 8), ahead of the shipped preset at the presets' full recipe on a
+# CPU as judged, but by its border (two seeds; scratch-b8-cpu-2026-12-03.md), and the two that led at small scale
+# but not at the presets' scale there (train-trials-cpu-2026-12-03.md): distillation (needs .train/targets, made
+# below) and the larger training set (needs .train/photos-more). Judge them also without borders
+# (tools/presets/border_share.py --padded 32).
 DISTILL="--targets .train/targets/$STYLE --distill-weight 2"
 LEVERS=${LEVERS:-"base|;b8|--blocks 8;distill|$DISTILL;more|--photos .train/photos-more"}
 TRIALS=""

@@ -26,7 +26,7 @@
 # SHAPES_SIZE=64x64 ...).
 source tools/presets/device_setup.sh
 STYLES=${STYLES:-the_scream starry_night great_wave composition_vii}
-ARGS=${ARGS:---blocks 8}  # the one lever ahead of the shipped preset at full recipe on a CPU (docs/training.md)
+ARGS=${ARGS:---blocks 8}  # ahead at full recipe on a CPU as judged, by its border (docs/training.md): try it at size
 D=${DEVICE:-cuda}
 SHAPES=${SHAPES-32/5 32/8}
 if [[ -n $SHAPES ]]; then  # the apply cost of the network shapes on this GPU first (seconds)
