@@ -1,7 +1,7 @@
 """How much of a result's style distance rests on its outermost pixels, for the optimizer's results and models'.
 
     python tools/presets/border_share.py the_scream --models the_scream MODEL.safetensors \
-        --photos .heldout --names cheetah_cub.jpg dahlia.jpg --optimized work/opt [--widths 0 2 4 8 16]
+        --photos .heldout --names cheetah_cub.jpg dahlia.jpg --optimized work/opt [--widths 0 2 4 8 16] [--padded 32]
 
 Each result (the optimizer's 512 px `restyle.stylize` result, kept in --optimized as `presets.py quality` keeps it,
 and each model's, applied as `presets.py quality` applies it) is scored with restyle's Scorer as it is and with
