@@ -22,10 +22,10 @@ import torch
 import torch.nn.functional as F
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from presets import SHARED, model_result, optimized_result  # noqa: E402
+from presets import SHARED, model_result, optimized_result, photo_at  # noqa: E402
 
 import restyle  # noqa: E402
-from restyle.core.images import fit_size, load_image, resize, to_pil  # noqa: E402
+from restyle.core.images import load_image, to_pil  # noqa: E402
 from restyle.feedforward.modelfile import model_or_preset  # noqa: E402
 
 
@@ -40,9 +40,7 @@ def mirrored(image: torch.Tensor, k: int) -> torch.Tensor:
 
 def padded_result(model, photo: Path, size: int, pad: int) -> torch.Tensor:
     """``model``'s painting of ``photo`` (long side ``size``) padded by ``pad`` px of reflection, cropped back."""
-    img = load_image(photo)
-    img = resize(img, fit_size(img.shape[1], img.shape[2], size))
-    out = load_image(model(to_pil(F.pad(img[None], (pad,) * 4, mode="reflect")[0])))
+    out = load_image(model(to_pil(F.pad(photo_at(photo, size)[None], (pad,) * 4, mode="reflect")[0])))
     return out[:, pad:-pad, pad:-pad]
 
 

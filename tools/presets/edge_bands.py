@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from presets import model_result  # noqa: E402
+from presets import model_result, photo_at  # noqa: E402
 
 import restyle  # noqa: E402
 from restyle.feedforward.modelfile import model_or_preset  # noqa: E402
@@ -43,9 +43,8 @@ def main(argv=None) -> None:
     parser.add_argument("--device", default="cpu")
     args = parser.parse_args(argv)
     photos = [Path(args.photos) / n for n in args.names]
-    from restyle.core.images import fit_size, load_image, resize, to_pil
-    rows = {"photos": np.mean([bands(to_pil(resize(img, fit_size(img.shape[1], img.shape[2], args.size))))
-                               for img in map(load_image, photos)], axis=0)}
+    from restyle.core.images import to_pil
+    rows = {"photos": np.mean([bands(to_pil(photo_at(p, args.size))) for p in photos], axis=0)}
     for source in args.models:
         model = restyle.load_model(model_or_preset(source), device=args.device)
         rows[source] = np.mean([bands(model_result(model, p, args.size)) for p in photos], axis=0)

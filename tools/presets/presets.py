@@ -59,11 +59,17 @@ def cmd_train(args) -> list[str]:
     return lines
 
 
+def photo_at(photo: Path, size: int):
+    """``photo`` as a (3, H, W) tensor shrunk to long side ``size`` (as the optimizer's run sees it)."""
+    from restyle.core.images import fit_size, load_image, resize
+    img = load_image(photo)
+    return resize(img, fit_size(img.shape[1], img.shape[2], size))
+
+
 def model_result(model, photo: Path, size: int):
     """``model``'s PIL result on ``photo`` shrunk to long side ``size`` (as the optimizer's run is made)."""
-    from restyle.core.images import fit_size, load_image, resize, to_pil
-    img = load_image(photo)
-    return model(to_pil(resize(img, fit_size(img.shape[1], img.shape[2], size))))
+    from restyle.core.images import to_pil
+    return model(to_pil(photo_at(photo, size)))
 
 
 def cmd_quality(args) -> list[str]:
