@@ -29,12 +29,15 @@ class PhotoSet:
     it, for distillation) at the same path and name, any image format, stretched to the photo's size; or a list of
     such folders, one a style of a model of several. Each batch then holds each crop's target crop too (``batch``).
     A photo without its target is an error.
+
+    ``margin``: each crop comes with that many pixels of the photo around it (at the crop's scale; reflected where
+    the photo ends), so a batch is (crop + 2 * margin) px square, the crop in its middle.
     """
 
     def __init__(self, folder: str | os.PathLike, crop: int, exclude: tuple[Path, ...] = (),
                  warn: Optional[Callable[[str], None]] = None, max_pixels: int = DEFAULT_MAX_PIXELS,
-                 targets: Optional[str | os.PathLike | Sequence[str | os.PathLike]] = None):
-        self.crop = crop
+                 targets: Optional[str | os.PathLike | Sequence[str | os.PathLike]] = None, margin: int = 0):
+        self.crop, self.margin = crop, margin
         self.names: list[str] = []
         self.images: list[torch.Tensor] = []
         self.targets: list[torch.Tensor] = []  # each photo's targets, the styles' stacked: (3 * styles, h, w)
@@ -68,13 +71,14 @@ class PhotoSet:
     def batch(self, size: int, step: int, seed: int, styles: Optional[Sequence[int]] = None) -> torch.Tensor:
         """(size, 3, crop, crop) float in [0, 1]: random photos, scales, crops and flips for ``step``; with targets,
         (size, 6, crop, crop): each crop's photo, then the same crop of its target (in style ``styles[i]`` for crop
-        i, where the targets are several styles'; default: the first).
+        i, where the targets are several styles'; default: the first). With a margin, crop + 2 * margin px square.
 
         Scale jitter: each crop covers a square of the photo shrunk so its short side is uniformly between
         ``crop`` and twice that, so the network sees objects at several sizes.
         """
         g = torch.Generator().manual_seed((seed * 1_000_003 + step) % 2**63)
-        out = torch.empty(size, 6 if self.targets else 3, self.crop, self.crop)
+        full = self.crop + 2 * self.margin
+        out = torch.empty(size, 6 if self.targets else 3, full, full)
         for i in range(size):
             k = int(torch.randint(len(self.images), (), generator=g))
             img = self.images[k]
@@ -83,17 +87,27 @@ class PhotoSet:
             side = max(1, min(h, w, round(self.crop * min(h, w) / short)))
             y = int(torch.randint(h - side + 1, (), generator=g))
             x = int(torch.randint(w - side + 1, (), generator=g))
-            patch = img[:, y:y + side, x:x + side]
+            patch = self._window(img, y, x, side)
             if self.targets:  # the same window of the target
                 c = 3 * (styles[i] if styles is not None else 0)
-                patch = torch.cat([patch, self.targets[k][c:c + 3, y:y + side, x:x + side]])
-            patch = patch[None].float() / 255
-            patch = F.interpolate(patch, size=(self.crop, self.crop), mode="bilinear",
-                                  antialias=side > self.crop, align_corners=False)
+                patch = torch.cat([patch, self._window(self.targets[k][c:c + 3], y, x, side)], 1)
+            patch = F.interpolate(patch / 255, size=(full, full), mode="bilinear", antialias=side > self.crop,
+                                  align_corners=False)
             if float(torch.rand((), generator=g)) < 0.5:
                 patch = patch.flip(-1)
             out[i] = patch[0].clamp(0, 1)
         return out
+
+    def _window(self, img: torch.Tensor, y: int, x: int, side: int) -> torch.Tensor:
+        """(1, C, s, s) float 0-255: the ``side`` square at (y, x) of ``img`` with the margin around it, at its scale
+        (s = side + twice the margin), reflected past the photo's edges."""
+        m = round(self.margin * side / self.crop)
+        h, w = img.shape[1:]
+        y0, y1, x0, x1 = max(0, y - m), min(h, y + side + m), max(0, x - m), min(w, x + side + m)
+        part = img[None, :, y0:y1, x0:x1].float()
+        if not m or (y0, x0, y1, x1) == (y - m, x - m, y + side + m, x + side + m):
+            return part
+        return F.pad(part, (x0 - x + m, x + side + m - x1, y0 - y + m, y + side + m - y1), mode="reflect")
 
 
 def _as_uint8(img: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:

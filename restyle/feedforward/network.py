@@ -124,6 +124,15 @@ def _pad(x: torch.Tensor, pad: int, mode: str) -> torch.Tensor:
         return F.pad(x, (pad,) * 4, mode=mode)
 
 
+def framed(x: torch.Tensor, margin: int, right: int = 0, bottom: int = 0) -> torch.Tensor:
+    """``x`` padded by ``margin`` on every side and by ``right`` and ``bottom`` more: by reflection, or by repeating
+    the edge where the image is too small to reflect that far."""
+    if not (margin or right or bottom):
+        return x
+    mode = "reflect" if min(x.shape[-2:]) > margin + max(right, bottom) else "replicate"
+    return F.pad(x, (margin, margin + right, margin, margin + bottom), mode=mode)
+
+
 class _ReflectionPad(nn.Module):
     def __init__(self, pad: int):
         super().__init__()

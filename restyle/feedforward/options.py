@@ -30,6 +30,10 @@ class TrainOptions(LossSettings, HostSettings):
     batch_size: int = setting(8, "crops per step (more: steadier steps, more memory)", metavar="N")
     crop_size: int = setting(384, "side of the square crops (a multiple of 4); smaller crops learn strokes rather "
                                   "than the painting's larger structures", metavar="PX")
+    margin: int = setting(0, "pixels of photo around each crop that the network paints but the loss does not judge "
+                               "(even, below the crop size): the network cannot tell where the judged crop ends, so it "
+                               "learns no border of its own, and its model paints each photo with that margin of "
+                               "reflection (0: none)", metavar="PX")
     width: int = setting(32, "channels of the network's first layer (then twice and four times that); wider: "
                              "closer to the painting, slower to apply", metavar="N")
     blocks: int = setting(5, "residual blocks of the network; more: closer to the painting, slower to apply",
@@ -76,6 +80,9 @@ class TrainOptions(LossSettings, HostSettings):
                                f"{self.average_last}")
         for name in ("crop_size", "style_size"):
             at_most(name, getattr(self, name), MAX_SIZE)
+        if self.margin < 0 or self.margin % 2 or self.margin >= self.crop_size:
+            raise RestyleError(f"margin must be an even number of pixels, 0 or more and below crop_size "
+                               f"({self.crop_size}), got {self.margin}")
         positive("learning_rate", self.learning_rate)
         at_most("learning_rate", self.learning_rate, MAX_LEARNING_RATE["training"])
         for name in ("content_weight", "style_weight", "tv_weight", "distill_weight", "preview_every"):
@@ -96,6 +103,6 @@ class TrainOptions(LossSettings, HostSettings):
                                f"{min(scales):g} shrinks them below; use a larger scale, crop_size or style_size")
 
     # Settings that a resumed run must share with the checkpoint (the others may change).
-    _RESUME_KEYS = ("width", "blocks", "dilation", "batch_size", "crop_size", "learning_rate", "content_weight",
-                    "style_weight", "tv_weight", "content_layers", "style_layers", "style_size", "style_scales",
-                    "distill_weight")
+    _RESUME_KEYS = ("width", "blocks", "dilation", "batch_size", "crop_size", "margin", "learning_rate",
+                    "content_weight", "style_weight", "tv_weight", "content_layers", "style_layers", "style_size",
+                    "style_scales", "distill_weight")

@@ -13,7 +13,6 @@ from typing import Optional, Union
 
 import numpy as np
 import torch
-import torch.nn.functional as F
 from PIL import Image
 
 from ..core import color
@@ -23,7 +22,7 @@ from ..core.images import ImageLike, fit_size, load_image, resize, source_name, 
 from ..core.memory import GB, out_of_memory_as_error, run_budget
 from ..errors import RestyleError
 from .modelfile import PathLike, model_file, preset_path, read_model, styles_in
-from .network import BLOCKS, MULTIPLE, WIDTH, StyleNetwork, min_side
+from .network import BLOCKS, MULTIPLE, WIDTH, StyleNetwork, framed, min_side
 from .onnx import load_session
 from .styles import StyleChoice, choose_style
 from .tiled import halo, tiled_forward
@@ -58,6 +57,7 @@ class StyleModel:
         self.max_memory, self.tile_size = max_memory, tile_size
         shape = metadata.get("network", {})  # the smallest side its layers take (ONNX models: from the metadata)
         self.min_side = min_side(shape.get("blocks", BLOCKS), shape.get("dilation", 1))
+        self.margin = int(metadata.get("settings", {}).get("margin", 0))  # trained to paint with it (TrainOptions)
         if tile_size is not None and tile_size < 2 * MULTIPLE:
             raise RestyleError(f"tile_size must be at least {2 * MULTIPLE}, got {tile_size}")
         if max_memory is not None and not max_memory > 0:
@@ -122,13 +122,13 @@ class StyleModel:
         they do not fit the budget together); on the model's device for the torch backend."""
         h, w = photo.shape[-2:]
         x = photo if photo.dim() == 4 else photo[None]
-        # Up to a multiple of 4, and at least the network's smallest side (its quarter-size layers' padding)
-        ph, pw = max(-h % MULTIPLE, self.min_side - h), max(-w % MULTIPLE, self.min_side - w)
-        if len(x) > 1 and self._tile_side(h + ph, w + pw, count=len(x)) is not None:
+        # The model's margin around it, then up to a multiple of 4 and at least the network's smallest side (its
+        # quarter-size layers' padding)
+        m = self.margin
+        ph, pw = max(-h % MULTIPLE, self.min_side - h - 2 * m), max(-w % MULTIPLE, self.min_side - w - 2 * m)
+        if len(x) > 1 and self._tile_side(h + ph + 2 * m, w + pw + 2 * m, count=len(x)) is not None:
             return torch.stack([self._run(p) for p in x])
-        if ph or pw:  # reflection needs a side longer than the padding
-            mode = "reflect" if min(h, w) > max(ph, pw) else "replicate"
-            x = F.pad(x, (0, pw, 0, ph), mode=mode)
+        x = framed(x, m, pw, ph)
         if self.session is not None:
             self._check_onnx_fits(*x.shape[-2:])
             y = torch.from_numpy(self.session.run(None, {"image": x.float().cpu().numpy()})[0]).to(photo.device)
@@ -137,7 +137,7 @@ class StyleModel:
             tile = self._tile_side(*x.shape[-2:])
             with out_of_memory_as_error():
                 y = self.net(x) if tile is None else tiled_forward(self.net, x, tile)
-        return y[..., :h, :w] if photo.dim() == 4 else y[0, :, :h, :w]
+        return y[..., m:m + h, m:m + w] if photo.dim() == 4 else y[0, :, m:m + h, m:m + w]
 
     def _bytes_per_pixel(self, size: int) -> float:
         """``BYTES_PER_PIXEL`` for values of ``size`` bytes, grown in proportion to the network's width."""

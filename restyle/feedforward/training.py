@@ -61,7 +61,7 @@ from ..core.vgg import load_vgg
 from ..errors import NumericalError, RestyleError
 from .dataset import PhotoSet
 from .modelfile import file_sha256, model_or_preset, read_model, save_model
-from .network import MULTIPLE, NormStats, StyleNetwork
+from .network import MULTIPLE, NormStats, StyleNetwork, framed
 from .options import TrainOptions
 
 CHECKPOINT = "checkpoint.pt"
@@ -223,11 +223,14 @@ class _Training:
 
     def losses(self, x: torch.Tensor) -> dict[str, torch.Tensor]:
         """The weighted terms and their total for a batch of crops ``x``, each crop its own content target (and, for
-        distillation, x's channels 3-5 its target image)."""
-        x, painted = (x[:, :3], x[:, 3:]) if x.shape[1] == 6 else (x, None)
+        distillation, x's channels 3-5 its target image); with a margin, of the crops within it."""
         which = self._which(len(x))
         with autocast(self.device, self.dtype):
-            y = self.net(x, None if which is None else NormStats(self._one_hot(which)))
+            y = self.net(x[:, :3], None if which is None else NormStats(self._one_hot(which)))
+        m = self.opts.margin
+        if m:  # the loss judges the crop, not the margin around it
+            x, y = x[..., m:-m, m:-m], y[..., m:-m, m:-m]
+        x, painted = (x[:, :3], x[:, 3:]) if x.shape[1] == 6 else (x, None)
         with torch.no_grad():
             # The photos' targets need the content layers only (relu4_2 by default), so this pass stops there.
             target = self.loss.features(x, list(self.loss.content_layers))
@@ -305,8 +308,10 @@ class _Training:
         count = len(self.style_names)
         mixes = [None] if count == 1 else [NormStats(self._one_hot(torch.tensor([i], device=self.device)))
                                           for i in range(count)]
+        m, (h, w) = self.opts.margin, self.preview_x.shape[-2:]
+        x = framed(self.preview_x, m)  # painted with the margin, as the model will paint
         with torch.no_grad(), autocast(self.device, self.dtype):  # each style's painting, side by side
-            img = to_pil(torch.cat([self.net(self.preview_x, m).float()[0] for m in mixes], dim=-1))
+            img = to_pil(torch.cat([self.net(x, mix).float()[0, :, m:m + h, m:m + w] for mix in mixes], dim=-1))
         self.net.train()
         return save_image(img, self.work / f"preview-{step:06d}.jpg")
 
@@ -425,7 +430,7 @@ def _photos(photos, opts: TrainOptions, preview, say, targets=None) -> tuple[Pho
     preview_img = load_image(preview, opts.max_pixels, name=source_name(preview, "preview")) \
         if preview is not None else None
     data = PhotoSet(photos, opts.crop_size, exclude=held_out, max_pixels=opts.max_pixels,
-                    warn=lambda m: say(f"warning: {m}"), targets=targets)
+                    warn=lambda m: say(f"warning: {m}"), targets=targets, margin=opts.margin)
     if preview_img is None:
         preview_img = data.images[0].float() / 255
     say(f"{len(data)} photos to train on" + (f" ({data.skipped} unreadable, skipped)" if data.skipped else "")
@@ -439,7 +444,7 @@ def _peak_memory(opts: TrainOptions) -> int:
     Above every peak measured (docs/training.md): the fixed part is 1.2 GB, since small runs measured in the test
     suite's subprocess peaked at 0.94 to 1.46 GB (batch 4 of 128 px), over the 1 GB taken before.
     """
-    return int(1.2e9 + 5.3e3 * opts.batch_size * opts.crop_size ** 2)
+    return int(1.2e9 + 5.3e3 * opts.batch_size * (opts.crop_size + 2 * opts.margin) ** 2)
 
 
 def _settings(opts: TrainOptions) -> dict:

@@ -118,3 +118,23 @@ def test_a_photo_without_its_target_is_an_error(tmp_path):
     _inverted(photos / "b.png", targets / "b.jpg")
     with pytest.raises(RestyleError, match="2 images named b"):
         PhotoSet(photos, 16, targets=targets)
+
+
+def test_a_margin_brings_the_photo_around_each_crop(tmp_path):
+    y, x = np.mgrid[0:60, 0:80]
+    Image.fromarray(np.stack([x * 3, y * 4, (x + y) * 1.5], axis=2).astype(np.uint8)).save(tmp_path / "ramp.png")
+    plain, framed = PhotoSet(tmp_path, 16).batch(6, step=2, seed=5), PhotoSet(tmp_path, 16, margin=4).batch(6, 2, 5)
+    assert framed.shape == (6, 3, 24, 24)
+    assert (framed[..., 4:-4, 4:-4] - plain).abs().max() < 0.02  # the same crops (a smooth photo: resampling agrees)
+    assert not torch.allclose(framed[..., :4, :], framed[..., 4:8, :].flip(-2), atol=0.02)  # not mirrored inside
+
+
+def test_the_margin_is_reflected_past_the_photos_edges(tmp_path):
+    _photo(tmp_path / "p.png", 8, 8)
+    data = PhotoSet(tmp_path, 4, margin=2)
+    img = torch.arange(24, dtype=torch.uint8).reshape(1, 4, 6)
+    window = data._window(img, 0, 1, 4)  # the 4 px square at row 0, column 1, with 2 px around it
+    rows, cols = [2, 1, 0, 1, 2, 3, 2, 1], [1, 0, 1, 2, 3, 4, 5, 4]  # rows -2..5 and columns -1..6, reflected
+    assert torch.equal(window[0, 0], img[0][rows][:, cols].float())
+    half = data._window(img, 0, 1, 2)  # a 2 px square: a 1 px margin (the margin is at the crop's scale)
+    assert torch.equal(half[0, 0], img[0][[1, 0, 1, 2]][:, [0, 1, 2, 3]].float())

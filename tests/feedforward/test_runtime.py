@@ -7,8 +7,10 @@ from PIL import Image
 
 from restyle.core.images import load_image, resize, to_pil
 from restyle.errors import RestyleError
+from restyle.feedforward.modelfile import save_model
 from restyle.feedforward.runtime import StyleModel, load_model
 from tests.conftest import DEVICE
+from tests.feedforward.conftest import lively_net
 from tests.feedforward.conftest import random_photo as _photo
 
 
@@ -89,3 +91,19 @@ def test_frame_of_a_read_only_array_warns_nothing_and_leaves_warnings_alone(mode
     out = model.frame(frame)
     assert out.shape == (16, 24, 3) and out.dtype == np.uint8
     assert [str(w.message) for w in recwarn] == []
+
+
+def test_a_model_trained_with_a_margin_paints_the_photo_framed_by_it(tmp_path):
+    net = lively_net()
+    path = save_model(net, tmp_path / "m.safetensors", {"style_name": "t", "settings": {"margin": 8}},
+                      dtype=torch.float32)
+    model = load_model(path, device="cpu", precision="fp32")
+    photo = torch.from_numpy(_photo(37, 53)).permute(2, 0, 1).float() / 255
+    padded = torch.nn.functional.pad(photo[None], (8, 8 + 3, 8, 8 + 3), mode="reflect")  # margin, then to 4s
+    with torch.no_grad():
+        expected = net(padded)[0, :, 8:45, 8:61]
+    assert torch.allclose(model.tensor(photo), expected, atol=1e-5)
+    plain = load_model(save_model(net, tmp_path / "p.safetensors", {"style_name": "t"}, dtype=torch.float32),
+                       device="cpu", precision="fp32")
+    assert not torch.allclose(plain.tensor(photo), expected, atol=1e-3)
+    assert model(_photo(5, 3)).size == (3, 5)  # too small to reflect that far: the edge repeated

@@ -196,7 +196,8 @@ def test_resume_refuses_another_run(tmp_path, photos, style_path, content_path, 
                                     dict(style_scales=(1.0, 0.0)), dict(style_scales=(1.5,)), dict(style_scales=()),
                                     dict(style_scales=(0.5, 0.5)), dict(style_scales=(1.0, 0.25)), dict(width=0),
                                     dict(blocks=0), dict(width=300), dict(blocks=65),
-                                    dict(dilation=0), dict(dilation=65)])
+                                    dict(dilation=0), dict(dilation=65), dict(margin=3), dict(margin=-2),
+                                    dict(margin=32)])
 def test_bad_options(tmp_path, photos, style_path, change):
     with pytest.raises(RestyleError, match="must|unknown"):
         train(style_path, photos, tmp_path / "m.safetensors", **dict(TINY, **change))
@@ -414,3 +415,18 @@ def test_bad_distillation(tmp_path, photos, style_path, content_path, case, mess
     with pytest.raises(RestyleError, match=message):
         train(styles, photos, tmp_path / "m.safetensors", steps=1, **kw, **dict(TINY, preview_every=0))
     assert not (tmp_path / "m.safetensors").exists()
+
+
+def test_a_margin_is_painted_but_not_judged_and_the_model_paints_with_it(tmp_path, photos, style_path):
+    opts = TrainOptions(**dict(TINY, margin=8))
+    run = training._Training([style_path], photos, opts, preview=None, init=None, say=lambda m: None)
+    run.start(tmp_path / "work", resume=False)
+    x = run.data.batch(2, 0, 3).to(DEVICE)
+    assert x.shape == (2, 3, 48, 48)
+    run.net = lambda image, stats: torch.cat([image[..., :8, :] * 0 + 0.5, image[..., 8:, :]], dim=-2)  # margin off
+    assert float(run.losses(x)["content"]) == 0  # the photo's own crop, however the margin is painted
+    out = train(style_path, photos, tmp_path / "m.safetensors", steps=2, margin=8, **dict(TINY, preview_every=1))
+    assert load_model(out).margin == 8 and load_model(out).metadata["settings"]["margin"] == 8
+    assert Image.open(tmp_path / "m-training" / "preview-000001.jpg").size == (64, 48)  # the photo's size
+    with pytest.raises(RestyleError, match="margin differs"):
+        train(style_path, photos, out, steps=3, resume=True, **TINY)
