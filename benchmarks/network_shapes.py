@@ -3,7 +3,8 @@
     python benchmarks/network_shapes.py                       # CPU, 512x384 (the presets' apply budget: 0.5 s)
     python benchmarks/network_shapes.py --device cuda --size 1080x1920
 
-For each shape (``--shapes``, width/blocks or width/blocks/dilation; the first is the baseline), a random-weight
+For each shape (``--shapes``, width/blocks, width/blocks/dilation or width/blocks/dilation/margin, the margin a
+model trained with ``restyle train --margin`` paints each image framed by; the first is the baseline), a random-weight
 model of that shape (the cost does not depend on the weights) is applied to one image through ``StyleModel.frame``
 (8-bit pixels in and out, the path video and batch use), the shapes taken in turn for --rounds rounds so that a
 slow spell of the machine falls on all alike; the median per shape and its ratio to the baseline. Also the
@@ -46,16 +47,23 @@ def macs_per_pixel(net: StyleNetwork) -> float:
     return count.get_total_flops() / 2 / (64 * 64)
 
 
-def network(shape: tuple[int, int, int]) -> StyleNetwork:
-    """A random-weight network of ``shape``: (width, blocks, dilation)."""
-    width, blocks, dilation = shape
+def shape_of(text: str) -> tuple[int, int, int, int]:
+    """(width, blocks, dilation, margin) of "W/B[/D[/M]]": dilation 1 and margin 0 where not given."""
+    parts = [int(v) for v in text.split("/")]
+    return (*parts, *(1, 0)[len(parts) - 2:])
+
+
+def network(shape: tuple[int, int, int, int]) -> StyleNetwork:
+    """A random-weight network of ``shape``: (width, blocks, dilation, margin)."""
+    width, blocks, dilation, _ = shape
     return StyleNetwork.seeded(0, width, blocks, dilation=dilation)
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--shapes", nargs="+", default=["32/5", "32/7", "32/9", "40/5", "48/5", "32/5/4"],
-                    metavar="W/B[/D]", help="network shapes, width/blocks[/dilation]; the first is the baseline")
+                    metavar="W/B[/D[/M]]", help="network shapes, width/blocks[/dilation[/margin]]; the first is "
+                    "the baseline")
     ap.add_argument("--size", default="384x512", help="HxW of the image")
     ap.add_argument("--device", default="cpu")
     ap.add_argument("--rounds", type=int, default=9)
@@ -63,10 +71,10 @@ def main() -> None:
     args = ap.parse_args()
     h, w = (int(v) for v in args.size.split("x"))
     frame = torch.randint(0, 256, (h, w, 3), dtype=torch.uint8)
-    shapes = [(*(int(v) for v in s.split("/")), 1)[:3] for s in args.shapes]  # (width, blocks, dilation)
+    shapes = [shape_of(s) for s in args.shapes]
     with tempfile.TemporaryDirectory() as tmp:
-        models = {s: load_model(save_model(network(s), Path(tmp) / f"{'-'.join(map(str, s))}.safetensors", {}),
-                                device=args.device) for s in shapes}
+        models = {s: load_model(save_model(network(s), Path(tmp) / f"{'-'.join(map(str, s))}.safetensors",
+                                           {"settings": {"margin": s[3]}}), device=args.device) for s in shapes}
         times: dict[tuple, list[float]] = {s: [] for s in shapes}
         for m in models.values():
             m.frame(frame)  # warm-up
@@ -82,12 +90,12 @@ def main() -> None:
              f"`python benchmarks/network_shapes.py {' '.join(sys.argv[1:])}`, {datetime.date.today()}, "
              f"{machine(args.device)}, torch {torch.__version__}, precision {models[shapes[0]].dtype}. Median of "
              f"{args.rounds} rounds of `StyleModel.frame` (8-bit in and out), the shapes in turn.", "",
-             "| width / blocks / dilation | parameters | multiply-adds per pixel | median | vs the default |",
+             "| width / blocks / dilation / margin | parameters | multiply-adds per pixel | median | vs the default |",
              "|---|---|---|---|---|"]
     for s in shapes:
         net = network(s)
         med = statistics.median(times[s])
-        lines.append(f"| {s[0]} / {s[1]} / {s[2]} | {sum(p.numel() for p in net.parameters()) / 1e6:.2f} M "
+        lines.append(f"| {' / '.join(map(str, s))} | {sum(p.numel() for p in net.parameters()) / 1e6:.2f} M "
                      f"| {macs_per_pixel(net) / 1e3:.0f} k | {med * 1e3:.0f} ms | {med / base:.2f}x |")
     text = "\n".join(lines) + "\n"
     print(text)

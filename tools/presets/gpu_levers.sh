@@ -13,19 +13,21 @@
 # photo on a GPU). Back under $OUT: log.txt, each run's
 # tar (gpu_trials.sh), judged.md (one table row per model and photo). SIZE (default 512) is the judging size;
 # JUDGE_TIMEOUT (900 s) bounds each model's judging, the first's including the optimizer's runs.
-# Twelve full-size runs and their judging take well over one device call's 10 minutes: within a session's 15
+# Fifteen full-size runs and their judging take well over one device call's 10 minutes: within a session's 15
 # minutes of device time, give fewer (e.g. SEEDS=0 LEVERS="base|;more|--photos .train/photos-more"), or retrain and
 # judge the presets at once with gpu_presets.sh.
 source tools/presets/device_setup.sh
 STYLE=${STYLE:-the_scream}
 SEEDS=${SEEDS:-0 1 2}
-# The default levers: the deeper network (--blocks 8), ahead of the shipped preset at the presets' full recipe on a
-# CPU as judged, but by its border (two seeds; scratch-b8-cpu-2026-12-03.md), and the two that led at small scale
+# The default levers: a 32 px margin around the crops (--margin 32), closer to the painting at 512 px with and
+# without borders in small trials (margin-trials-cpu-2026-12-04.md); the deeper network (--blocks 8), ahead of the
+# shipped preset at the presets' full recipe on a CPU as judged, but by its border (two seeds;
+# scratch-b8-cpu-2026-12-03.md); and the two that led at small scale
 # but not at the presets' scale there (train-trials-cpu-2026-12-03.md): distillation (needs .train/targets, made
 # below) and the larger training set (needs .train/photos-more). Judge them also without borders
 # (tools/presets/border_share.py --padded 32).
 DISTILL="--targets .train/targets/$STYLE --distill-weight 2"
-LEVERS=${LEVERS:-"base|;b8|--blocks 8;distill|$DISTILL;more|--photos .train/photos-more"}
+LEVERS=${LEVERS:-"base|;margin|--margin 32;b8|--blocks 8;distill|$DISTILL;more|--photos .train/photos-more"}
 TRIALS=""
 IFS=';' read -ra levers <<< "$LEVERS"
 for lever in "${levers[@]}"; do

@@ -2,11 +2,11 @@
 # The presets retrained with the levers the CPU trials chose, side by side on one CUDA GPU, then judged on the
 # held-out photos (.heldout: tools/presets/held_out.py; never trained or chosen on) against the optimizer at 512 px,
 # the shipped presets judged alike beside them, with a sheet per painting (photo, optimizer, model): one device call
-# of about 9 minutes on an H200 (an estimate for 8 blocks), within a session's 15 minutes of device time (machine
+# of about 8 minutes on an H200 (an estimate for a 32 px margin), within a session's 15 minutes of device time (machine
 # start included).
 #
-#   bash tools/presets/gpu_presets.sh                         # ARGS="--blocks 8"
-#   ARGS="--dilation 4" SHAPES="32/5 32/5/4" bash tools/presets/gpu_presets.sh
+#   bash tools/presets/gpu_presets.sh                         # ARGS="--margin 32"
+#   ARGS="--blocks 8" SHAPES="32/5 32/8" bash tools/presets/gpu_presets.sh
 #
 # Carry .train/photos .train/photos-more .train/styles .train/heldout .train/optimized-heldout .heldout .whl (7 paths,
 # about 52 MB; not all of .train, whose leftover trials can pass the 64 MiB a call carries). STYLES: the paintings
@@ -15,20 +15,21 @@
 # (default .heldout); PHOTOS: the photos judged in it (default the four of the CPU baseline,
 # benchmarks/results/presets-quality-cpu-2026-12-03-heldout-512.md, whose optimizer results .train/optimized-heldout
 # holds, so no optimizer runs on the GPU and the rows compare with the baseline's one to one). TRAIN_TIMEOUT (default
-# 470 s) bounds the training (a run cut short leaves no model; four 8-block networks side by side are estimated at
-# 440 s on an H200, 1.36x the 324 s four 5-block presets took there by their multiply-adds, not measured: give the
-# device call its full 600 s, or fewer STYLES), JUDGE_TIMEOUT (default 200 s) each judging, the
-# first's including the optimizer's runs for any photo not cached in .train/optimized-heldout. Back under $OUT:
+# 470 s) bounds the training (a run cut short leaves no model; four runs with a 32 px margin side by side are
+# estimated at under 440 s on an H200: the 324 s four presets took there, the network's share 1.36x for its 448 px
+# windows, not measured; give the device call its full 600 s, or fewer STYLES), JUDGE_TIMEOUT (default 200 s) each
+# judging, the first's including the optimizer's runs for any photo not cached in .train/optimized-heldout. Back
+# under $OUT:
 # log.txt, each run's tar (gpu_trials.sh), judged.tar (work/judged: new/ and shipped/ quality tables by pair and
 # layer, NAME-rows.md their rows so far where a judging was cut short, NAME-sheets, the optimizer's images),
-# network-shapes.md (SHAPES, default "32/5 32/8": the apply time of each width/blocks/dilation at SHAPES_SIZE,
-# default 1080x1920; SHAPES="" skips it). Tried end to end on a CPU at toy sizes (DEVICE=cpu STEPS=2 SIZE=40
-# SHAPES_SIZE=64x64 ...).
+# network-shapes.md (SHAPES, default "32/5 32/5/1/32": the apply time of each width/blocks/dilation/margin at
+# SHAPES_SIZE, default 1080x1920; SHAPES="" skips it). Tried end to end on a CPU at toy sizes (DEVICE=cpu STEPS=2
+# SIZE=40 SHAPES_SIZE=64x64 ...).
 source tools/presets/device_setup.sh
 STYLES=${STYLES:-the_scream starry_night great_wave composition_vii}
-ARGS=${ARGS:---blocks 8}  # ahead at full recipe on a CPU as judged, by its border (docs/training.md): try it at size
+ARGS=${ARGS:---margin 32}  # small trials: closer to the painting at 512 px, with and without borders (docs/training.md)
 D=${DEVICE:-cuda}
-SHAPES=${SHAPES-32/5 32/8}
+SHAPES=${SHAPES-32/5 32/5/1/32}
 if [[ -n $SHAPES ]]; then  # the apply cost of the network shapes on this GPU first (seconds)
   timeout 90 python3 benchmarks/network_shapes.py --device "$D" --size "${SHAPES_SIZE:-1080x1920}" \
     --shapes $SHAPES --out "$OUT/network-shapes.md" | grep "^| "
