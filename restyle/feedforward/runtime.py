@@ -1,8 +1,8 @@
 """Applying a trained style model: ``load_model`` returns a ``StyleModel``, a callable from an image to a PIL image.
 
-It pads any size to the network's multiple of 4 (by reflection) and crops back, blends with the photo
-(``strength``), can keep the photo's colours, and cuts images too big for the memory budget into tiles
-(``tiled``).
+It pads any size to the network's multiple of 4 (by reflection; a model trained with a margin also by that margin
+on every side) and crops back, blends with the photo (``strength``), can keep the photo's colours, and cuts images
+too big for the memory budget into tiles (``tiled``).
 """
 
 from __future__ import annotations

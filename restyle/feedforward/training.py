@@ -15,6 +15,11 @@ Departures from Johnson et al.:
   not the last step's: Adam's constant step leaves the weights jittering, and the mean came closer to the
   painting in six of seven full runs (see ``TrainOptions.average_last``).
 
+A margin (``margin``): each crop comes with that much of the photo around it, which the network paints and the loss
+does not judge, so the network cannot tell where the judged crop ends and gains nothing by painting borders of its
+own (VGG19's zero padding rewards a stripe along a picture's edges); the model then paints each photo framed by that
+margin of reflection (``StyleModel``).
+
 Distillation (``distill_weight``, ``targets``): each crop also has the same crop of the optimizer's painting of its
 photo, and the loss adds the result's relative error to it, in pixels and in VGG's content layers, so the network
 learns what the optimizer makes of a photo, not only the statistics it aims at.
