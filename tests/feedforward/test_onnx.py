@@ -36,6 +36,18 @@ def test_a_dilated_network_exports_and_paints_small_photos_alike(tmp_path):
         assert a.shape == (3, h, w) and (a - b).abs().max() < 1e-3
 
 
+def test_an_exported_model_keeps_its_margin(tmp_path):
+    pytest.importorskip("onnxruntime")
+    net = lively_net(width=8, blocks=2)
+    path = save_model(net, tmp_path / "m.safetensors", {"style_name": "m", "settings": {"margin": 8}},
+                      dtype=torch.float32)
+    torch_model, onnx_model = load_model(path, device=DEVICE, precision="fp32"), load_model(
+        export_onnx(path, tmp_path / "m.onnx"), device=DEVICE)
+    assert onnx_model.margin == 8
+    photo = torch.from_numpy(_photo(37, 53)).permute(2, 0, 1).float() / 255
+    assert (torch_model.tensor(photo) - onnx_model.tensor(photo)).abs().max() < 1e-3
+
+
 @pytest.mark.parametrize("case", ["onnx-input", "wrong-suffix", "missing"])
 def test_export_errors(tmp_path, model_file, case):
     src, out = model_file, tmp_path / "m.onnx"
