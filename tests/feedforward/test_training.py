@@ -423,8 +423,13 @@ def test_a_margin_is_painted_but_not_judged_and_the_model_paints_with_it(tmp_pat
     run.start(tmp_path / "work", resume=False)
     x = run.data.batch(2, 0, 3).to(DEVICE)
     assert x.shape == (2, 3, 48, 48)
-    run.net = lambda image, stats: torch.cat([image[..., :8, :] * 0 + 0.5, image[..., 8:, :]], dim=-2)  # margin off
-    assert float(run.losses(x)["content"]) == 0  # the photo's own crop, however the margin is painted
+    # the identity, but with junk in the top margin: the loss sees only the crop, so its content term is 0
+    def junk(rows):
+        return lambda image, stats: torch.cat([image[..., :rows, :] * 0 + 0.5, image[..., rows:, :]], -2)
+    run.net = junk(8)
+    assert float(run.losses(x)["content"]) == 0
+    run.net = junk(9)  # one row into the crop: judged
+    assert float(run.losses(x)["content"]) > 0
     out = train(style_path, photos, tmp_path / "m.safetensors", steps=2, margin=8, **dict(TINY, preview_every=1))
     assert load_model(out).margin == 8 and load_model(out).metadata["settings"]["margin"] == 8
     assert Image.open(tmp_path / "m-training" / "preview-000001.jpg").size == (64, 48)  # the photo's size
