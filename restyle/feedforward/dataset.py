@@ -105,9 +105,8 @@ class PhotoSet:
         h, w = img.shape[1:]
         y0, y1, x0, x1 = max(0, y - m), min(h, y + side + m), max(0, x - m), min(w, x + side + m)
         part = img[None, :, y0:y1, x0:x1].float()
-        if not m or (y0, x0, y1, x1) == (y - m, x - m, y + side + m, x + side + m):
-            return part
-        return F.pad(part, (x0 - x + m, x + side + m - x1, y0 - y + m, y + side + m - y1), mode="reflect")
+        beyond = (x0 - x + m, x + side + m - x1, y0 - y + m, y + side + m - y1)  # how far it reaches past the photo
+        return F.pad(part, beyond, mode="reflect") if any(beyond) else part
 
 
 def _as_uint8(img: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:

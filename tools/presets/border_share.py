@@ -19,7 +19,6 @@ import sys
 from pathlib import Path
 
 import torch
-import torch.nn.functional as F
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from presets import SHARED, model_result, optimized_result, photo_at  # noqa: E402
@@ -27,6 +26,7 @@ from presets import SHARED, model_result, optimized_result, photo_at  # noqa: E4
 import restyle  # noqa: E402
 from restyle.core.images import load_image, to_pil  # noqa: E402
 from restyle.feedforward.modelfile import model_or_preset  # noqa: E402
+from restyle.feedforward.network import framed  # noqa: E402
 
 
 def mirrored(image: torch.Tensor, k: int) -> torch.Tensor:
@@ -40,7 +40,7 @@ def mirrored(image: torch.Tensor, k: int) -> torch.Tensor:
 
 def padded_result(model, photo: Path, size: int, pad: int) -> torch.Tensor:
     """``model``'s painting of ``photo`` (long side ``size``) padded by ``pad`` px of reflection, cropped back."""
-    out = load_image(model(to_pil(F.pad(photo_at(photo, size)[None], (pad,) * 4, mode="reflect")[0])))
+    out = load_image(model(to_pil(framed(photo_at(photo, size)[None], pad)[0])))
     return out[:, pad:-pad, pad:-pad]
 
 
