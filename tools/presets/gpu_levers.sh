@@ -20,7 +20,8 @@ source tools/presets/device_setup.sh
 STYLE=${STYLE:-the_scream}
 SEEDS=${SEEDS:-0 1 2}
 # The default levers: a 32 px margin around the crops (--margin 32), closer to the painting at 512 px with and
-# without borders in small trials (margin-trials-cpu-2026-12-04.md); the deeper network (--blocks 8), ahead of the
+# without borders in small trials (margin-trials-cpu-2026-12-04.md) but 28% further as painted and 15% without
+# borders at the presets' full recipe on a CPU, one seed (scream-margin-full-cpu-2026-12-04.md); the deeper network (--blocks 8), ahead of the
 # shipped preset at the presets' full recipe on a CPU as judged, but by its border (two seeds;
 # scratch-b8-cpu-2026-12-03.md); and the two that led at small scale
 # but not at the presets' scale there (train-trials-cpu-2026-12-03.md): distillation (needs .train/targets, made

@@ -5,7 +5,7 @@
 # of about 8 minutes on an H200 (an estimate for a 32 px margin), within a session's 15 minutes of device time (machine
 # start included).
 #
-#   bash tools/presets/gpu_presets.sh                         # ARGS="--margin 32"
+#   ARGS="--margin 32" bash tools/presets/gpu_presets.sh      # ARGS: the levers gpu_levers.sh chose (required)
 #   ARGS="--blocks 8" SHAPES="32/5 32/8" bash tools/presets/gpu_presets.sh
 #
 # Carry .train/photos .train/photos-more .train/styles .train/heldout .train/optimized-heldout .heldout .whl (7 paths,
@@ -25,9 +25,10 @@
 # network-shapes.md (SHAPES, default "32/5 32/5/1/32": the apply time of each width/blocks/dilation/margin at
 # SHAPES_SIZE, default 1080x1920; SHAPES="" skips it). Tried end to end on a CPU at toy sizes (DEVICE=cpu STEPS=2
 # SIZE=40 SHAPES_SIZE=64x64 ...).
+# No default: no lever has yet beaten the presets at full size (the margin lost on a CPU, scream-margin-full-cpu-2026-12-04.md)
+[[ -n ${ARGS:-} ]] || { echo "ARGS: give the restyle train options to retrain with (gpu_levers.sh chooses them)" >&2; exit 2; }
 source tools/presets/device_setup.sh
 STYLES=${STYLES:-the_scream starry_night great_wave composition_vii}
-ARGS=${ARGS:---margin 32}  # small trials: closer to the painting at 512 px, with and without borders (docs/training.md)
 D=${DEVICE:-cuda}
 SHAPES=${SHAPES-32/5 32/5/1/32}
 if [[ -n $SHAPES ]]; then  # the apply cost of the network shapes on this GPU first (seconds)
