@@ -21,12 +21,11 @@ STYLE=${STYLE:-the_scream}
 SEEDS=${SEEDS:-0 1 2}
 # The default levers: a 32 px margin around the crops (--margin 32), closer to the painting at 512 px with and
 # without borders in small trials (margin-trials-cpu-2026-12-04.md) but 28% further as painted and 15% without
-# borders at the presets' full recipe on a CPU, one seed (scream-margin-full-cpu-2026-12-04.md); the deeper network (--blocks 8), ahead of the
-# shipped preset at the presets' full recipe on a CPU as judged, but by its border (two seeds;
-# scratch-b8-cpu-2026-12-03.md); and the two that led at small scale
-# but not at the presets' scale there (train-trials-cpu-2026-12-03.md): distillation (needs .train/targets, made
-# below) and the larger training set (needs .train/photos-more). Judge them also without borders
-# (tools/presets/border_share.py --padded 32).
+# borders at the presets' full recipe on a CPU, one seed (scream-margin-full-cpu-2026-12-04.md); the deeper network
+# (--blocks 8), ahead of the shipped preset at the presets' full recipe on a CPU as judged, but by its border (two
+# seeds; scratch-b8-cpu-2026-12-03.md); and the two that led at small scale but not at the presets' scale there
+# (train-trials-cpu-2026-12-03.md): distillation (needs .train/targets, made below) and the larger training set
+# (needs .train/photos-more). Judge them also without borders (tools/presets/border_share.py --padded 32).
 DISTILL="--targets .train/targets/$STYLE --distill-weight 2"
 LEVERS=${LEVERS:-"base|;margin|--margin 32;b8|--blocks 8;distill|$DISTILL;more|--photos .train/photos-more"}
 TRIALS=""

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The presets retrained with the levers the CPU trials chose, side by side on one CUDA GPU, then judged on the
+# The presets retrained with the levers gpu_levers.sh chose (ARGS), side by side on one CUDA GPU, then judged on the
 # held-out photos (.heldout: tools/presets/held_out.py; never trained or chosen on) against the optimizer at 512 px,
 # the shipped presets judged alike beside them, with a sheet per painting (photo, optimizer, model): one device call
 # of about 8 minutes on an H200 (an estimate for a 32 px margin), within a session's 15 minutes of device time (machine
@@ -25,8 +25,12 @@
 # network-shapes.md (SHAPES, default "32/5 32/5/1/32": the apply time of each width/blocks/dilation/margin at
 # SHAPES_SIZE, default 1080x1920; SHAPES="" skips it). Tried end to end on a CPU at toy sizes (DEVICE=cpu STEPS=2
 # SIZE=40 SHAPES_SIZE=64x64 ...).
-# No default: no lever has yet beaten the presets at full size (the margin lost on a CPU, scream-margin-full-cpu-2026-12-04.md)
-[[ -n ${ARGS:-} ]] || { echo "ARGS: give the restyle train options to retrain with (gpu_levers.sh chooses them)" >&2; exit 2; }
+# ARGS has no default: no lever has yet beaten the presets at full size (the margin lost on a CPU:
+# scream-margin-full-cpu-2026-12-04.md).
+if [[ -z ${ARGS:-} ]]; then
+  echo "ARGS: give the restyle train options to retrain with (gpu_levers.sh chooses them)" >&2
+  exit 2
+fi
 source tools/presets/device_setup.sh
 STYLES=${STYLES:-the_scream starry_night great_wave composition_vii}
 D=${DEVICE:-cuda}
