@@ -142,7 +142,7 @@ def cmd_gallery(args) -> list[str]:
             small = p.copy()
             small.thumbnail((512, 512))
             grid.paste(ImageOps.fit(model(small), (cell, cell)), (cell * (j + 1), cell * (i + 1)))
-    out = ROOT / "docs" / "presets-gallery.jpg"
+    out = ROOT / "docs" / "images" / "presets-gallery.jpg"
     grid.save(out, quality=88)
     return [f"wrote {out}"]
 
