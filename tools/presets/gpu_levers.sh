@@ -26,6 +26,9 @@ SEEDS=${SEEDS:-0 1 2}
 # seeds; scratch-b8-cpu-2026-12-03.md); and the two that led at small scale but not at the presets' scale there
 # (train-trials-cpu-2026-12-03.md): distillation (needs .train/targets, made below) and the larger training set
 # (needs .train/photos-more). Judge them also without borders (tools/presets/border_share.py --padded 32).
+# Training longer alone kept more of the photo but moved three of four presets further from the painting
+# (presets-longer-cuda-2026-12-04.md); the Scream trained on at style weight 15 on a CPU suggests longer at a higher
+# weight: e.g. LEVERS="base|;long15|--steps 4800 --style-weight 15" (a later --steps wins; 2.4x the time).
 DISTILL="--targets .train/targets/$STYLE --distill-weight 2"
 LEVERS=${LEVERS:-"base|;margin|--margin 32;b8|--blocks 8;distill|$DISTILL;more|--photos .train/photos-more"}
 TRIALS=""
