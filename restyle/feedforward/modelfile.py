@@ -139,6 +139,14 @@ def read_model(path: Path) -> tuple[StyleNetwork, dict]:
     return net.eval().requires_grad_(False), meta
 
 
+def model_record(path: Path, meta: dict) -> dict:
+    """What a model made from this one records of it: file name, hash, style, steps, seed, settings (and, for a
+    model that was itself trained on from another, that one's record too)."""
+    info = {"file": path.name, "sha256": file_sha256(path)}
+    info.update({k: meta[k] for k in ("style_name", "steps", "seed", "settings", "init") if k in meta})
+    return info
+
+
 def _network_of(path: Path, meta: dict) -> StyleNetwork:
     """An empty network of the shape a model's metadata records (``network``; files without it: the default)."""
     from .network import BLOCKS, WIDTH, StyleNetwork

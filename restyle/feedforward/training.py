@@ -65,7 +65,7 @@ from ..core.settings import CONVERTERS
 from ..core.vgg import load_vgg
 from ..errors import NumericalError, RestyleError
 from .dataset import PhotoSet
-from .modelfile import file_sha256, model_or_preset, read_model, save_model
+from .modelfile import file_sha256, model_or_preset, model_record, read_model, save_model
 from .network import MULTIPLE, NormStats, StyleNetwork, framed
 from .options import TrainOptions
 
@@ -473,9 +473,7 @@ def _init_model(source: str | os.PathLike) -> tuple[StyleNetwork, dict]:
     (and, for a model that was itself trained on from another, that one's record too)."""
     path = model_or_preset(source)
     net, meta = read_model(path)
-    info = {"file": path.name, "sha256": file_sha256(path)}
-    info.update({k: meta[k] for k in ("style_name", "steps", "seed", "settings", "init") if k in meta})
-    return net, info
+    return net, model_record(path, meta)
 
 
 def _load_checkpoint(path: Path, run: "_Training") -> tuple[int, int, Optional[dict], Optional[int]]:

@@ -34,6 +34,16 @@ def test_metadata_from_another_model_file_does_not_replace_the_network_shape(tmp
     assert meta["style_name"] == "test"
 
 
+def test_model_record_names_the_file_by_hash_and_keeps_its_training_not_its_results(tmp_path):
+    meta = {"style_name": "dusk", "steps": 300, "seed": 4, "settings": {"style_weight": 15.0},
+            "init": {"file": "start.safetensors", "steps": 2000}, "final_losses": {"style": 0.5}, "photos": ["a.jpg"]}
+    path = save_model(lively_net(), tmp_path / "m.safetensors", meta)
+    record = modelfile.model_record(path, meta)
+    assert record.pop("sha256") == modelfile.file_sha256(path)
+    assert record == {"file": "m.safetensors", "style_name": "dusk", "steps": 300, "seed": 4,
+                      "settings": {"style_weight": 15.0}, "init": {"file": "start.safetensors", "steps": 2000}}
+
+
 def test_a_wider_shallower_network_round_trips_and_tiles_exactly(tmp_path):
     net = lively_net(width=16, blocks=2)
     path = save_model(net, tmp_path / "w.safetensors", {}, dtype=torch.float32)
