@@ -27,8 +27,12 @@ SEEDS=${SEEDS:-0 1 2}
 # (train-trials-cpu-2026-12-03.md): distillation (needs .train/targets, made below) and the larger training set
 # (needs .train/photos-more). Judge them also without borders (tools/presets/border_share.py --padded 32).
 # Training longer alone kept more of the photo but moved three of four presets further from the painting
-# (presets-longer-cuda-2026-12-04.md); the Scream trained on at style weight 15 on a CPU suggests longer at a higher
-# weight: e.g. LEVERS="base|;long15|--steps 4800 --style-weight 15" (a later --steps wins; 2.4x the time).
+# (presets-longer-cuda-2026-12-04.md); trained on at twice the style weight they came 20-29% closer to the painting
+# for 6-16% more content distance, and soups of such a model and one trained longer beat two presets on both counts
+# (shipped; presets-style-weight-cuda-2026-12-04.md).
+# Untried: a run from scratch at twice the weight and longer, e.g. LEVERS="base|;sw2x|--steps 4800 --style-weight 20"
+# (a later --steps wins; 2.4x the time), then a soup with the base run (tools/presets/soup.py needs one start: give
+# both the same --init).
 DISTILL="--targets .train/targets/$STYLE --distill-weight 2"
 LEVERS=${LEVERS:-"base|;margin|--margin 32;b8|--blocks 8;distill|$DISTILL;more|--photos .train/photos-more"}
 TRIALS=""

@@ -6,8 +6,9 @@
     python tools/presets/presets.py gallery                      # docs/images/presets-gallery.jpg
 
 train: runs `restyle train` (2000 steps, seed 0, restyle's defaults and PRESET_ARGS, as the shipped presets were
-trained, the Great Wave then trained on with --train-args='--init great_wave --seed 2' --steps 2800; each one's
-metadata records its settings) per style as a command line and records the command, the steps and the wall time.
+trained, the Great Wave then trained on with --train-args='--init great_wave --seed 2' --steps 2800, the Starry Night
+and Composition VII then averaged (soup.py) from two models trained on; each one's metadata records its settings)
+per style as a command line and records the command, the steps and the wall time.
 quality: for each style and held-out photo, `restyle score` distances of the model's result and of
 `restyle stylize`'s (512 px, defaults, seed 0; kept in --optimized and reused), both at long side 512, and the
 style ratio (model / optimized) layer by layer; --images DIR draws each style's results side by side; --shared
