@@ -10,8 +10,8 @@
 # LEVERS: "NAME|restyle train options" separated by ';'. --photos .train/photos-more is the larger training set
 # (tools/presets/training_photos.py .train/photos-more --extra --wheels .whl). A lever with --targets DIR first has
 # the optimizer paint every training photo into DIR (tools/presets/distill_targets.py, skipped where done; seconds a
-# photo on a GPU). Back under $OUT: log.txt, each run's
-# tar (gpu_trials.sh), judged.md (one table row per model and photo). SIZE (default 512) is the judging size;
+# photo on a GPU). Back under $OUT: log.txt, the runs' tars (gpu_trials.sh; LAST=0 for more than 8 runs), judged.md
+# (one table row per model and photo). SIZE (default 512) is the judging size;
 # JUDGE_TIMEOUT (900 s) bounds each model's judging, the first's including the optimizer's runs.
 # Fifteen full-size runs and their judging take well over one device call's 10 minutes: within a session's 15
 # minutes of device time, give fewer (e.g. SEEDS=0 LEVERS="base|;more|--photos .train/photos-more"), or retrain and

@@ -20,7 +20,7 @@
 # windows, not measured; give the device call its full 600 s, or fewer STYLES), JUDGE_TIMEOUT (default 200 s) each
 # judging, the first's including the optimizer's runs for any photo not cached in .train/optimized-heldout. Back
 # under $OUT:
-# log.txt, each run's tar (gpu_trials.sh), judged.tar (work/judged: new/ and shipped/ quality tables by pair and
+# log.txt, the runs' tars (gpu_trials.sh), judged.tar (work/judged: new/ and shipped/ quality tables by pair and
 # layer, NAME-rows.md their rows so far where a judging was cut short, NAME-sheets, the optimizer's images),
 # network-shapes.md (SHAPES, default "32/5 32/5/1/32": the apply time of each width/blocks/dilation/margin at
 # SHAPES_SIZE, default 1080x1920; SHAPES="" skips it). Tried end to end on a CPU at toy sizes (DEVICE=cpu STEPS=2

