@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from restyle.errors import RestyleError
 from restyle.feedforward.modelfile import model_or_preset, model_record, read_model, save_model
 
 
@@ -54,9 +55,12 @@ def main() -> None:
     weights = args.weights or [1.0] * len(args.models)
     if len(weights) != len(args.models) or min(weights) < 0 or sum(weights) <= 0:
         raise SystemExit("--weights: one non-negative number a model, not all zero")
-    net, meta = soup([model_or_preset(m) for m in args.models], weights)
-    args.output.parent.mkdir(parents=True, exist_ok=True)
-    print(save_model(net, args.output, meta))
+    try:
+        net, meta = soup([model_or_preset(m) for m in args.models], weights)
+        args.output.parent.mkdir(parents=True, exist_ok=True)
+        print(save_model(net, args.output, meta))
+    except RestyleError as e:  # a missing or damaged model file, an unwritable output
+        raise SystemExit(f"soup.py: {e}") from None
 
 
 if __name__ == "__main__":
