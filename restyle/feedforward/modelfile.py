@@ -139,6 +139,11 @@ def read_model(path: Path) -> tuple[StyleNetwork, dict]:
     return net.eval().requires_grad_(False), meta
 
 
+def model_margin(meta: dict) -> int:
+    """The margin a model's metadata says it was trained with, which applying it paints around each image (0: none)."""
+    return int(meta.get("settings", {}).get("margin", 0))
+
+
 def model_record(path: Path, meta: dict) -> dict:
     """What a model made from this one records of it: file name, hash, style, steps, seed, settings (and, for a
     model that was itself trained on from another, that one's record too)."""

@@ -21,7 +21,7 @@ from ..core.device import resolve_device, resolve_precision
 from ..core.images import ImageLike, fit_size, load_image, resize, source_name, to_pil, to_uint8
 from ..core.memory import GB, out_of_memory_as_error, run_budget
 from ..errors import RestyleError
-from .modelfile import PathLike, model_file, preset_path, read_model, styles_in
+from .modelfile import PathLike, model_file, model_margin, preset_path, read_model, styles_in
 from .network import BLOCKS, MULTIPLE, WIDTH, StyleNetwork, framed, min_side
 from .onnx import load_session
 from .styles import StyleChoice, choose_style
@@ -57,7 +57,7 @@ class StyleModel:
         self.max_memory, self.tile_size = max_memory, tile_size
         shape = metadata.get("network", {})  # the smallest side its layers take (ONNX models: from the metadata)
         self.min_side = min_side(shape.get("blocks", BLOCKS), shape.get("dilation", 1))
-        self.margin = int(metadata.get("settings", {}).get("margin", 0))  # trained to paint with it (TrainOptions)
+        self.margin = model_margin(metadata)  # trained to paint with it (TrainOptions)
         if tile_size is not None and tile_size < 2 * MULTIPLE:
             raise RestyleError(f"tile_size must be at least {2 * MULTIPLE}, got {tile_size}")
         if max_memory is not None and not max_memory > 0:

@@ -18,32 +18,28 @@ import argparse
 from pathlib import Path
 
 from restyle.errors import RestyleError
-from restyle.feedforward.modelfile import model_or_preset, model_record, read_model, save_model
+from restyle.feedforward.modelfile import model_margin, model_or_preset, model_record, read_model, save_model
+
+#: What must be alike in the models of a soup, read from each (network, metadata).
+TRAITS = {"shape": lambda net, meta: net.shape,
+          "style": lambda net, meta: meta.get("style_sha256", meta.get("styles")),
+          "margin": lambda net, meta: model_margin(meta)}
 
 
 def soup(paths: list[Path], weights: list[float]):
     """The network whose every weight is the ``weights``-mean of the models' (float32), and its metadata."""
     nets = [read_model(p) for p in paths]
-    for what in ("shape", "style", "margin"):
-        found = {str(trait(net, meta, what)) for net, meta in nets}
+    for what, of in TRAITS.items():
+        found = {str(of(net, meta)) for net, meta in nets}
         if len(found) > 1:
             raise SystemExit(f"the models' {what}s differ: {sorted(found)}")
-    net, meta = nets[0]
+    states = [net.state_dict() for net, _ in nets]
     total = sum(weights)
-    state = {k: sum(w / total * n.state_dict()[k] for (n, _), w in zip(nets, weights)) for k in net.state_dict()}
-    net.load_state_dict(state)
+    net, meta = nets[0]
+    net.load_state_dict({k: sum(w / total * state[k] for state, w in zip(states, weights)) for k in states[0]})
     parts = [{**model_record(p, m), "weight": w / total} for p, (_, m), w in zip(paths, nets, weights)]
     keep = ("style_name", "style_sha256", "styles", "settings", "restyle_version")
     return net, {**{k: meta[k] for k in keep if k in meta}, "soup": parts}
-
-
-def trait(net, meta: dict, what: str):
-    """What must be alike in the models of a soup: the network's shape, the style, the margin."""
-    if what == "shape":
-        return net.shape
-    if what == "style":
-        return meta.get("style_sha256", meta.get("styles"))
-    return meta.get("settings", {}).get("margin", 0)
 
 
 def main() -> None:
