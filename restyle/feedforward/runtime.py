@@ -1,8 +1,9 @@
 """Applying a trained style model: ``load_model`` returns a ``StyleModel``, a callable from an image to a PIL image.
 
 It pads any size to the network's multiple of 4 (by reflection; a model trained with a margin also by that margin
-on every side) and crops back, blends with the photo (``strength``), can keep the photo's colours, and cuts images
-too big for the memory budget into tiles (``tiled``).
+on every side) and crops back, blends with the photo (``strength``), can keep the photo's colours, can paint in two
+passes (``coarse``: the photo at half size first, for the painting's larger structures), and cuts images too big
+for the memory budget into tiles (``tiled``).
 """
 
 from __future__ import annotations
@@ -46,15 +47,17 @@ class StyleModel:
 
     ``backend`` is "torch" (a .safetensors file) or "onnx" (an exported .onnx file, run by onnxruntime).
     ``metadata`` holds the style's name and hash, the training settings and the restyle version.
+    ``coarse`` in [0, 1] paints in two passes (see ``load_model``; 0: one pass).
     """
 
     def __init__(self, path: Path, metadata: dict, device: torch.device, net: Optional[StyleNetwork] = None,
                  session=None, dtype: torch.dtype = torch.float32, max_memory: Optional[float] = None,
-                 tile_size: Optional[int] = None):
+                 tile_size: Optional[int] = None, coarse: float = 0.0):
+        fraction("coarse", coarse)
         self.path, self.metadata, self.device = path, metadata, device
         self.net, self.session, self.dtype = net, session, dtype
         self.backend = "torch" if net is not None else "onnx"
-        self.max_memory, self.tile_size = max_memory, tile_size
+        self.max_memory, self.tile_size, self.coarse = max_memory, tile_size, coarse
         shape = metadata.get("network", {})  # the smallest side its layers take (ONNX models: from the metadata)
         self.min_side = min_side(shape.get("blocks", BLOCKS), shape.get("dilation", 1))
         self.margin = model_margin(metadata)  # trained to paint with it (TrainOptions)
@@ -118,6 +121,20 @@ class StyleModel:
             return to_uint8(self._run(x))
 
     def _run(self, photo: torch.Tensor) -> torch.Tensor:
+        """The painted (3, H, W) for a (3, H, W) photo, or (N, 3, H, W) for as many: one pass of the network, or
+        two with ``coarse``; on the model's device for the torch backend."""
+        return self._pass(self._with_coarse(photo) if self.coarse else photo)
+
+    def _with_coarse(self, photo: torch.Tensor) -> torch.Tensor:
+        """The photo with ``coarse`` of it replaced by its painting at half the size, brought back to full size:
+        the full-size pass then paints over structures twice as large (the network's strokes have a fixed size
+        in pixels)."""
+        h, w = photo.shape[-2:]
+        half = self._pass(resize(photo, (max(1, round(h / 2)), max(1, round(w / 2))))).clamp(0, 1)
+        up = resize(half.float(), (h, w)).clamp_(0, 1)
+        return torch.lerp(photo.to(up.device, torch.float32), up, self.coarse)
+
+    def _pass(self, photo: torch.Tensor) -> torch.Tensor:
         """The network's output (3, H, W) for a (3, H, W) photo, or (N, 3, H, W) for as many (one at a time where
         they do not fit the budget together); on the model's device for the torch backend."""
         h, w = photo.shape[-2:]
@@ -127,7 +144,7 @@ class StyleModel:
         m = self.margin
         ph, pw = max(-h % MULTIPLE, self.min_side - h - 2 * m), max(-w % MULTIPLE, self.min_side - w - 2 * m)
         if len(x) > 1 and self._tile_side(h + ph + 2 * m, w + pw + 2 * m, count=len(x)) is not None:
-            return torch.stack([self._run(p) for p in x])
+            return torch.stack([self._pass(p) for p in x])
         x = framed(x, m, pw, ph)
         if self.session is not None:
             self._check_onnx_fits(*x.shape[-2:])
@@ -170,7 +187,7 @@ class StyleModel:
 
 def load_model(path: Union[PathLike, None] = None, *, preset: Optional[str] = None, device: str = "auto",
                precision: str = "auto", max_memory: Optional[float] = None,
-               tile_size: Optional[int] = None, mix: Optional[StyleChoice] = None) -> StyleModel:
+               tile_size: Optional[int] = None, mix: Optional[StyleChoice] = None, coarse: float = 0.0) -> StyleModel:
     """Load a trained style model: a .safetensors file from ``restyle train``, an .onnx file from
     ``restyle export`` (run by onnxruntime), or a shipped ``preset`` by name.
 
@@ -180,6 +197,11 @@ def load_model(path: Union[PathLike, None] = None, *, preset: Optional[str] = No
     ``precision`` auto runs the network in bf16 where the hardware has it (the last layer stays float32).
     ``max_memory`` (GB) bounds the memory a forward pass may use; bigger images are cut into tiles
     (``tile_size`` forces tiles of at most that side).
+
+    ``coarse`` (0 to 1) paints in two passes: first the photo at half its size, then the photo with that share of
+    it replaced by the first painting, brought back to full size. The network's strokes and motifs have a fixed
+    size in pixels; the second pass paints over structures twice as large, closer to the painting's (and
+    further from the photo), for about 1.25 times the work. 0 (the default): one pass.
     """
     if (path is None) == (preset is None):
         raise RestyleError("give a model file or a preset name (one of them)")
@@ -193,10 +215,10 @@ def load_model(path: Union[PathLike, None] = None, *, preset: Optional[str] = No
         if mix is not None:
             raise RestyleError(f"{p}: an .onnx model has one style; choose the mix when exporting it")
         session, meta, dev = load_session(p, dev)
-        return StyleModel(p, meta, dev, session=session, max_memory=max_memory, tile_size=tile_size)
+        return StyleModel(p, meta, dev, session=session, max_memory=max_memory, tile_size=tile_size, coarse=coarse)
     net, meta = choose_style(p, *read_model(p), mix)
     dtype = resolve_precision(precision, dev)
     net = net.to(dev)
     if dtype != torch.float32:
         net.half(dtype)
-    return StyleModel(p, meta, dev, net=net, dtype=dtype, max_memory=max_memory, tile_size=tile_size)
+    return StyleModel(p, meta, dev, net=net, dtype=dtype, max_memory=max_memory, tile_size=tile_size, coarse=coarse)

@@ -46,6 +46,17 @@ def test_a_rerun_skips_what_is_finished_and_redoes_what_changed(photos, tmp_path
     assert settings == {0.5}
 
 
+def test_coarse_paints_a_model_in_two_passes_and_is_a_setting_of_its_own(photos, tmp_path):
+    out = tmp_path / "out"
+    run_batch([str(photos / "b.jpg")], out, ["the_scream"], device=DEVICE, size=48)
+    one = pixels(out / "the_scream" / "b.png")
+    assert run_batch([str(photos / "b.jpg")], out, ["the_scream"], device=DEVICE, size=48, coarse=0.5).done == 1
+    model = load_model(preset="the_scream", device=DEVICE, coarse=0.5)
+    two = np.asarray(model(photos / "b.jpg", size=48), np.int16)
+    assert np.abs(pixels(out / "the_scream" / "b.png") - two).max() <= 1
+    assert np.abs(two - one).mean() > 1
+
+
 def test_a_bad_photo_fails_alone_and_is_reported(photos, tmp_path):
     (photos / "broken.jpg").write_text("not a photo")
     out = tmp_path / "out"

@@ -35,6 +35,8 @@ def test_frozen_leaves_out_defaults_but_size_and_is_hashable():
 @pytest.mark.parametrize("kind, settings, message", [
     ("preset", {"strength": 2.0}, "strength must be between 0 and 1"),
     ("painting", {"strength": 0.5}, "strength is for presets and models"),
+    ("preset", {"coarse": -0.5}, "coarse must be between 0 and 1"),
+    ("painting", {"coarse": 0.5}, "coarse is for presets and models"),
     ("preset", {"preserve_color": "histogram"}, "a model keeps colours by luminance"),
     ("painting", {"size": 0}, "size must be"), ("preset", {"size": -1}, "size must be"),
     ("painting", {"iterations": 0}, "iterations must be")])

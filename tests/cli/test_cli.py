@@ -5,6 +5,7 @@ import subprocess
 import sys
 import time
 
+import numpy as np
 import pytest
 import torch
 from PIL import Image
@@ -337,6 +338,13 @@ def test_apply_file_folder_and_options(run_cli, tiny_model, tmp_path):
                            "--preserve-color", "--tile-size", 16, "-q")
     assert (code, err) == (0, "")
     assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["p0.png", "p1.png", "p2.png"]
+    code, _, err = run_cli("apply", tiny_model, photos / "p0.png", "-o", tmp_path / "two.png", "--coarse", 0.5,
+                           "--device", DEVICE, "--precision", "fp32")
+    assert code == 0, err  # two passes, as the library paints them
+    two = load_model(tiny_model, device=DEVICE, precision="fp32", coarse=0.5)(photos / "p0.png")
+    assert Image.open(tmp_path / "two.png").tobytes() == two.tobytes()
+    one = load_model(tiny_model, device=DEVICE, precision="fp32")(photos / "p0.png")
+    assert np.abs(np.asarray(two, np.int16) - np.asarray(one, np.int16)).mean() > 1
 
 
 def test_apply_skips_unreadable_among_many(run_cli, tiny_model, tmp_path):
@@ -348,7 +356,8 @@ def test_apply_skips_unreadable_among_many(run_cli, tiny_model, tmp_path):
 
 
 @pytest.mark.parametrize("case", ["missing-model", "not-a-model", "missing-input", "not-an-image", "overwrite-input",
-                                  "bad-strength", "unknown-preset", "model-only", "same-names", "model-and-preset"])
+                                  "bad-strength", "bad-coarse", "unknown-preset", "model-only", "same-names",
+                                  "model-and-preset"])
 def test_apply_bad_input_one_line_exit_2(run_cli, tiny_model, tmp_path, case):
     photos = _photos(tmp_path / "photos")
     model, inputs, out, extra = tiny_model, [photos / "p0.png"], tmp_path / "o.png", []
@@ -365,6 +374,8 @@ def test_apply_bad_input_one_line_exit_2(run_cli, tiny_model, tmp_path, case):
         out = photos / "p0.png"
     elif case == "bad-strength":
         extra = ["--strength", "2"]
+    elif case == "bad-coarse":
+        extra = ["--coarse", "-1"]
     elif case == "unknown-preset":
         model, extra = None, ["--preset", "nope"]
     elif case == "model-only":

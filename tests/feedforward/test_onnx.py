@@ -22,6 +22,9 @@ def test_onnx_export_agrees_with_torch(tmp_path, model_file):
         photo = torch.from_numpy(_photo(h, w, seed=h)).permute(2, 0, 1).float() / 255
         a, b = torch_model.tensor(photo), onnx_model.tensor(photo)
         assert a.std() > 0.1 and (a - b).abs().max() < 1e-3
+    # Two passes (coarse) are the runtime's: an exported model paints them alike in restyle
+    two = [load_model(p, device=DEVICE, precision="fp32", coarse=0.5) for p in (model_file, onnx_path)]
+    assert (two[0].tensor(photo) - two[1].tensor(photo)).abs().max() < 1e-3
 
 
 def test_a_dilated_network_exports_and_paints_small_photos_alike(tmp_path):

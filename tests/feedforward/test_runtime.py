@@ -107,3 +107,26 @@ def test_a_model_trained_with_a_margin_paints_the_photo_framed_by_it(tmp_path):
                        device="cpu", precision="fp32")
     assert not torch.allclose(plain.tensor(photo), expected, atol=1e-3)
     assert model(_photo(5, 3)).size == (3, 5)  # too small to reflect that far: the edge repeated
+
+
+def test_coarse_paints_over_the_photo_mixed_with_its_half_size_painting(model_file):
+    plain = load_model(model_file, device=DEVICE, precision="fp32")
+    model = load_model(model_file, device=DEVICE, precision="fp32", coarse=0.25)
+    photo = torch.from_numpy(_photo(38, 53)).permute(2, 0, 1).float() / 255
+    half = plain.tensor(resize(photo, (19, 26))).clamp(0, 1)  # (half of 53 rounds to 26)
+    mixed = 0.75 * photo + 0.25 * resize(half, (38, 53)).clamp(0, 1)
+    assert torch.allclose(model.tensor(photo), plain.tensor(mixed), atol=1e-4)
+    assert not torch.allclose(model.tensor(photo), plain.tensor(photo), atol=1e-2)
+    frame = _photo(38, 53)
+    assert np.array_equal(model.frame(frame), np.asarray(model(frame)))  # every path paints the two passes
+    batch = torch.stack([photo, photo.flip(2)]).to(model.device)
+    assert torch.allclose(model.paint(batch)[1], model.paint(batch[1]), atol=1e-4)
+    zero = load_model(model_file, device=DEVICE, precision="fp32", coarse=0)
+    assert torch.equal(zero.tensor(photo), plain.tensor(photo))
+    assert model(_photo(1, 5)).size == (5, 1)  # half of one pixel is still one
+
+
+def test_coarse_must_be_a_fraction(model_file):
+    for bad in (-0.1, 1.5, True, "0.5"):
+        with pytest.raises(RestyleError, match="coarse must be between 0 and 1"):
+            load_model(model_file, device=DEVICE, coarse=bad)

@@ -85,6 +85,23 @@ def test_a_model_of_several_styles_paints_the_mix_asked(tmp_path, clip):
     assert not (tmp_path / "o.mp4").exists()
 
 
+def test_coarse_paints_each_frame_in_two_passes_and_only_with_models(tmp_path, clip):
+    from restyle.feedforward.modelfile import save_model
+    from tests.feedforward.conftest import lively_net
+    model_file = save_model(lively_net(width=8, blocks=1), tmp_path / "m.safetensors", {"style_name": "m"})
+    frames = decoded(clip)[:2]
+    painted = list(iter_video(frames, model=model_file, coarse=0.5, temporal_weight=0, options=restyle.Options(
+        device=DEVICE)))
+    two_passes = restyle.load_model(model_file, coarse=0.5, device=DEVICE)
+    assert all(np.array_equal(p, two_passes.frame(f)) for p, f in zip(painted, frames))
+    for style, message in ((dict(styles=["painting.jpg"]), "coarse is for presets and model files"),
+                           (dict(model=two_passes), "a loaded model has its own"),
+                           (dict(preset="starry_night", coarse=1.5), "coarse must be between 0 and 1")):
+        with pytest.raises(RestyleError, match=message):
+            stylize_video(clip, tmp_path / "o.mp4", **{"coarse": 0.5, **style})
+    assert not (tmp_path / "o.mp4").exists()
+
+
 def test_memory_does_not_grow_with_the_length(tmp_path):
     # Peak memory painting 30 and 300 frames of the same small clip, each in a process of its own.
     peaks = []
