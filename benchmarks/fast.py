@@ -2,14 +2,16 @@
 
     python benchmarks/fast.py                     # this CPU
     python benchmarks/fast.py --device cuda
+    python benchmarks/fast.py --train-steps 0 --coarse 0.5    # apply in one pass and in two (coarse), side by side
 
 Training: ``restyle.train`` with batch 8 of 256 px crops (the issue's benchmark setting) on the photos in --photos;
 steps per second between the first report (step 10, after warm-up) and the last step. Apply: a model
 (--model, default a random-weight one: same network, same cost) on 512x384, 1920x1080 and 3840x2160 images,
 median of --repeat runs after one warm-up, the image already decoded (network time plus padding and the
 copy back), both as float32 pixels (``model.tensor``) and as 8-bit ones (``model.frame``, converted on the
-device); on CPU also onnxruntime on the exported model. Peak memory: the CUDA peak allocation on a GPU.
-Writes benchmarks/results/fast-<device>-<date>.md.
+device); on CPU also onnxruntime on the exported model; with --coarse C also the torch model painting in two
+passes (``load_model(coarse=C)``). Peak memory: the CUDA peak allocation on a GPU.
+Writes benchmarks/results/fast-<device>-<date>.md (fast-<device>-<date>-coarse.md with --coarse).
 """
 
 from __future__ import annotations
@@ -82,6 +84,8 @@ def main() -> None:
                     help="default: 30 on CPU, 300 on a GPU; 0: apply times only")
     ap.add_argument("--repeat", type=int, default=None, help="apply runs per size (default: 3 on CPU, 20 on a GPU)")
     ap.add_argument("--model", help="a .safetensors model (default: random weights)")
+    ap.add_argument("--coarse", type=float, default=0.0, help="also time the model painting in two passes, "
+                    "load_model's coarse (0: not)")
     ap.add_argument("--out", default=str(ROOT / "benchmarks" / "results"))
     args = ap.parse_args()
     gpu = args.device != "cpu"
@@ -89,7 +93,7 @@ def main() -> None:
     repeat = args.repeat or (20 if gpu else 3)
     lines = [f"# Real-time models: speed on {machine(args.device)}", "",
              f"{datetime.date.today()}, torch {torch.__version__}, restyle {restyle.__version__}. "
-             f"Command: `python benchmarks/fast.py --device {args.device}`", ""]
+             f"Command: `python {' '.join(['benchmarks/fast.py', *sys.argv[1:]])}`", ""]
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
         if steps:
@@ -102,6 +106,8 @@ def main() -> None:
             torch.manual_seed(0)
             save_model(TransformerNet(), path, {"style_name": "random"})
         models = [("torch", load_model(path, device=args.device))]
+        if args.coarse:
+            models.append((f"torch, coarse {args.coarse:g}", load_model(path, device=args.device, coarse=args.coarse)))
         if not gpu:
             models.append(("onnxruntime", load_model(export_onnx(path, tmp / "m.onnx"), device="cpu")))
         lines += ["| image | backend | precision | pixels in and out | median time | peak GPU memory |",
@@ -110,7 +116,7 @@ def main() -> None:
             for backend, model in models:
                 for path in ("tensor", "frame"):
                     t, peak = apply_time(model, size, repeat if size[0] < 2000 or gpu else 1, path)
-                    prec = str(model.dtype).replace("torch.", "") if backend == "torch" else "float32"
+                    prec = str(model.dtype).replace("torch.", "") if model.backend == "torch" else "float32"
                     mem = f"{peak:.2f} GB" if peak == peak else "-"
                     pixels = "float32 (`model.tensor`)" if path == "tensor" else "uint8 (`model.frame`)"
                     lines.append(f"| {label} {size[1]}x{size[0]} | {backend} | {prec} | {pixels} | "
@@ -119,7 +125,7 @@ def main() -> None:
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     kind = "cuda" if gpu else "cpu"
-    report = out / f"fast-{kind}-{datetime.date.today()}.md"
+    report = out / f"fast-{kind}-{datetime.date.today()}{'-coarse' if args.coarse else ''}.md"
     report.write_text("\n".join(lines) + "\n")
     print(f"wrote {report}")
 

@@ -10,6 +10,7 @@ and few iterations: slow on a CPU). Speed: seconds per frame of the network alon
 `stylize_video` (decode, flow, network, mix, encode) on the pan clip.
 
     python benchmarks/video.py --presets starry_night the_scream --size 320 --frames 24
+    python benchmarks/video.py --coarse 0.5 --no-speed --output OUT.md     # the presets painting in two passes
 """
 
 from __future__ import annotations
@@ -144,6 +145,7 @@ def main() -> None:
     ap.add_argument("--no-speed", action="store_true", help="skip the speed measurement")
     ap.add_argument("--ablation", action="store_true", help="also the camera canvas and the mixing, each alone "
                     "(the first preset, the pan)")
+    ap.add_argument("--coarse", type=float, default=0.0, help="the presets paint in two passes (load_model's coarse)")
     ap.add_argument("--output", type=Path, help="the results file (default: benchmarks/results/video-DEVICE-DATE.md)")
     args = ap.parse_args()
     clips = {"pan": pan_clip(args.frames, args.size), "moving object": object_clip(args.frames, args.size),
@@ -151,8 +153,8 @@ def main() -> None:
     rows = []
     for preset in args.presets:
         for name, frames in clips.items():
-            rows += judge(f"{preset}, {name}", frames, {"preset": preset}, SHARED / "styles" / f"{preset}.jpg",
-                          args.temporal_weight)
+            rows += judge(f"{preset}, {name}", frames, {"preset": preset, "coarse": args.coarse},
+                          SHARED / "styles" / f"{preset}.jpg", args.temporal_weight)
             print(rows[-1], flush=True)
     if args.optimizer:
         small = {k: [np.asarray(Image.fromarray(f).resize((128, 96))) for f in v[:8]] for k, v in clips.items()}

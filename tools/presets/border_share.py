@@ -10,6 +10,7 @@ was painted along its borders. Prints, for each K, the mean style / content dist
 photos and its style ratio to the optimizer's (the mean of the photos' ratios, as `presets.py quality` reports).
 With --padded P each model also paints the photo padded by P px of reflection on every side, cropped back after
 ("MODEL padded P"): a painting with no border of its own, since the network never reaches the photo's edges.
+--coarse C has the models paint in two passes (``restyle.load_model(coarse=C)``).
 """
 
 from __future__ import annotations
@@ -66,9 +67,11 @@ def main(argv=None) -> None:
     parser.add_argument("--padded", type=int, default=0, metavar="P",
                         help="also each model's painting of the photo padded by P px of reflection, cropped back")
     parser.add_argument("--size", type=int, default=512)
+    parser.add_argument("--coarse", type=float, default=0.0, help="the models paint in two passes (load_model's)")
     parser.add_argument("--device", default="cpu")
     args = parser.parse_args(argv)
-    models = {source: restyle.load_model(model_or_preset(source), device=args.device) for source in args.models}
+    models = {source: restyle.load_model(model_or_preset(source), device=args.device, coarse=args.coarse)
+              for source in args.models}
     scores: dict[tuple[int, str], list] = {}
     for name in args.names:
         photo = Path(args.photos) / name

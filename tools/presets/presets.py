@@ -12,7 +12,8 @@ per style as a command line and records the command, the steps and the wall time
 quality: for each style and held-out photo, `restyle score` distances of the model's result and of
 `restyle stylize`'s (512 px, defaults, seed 0; kept in --optimized and reused), both at long side 512, and the
 style ratio (model / optimized) layer by layer; --images DIR draws each style's results side by side; --shared
-MODEL judges one model of several styles in each style instead of a model file a style.
+MODEL judges one model of several styles in each style instead of a model file a style; --coarse C has the
+models paint in two passes (``restyle.load_model(coarse=C)``).
 Each writes a Markdown table to benchmarks/results/.
 """
 
@@ -81,7 +82,8 @@ def cmd_quality(args) -> list[str]:
         model_path = Path(args.shared or Path(args.models) / f"{name}.safetensors")
         if not model_path.exists():
             continue
-        model = restyle.load_model(model_path, device=args.device, mix=name if args.shared else None)
+        model = restyle.load_model(model_path, device=args.device, mix=name if args.shared else None,
+                                   coarse=args.coarse)
         style = Path(args.style_dir) / f"{name}.jpg"
         row = []
         for photo in args.heldout_photos:
@@ -169,6 +171,8 @@ def main() -> None:
                     help="quality: long side of both results, and the size they are judged at")
     ap.add_argument("--optimized", default=str(ROOT / ".train" / "optimized"),
                     help="quality: folder keeping the optimizer's results, reused when there")
+    ap.add_argument("--coarse", type=float, default=0.0, help="quality: the models paint in two passes "
+                    "(restyle.load_model's coarse)")
     ap.add_argument("--images", help="quality: folder for a side-by-side sheet per style (photo, optimizer, model)")
     ap.add_argument("--deadline", type=float, default=0, help="unix time after which no new preset is started")
     ap.add_argument("--out", default=str(ROOT / "benchmarks" / "results"))
