@@ -36,16 +36,20 @@ MAX_PIXELS = 50_000_000
 
 
 class Models:
-    """The presets, each loaded once on first use and shared by every job."""
+    """The presets, each loaded once on first use (once per ``coarse``) and shared by every job."""
 
     def __init__(self, device: str = "auto"):
         self.device, self._models, self._lock = device, {}, threading.Lock()
 
     def __getitem__(self, name: str) -> StyleModel:
+        return self.preset(name)
+
+    def preset(self, name: str, coarse: float = 0.0) -> StyleModel:
+        """The preset ``name``, painting in two passes with ``coarse`` (``load_model``'s)."""
         with self._lock:
-            if name not in self._models:
-                self._models[name] = load_model(preset=name, device=self.device)
-            return self._models[name]
+            if (name, coarse) not in self._models:
+                self._models[name, coarse] = load_model(preset=name, device=self.device, coarse=coarse)
+            return self._models[name, coarse]
 
 
 def _photo(image: Optional[ImageLike], what: str = "photo") -> ImageLike:
@@ -66,16 +70,18 @@ def _named(path: Optional[str]) -> Iterator[None]:
         raise RestyleError(str(e).replace(str(path), Path(path).name)) from None
 
 
-def model_for(models: Models, preset: str, model_file: Optional[str] = None, mix: Optional[str] = None
-              ) -> StyleModel:
+def model_for(models: Models, preset: str, model_file: Optional[str] = None, mix: Optional[str] = None,
+              coarse: float = 0.0) -> StyleModel:
     """The model a job paints with: an uploaded model file (.safetensors or .onnx, loaded for this job only) when
     given, else the preset ``preset``. ``mix`` ("a:0.6,b:0.4"; blank: none) chooses among a model's styles: the
-    uploaded file's, or else a preset's of several styles (then it names them instead of ``preset``)."""
+    uploaded file's, or else a preset's of several styles (then it names them instead of ``preset``). ``coarse``:
+    it paints in two passes (``load_model``'s)."""
     mix = _typed(mix)
     if model_file is None:
-        return models[preset] if mix is None else load_model(preset=mix, device=models.device)
+        return models.preset(preset, coarse) if mix is None else load_model(preset=mix, device=models.device,
+                                                                              coarse=coarse)
     with _named(model_file):
-        return load_model(model_file, device=models.device, mix=mix)
+        return load_model(model_file, device=models.device, mix=mix, coarse=coarse)
 
 
 def _typed(mix: Optional[str]) -> Optional[str]:
@@ -85,11 +91,11 @@ def _typed(mix: Optional[str]) -> Optional[str]:
 
 def apply_preset(models: Models, photo: Optional[ImageLike], preset: str, strength: float = 1.0, *,
                  preserve_color: bool = False, size: int = WORK_SIZE, model_file: Optional[str] = None,
-                 mix: Optional[str] = None) -> Image.Image:
+                 mix: Optional[str] = None, coarse: float = 0.0) -> Image.Image:
     """``photo`` shrunk to ``size`` (long side; a smaller photo stays as it is) and painted by the preset
-    ``preset`` (or by ``model_file``, when given; ``mix``: as ``model_for`` takes it)."""
+    ``preset`` (or by ``model_file``, when given; ``mix``, ``coarse``: as ``model_for`` takes them)."""
     side("size", size)
-    return _painted(model_for(models, preset, model_file, mix), photo, size, strength=strength,
+    return _painted(model_for(models, preset, model_file, mix, coarse), photo, size, strength=strength,
                     preserve_color=preserve_color)
 
 
@@ -109,11 +115,16 @@ def _style_words(preset: str, model_file: Optional[str], mix: Optional[str] = No
 
 
 def apply_command(preset: str, strength: float, preserve_color: bool, size: int, *,
-                  model_file: Optional[str] = None, mix: Optional[str] = None) -> str:
+                  model_file: Optional[str] = None, mix: Optional[str] = None, coarse: float = 0.0) -> str:
     """The command line that paints a photo as ``apply_preset`` does."""
     words = ["restyle", "apply", *_style_words(preset, model_file, mix), "--size", str(size)]
-    words += ["--strength", f"{strength:g}"] * (strength != 1) + ["--preserve-color"] * preserve_color
+    words += _model_words(strength, coarse) + ["--preserve-color"] * preserve_color
     return shlex.join(words + ["photo.jpg", "-o", "painted.png"])
+
+
+def _model_words(strength: float, coarse: float) -> list[str]:
+    """The command line's words for a model's strength and two passes, where not at their defaults."""
+    return ["--strength", f"{strength:g}"] * (strength != 1) + ["--coarse", f"{coarse:g}"] * (coarse != 0)
 
 
 def drawn_mask(layers: Optional[list]) -> Optional[np.ndarray]:
@@ -128,23 +139,26 @@ def drawn_mask(layers: Optional[list]) -> Optional[np.ndarray]:
 
 def apply_regions(models: Models, photo: Optional[ImageLike], mask: ImageLike, *, inside: str, outside: str,
                   strength: float = 1.0, preserve_color: bool = False, size: int = WORK_SIZE,
-                  feather: float = 0.0, model_file: Optional[str] = None, mix: Optional[str] = None) -> Image.Image:
+                  feather: float = 0.0, model_file: Optional[str] = None, mix: Optional[str] = None,
+                  coarse: float = 0.0) -> Image.Image:
     """``photo`` (shrunk as by ``apply_preset``) painted by the preset ``inside`` (or by ``model_file``, when given;
-    ``mix``: as ``model_for`` takes it) where ``mask`` is white and by ``outside`` (a preset, or "none" to keep the
-    photo) where it is black."""
+    ``mix``, ``coarse``: as ``model_for`` takes them) where ``mask`` is white and by ``outside`` (a preset, or "none"
+    to keep the photo) where it is black."""
     side("size", size)
-    regions = {"255": model_for(models, inside, model_file, mix), "0": KEEP if outside == KEEP else models[outside]}
+    regions = {"255": model_for(models, inside, model_file, mix, coarse),
+               "0": KEEP if outside == KEEP else models.preset(outside, coarse)}
     painter = RegionModels(regions, mask, feather=feather)
     with _named(mask if isinstance(mask, str) else None):
         return _painted(painter, photo, size, strength=strength, preserve_color=preserve_color)
 
 
 def regions_command(inside: str, outside: str, *, strength: float, preserve_color: bool, size: int,
-                    feather: float, model_file: Optional[str] = None, mix: Optional[str] = None) -> str:
+                    feather: float, model_file: Optional[str] = None, mix: Optional[str] = None,
+                    coarse: float = 0.0) -> str:
     """The command line that paints a photo as ``apply_regions`` does."""
     words = ["restyle", "apply", "--mask", "mask.png", "--region", f"255={_region_model(inside, model_file, mix)}",
              "--region", f"0={outside}", "--size", str(size)] + ["--feather", f"{feather:g}"] * (feather > 0)
-    words += ["--strength", f"{strength:g}"] * (strength != 1) + ["--preserve-color"] * preserve_color
+    words += _model_words(strength, coarse) + ["--preserve-color"] * preserve_color
     return shlex.join(words + ["photo.jpg", "-o", "painted.png"])
 
 
@@ -231,15 +245,15 @@ def video_size(clip: Optional[str], size: int = WORK_SIZE) -> Optional[int]:
 
 
 def paint_video(models: Models, clip: Optional[str], preset: str, strength: float = 1.0, *, folder: Path,
-                size: int = WORK_SIZE, model_file: Optional[str] = None, mix: Optional[str] = None
-                ) -> Iterator[Update]:
+                size: int = WORK_SIZE, model_file: Optional[str] = None, mix: Optional[str] = None,
+                coarse: float = 0.0) -> Iterator[Update]:
     """The video ``clip`` shrunk to ``size`` (long side; a smaller one stays as it is) and painted by ``preset`` (or
-    ``model_file``; ``mix``: as ``model_for`` takes it) into an MP4 in ``folder``, its sound kept: an ``Update``
-    after each frame, the last one with the video's path. Closing the iterator stops the painting after the frame in
-    hand."""
+    ``model_file``; ``mix``, ``coarse``: as ``model_for`` takes them) into an MP4 in ``folder``, its sound kept: an
+    ``Update`` after each frame, the last one with the video's path. Closing the iterator stops the painting after
+    the frame in hand."""
     from ..video.pipeline import stylize_video  # (the video extra)
 
-    model, long_side = model_for(models, preset, model_file, mix), video_size(clip, size)
+    model, long_side = model_for(models, preset, model_file, mix, coarse), video_size(clip, size)
     out = folder / (Path(clip).stem + "-painted.mp4")
 
     def work(report, cancel):
@@ -284,8 +298,8 @@ def _in_background(work: Callable[[Callable, threading.Event], object]) -> Itera
 
 
 def video_command(preset: str, strength: float, size: Optional[int] = None, model_file: Optional[str] = None,
-                  mix: Optional[str] = None) -> str:
+                  mix: Optional[str] = None, coarse: float = 0.0) -> str:
     """The command line that paints a video as ``paint_video`` does (``size``: as ``video_size`` says)."""
     words = ["restyle", "video", "clip.mp4", *_style_words(preset, model_file, mix), "-o", "painted.mp4"]
     words += ["--size", str(size)] * (size is not None)
-    return shlex.join(words + ["--strength", f"{strength:g}"] * (strength != 1))
+    return shlex.join(words + _model_words(strength, coarse))

@@ -94,6 +94,11 @@ def model_upload(elem_id: str) -> tuple[gr.File, gr.Textbox]:
     return model, mix
 
 
+def coarse_slider() -> gr.Slider:
+    """How much of the photo's half-size painting the model paints over in a second pass (``load_model``'s coarse)."""
+    return gr.Slider(0, 1, value=0, step=0.1, label="Larger structures: two passes (0: one pass)")
+
+
 class Page:
     """The page's handlers: each runs a job inside ``_job``."""
 
@@ -101,26 +106,28 @@ class Page:
         self.models = models
 
     def apply(self, photo: Optional[str], preset: str, strength: float, keep: bool = False,
-              size: int = jobs.WORK_SIZE, model_file: Optional[str] = None, mix: Optional[str] = None):
+              size: int = jobs.WORK_SIZE, model_file: Optional[str] = None, mix: Optional[str] = None,
+              coarse: float = 0.0):
         with _job():
             return jobs.apply_preset(self.models, photo, preset, strength, preserve_color=keep, size=int(size),
-                                     model_file=model_file, mix=mix)
+                                     model_file=model_file, mix=mix, coarse=coarse)
 
     def apply_page(self, photo, preset, strength, keep, size, model_file=None, drawn=None, mask=None,
-                   outside=jobs.KEEP, feather=0.0, mix=None):
+                   outside=jobs.KEEP, feather=0.0, mix=None, coarse=0.0):
         """The Preset tab's Paint: a preset (or model file, or a ``mix`` of its styles) over the whole photo, or
-        with a region drawn over the photo or uploaded as a mask, that model there and ``outside`` elsewhere."""
+        with a region drawn over the photo or uploaded as a mask, that model there and ``outside`` elsewhere;
+        ``coarse``: in two passes."""
         drawn = jobs.drawn_mask(drawn and drawn.get("layers"))
+        model = dict(model_file=model_file, mix=mix, coarse=coarse)
         if drawn is None and mask is None:
-            image = self.apply(photo, preset, strength, keep=keep, size=size, model_file=model_file, mix=mix)
-            return image, jobs.apply_command(preset, strength, keep, max(image.size), model_file=model_file,
-                                             mix=mix)
+            image = self.apply(photo, preset, strength, keep=keep, size=size, **model)
+            return image, jobs.apply_command(preset, strength, keep, max(image.size), **model)
         with _job():
             image = jobs.apply_regions(self.models, photo, mask if drawn is None else drawn, inside=preset,
                                        outside=outside, strength=strength, preserve_color=keep, size=int(size),
-                                       feather=feather, model_file=model_file, mix=mix)
+                                       feather=feather, **model)
         return image, jobs.regions_command(preset, outside, strength=strength, preserve_color=keep,
-                                           size=max(image.size), feather=feather, model_file=model_file, mix=mix)
+                                           size=max(image.size), feather=feather, **model)
 
     def paint_live(self, photo, painting, size, iterations, style_weight, style_scale=1.0, keep="none", seed=-1,
                 progress=gr.Progress()):  # noqa: B008 (how Gradio hands a handler its progress bar)
@@ -142,15 +149,15 @@ class Page:
                 if update.result is not None:
                     yield update.result
 
-    def paint_video(self, clip, preset, strength, size, model_file=None, mix=None,
+    def paint_video(self, clip, preset, strength, size, model_file=None, mix=None, coarse=0.0,
                     progress=gr.Progress()):  # noqa: B008
         """A video, yielding (video, status, command line) as it goes; Stop closes the generator. Its folder goes
         when the job ends (Gradio has its own copy of the video by then)."""
+        model = dict(model_file=model_file, mix=mix, coarse=coarse)
         with _job(), tempfile.TemporaryDirectory(prefix="restyle-video-") as folder:
-            command = jobs.video_command(preset, strength, jobs.video_size(clip, int(size)), model_file=model_file,
-                                         mix=mix)
+            command = jobs.video_command(preset, strength, jobs.video_size(clip, int(size)), **model)
             for update in jobs.paint_video(self.models, clip, preset, strength, folder=Path(folder), size=int(size),
-                                           model_file=model_file, mix=mix):
+                                           **model):
                 progress(update.fraction, desc=update.text)
                 yield gr.skip() if update.result is None else str(update.result), update.text, command
 
@@ -186,6 +193,7 @@ def _preset_tab(page: Page, names: list[str]) -> None:
     with gr.Row():
         preset = gr.Radio(names, value=names[0], label="Preset")
         strength = gr.Slider(0, 1, value=1, step=0.05, label="Strength (1: all style)")
+        coarse = coarse_slider()
         keep = gr.Checkbox(label="Keep the photo's colours")
         size = gr.Slider(64, 2048, value=jobs.WORK_SIZE, step=32, label="Working size (long side, px)")
         model_file, mix = model_upload("preset-model")
@@ -199,7 +207,7 @@ def _preset_tab(page: Page, names: list[str]) -> None:
 
     gallery.select(pick, None, preset, api_visibility="private")
     paint.click(page.apply_page, [photo, preset, strength, keep, size, model_file, drawn, mask, outside,
-                                     feather, mix],
+                                     feather, mix, coarse],
                 [result, command], concurrency_id=ENGINE, api_visibility="private")
 
 
@@ -252,6 +260,7 @@ def _video_tab(page: Page, names: list[str]) -> None:
     with gr.Row():
         preset = gr.Radio(names, value=names[0], label="Preset")
         strength = gr.Slider(0, 1, value=1, step=0.05, label="Strength (1: all style)")
+        coarse = coarse_slider()
         size = gr.Slider(64, 2048, value=jobs.WORK_SIZE, step=32, label="Working size (long side, px)")
         model_file, mix = model_upload("video-model")
     with gr.Row():
@@ -260,7 +269,8 @@ def _video_tab(page: Page, names: list[str]) -> None:
     status = gr.Markdown(elem_id="video-status")
     command = gr.Code(label="The same on the command line", language="shell", interactive=False,
                       elem_id="video-command")
-    run = start.click(page.paint_video, [clip, preset, strength, size, model_file, mix], [result, status, command],
+    run = start.click(page.paint_video, [clip, preset, strength, size, model_file, mix, coarse],
+                      [result, status, command],
                       concurrency_id=ENGINE, api_visibility="private")
     stop.click(None, None, None, cancels=[run], api_visibility="private")
 

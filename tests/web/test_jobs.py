@@ -6,6 +6,7 @@ import torch
 from PIL import Image
 
 from restyle.errors import RestyleError
+from restyle.feedforward.runtime import load_model
 from restyle.web import jobs
 from tests.conftest import DEVICE, EXAMPLES
 
@@ -24,6 +25,10 @@ def test_a_preset_paints_a_photo_shrunk_to_the_working_size(models):
     same = np.asarray(jobs.apply_preset(models, small, "starry_night", strength=0.0), np.int16)
     assert np.abs(same - small).max() <= 1
     assert models["starry_night"] is models["starry_night"]  # loaded once
+    two = jobs.apply_preset(models, small, "starry_night", coarse=0.5)  # in two passes, as the library paints
+    expected = load_model(preset="starry_night", device=models.device, coarse=0.5)(small)
+    assert np.abs(np.asarray(two, np.int16) - np.asarray(expected, np.int16)).max() <= 1
+    assert models.preset("starry_night", 0.5) is models.preset("starry_night", 0.5) is not models["starry_night"]
 
 
 def test_the_command_line_equivalent():
@@ -37,6 +42,10 @@ def test_the_command_line_equivalent():
         "--style-scale 1 --preserve-color luminance --seed 3")
     assert jobs.video_command("the_scream", 0.5, 320) == \
         "restyle video clip.mp4 --preset the_scream -o painted.mp4 --size 320 --strength 0.5"
+    assert jobs.video_command("the_scream", 1.0, 320, coarse=0.3) == \
+        "restyle video clip.mp4 --preset the_scream -o painted.mp4 --size 320 --coarse 0.3"
+    assert jobs.apply_command("great_wave", 0.7, False, 512, coarse=0.5) == \
+        "restyle apply --preset great_wave --size 512 --strength 0.7 --coarse 0.5 photo.jpg -o painted.png"
     assert jobs.video_command("the_scream", 1.0, None, "/tmp/upload/abc/mine.safetensors") == \
         "restyle video clip.mp4 --model mine.safetensors -o painted.mp4"
     assert jobs.apply_command("the_scream", 1.0, False, 512, model_file="/tmp/x/mine.onnx") == \
@@ -288,10 +297,14 @@ def test_the_commands_shown_paint_what_the_page_painted(models, tmp_path, run_cl
     Image.fromarray(mask).save(tmp_path / "mask.png")
     page = {"whole": jobs.apply_preset(models, photo, "the_scream", size=64, model_file=str(ab), mix="b"),
             "region": jobs.apply_regions(models, photo, mask, inside="the_scream", outside="none", size=64,
-                                         model_file=str(ab), mix="b")}
+                                         model_file=str(ab), mix="b"),
+            "two passes": jobs.apply_regions(models, photo, mask, inside="the_scream", outside="great_wave",
+                                             size=64, coarse=0.5)}
     shown = {"whole": jobs.apply_command("the_scream", 1.0, False, 64, model_file=str(ab), mix="b"),
              "region": jobs.regions_command("the_scream", "none", strength=1.0, preserve_color=False, size=64,
-                                            feather=0, model_file=str(ab), mix="b")}
+                                            feather=0, model_file=str(ab), mix="b"),
+             "two passes": jobs.regions_command("the_scream", "great_wave", strength=1.0, preserve_color=False,
+                                                size=64, feather=0, coarse=0.5)}
     for name, command in shown.items():  # the files it names are the ones in tmp_path
         words = [w.replace("ab.safetensors", str(ab)) if "ab.safetensors" in w else
                  str(tmp_path / w) if w.endswith((".jpg", ".png")) else w for w in command.split()[2:]]
