@@ -95,7 +95,7 @@ def apply_preset(models: Models, photo: Optional[ImageLike], preset: str, streng
     """``photo`` shrunk to ``size`` (long side; a smaller photo stays as it is) and painted by the preset
     ``preset`` (or by ``model_file``, when given; ``mix``, ``coarse``: as ``model_for`` takes them)."""
     side("size", size)
-    return _painted(model_for(models, preset, model_file, mix, coarse), photo, size, strength=strength,
+    return _painted(model_for(models, preset, model_file, mix=mix, coarse=coarse), photo, size, strength=strength,
                     preserve_color=preserve_color)
 
 
@@ -145,7 +145,7 @@ def apply_regions(models: Models, photo: Optional[ImageLike], mask: ImageLike, *
     ``mix``, ``coarse``: as ``model_for`` takes them) where ``mask`` is white and by ``outside`` (a preset, or "none"
     to keep the photo) where it is black."""
     side("size", size)
-    regions = {"255": model_for(models, inside, model_file, mix, coarse),
+    regions = {"255": model_for(models, inside, model_file, mix=mix, coarse=coarse),
                "0": KEEP if outside == KEEP else models.preset(outside, coarse)}
     painter = RegionModels(regions, mask, feather=feather)
     with _named(mask if isinstance(mask, str) else None):
@@ -253,7 +253,7 @@ def paint_video(models: Models, clip: Optional[str], preset: str, strength: floa
     the frame in hand."""
     from ..video.pipeline import stylize_video  # (the video extra)
 
-    model, long_side = model_for(models, preset, model_file, mix, coarse), video_size(clip, size)
+    model, long_side = model_for(models, preset, model_file, mix=mix, coarse=coarse), video_size(clip, size)
     out = folder / (Path(clip).stem + "-painted.mp4")
 
     def work(report, cancel):
