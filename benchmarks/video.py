@@ -145,7 +145,7 @@ def main() -> None:
     ap.add_argument("--no-speed", action="store_true", help="skip the speed measurement")
     ap.add_argument("--ablation", action="store_true", help="also the camera canvas and the mixing, each alone "
                     "(the first preset, the pan)")
-    ap.add_argument("--coarse", type=float, default=0.0, help="the presets paint in two passes (load_model's coarse)")
+    ap.add_argument("--coarse", type=float, help="the presets paint in two passes (load_model's coarse)")
     ap.add_argument("--output", type=Path, help="the results file (default: benchmarks/results/video-DEVICE-DATE.md)")
     args = ap.parse_args()
     clips = {"pan": pan_clip(args.frames, args.size), "moving object": object_clip(args.frames, args.size),

@@ -24,11 +24,11 @@ class Painter:
 
     def __init__(self, machine: Optional[Mapping[str, Any]] = None):
         self.machine = {k: v for k, v in (machine or {}).items() if v is not None}
-        self._models: dict[tuple[Style, str, Optional[str], float], StyleModel] = {}
+        self._models: dict[tuple[Style, str, Optional[str], Optional[float]], StyleModel] = {}
         self._lock = threading.Lock()
 
     def model(self, style: Style, precision: str = "auto", mix: Optional[str] = None,
-              coarse: float = 0.0) -> StyleModel:
+              coarse: Optional[float] = None) -> StyleModel:
         """The style's model (``mix``: the style or mix of a model of several; ``coarse``: its two passes), loaded
         on first use."""
         key = (style, precision, mix, coarse)
@@ -47,7 +47,7 @@ class Painter:
     def paint(self, jobs: list[Job], photos: list[torch.Tensor]) -> list[torch.Tensor]:
         """Model jobs of one style and settings (and their photos of one size), painted together."""
         job = jobs[0]
-        model = self.model(job.style, job.get("precision", "auto"), job.get("mix"), job.get("coarse", 0.0))
+        model = self.model(job.style, job.get("precision", "auto"), job.get("mix"), job.get("coarse"))
         batch = torch.stack(photos).to(model.device)
         out = model.paint(batch, job.get("strength", 1.0), job.get("preserve_color") == "luminance")
         return list(out)

@@ -28,9 +28,11 @@ class ModelSettings:
                               metavar="S")
     mix: Optional[str] = setting(None, "with a model of several styles: the style to paint, or a mix of them "
                                        "(a:0.6,b:0.4)", type=str, metavar="NAME[:W,...]")
-    coarse: float = setting(0.0, "0 to 1: paint in two passes, first the photo at half size, and mix that much of "
-                                 "it into the photo the second pass paints: the painting's larger structures, less "
-                                 "of the photo, 1.25x the work (0: one pass; models only)", metavar="C")
+    coarse: Optional[float] = setting(None, "0 to 1: paint in two passes, first the photo at half size, and mix "
+                                            "that much of it into the photo the second pass paints: the painting's "
+                                            "larger structures, less of the photo, 1.25x the work (0: one pass; "
+                                            "default: as the model was trained, one pass for the presets; models "
+                                            "only)", type=float, metavar="C")
 
 
 FIELDS = {f.name: f for cls in (Options, ModelSettings) for f in dataclasses.fields(cls)}
@@ -63,7 +65,8 @@ def check(style: Style, settings: tuple[tuple[str, Any], ...]) -> None:
     values = dict(settings)
     strength = values.get("strength", 1.0)
     for name in ("strength", "coarse"):
-        fraction(name, values.get(name, 0.0))
+        if name in values:
+            fraction(name, values[name])
     if style.kind == "painting":
         if "strength" in values and strength != 1:
             raise RestyleError("strength is for presets and models (the optimizer paints with style_weight)")

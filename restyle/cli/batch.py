@@ -67,7 +67,7 @@ def settings(args: argparse.Namespace) -> dict:
            if f.name != "size" and getattr(given, f.name) != getattr(default, f.name)}
     return out | ({"size": args.size} if args.size is not None else {}) | \
         ({"strength": args.strength} if args.strength != 1 else {}) | ({"mix": args.mix} if args.mix else {}) | \
-        ({"coarse": args.coarse} if args.coarse else {})
+        ({"coarse": args.coarse} if args.coarse is not None else {})
 
 
 def run(args: argparse.Namespace) -> int:

@@ -144,6 +144,12 @@ def model_margin(meta: dict) -> int:
     return int(meta.get("settings", {}).get("margin", 0))
 
 
+def model_coarse(meta: dict) -> float:
+    """The share of two passes a model's metadata says it was trained to paint with, which applying it takes by
+    default (0: one pass)."""
+    return float(meta.get("settings", {}).get("coarse", 0.0))
+
+
 def model_record(path: Path, meta: dict) -> dict:
     """What a model made from this one records of it: file name, hash, style, steps, seed, settings (and, for a
     model that was itself trained on from another, that one's record too)."""

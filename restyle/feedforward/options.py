@@ -11,6 +11,7 @@ from ..core.checks import (
     MAX_SIZE,
     MAX_WEIGHT,
     at_most,
+    fraction,
     non_negative,
     positive,
     positive_int,
@@ -34,6 +35,9 @@ class TrainOptions(LossSettings, HostSettings):
                                "(even, below the crop size): the network cannot tell where the judged crop ends, so it "
                                "learns no border of its own, and its model paints each photo with that margin of "
                                "reflection (0: none)", metavar="PX")
+    coarse: float = setting(0.0, "0 to 1: train the network to paint in two passes, as applying with coarse does "
+                                 "(the model records it and paints so by default; crop_size plus twice the margin "
+                                 "must then be a multiple of 8) (0: one pass)", metavar="C")
     width: int = setting(32, "channels of the network's first layer (then twice and four times that); wider: "
                              "closer to the painting, slower to apply", metavar="N")
     blocks: int = setting(5, "residual blocks of the network; more: closer to the painting, slower to apply",
@@ -83,6 +87,11 @@ class TrainOptions(LossSettings, HostSettings):
         if self.margin < 0 or self.margin % 2 or self.margin >= self.crop_size:
             raise RestyleError(f"margin must be an even number of pixels, 0 or more and below crop_size "
                                f"({self.crop_size}), got {self.margin}")
+        fraction("coarse", self.coarse)
+        if self.coarse and (self.crop_size + 2 * self.margin) % (2 * MULTIPLE):
+            raise RestyleError(f"with coarse, crop_size plus twice the margin must be a multiple of {2 * MULTIPLE} "
+                               f"(the half-size pass takes multiples of {MULTIPLE}), got "
+                               f"{self.crop_size + 2 * self.margin}")
         positive("learning_rate", self.learning_rate)
         at_most("learning_rate", self.learning_rate, MAX_LEARNING_RATE["training"])
         for name in ("content_weight", "style_weight", "tv_weight", "distill_weight", "preview_every"):
@@ -105,4 +114,4 @@ class TrainOptions(LossSettings, HostSettings):
     # Settings that a resumed run must share with the checkpoint (the others may change).
     _RESUME_KEYS = ("width", "blocks", "dilation", "batch_size", "crop_size", "margin", "learning_rate",
                     "content_weight", "style_weight", "tv_weight", "content_layers", "style_layers", "style_size",
-                    "style_scales", "distill_weight")
+                    "style_scales", "distill_weight", "coarse")

@@ -22,9 +22,10 @@ from ..core.device import resolve_device, resolve_precision
 from ..core.images import ImageLike, fit_size, load_image, resize, source_name, to_pil, to_uint8
 from ..core.memory import GB, out_of_memory_as_error, run_budget
 from ..errors import RestyleError
-from .modelfile import PathLike, model_file, model_margin, preset_path, read_model, styles_in
+from .modelfile import PathLike, model_coarse, model_file, model_margin, preset_path, read_model, styles_in
 from .network import BLOCKS, MULTIPLE, WIDTH, StyleNetwork, framed, min_side
 from .onnx import load_session
+from .passes import with_coarse
 from .styles import StyleChoice, choose_style
 from .tiled import halo, tiled_forward
 
@@ -123,16 +124,7 @@ class StyleModel:
     def _run(self, photo: torch.Tensor) -> torch.Tensor:
         """The painted (3, H, W) for a (3, H, W) photo, or (N, 3, H, W) for as many: one pass of the network, or
         two with ``coarse``; on the model's device for the torch backend."""
-        return self._pass(self._with_coarse(photo) if self.coarse else photo)
-
-    def _with_coarse(self, photo: torch.Tensor) -> torch.Tensor:
-        """The photo with ``coarse`` of it replaced by its painting at half the size, brought back to full size:
-        the full-size pass then paints over structures twice as large (the network's strokes have a fixed size
-        in pixels)."""
-        h, w = photo.shape[-2:]
-        half = self._pass(resize(photo, (max(1, round(h / 2)), max(1, round(w / 2))))).clamp(0, 1)
-        up = resize(half.float(), (h, w)).clamp_(0, 1)
-        return torch.lerp(photo.to(up.device, torch.float32), up, self.coarse)
+        return self._pass(with_coarse(photo, self.coarse, self._pass) if self.coarse else photo)
 
     def _pass(self, photo: torch.Tensor) -> torch.Tensor:
         """The network's output (3, H, W) for a (3, H, W) photo, or (N, 3, H, W) for as many (one at a time where
@@ -187,7 +179,8 @@ class StyleModel:
 
 def load_model(path: Union[PathLike, None] = None, *, preset: Optional[str] = None, device: str = "auto",
                precision: str = "auto", max_memory: Optional[float] = None,
-               tile_size: Optional[int] = None, mix: Optional[StyleChoice] = None, coarse: float = 0.0) -> StyleModel:
+               tile_size: Optional[int] = None, mix: Optional[StyleChoice] = None,
+               coarse: Optional[float] = None) -> StyleModel:
     """Load a trained style model: a .safetensors file from ``restyle train``, an .onnx file from
     ``restyle export`` (run by onnxruntime), or a shipped ``preset`` by name.
 
@@ -201,7 +194,8 @@ def load_model(path: Union[PathLike, None] = None, *, preset: Optional[str] = No
     ``coarse`` (0 to 1) paints in two passes: first the photo at half its size, then the photo with that share of
     it replaced by the first painting, brought back to full size. The network's strokes and motifs have a fixed
     size in pixels; the second pass paints over structures twice as large, closer to the painting's (and
-    further from the photo), for about 1.25 times the work. 0 (the default): one pass.
+    further from the photo), for about 1.25 times the work. 0: one pass; None (the default): as the model was
+    trained (``restyle train``'s coarse; 0 for the shipped presets).
     """
     if (path is None) == (preset is None):
         raise RestyleError("give a model file or a preset name (one of them)")
@@ -215,10 +209,12 @@ def load_model(path: Union[PathLike, None] = None, *, preset: Optional[str] = No
         if mix is not None:
             raise RestyleError(f"{p}: an .onnx model has one style; choose the mix when exporting it")
         session, meta, dev = load_session(p, dev)
-        return StyleModel(p, meta, dev, session=session, max_memory=max_memory, tile_size=tile_size, coarse=coarse)
+        return StyleModel(p, meta, dev, session=session, max_memory=max_memory, tile_size=tile_size,
+                          coarse=model_coarse(meta) if coarse is None else coarse)
     net, meta = choose_style(p, *read_model(p), mix)
     dtype = resolve_precision(precision, dev)
     net = net.to(dev)
     if dtype != torch.float32:
         net.half(dtype)
-    return StyleModel(p, meta, dev, net=net, dtype=dtype, max_memory=max_memory, tile_size=tile_size, coarse=coarse)
+    return StyleModel(p, meta, dev, net=net, dtype=dtype, max_memory=max_memory, tile_size=tile_size,
+                      coarse=model_coarse(meta) if coarse is None else coarse)

@@ -68,6 +68,7 @@ from .dataset import PhotoSet
 from .modelfile import file_sha256, model_or_preset, model_record, read_model, save_model
 from .network import MULTIPLE, NormStats, StyleNetwork, framed
 from .options import TrainOptions
+from .passes import with_coarse
 
 CHECKPOINT = "checkpoint.pt"
 
@@ -231,7 +232,7 @@ class _Training:
         distillation, x's channels 3-5 its target image); with a margin, of the crops within it."""
         which = self._which(len(x))
         with autocast(self.device, self.dtype):
-            y = self.net(x[:, :3], None if which is None else NormStats(self._one_hot(which)))
+            y = self.painted(x[:, :3], None if which is None else NormStats(self._one_hot(which)))
         m = self.opts.margin
         if m:  # the loss judges the crop, not the margin around it
             x, y = x[..., m:-m, m:-m], y[..., m:-m, m:-m]
@@ -246,6 +247,12 @@ class _Training:
             terms["distill"] = self._distill(y, feats, painted)
             terms["total"] = terms["total"] + terms["distill"]
         return terms
+
+    def painted(self, x: torch.Tensor, stats: Optional[NormStats] = None) -> torch.Tensor:
+        """The network's painting of ``x``: one pass, or two with ``coarse``, as ``StyleModel`` applies it."""
+        if not self.opts.coarse:
+            return self.net(x, stats)
+        return self.net(with_coarse(x, self.opts.coarse, lambda half: self.net(half, stats)), stats)
 
     def _distill(self, y: torch.Tensor, feats: dict[str, torch.Tensor], painted: torch.Tensor) -> torch.Tensor:
         """Distillation's weighted term: y's relative error to the optimizer's ``painted`` crops, in pixels and in
@@ -316,7 +323,7 @@ class _Training:
         m, (h, w) = self.opts.margin, self.preview_x.shape[-2:]
         x = framed(self.preview_x, m)  # painted with the margin, as the model will paint
         with torch.no_grad(), autocast(self.device, self.dtype):  # each style's painting, side by side
-            img = to_pil(torch.cat([self.net(x, mix).float()[0, :, m:m + h, m:m + w] for mix in mixes], dim=-1))
+            img = to_pil(torch.cat([self.painted(x, mix).float()[0, :, m:m + h, m:m + w] for mix in mixes], dim=-1))
         self.net.train()
         return save_image(img, self.work / f"preview-{step:06d}.jpg")
 

@@ -112,7 +112,8 @@ class RegionsPainter:
 def painter_for(*, preset: Optional[str] = None, model: Union[str, os.PathLike, StyleModel, None] = None,
                 styles: Optional[Sequence[ImageLike]] = None, options: Optional[Options] = None,
                 strength: float = 1.0, preserve_color: Optional[str] = None, regions: Optional[Mapping] = None,
-                mask: Optional[ImageLike] = None, mix: Optional[StyleChoice] = None, coarse: float = 0.0) -> Callable:
+                mask: Optional[ImageLike] = None, mix: Optional[StyleChoice] = None,
+                coarse: Optional[float] = None) -> Callable:
     """The painter of exactly one kind of style: a preset, a model (file or loaded; ``mix``: the style or mix of
     styles of a model file of several), paintings (optimizer), or ``regions`` of ``mask`` ({colour: preset, model or
     "none"}; ``options.feather`` softens their edges). ``coarse``: models paint in two passes (``load_model``'s)."""
@@ -121,7 +122,8 @@ def painter_for(*, preset: Optional[str] = None, model: Union[str, os.PathLike, 
     opts = options or Options()
     if mix is not None and (model is None or isinstance(model, StyleModel)) and preset is None:
         raise RestyleError("mix chooses among the styles of a model file; give it with a model file")
-    fraction("coarse", coarse)
+    if coarse is not None:
+        fraction("coarse", coarse)
     if coarse and (styles is not None or isinstance(model, StyleModel)):
         raise RestyleError("coarse is for presets and model files (a loaded model has its own: load_model's coarse)")
     if regions is not None:

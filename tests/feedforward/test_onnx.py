@@ -25,6 +25,8 @@ def test_onnx_export_agrees_with_torch(tmp_path, model_file):
     # Two passes (coarse) are the runtime's: an exported model paints them alike in restyle
     two = [load_model(p, device=DEVICE, precision="fp32", coarse=0.5) for p in (model_file, onnx_path)]
     assert (two[0].tensor(photo) - two[1].tensor(photo)).abs().max() < 1e-3
+    trained = save_model(lively_net(), tmp_path / "c.safetensors", {"style_name": "c", "settings": {"coarse": 0.5}})
+    assert load_model(export_onnx(trained, tmp_path / "c.onnx"), device=DEVICE).coarse == 0.5  # as it was trained
 
 
 def test_a_dilated_network_exports_and_paints_small_photos_alike(tmp_path):

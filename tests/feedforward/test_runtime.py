@@ -126,6 +126,16 @@ def test_coarse_paints_over_the_photo_mixed_with_its_half_size_painting(model_fi
     assert model(_photo(1, 5)).size == (5, 1)  # half of one pixel is still one
 
 
+def test_a_model_trained_in_two_passes_paints_so_unless_told_otherwise(tmp_path):
+    path = save_model(lively_net(), tmp_path / "m.safetensors", {"style_name": "t", "settings": {"coarse": 0.25}},
+                      dtype=torch.float32)
+    photo = torch.from_numpy(_photo(38, 53)).permute(2, 0, 1).float() / 255
+    by_default, told = load_model(path, device=DEVICE, precision="fp32"), load_model(path, device=DEVICE,
+                                                                                     precision="fp32", coarse=0.25)
+    assert by_default.coarse == 0.25 and torch.equal(by_default.tensor(photo), told.tensor(photo))
+    assert load_model(path, device=DEVICE, coarse=0).coarse == 0
+
+
 def test_coarse_must_be_a_fraction(model_file):
     for bad in (-0.1, 1.5, True, "0.5"):
         with pytest.raises(RestyleError, match="coarse must be between 0 and 1"):

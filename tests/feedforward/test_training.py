@@ -197,7 +197,8 @@ def test_resume_refuses_another_run(tmp_path, photos, style_path, content_path, 
                                     dict(style_scales=(0.5, 0.5)), dict(style_scales=(1.0, 0.25)), dict(width=0),
                                     dict(blocks=0), dict(width=300), dict(blocks=65),
                                     dict(dilation=0), dict(dilation=65), dict(margin=3), dict(margin=-2),
-                                    dict(margin=32)])
+                                    dict(margin=32), dict(coarse=1.5), dict(coarse=0.5, crop_size=36),
+                                    dict(coarse=0.5, margin=2)])
 def test_bad_options(tmp_path, photos, style_path, change):
     with pytest.raises(RestyleError, match="must|unknown"):
         train(style_path, photos, tmp_path / "m.safetensors", **dict(TINY, **change))
@@ -434,4 +435,17 @@ def test_a_margin_is_painted_but_not_judged_and_the_model_paints_with_it(tmp_pat
     assert load_model(out).margin == 8 and load_model(out).metadata["settings"]["margin"] == 8
     assert Image.open(tmp_path / "m-training" / "preview-000001.jpg").size == (64, 48)  # the photo's size
     with pytest.raises(RestyleError, match="margin differs"):
+        train(style_path, photos, out, steps=3, resume=True, **TINY)
+
+
+def test_coarse_trains_the_two_passes_and_the_model_paints_so_by_default(tmp_path, photos, style_path):
+    opts = TrainOptions(**dict(TINY, coarse=0.5))
+    run = training._Training([style_path], photos, opts, preview=None, init=None, say=lambda m: None)
+    run.start(tmp_path / "work", resume=False)
+    run.net = lambda image, stats: image * 0.5  # halves: 0.4 in one pass; in two, half of 0.5 * 0.8 + 0.5 * 0.4
+    assert torch.allclose(run.painted(torch.full((2, 3, 32, 32), 0.8)), torch.tensor(0.3), atol=1e-6)
+    out = train(style_path, photos, tmp_path / "m.safetensors", steps=2, coarse=0.5, **dict(TINY, preview_every=1))
+    assert load_model(out).coarse == 0.5 and load_model(out, coarse=0).coarse == 0
+    assert (tmp_path / "m-training" / "preview-000001.jpg").exists()
+    with pytest.raises(RestyleError, match="coarse differs"):
         train(style_path, photos, out, steps=3, resume=True, **TINY)

@@ -67,7 +67,8 @@ def main(argv=None) -> None:
     parser.add_argument("--padded", type=int, default=0, metavar="P",
                         help="also each model's painting of the photo padded by P px of reflection, cropped back")
     parser.add_argument("--size", type=int, default=512)
-    parser.add_argument("--coarse", type=float, default=0.0, help="the models paint in two passes (load_model's)")
+    parser.add_argument("--coarse", type=float, help="the models paint in two passes (load_model's; default: as "
+                        "each was trained)")
     parser.add_argument("--device", default="cpu")
     args = parser.parse_args(argv)
     models = {source: restyle.load_model(model_or_preset(source), device=args.device, coarse=args.coarse)

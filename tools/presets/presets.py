@@ -171,8 +171,8 @@ def main() -> None:
                     help="quality: long side of both results, and the size they are judged at")
     ap.add_argument("--optimized", default=str(ROOT / ".train" / "optimized"),
                     help="quality: folder keeping the optimizer's results, reused when there")
-    ap.add_argument("--coarse", type=float, default=0.0, help="quality: the models paint in two passes "
-                    "(restyle.load_model's coarse)")
+    ap.add_argument("--coarse", type=float, help="quality: the models paint in two passes (restyle.load_model's "
+                    "coarse; default: as each was trained)")
     ap.add_argument("--images", help="quality: folder for a side-by-side sheet per style (photo, optimizer, model)")
     ap.add_argument("--deadline", type=float, default=0, help="unix time after which no new preset is started")
     ap.add_argument("--out", default=str(ROOT / "benchmarks" / "results"))
