@@ -33,6 +33,10 @@ SEEDS=${SEEDS:-0 1 2}
 # Untried: a run from scratch at twice the weight and longer, e.g. LEVERS="base|;sw2x|--steps 4800 --style-weight 20"
 # (a later --steps wins; 2.4x the time), then a soup with the base run (tools/presets/soup.py needs one start: give
 # both the same --init).
+# Also untried at full size: training in two passes, LEVERS="base|;coarse|--coarse 0.5" (1.25x the time), judged with
+# presets.py quality and border_share.py both as trained and with --coarse 0 (small trials: 18-26% closer to the
+# painting at 512 px in one pass, coarse-trials-cpu-2026-12-04.md); and the presets applied in two passes
+# (presets-coarse-cpu-2026-12-04.md) with models trained on longer at their own weight.
 DISTILL="--targets .train/targets/$STYLE --distill-weight 2"
 LEVERS=${LEVERS:-"base|;margin|--margin 32;b8|--blocks 8;distill|$DISTILL;more|--photos .train/photos-more"}
 TRIALS=""
