@@ -8,6 +8,7 @@ for the memory budget into tiles (``tiled``).
 
 from __future__ import annotations
 
+import copy
 import math
 from pathlib import Path
 from typing import Optional, Union
@@ -48,17 +49,19 @@ class StyleModel:
 
     ``backend`` is "torch" (a .safetensors file) or "onnx" (an exported .onnx file, run by onnxruntime).
     ``metadata`` holds the style's name and hash, the training settings and the restyle version.
-    ``coarse`` in [0, 1] paints in two passes (see ``load_model``; 0: one pass).
+    ``coarse`` in [0, 1] paints in two passes (see ``load_model``; 0: one pass; None: as the metadata says the
+    model was trained).
     """
 
     def __init__(self, path: Path, metadata: dict, device: torch.device, net: Optional[StyleNetwork] = None,
                  session=None, dtype: torch.dtype = torch.float32, max_memory: Optional[float] = None,
-                 tile_size: Optional[int] = None, coarse: float = 0.0):
-        fraction("coarse", coarse)
+                 tile_size: Optional[int] = None, coarse: Optional[float] = None):
+        self.coarse = model_coarse(metadata) if coarse is None else coarse  # trained to paint so (TrainOptions)
+        fraction("coarse", self.coarse)
         self.path, self.metadata, self.device = path, metadata, device
         self.net, self.session, self.dtype = net, session, dtype
         self.backend = "torch" if net is not None else "onnx"
-        self.max_memory, self.tile_size, self.coarse = max_memory, tile_size, coarse
+        self.max_memory, self.tile_size = max_memory, tile_size
         shape = metadata.get("network", {})  # the smallest side its layers take (ONNX models: from the metadata)
         self.min_side = min_side(shape.get("blocks", BLOCKS), shape.get("dilation", 1))
         self.margin = model_margin(metadata)  # trained to paint with it (TrainOptions)
@@ -70,6 +73,13 @@ class StyleModel:
     @property
     def name(self) -> str:
         return str(self.metadata.get("style_name") or self.path.stem)
+
+    def coarse_copy(self, coarse: float) -> "StyleModel":
+        """This model painting with ``coarse`` instead: the same network (shared, not copied) and settings."""
+        fraction("coarse", coarse)
+        other = copy.copy(self)
+        other.coarse = coarse
+        return other
 
     def __repr__(self) -> str:
         return f"StyleModel({self.name!r}, backend={self.backend!r}, device={self.device.type!r})"
@@ -209,12 +219,10 @@ def load_model(path: Union[PathLike, None] = None, *, preset: Optional[str] = No
         if mix is not None:
             raise RestyleError(f"{p}: an .onnx model has one style; choose the mix when exporting it")
         session, meta, dev = load_session(p, dev)
-        return StyleModel(p, meta, dev, session=session, max_memory=max_memory, tile_size=tile_size,
-                          coarse=model_coarse(meta) if coarse is None else coarse)
+        return StyleModel(p, meta, dev, session=session, max_memory=max_memory, tile_size=tile_size, coarse=coarse)
     net, meta = choose_style(p, *read_model(p), mix)
     dtype = resolve_precision(precision, dev)
     net = net.to(dev)
     if dtype != torch.float32:
         net.half(dtype)
-    return StyleModel(p, meta, dev, net=net, dtype=dtype, max_memory=max_memory, tile_size=tile_size,
-                      coarse=model_coarse(meta) if coarse is None else coarse)
+    return StyleModel(p, meta, dev, net=net, dtype=dtype, max_memory=max_memory, tile_size=tile_size, coarse=coarse)

@@ -36,7 +36,8 @@ MAX_PIXELS = 50_000_000
 
 
 class Models:
-    """The presets, each loaded once on first use (once per ``coarse``) and shared by every job."""
+    """The presets, each loaded once on first use and shared by every job (each ``coarse`` a copy sharing its
+    network)."""
 
     def __init__(self, device: str = "auto"):
         self.device, self._models, self._lock = device, {}, threading.Lock()
@@ -47,8 +48,10 @@ class Models:
     def preset(self, name: str, coarse: float = 0.0) -> StyleModel:
         """The preset ``name``, painting in two passes with ``coarse`` (``load_model``'s)."""
         with self._lock:
+            if (name, 0.0) not in self._models:
+                self._models[name, 0.0] = load_model(preset=name, device=self.device, coarse=0.0)
             if (name, coarse) not in self._models:
-                self._models[name, coarse] = load_model(preset=name, device=self.device, coarse=coarse)
+                self._models[name, coarse] = self._models[name, 0.0].coarse_copy(coarse)
             return self._models[name, coarse]
 
 

@@ -140,3 +140,14 @@ def test_coarse_must_be_a_fraction(model_file):
     for bad in (-0.1, 1.5, True, "0.5"):
         with pytest.raises(RestyleError, match="coarse must be between 0 and 1"):
             load_model(model_file, device=DEVICE, coarse=bad)
+        with pytest.raises(RestyleError, match="coarse must be between 0 and 1"):
+            load_model(model_file, device=DEVICE).coarse_copy(bad)
+
+
+def test_a_coarse_copy_shares_the_network_and_paints_as_loaded_so(model_file):
+    one = load_model(model_file, device=DEVICE, precision="fp32")
+    two = one.coarse_copy(0.5)
+    assert two.net is one.net and (one.coarse, two.coarse) == (0.0, 0.5)
+    photo = torch.from_numpy(_photo(38, 53)).permute(2, 0, 1).float() / 255
+    loaded = load_model(model_file, device=DEVICE, precision="fp32", coarse=0.5)
+    assert torch.equal(two.tensor(photo), loaded.tensor(photo))

@@ -29,6 +29,7 @@ def test_a_preset_paints_a_photo_shrunk_to_the_working_size(models):
     expected = load_model(preset="starry_night", device=models.device, coarse=0.5)(small)
     assert np.abs(np.asarray(two, np.int16) - np.asarray(expected, np.int16)).max() <= 1
     assert models.preset("starry_night", 0.5) is models.preset("starry_night", 0.5) is not models["starry_night"]
+    assert models.preset("starry_night", 0.5).net is models["starry_night"].net  # one network, not a copy
 
 
 def test_the_command_line_equivalent():
