@@ -1,10 +1,10 @@
 """Speed of real-time style models: training steps per second and apply time per image, on one device.
 
-    python benchmarks/fast.py                     # this CPU
+    python benchmarks/fast.py                     # the CPU
     python benchmarks/fast.py --device cuda
     python benchmarks/fast.py --train-steps 0 --coarse 0.5    # apply in one pass and in two (coarse), side by side
 
-Training: ``restyle.train`` with batch 8 of 256 px crops (the issue's benchmark setting) on the photos in --photos;
+Training: ``restyle.train`` with batch 8 of 256 px crops (the benchmark's setting) on the photos in --photos;
 steps per second between the first report (step 10, after warm-up) and the last step. Apply: a model
 (--model, default a random-weight one: same network, same cost) on 512x384, 1920x1080 and 3840x2160 images,
 median of --repeat runs after one warm-up, the image already decoded (network time plus padding and the
