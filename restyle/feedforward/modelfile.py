@@ -58,15 +58,23 @@ def presets() -> dict[str, Path]:
     return found
 
 
-def styles_in(path: Path) -> list[str]:
-    """The style names a model file of several styles lists, read from its header alone (no torch)."""
+def header_metadata(path: Path) -> dict:
+    """A .safetensors model file's restyle metadata, read from its header alone (no torch); {} where unreadable."""
     try:
         with open(path, "rb") as f:
             size = int.from_bytes(f.read(8), "little")
             header = json.loads(f.read(min(size, 1 << 24)))
         meta = json.loads(header.get("__metadata__", {}).get("restyle", "{}"))
-        return [s["name"] for s in meta.get("styles", [])]
-    except (OSError, ValueError, TypeError, KeyError, AttributeError):
+    except (OSError, ValueError, TypeError, AttributeError):
+        return {}
+    return meta if isinstance(meta, dict) else {}
+
+
+def styles_in(path: Path) -> list[str]:
+    """The style names a model file of several styles lists, read from its header alone (no torch)."""
+    try:
+        return [s["name"] for s in header_metadata(path).get("styles", [])]
+    except (TypeError, KeyError, AttributeError):
         return []
 
 

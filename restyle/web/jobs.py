@@ -14,10 +14,11 @@ from typing import Callable, Iterator, Optional, Union
 import numpy as np
 from PIL import Image
 
-from ..core.checks import at_most, positive_int, side
+from ..core.checks import at_most, fraction, positive_int, side
 from ..core.images import ImageLike, load_image
 from ..core.regions import KEEP
 from ..errors import RestyleError
+from ..feedforward.modelfile import header_metadata, model_coarse
 from ..feedforward.regions import RegionModels
 from ..feedforward.runtime import StyleModel, load_model
 from ..optimize.options import Options
@@ -87,6 +88,21 @@ def model_for(models: Models, preset: str, model_file: Optional[str] = None, mix
         return load_model(model_file, device=models.device, mix=mix, coarse=coarse)
 
 
+def trained_coarse(model_file: Optional[str]) -> float:
+    """The share of two passes an uploaded model was trained to paint with, ``load_model``'s default for it (0: no
+    file, a preset's, or a file that cannot be read, which painting with it then names)."""
+    if model_file is None:
+        return 0.0
+    try:
+        if Path(model_file).suffix.lower() == ".onnx":
+            return load_model(model_file, device="cpu").coarse
+        coarse = model_coarse(header_metadata(Path(model_file)))
+        fraction("coarse", coarse)
+        return coarse
+    except (RestyleError, ValueError, TypeError):
+        return 0.0
+
+
 def _typed(mix: Optional[str]) -> Optional[str]:
     """A style mix as typed in the page, None where its box was left blank."""
     return (mix or "").strip() or None
@@ -121,13 +137,15 @@ def apply_command(preset: str, strength: float, preserve_color: bool, size: int,
                   model_file: Optional[str] = None, mix: Optional[str] = None, coarse: float = 0.0) -> str:
     """The command line that paints a photo as ``apply_preset`` does."""
     words = ["restyle", "apply", *_style_words(preset, model_file, mix), "--size", str(size)]
-    words += _model_words(strength, coarse) + ["--preserve-color"] * preserve_color
+    words += _model_words(strength, coarse, [trained_coarse(model_file)]) + ["--preserve-color"] * preserve_color
     return shlex.join(words + ["photo.jpg", "-o", "painted.png"])
 
 
-def _model_words(strength: float, coarse: float) -> list[str]:
-    """The command line's words for a model's strength and two passes, where not at their defaults."""
-    return ["--strength", f"{strength:g}"] * (strength != 1) + ["--coarse", f"{coarse:g}"] * (coarse != 0)
+def _model_words(strength: float, coarse: float, owns: list[float]) -> list[str]:
+    """The command line's words for a model's strength and two passes, where not at their defaults (the two
+    passes': ``owns``, the coarse each model painting was trained with, as ``trained_coarse`` says)."""
+    return ["--strength", f"{strength:g}"] * (strength != 1) + \
+        ["--coarse", f"{coarse:g}"] * any(own != coarse for own in owns)
 
 
 def drawn_mask(layers: Optional[list]) -> Optional[np.ndarray]:
@@ -161,7 +179,8 @@ def regions_command(inside: str, outside: str, *, strength: float, preserve_colo
     """The command line that paints a photo as ``apply_regions`` does."""
     words = ["restyle", "apply", "--mask", "mask.png", "--region", f"255={_region_model(inside, model_file, mix)}",
              "--region", f"0={outside}", "--size", str(size)] + ["--feather", f"{feather:g}"] * (feather > 0)
-    words += _model_words(strength, coarse) + ["--preserve-color"] * preserve_color
+    owns = [trained_coarse(model_file)] + [0.0] * (outside != KEEP)  # a preset paints the rest
+    words += _model_words(strength, coarse, owns) + ["--preserve-color"] * preserve_color
     return shlex.join(words + ["photo.jpg", "-o", "painted.png"])
 
 
@@ -305,4 +324,4 @@ def video_command(preset: str, strength: float, size: Optional[int] = None, mode
     """The command line that paints a video as ``paint_video`` does (``size``: as ``video_size`` says)."""
     words = ["restyle", "video", "clip.mp4", *_style_words(preset, model_file, mix), "-o", "painted.mp4"]
     words += ["--size", str(size)] * (size is not None)
-    return shlex.join(words + _model_words(strength, coarse))
+    return shlex.join(words + _model_words(strength, coarse, [trained_coarse(model_file)]))

@@ -94,9 +94,12 @@ def model_upload(elem_id: str) -> tuple[gr.File, gr.Textbox]:
     return model, mix
 
 
-def coarse_slider() -> gr.Slider:
-    """How much of the photo's half-size painting the model paints over in a second pass (``load_model``'s coarse)."""
-    return gr.Slider(0, 1, value=0, step=0.1, label="Larger structures: two passes (0: one pass)")
+def coarse_slider(model_file: gr.File, elem_id: str) -> gr.Slider:
+    """How much of the photo's half-size painting the model paints over in a second pass (``load_model``'s coarse),
+    moved to an uploaded model's own when one is uploaded."""
+    slider = gr.Slider(0, 1, value=0, step=0.1, label="Larger structures: two passes (0: one pass)", elem_id=elem_id)
+    model_file.change(jobs.trained_coarse, model_file, slider, api_visibility="private")
+    return slider
 
 
 class Page:
@@ -193,10 +196,10 @@ def _preset_tab(page: Page, names: list[str]) -> None:
     with gr.Row():
         preset = gr.Radio(names, value=names[0], label="Preset")
         strength = gr.Slider(0, 1, value=1, step=0.05, label="Strength (1: all style)")
-        coarse = coarse_slider()
         keep = gr.Checkbox(label="Keep the photo's colours")
         size = gr.Slider(64, 2048, value=jobs.WORK_SIZE, step=32, label="Working size (long side, px)")
         model_file, mix = model_upload("preset-model")
+        coarse = coarse_slider(model_file, "preset-coarse")
     drawn, mask, outside, feather = _regions(photo, names)
     paint = gr.Button("Paint", variant="primary", elem_id="preset-paint")
     command = gr.Code(label="The same on the command line", language="shell", interactive=False,
@@ -260,9 +263,9 @@ def _video_tab(page: Page, names: list[str]) -> None:
     with gr.Row():
         preset = gr.Radio(names, value=names[0], label="Preset")
         strength = gr.Slider(0, 1, value=1, step=0.05, label="Strength (1: all style)")
-        coarse = coarse_slider()
         size = gr.Slider(64, 2048, value=jobs.WORK_SIZE, step=32, label="Working size (long side, px)")
         model_file, mix = model_upload("video-model")
+        coarse = coarse_slider(model_file, "video-coarse")
     with gr.Row():
         start = gr.Button("Paint the video", variant="primary", elem_id="video-paint")
         stop = gr.Button("Stop", variant="stop", elem_id="video-stop")

@@ -26,6 +26,17 @@ def test_save_load_round_trip(tmp_path, model_file):
     assert (half.tensor(x) - model.tensor(x)).abs().max() < 2e-3
 
 
+def test_the_header_alone_gives_the_metadata_and_a_file_it_cannot_read_none(tmp_path, model_file):
+    meta = modelfile.header_metadata(model_file)
+    assert meta["style_name"] == "test" and meta["format"] == FORMAT
+    assert meta == load_model(model_file, device="cpu").metadata
+    for bad in (b"", b"\x10" + b"\x00" * 7 + b"[1, 2]" + b" " * 10, b"\x05" + b"\x00" * 7 + b"{oops"):
+        (tmp_path / "bad.safetensors").write_bytes(bad)
+        assert modelfile.header_metadata(tmp_path / "bad.safetensors") == {}
+    assert modelfile.header_metadata(tmp_path / "missing.safetensors") == {}
+    assert modelfile.styles_in(model_file) == []
+
+
 def test_metadata_from_another_model_file_does_not_replace_the_network_shape(tmp_path, model_file):
     wide = lively_net(width=16, blocks=2)
     path = save_model(wide, tmp_path / "w.safetensors", load_model(model_file, device="cpu").metadata)

@@ -285,6 +285,39 @@ def test_a_region_takes_an_uploaded_model_and_a_mix_of_its_styles(models, tmp_pa
         "restyle apply --mask mask.png --region 255=ab.safetensors@a:0.5,b:0.5 --region 0=none ")
 
 
+def test_an_uploaded_model_paints_in_two_passes_as_it_was_trained_unless_told(tmp_path):
+    from restyle.feedforward.modelfile import save_model
+    from tests.feedforward.conftest import lively_net
+
+    trained = save_model(lively_net(width=8, blocks=1), tmp_path / "t.safetensors", {"settings": {"coarse": 0.3}})
+    assert jobs.trained_coarse(None) == 0.0 and jobs.trained_coarse(str(trained)) == 0.3
+    plain = save_model(lively_net(width=8, blocks=1), tmp_path / "p.safetensors", {})
+    assert jobs.trained_coarse(str(plain)) == 0.0
+    for bad in (b"not a model", b"\xff" * 8):  # unreadable: 0, and painting with it names the trouble
+        (tmp_path / "bad.safetensors").write_bytes(bad)
+        assert jobs.trained_coarse(str(tmp_path / "bad.safetensors")) == 0.0
+    odd = save_model(lively_net(width=8, blocks=1), tmp_path / "o.safetensors", {"settings": {"coarse": 7}})
+    assert jobs.trained_coarse(str(odd)) == 0.0
+    assert jobs.apply_command("x", 1.0, False, 64, model_file=str(trained), coarse=0.3) == \
+        "restyle apply --model t.safetensors --size 64 photo.jpg -o painted.png"  # its own: no option needed
+    assert "--coarse 0 " in jobs.apply_command("x", 1.0, False, 64, model_file=str(trained), coarse=0.0)
+    assert jobs.video_command("x", 1.0, model_file=str(trained), coarse=0.0).endswith("--coarse 0")
+    assert "--coarse 0.3" in jobs.regions_command("x", "great_wave", strength=1.0, preserve_color=False, size=64,
+                                                  feather=0, model_file=str(trained), coarse=0.3)
+    assert "--coarse" not in jobs.regions_command("x", "none", strength=1.0, preserve_color=False, size=64,
+                                                  feather=0, model_file=str(trained), coarse=0.3)
+
+
+def test_an_exported_models_own_two_passes_are_read_too(tmp_path):
+    pytest.importorskip("onnxruntime")
+    from restyle.feedforward.modelfile import save_model
+    from restyle.feedforward.onnx import export_onnx
+    from tests.feedforward.conftest import lively_net
+
+    trained = save_model(lively_net(width=8, blocks=1), tmp_path / "t.safetensors", {"settings": {"coarse": 0.4}})
+    assert jobs.trained_coarse(str(export_onnx(trained, tmp_path / "t.onnx"))) == 0.4
+
+
 def test_the_commands_shown_paint_what_the_page_painted(models, tmp_path, run_cli):
     from restyle.feedforward.modelfile import save_model
     from tests.feedforward.conftest import lively_net
@@ -296,19 +329,25 @@ def test_the_commands_shown_paint_what_the_page_painted(models, tmp_path, run_cl
     mask = np.zeros((48, 64), np.uint8)
     mask[:, :24] = 255
     Image.fromarray(mask).save(tmp_path / "mask.png")
+    own = save_model(lively_net(width=8, blocks=1), tmp_path / "own.safetensors", {"settings": {"coarse": 0.5}},
+                     dtype=torch.float32)
     page = {"whole": jobs.apply_preset(models, photo, "the_scream", size=64, model_file=str(ab), mix="b"),
+            "own, as trained": jobs.apply_preset(models, photo, "x", size=64, model_file=str(own), coarse=0.5),
+            "own, one pass": jobs.apply_preset(models, photo, "x", size=64, model_file=str(own), coarse=0.0),
             "region": jobs.apply_regions(models, photo, mask, inside="the_scream", outside="none", size=64,
                                          model_file=str(ab), mix="b"),
             "two passes": jobs.apply_regions(models, photo, mask, inside="the_scream", outside="great_wave",
                                              size=64, coarse=0.5)}
     shown = {"whole": jobs.apply_command("the_scream", 1.0, False, 64, model_file=str(ab), mix="b"),
+             "own, as trained": jobs.apply_command("x", 1.0, False, 64, model_file=str(own), coarse=0.5),
+             "own, one pass": jobs.apply_command("x", 1.0, False, 64, model_file=str(own), coarse=0.0),
              "region": jobs.regions_command("the_scream", "none", strength=1.0, preserve_color=False, size=64,
                                             feather=0, model_file=str(ab), mix="b"),
              "two passes": jobs.regions_command("the_scream", "great_wave", strength=1.0, preserve_color=False,
                                                 size=64, feather=0, coarse=0.5)}
     for name, command in shown.items():  # the files it names are the ones in tmp_path
-        words = [w.replace("ab.safetensors", str(ab)) if "ab.safetensors" in w else
-                 str(tmp_path / w) if w.endswith((".jpg", ".png")) else w for w in command.split()[2:]]
+        words = [w.replace("ab.safetensors", str(ab)).replace("own.safetensors", str(own)) if ".safetensors" in w
+                 else str(tmp_path / w) if w.endswith((".jpg", ".png")) else w for w in command.split()[2:]]
         code, _, err = run_cli("apply", *words, "--device", DEVICE, "-q")
         assert code == 0, (command, err)
         typed = np.asarray(Image.open(tmp_path / "painted.png"), np.int16)
