@@ -193,7 +193,7 @@ def plot(path: Path, runs: list[dict]) -> None:
         a.plot(px, [r.get("cuda_peak_mb", 0) / 1024 for r in runs], "s-", label="peak CUDA")
     lin = runs[0]["max_rss_mb"] / 1024 / px[0]
     a.plot(px, [p * lin for p in px], ":", color="grey", label="linear from the smallest")
-    a.axhline(12e9 / 2**30, color="red", lw=0.8, label="12 GB goal")
+    a.axhline(12e9 / 2**30, color="red", lw=0.8, label="12 GB bound")
     a.set(xlabel="output megapixels", ylabel="GiB", title="Peak memory")
     a.legend()
     b.plot(px, [r["seconds"] / 60 for r in runs], "o-")

@@ -1,4 +1,4 @@
-"""Where a 1080p frame's time goes on a GPU, and what variants of the network cost (issue 5's 20 ms goal).
+"""Where a 1080p frame's time goes on a GPU, and what variants of the network cost (bound: 20 ms a frame).
 
     python benchmarks/probe_apply.py --device cuda [--size 1080x1920] [--compile]
 

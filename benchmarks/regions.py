@@ -5,9 +5,9 @@ For each photo (../shared/images/content) and two paintings A and B (../shared/i
 two halves (left: A, right: B; then left: A, right: none), the optimizer paints the photo four times at `--size`:
 A alone, B alone, the two regions, and A with the right kept. Each half is judged alone by cropping it, `--margin`
 pixels away from the edge, with `restyle score`'s style distance (the crop's own size): the region's distance to
-its painting against the single-style run's on the same crop (goal <= 1.2x), and to the other painting (no
-leaking: further); the kept half's mean absolute error to the photo (goal <= 0.04 in 0..1); the two-region run's
-time against the single-style run's (goal <= 1.2x). The same checks for the presets (feed-forward: each model's
+its painting against the single-style run's on the same crop (bound: <= 1.2x), and to the other painting (no
+leaking: further); the kept half's mean absolute error to the photo (bound: <= 0.04 in 0..1); the two-region run's
+time against the single-style run's (bound: <= 1.2x). The same checks for the presets (feed-forward: each model's
 painting mixed by the mask) where a preset exists for both paintings. Writes results/regions-cpu-<date>.md and a
 picture of every result (results/regions-cpu-<date>.jpg) to look at the edges.
 
@@ -171,9 +171,9 @@ def _write(args, rows: list[str], tiles: list[list[np.ndarray]]) -> None:
             "Mask: left half A, right half B (then right half kept). Each half judged alone, cropped "
             f"{args.margin} px away from the edge, by `restyle score`'s style distance at the crop's own size. "
             "Ratio: the two-region run's distance to the half's painting over the single-style run's on the same "
-            "crop (goal <= 1.2x). Own / other: the half's distance to its painting and to the other one (no leak: "
-            "own < other). Kept: the kept half's mean absolute error to the photo, 0..1 (goal <= 0.04). Cost: the "
-            "two-region run's time over the single-style run's (goal <= 1.2x; for presets, two models paint).",
+            "crop (bound: <= 1.2x). Own / other: the half's distance to its painting and to the other one (no leak: "
+            "own < other). Kept: the kept half's mean absolute error to the photo, 0..1 (bound: <= 0.04). Cost: the "
+            "two-region run's time over the single-style run's (bound: <= 1.2x; for presets, two models paint).",
             "", "| engine | photo: A / B | left ratio | right ratio | left own / other | right own / other | leak | "
             "kept MAE | cost |", "|---|---|---|---|---|---|---|---|---|", *rows, ""]
     out.with_suffix(".md").write_text("\n".join(text))

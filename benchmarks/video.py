@@ -181,7 +181,7 @@ def write(args, rows: list[str], timing: str, parts: list[str]) -> None:
         f"# `restyle video`: temporal consistency\n\n{device}, torch {torch.__version__}, {date.today()}. Command: "
         f"`{cmd}`.\n\nWarping error (Lai et al. 2018; flow and mask on the input frames; lower is steadier) of the "
         "input, of independent frames and of restyle's with `temporal_weight` "
-        f"{args.temporal_weight}; the ratios are restyle's over independent frames (goals: at most 0.35x for "
+        f"{args.temporal_weight}; the ratios are restyle's over independent frames (bounds: at most 0.35x for "
         "presets, 0.5x for the optimizer, distances within 1.1x). Style and content distances are `restyle "
         "score`'s at 256 px over every fourth frame: restyle's own measure.\n\n"
         "| clip | input | independent | restyle | error ratio | style distance | content distance |\n"

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# One device call for the real-time models (issue 5) on a CUDA GPU, in this order, each step bounded in time:
+# One device call for the real-time models on a CUDA GPU, in this order, each step bounded in time:
 # probe_apply.py (where a 1080p frame's time goes), fast.py (training steps/s, apply times), the presets
 # (restyle train, 2000 steps each, with PRESET_ARGS, none started after DEADLINE s), their
 # quality against the optimizer on held-out photos; then, if EXTRA_ARGS is set and less than EXTRA_BEFORE s have

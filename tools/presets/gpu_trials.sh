@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Several `restyle train` runs side by side on one CUDA GPU, for issue 5's presets and trials, in one device call.
+# Several `restyle train` runs side by side on one CUDA GPU, for the presets and trials, in one device call.
 # A training process leaves the GPU idle part of each step (its crops are cut on the CPU, and most of its kernels
 # are small); side by side on an H200, five runs took 81 s a model and two 84 s, against 111-113 s for one alone on
 # an H100 (benchmarks/results/presets-train-cuda-2026-11-28.md; one alone on the H200 was not timed).
