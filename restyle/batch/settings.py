@@ -30,7 +30,8 @@ class ModelSettings:
                                        "(a:0.6,b:0.4)", type=str, metavar="NAME[:W,...]")
     coarse: Optional[float] = setting(None, "0 to 1: paint in two passes, first the photo at half size, and mix "
                                             "that much of it into the photo the second pass paints: the painting's "
-                                            "larger structures, less of the photo, 1.25x the work (0: one pass; "
+                                            "larger structures at working sizes near 512 px (at 1024 px most "
+                                            "presets come no closer), less of the photo, 1.25x the work (0: one pass; "
                                             "default: as the model was trained, one pass for the presets; models "
                                             "only)", type=float, metavar="C")
 
