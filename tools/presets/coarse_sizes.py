@@ -25,14 +25,19 @@ import restyle  # noqa: E402
 from restyle.feedforward.passes import with_coarse  # noqa: E402
 
 
-def levelled(model, coarse: float, levels: int):
-    """``model``'s painting function with ``levels`` passes under the last (0: one pass; 1: ``coarse`` as restyle
-    paints it; 2: the half-size painting itself in two passes)."""
+def painter(model, coarse: float, levels: int):
+    """``model`` painting one arm: restyle's own one pass (levels 0) or two (1, ``coarse_copy``), or the pyramid (2:
+    the half-size painting itself in two passes), tried in this tool only."""
+    arm = model.coarse_copy(coarse if levels else 0.0)
+    if levels < 2:
+        return arm
+
     def run(photo, k=levels):
         if k == 0 or min(photo.shape[-2:]) < 64:
             return model._pass(photo)
         return model._pass(with_coarse(photo, coarse, lambda p: run(p, k - 1)))
-    return run
+    arm._run = run
+    return arm
 
 
 def rows(style: str, args) -> list[str]:
@@ -44,8 +49,7 @@ def rows(style: str, args) -> list[str]:
         photo = Path(args.photos) / name
         scorer = restyle.Scorer(photo, Path(args.style_dir) / f"{style}.jpg", device=args.device, size=args.size)
         for arm in arms:
-            model._run = levelled(model, *arm)
-            scores[arm].append(scorer(model_result(model, photo, args.size)))
+            scores[arm].append(scorer(model_result(painter(model, *arm), photo, args.size)))
     one = scores[0.0, 0]
     out = []
     for (c, k), got in list(scores.items())[1:]:
