@@ -16,15 +16,13 @@ from typing import Optional, Sequence, Union
 
 import torch
 
-from .core.checks import DEFAULT_MAX_PIXELS
+from .core.checks import DEFAULT_MAX_PIXELS, SCORE_SIZE
 from .core.device import resolve_device
 from .core.images import ImageLike, fit_size, load_image, resize, source_name
 from .core.layers import DEFAULT_CONTENT_LAYERS, DEFAULT_STYLE_LAYERS, blend_weights, layer_weights
 from .core.losses import LossWeights, PerceptualLoss
 from .core.vgg import load_vgg
 from .errors import RestyleError
-
-SCORE_SIZE = 512
 
 
 @dataclass(frozen=True)
@@ -86,9 +84,9 @@ class Scorer:
 
 def score(image: ImageLike, content: ImageLike, styles: Union[ImageLike, Sequence[ImageLike]],
           style_blend: Optional[Sequence[float]] = None, device: str = "auto",
-          max_pixels: int = DEFAULT_MAX_PIXELS) -> Score:
-    """Content and style distances of ``image`` (see the module docstring); several styles are blended.
+          max_pixels: int = DEFAULT_MAX_PIXELS, size: int = SCORE_SIZE) -> Score:
+    """Content and style distances of ``image`` (see the module docstring), judged at long side ``size``.
 
-    To judge many images against the same photo and style, build one ``Scorer`` and call it on each.
+    Several styles are blended. To judge many images against the same photo and style, build one ``Scorer``.
     """
-    return Scorer(content, styles, style_blend, device=device, max_pixels=max_pixels)(image)
+    return Scorer(content, styles, style_blend, device=device, max_pixels=max_pixels, size=size)(image)

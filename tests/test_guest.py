@@ -62,7 +62,7 @@ content, style, photos, tmp = sys.argv[1:5]
 restyle.stylize(content, style, size=32, iterations=2, device="cpu", preserve_color="histogram")
 for p in restyle.iter_stylize(content, style, size=32, iterations=5, device="cpu"):
     break
-restyle.score(content, content, style, device="cpu")
+restyle.score(content, content, style, device="cpu", size=32)
 from restyle.feedforward.modelfile import presets
 model = restyle.load_model(preset=next(iter(presets())), device="cpu", tile_size=32)
 model(content).save(os.path.join(tmp, "applied.png"))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 
+from ..core.checks import SCORE_SIZE
 from ..core.settings import parse_blend
 from ..optimize.options import Options
 from .arguments import add_fields
@@ -14,15 +15,18 @@ def add_parser(sub, name: str, fmt) -> None:
     p = sub.add_parser(name, formatter_class=fmt, help="measure how close an image is to a photo and a style",
                        description="Content distance (relative squared error of relu4_2 features) and style "
                                    "distance (mean relative squared error of Gram matrices over relu1_1..relu5_1) "
-                                   "of IMAGE, judged at long side 512 whatever its size, so that results of any "
-                                   "size and any tool compare. Lower is closer. The style distance is also given "
-                                   "by layer: relu1_1 judges colours and fine texture, relu5_1 the painting's "
-                                   "largest structures.")
+                                   "of IMAGE, judged at long side --size (512) whatever its own size, so that "
+                                   "results of any size and any tool compare. Lower is closer. The style distance "
+                                   "is also given by layer: relu1_1 judges colours and fine texture, relu5_1 the "
+                                   "painting's largest structures.")
     p.add_argument("image", help="the image to judge, e.g. a stylized result")
     p.add_argument("-c", "--content", required=True, help="the content photo")
     p.add_argument("-s", "--style", action="append", required=True, metavar="STYLE",
                    help="a style image; repeat for several")
     p.add_argument("--style-blend", metavar="W,W,...", help="weights of the style images (default: equal)")
+    p.add_argument("--size", type=int, default=SCORE_SIZE, metavar="PX",
+                   help="long side at which images are judged; scores at different sizes do not compare "
+                        "(default: %(default)s)")
     p.add_argument("--json", action="store_true", help="print one JSON object instead of text")
     add_fields(p, Options, ["device", "max_pixels"])
 
@@ -30,7 +34,7 @@ def add_parser(sub, name: str, fmt) -> None:
 def run(args: argparse.Namespace) -> int:
     from ..score import score
     result = score(args.image, args.content, args.style, parse_blend(args.style_blend), device=args.device,
-                   max_pixels=args.max_pixels)
+                   max_pixels=args.max_pixels, size=args.size)
     if args.json:
         print(json.dumps(result.as_dict()))
     else:

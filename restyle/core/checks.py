@@ -9,6 +9,8 @@ from ..errors import RestyleError
 
 #: Pillow's own decompression-bomb threshold, the default limit on input pixels (``max_pixels``).
 DEFAULT_MAX_PIXELS = 89_478_485
+#: The long side at which quality scores are judged by default (``restyle score``, ``Scorer``).
+SCORE_SIZE = 512
 
 
 def positive_int(name: str, value: Any) -> None:
