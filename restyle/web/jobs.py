@@ -4,6 +4,7 @@ same on the command line. Thread-safe: several people's jobs may share the loade
 from __future__ import annotations
 
 import contextlib
+import functools
 import queue
 import shlex
 import threading
@@ -95,12 +96,19 @@ def trained_coarse(model_file: Optional[str]) -> float:
         return 0.0
     try:
         if Path(model_file).suffix.lower() == ".onnx":
-            return load_model(model_file, device="cpu").coarse
+            return _onnx_coarse(model_file, Path(model_file).stat().st_mtime_ns)
         coarse = model_coarse(header_metadata(Path(model_file)))
         fraction("coarse", coarse)
         return coarse
-    except (RestyleError, ValueError, TypeError):
+    except (OSError, RestyleError, ValueError, TypeError):
         return 0.0
+
+
+@functools.lru_cache(maxsize=16)
+def _onnx_coarse(model_file: str, mtime_ns: int) -> float:
+    """An .onnx model's trained coarse, read by loading it once per file version (the page asks on upload and
+    again for each command it shows)."""
+    return load_model(model_file, device="cpu").coarse
 
 
 def _typed(mix: Optional[str]) -> Optional[str]:

@@ -1,3 +1,4 @@
+import os
 import threading
 
 import numpy as np
@@ -308,14 +309,21 @@ def test_an_uploaded_model_paints_in_two_passes_as_it_was_trained_unless_told(tm
                                                   feather=0, model_file=str(trained), coarse=0.3)
 
 
-def test_an_exported_models_own_two_passes_are_read_too(tmp_path):
+def test_an_exported_models_own_two_passes_are_read_too_loading_it_once(tmp_path, monkeypatch):
     pytest.importorskip("onnxruntime")
     from restyle.feedforward.modelfile import save_model
     from restyle.feedforward.onnx import export_onnx
     from tests.feedforward.conftest import lively_net
 
+    loads, real_load = [], jobs.load_model
+    monkeypatch.setattr(jobs, "load_model", lambda *a, **k: loads.append(a) or real_load(*a, **k))
     trained = save_model(lively_net(width=8, blocks=1), tmp_path / "t.safetensors", {"settings": {"coarse": 0.4}})
-    assert jobs.trained_coarse(str(export_onnx(trained, tmp_path / "t.onnx"))) == 0.4
+    exported = str(export_onnx(trained, tmp_path / "t.onnx"))
+    assert jobs.trained_coarse(exported) == 0.4 and jobs.trained_coarse(exported) == 0.4
+    assert len(loads) == 1  # on upload, then for each command shown: loaded once
+    plain = save_model(lively_net(width=8, blocks=1), tmp_path / "p.safetensors", {})
+    os.replace(export_onnx(plain, tmp_path / "p.onnx"), exported)
+    assert jobs.trained_coarse(exported) == 0.0  # a new file under the same name is read anew
 
 
 def test_the_commands_shown_paint_what_the_page_painted(models, tmp_path, run_cli):
