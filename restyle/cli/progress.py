@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 from typing import Optional
@@ -75,11 +76,22 @@ class Snapshots:
         return self.output.with_name(f"{self.output.stem}_{step:04d}{self.output.suffix}")
 
     def check(self, inputs: list, steps: int) -> None:
-        """A RestyleError when a snapshot of a run of ``steps`` iterations would overwrite one of ``inputs``."""
-        if self.every:
-            from ..core.images import check_not_input
-            for step in range(self.every, steps + 1, self.every):
-                check_not_input(self.path(step), inputs)
+        """A RestyleError when a snapshot of a run of ``steps`` iterations would overwrite one of ``inputs``: an
+        input whose real name is a snapshot's (looked at input by input, not snapshot by snapshot, so that a long
+        run does not stat its every snapshot's path first)."""
+        if not self.every:
+            return
+        from ..core.images import check_not_input
+        prefix, suffix = f"{self.output.stem}_", self.output.suffix
+        for source in inputs:
+            if not isinstance(source, (str, os.PathLike)):
+                continue
+            name = Path(source).resolve().name
+            digits = name[len(prefix):len(name) - len(suffix)]
+            if name.startswith(prefix) and name.endswith(suffix) and digits.isdigit() and digits.isascii():
+                step = int(digits)
+                if 0 < step <= steps and step % self.every == 0:
+                    check_not_input(self.path(step), [source])
 
     def __call__(self, p) -> None:
         if self.every and p.step % self.every == 0:

@@ -64,6 +64,22 @@ def test_stylize_never_overwrites_an_input(run_cli, content_path, style_path, tm
     assert not (tmp_path / "r.png").exists()
 
 
+def test_snapshots_that_would_overwrite_an_input_are_found_by_the_inputs_names(tmp_path):
+    from restyle.cli.progress import Snapshots
+    from restyle.errors import RestyleError
+
+    snapshots = Snapshots(2, tmp_path / "r.png")
+    (tmp_path / "r_0006.png").write_bytes(b"")
+    (tmp_path / "photo.png").symlink_to(tmp_path / "r_0006.png")
+    others = [tmp_path / "r_0003.png", tmp_path / "r_4.png", tmp_path / "s_0004.png", Image.new("RGB", (2, 2))]
+    snapshots.check(others, 10**12)  # r_0003: not a step of 2; r_4: not step 4's name; a long run checks as fast
+    snapshots.check([tmp_path / "r_0004.png"], 3)  # a run of 3 iterations never writes step 4
+    for given in ("r_0004.png", "photo.png"):  # the name, or the real name behind a link
+        with pytest.raises(RestyleError, match="is an input"):
+            snapshots.check([tmp_path / given], 6)
+    Snapshots(0, tmp_path / "r.png").check([tmp_path / "r_0004.png"], 10)  # no snapshots
+
+
 @pytest.mark.parametrize("case", [
     "missing", "directory", "not-an-image", "truncated", "empty", "too-many-pixels", "unknown-layer",
     "negative-weight", "zero-size", "unwritable-output", "missing-output-folder", "bad-extension",
