@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any, Callable, Optional, Sequence, Union
 
 from ..core.checks import positive_int
-from ..core.images import check_not_input
+from ..core.images import check_not_inputs
 from ..errors import RestyleError
 from . import record
 from .jobs import Job, Style, find_photos, plan
@@ -115,11 +115,8 @@ def _jobs(inputs, styles, manifest, common: dict, out: Path) -> list[Job]:
 
 def _check_outputs(jobs: list[Job]) -> None:
     """A RestyleError when an output would be one of the batch's photos, paintings or models."""
-    inputs = {Path(j.photo).resolve() for j in jobs} | {Path(j.style.source).resolve() for j in jobs
-                                                         if j.style.kind != "preset"}
-    for job in jobs:
-        if Path(job.output).resolve() in inputs:
-            check_not_input(job.output, [job.output])
+    inputs = dict.fromkeys([j.photo for j in jobs] + [j.style.source for j in jobs if j.style.kind != "preset"])
+    check_not_inputs([j.output for j in jobs], inputs)
 
 
 def _todo(jobs: list[Job], force: bool) -> tuple[list[tuple[Job, str]], list[Outcome]]:

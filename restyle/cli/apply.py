@@ -54,7 +54,7 @@ def add_parser(sub, name: str, fmt) -> None:
 
 def jobs_for(inputs: list[str], output: str) -> list[tuple[Path, Path]]:
     """(input, output) pairs: every input checked before any work, no output overwriting an input."""
-    from ..core.images import FORMATS, check_not_input, check_output_path, image_files
+    from ..core.images import FORMATS, check_not_inputs, check_output_path, image_files
     files: list[Path] = []
     for name in inputs:
         p = Path(name)
@@ -73,8 +73,7 @@ def jobs_for(inputs: list[str], output: str) -> list[tuple[Path, Path]]:
     else:
         jobs = [(f, out / (f.stem + (f.suffix if f.suffix.lower() in FORMATS else ".png"))) for f in files]
         _check_folder(out, jobs)
-    for _, o in jobs:
-        check_not_input(o, files)
+    check_not_inputs([o for _, o in jobs], files)
     return jobs
 
 

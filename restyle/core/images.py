@@ -191,9 +191,18 @@ def check_output_path(path: str | os.PathLike) -> Path:
 def check_not_input(output: str | os.PathLike, inputs: Iterable[ImageLike]) -> None:
     """A RestyleError when ``output`` is the same file as one of ``inputs`` (those given as paths), so that a
     result never overwrites a photo, a painting or any other image it was made from."""
-    target = Path(output).resolve()
+    check_not_inputs([output], inputs)
+
+
+def check_not_inputs(outputs: Iterable[str | os.PathLike], inputs: Iterable[ImageLike]) -> None:
+    """``check_not_input`` for many outputs at once, every path resolved once (a folder of n photos: n, not n²)."""
+    sources: dict[Path, ImageLike] = {}
     for source in inputs:
-        if isinstance(source, (str, os.PathLike)) and Path(source).resolve() == target:
+        if isinstance(source, (str, os.PathLike)):
+            sources.setdefault(Path(source).resolve(), source)
+    for output in outputs:
+        source = sources.get(Path(output).resolve())
+        if source is not None:
             raise RestyleError(f"{output}: is an input ({source}); choose another output so it is not overwritten")
 
 

@@ -6,7 +6,7 @@ import pytest
 import torch
 from PIL import Image
 
-from restyle.core.images import check_output_path, fit_size, load_image, resize, save_image, to_pil
+from restyle.core.images import check_not_inputs, check_output_path, fit_size, load_image, resize, save_image, to_pil
 from restyle.errors import RestyleError
 
 
@@ -159,3 +159,12 @@ def test_a_jpeg_read_for_a_smaller_size_is_decoded_smaller_and_close_to_the_whol
     whole = load_image(tmp_path / "big.jpg")
     assert (resize(whole, (48, 64)) - small).abs().mean() < 2 / 255
     assert load_image(tmp_path / "big.jpg", at_least=300).shape == (3, 384, 512)  # a half would be too small
+
+
+def test_no_output_may_be_an_input_however_it_is_named(tmp_path):
+    photos = [tmp_path / f"p{i}.png" for i in range(3)]
+    (tmp_path / "link").symlink_to(tmp_path)
+    check_not_inputs([tmp_path / "out" / p.name for p in photos], photos + [Image.new("RGB", (2, 2))])
+    for output in (photos[1], tmp_path / "link" / "p2.png", tmp_path / "out" / ".." / "p0.png"):
+        with pytest.raises(RestyleError, match=r"is an input \(.*p\d.png\); choose another output"):
+            check_not_inputs([tmp_path / "out" / "a.png", output], photos)
