@@ -46,6 +46,18 @@ def test_judged_at_fixed_size_whatever_the_image_size(tmp_path):
     assert list(scorer.by_size) == [(384, 512)]
 
 
+def test_score_and_the_command_line_judge_at_512_by_default(monkeypatch, content_path, style_path):
+    import importlib
+
+    from restyle.cli import build_parser
+    score_module = importlib.import_module("restyle.score")  # (restyle.score itself is the function)
+    made = []
+    monkeypatch.setattr(score_module, "Scorer", lambda *a, **k: made.append(k["size"]) or (lambda image: None))
+    restyle.score(content_path, content_path, style_path)
+    assert made == [512]
+    assert build_parser().parse_args(["score", "a.png", "-c", "b.png", "-s", "c.png"]).size == 512
+
+
 def test_stylized_result_is_closer_to_style_than_the_photo(content_path, style_path):
     result = restyle.stylize(content_path, style_path, size=48, iterations=10, device=DEVICE)
     scorer = restyle.Scorer(content_path, style_path, device=DEVICE, size=SMALL)
