@@ -44,12 +44,13 @@ def rows(style: str, args) -> list[str]:
     """The Markdown rows of one preset: one per arm, against one pass."""
     model = restyle.load_model(preset=style, device=args.device, coarse=0.0)
     arms = [(0.0, 0)] + [(float(c), int(k)) for c, k in (a.split(":") for a in args.arms)]
+    painters = {arm: painter(model, *arm) for arm in arms}  # each made once, for every photo
     scores = {arm: [] for arm in arms}
     for name in args.names:
         photo = Path(args.photos) / name
         scorer = restyle.Scorer(photo, Path(args.style_dir) / f"{style}.jpg", device=args.device, size=args.size)
-        for arm in arms:
-            scores[arm].append(scorer(model_result(painter(model, *arm), photo, args.size)))
+        for arm, painting in painters.items():
+            scores[arm].append(scorer(model_result(painting, photo, args.size)))
     one = scores[0.0, 0]
     out = []
     for (c, k), got in list(scores.items())[1:]:
