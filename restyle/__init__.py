@@ -25,7 +25,7 @@ _PUBLIC = {
     "Options": "optimize.options",
     "load_model": "feedforward.runtime", "StyleModel": "feedforward.runtime", "export_onnx": "feedforward.onnx",
     "train": "feedforward.training", "TrainOptions": "feedforward.options", "TrainProgress": "feedforward.training",
-    "score": "score", "Score": "score", "Scorer": "score", "run_batch": "batch.run",
+    "score": "scoring", "Score": "scoring", "Scorer": "scoring", "run_batch": "batch.run",
     "RestyleError": "errors", "NumericalError": "errors", "Interrupted": "errors",
 }
 __all__ = ["Interrupted", "NumericalError", "Options", "Progress", "RestyleError", "Score", "Scorer", "StyleModel",
@@ -41,7 +41,7 @@ if TYPE_CHECKING:
     from .feedforward.training import TrainProgress, train
     from .optimize.options import Options
     from .optimize.transfer import Progress, iter_stylize, stylize
-    from .score import Score, Scorer, score
+    from .scoring import Score, Scorer, score
 
 
 def __getattr__(name: str):

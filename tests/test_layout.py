@@ -70,8 +70,8 @@ def test_an_engine_imports_neither_the_other_nor_an_interface(name):
     assert not bad, f"{name} imports {bad}"
 
 
-def test_score_imports_core_only():
-    assert all(_under(m, ("restyle.core", "restyle.errors")) for m in imports("restyle.score"))
+def test_scoring_imports_core_only():
+    assert all(_under(m, ("restyle.core", "restyle.errors")) for m in imports("restyle.scoring"))
 
 
 def test_the_version_lives_in_one_place():
@@ -118,7 +118,8 @@ def test_old_import_paths_still_work():
     code = ("import warnings; warnings.simplefilter('ignore')\n"
             "from restyle.transfer import stylize; from restyle.stylemodel import load_model, export_onnx\n"
             "import restyle.optimize.transfer as t, restyle.images as i, restyle.core.images as ci\n"
-            "assert stylize is t.stylize and i is ci")
+            "from restyle.score import Scorer; import restyle.scoring as sc\n"
+            "assert stylize is t.stylize and i is ci and Scorer is sc.Scorer")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT)
     assert done.returncode == 0, done.stderr
 

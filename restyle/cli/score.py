@@ -32,7 +32,7 @@ def add_parser(sub, name: str, fmt) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..score import score
+    from ..scoring import score
     result = score(args.image, args.content, args.style, parse_blend(args.style_blend), device=args.device,
                    max_pixels=args.max_pixels, size=args.size)
     if args.json:

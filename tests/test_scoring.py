@@ -1,4 +1,6 @@
 import json
+import subprocess
+import sys
 
 import pytest
 from PIL import Image
@@ -50,7 +52,7 @@ def test_score_and_the_command_line_judge_at_512_by_default(monkeypatch, content
     import importlib
 
     from restyle.cli import build_parser
-    score_module = importlib.import_module("restyle.score")  # (restyle.score itself is the function)
+    score_module = importlib.import_module("restyle.scoring")
     made = []
     monkeypatch.setattr(score_module, "Scorer", lambda *a, **k: made.append(k["size"]) or (lambda image: None))
     restyle.score(content_path, content_path, style_path)
@@ -109,3 +111,12 @@ def test_scorer_at_another_size(tmp_path):
     assert list(small.by_size) == [(96, 128)]  # the content's features were taken at 128 x 96
     with pytest.raises(RestyleError):
         restyle.Scorer(photo, style_path, device=DEVICE, size=8)
+
+
+def test_restyle_score_stays_the_function_whatever_was_imported_before():
+    # the scores' module once shared the function's name, so importing it (as the command line does) replaced
+    # restyle.score with the module
+    code = ("import restyle.scoring, restyle.cli.score\nfrom restyle.scoring import Scorer\nimport restyle\n"
+            "assert restyle.score is restyle.scoring.score and callable(restyle.score)")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
