@@ -9,15 +9,19 @@ steps per second between the first report (step 10, after warm-up) and the last 
 (--model, default a random-weight one: same network, same cost) on 512x384, 1920x1080 and 3840x2160 images,
 median of --repeat runs after one warm-up, the image already decoded (network time plus padding and the
 copy back), both as float32 pixels (``model.tensor``) and as 8-bit ones (``model.frame``, converted on the
-device); on CPU also onnxruntime on the exported model; with --coarse C also the torch model painting in two
-passes (``load_model(coarse=C)``). Peak memory: the CUDA peak allocation on a GPU.
+device); on CPU also onnxruntime on the exported model and, where restyle runs its float32 convolutions through
+NNPACK (``restyle.feedforward.nnpack``), the torch model without it (PyTorch's oneDNN), the baseline; with --coarse C
+also the torch model painting in two passes (``load_model(coarse=C)``). --sizes picks the sizes. Peak memory: the
+CUDA peak allocation on a GPU.
 Writes benchmarks/results/fast-<device>-<date>.md (fast-<device>-<date>-coarse.md with --coarse).
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime
+import shlex
 import statistics
 import sys
 import tempfile
@@ -30,9 +34,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from compare import machine  # noqa: E402
 
 import restyle  # noqa: E402
-from restyle.feedforward.modelfile import save_model
+from restyle.feedforward import nnpack  # noqa: E402
+from restyle.feedforward.modelfile import save_model  # noqa: E402
 from restyle.feedforward.network import StyleNetwork as TransformerNet  # noqa: E402
-from restyle.feedforward.onnx import export_onnx
+from restyle.feedforward.onnx import export_onnx  # noqa: E402
 from restyle.feedforward.runtime import load_model  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -76,6 +81,16 @@ def apply_time(model, size: tuple[int, int], repeat: int, path: str) -> tuple[fl
     return statistics.median(times), peak
 
 
+@contextlib.contextmanager
+def without_nnpack():
+    """restyle's convolutions as PyTorch runs them (oneDNN), as on CPUs where NNPACK is not used."""
+    saved, nnpack._usable = nnpack._usable, False
+    try:
+        yield
+    finally:
+        nnpack._usable = saved
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--device", default="cpu")
@@ -86,6 +101,7 @@ def main() -> None:
     ap.add_argument("--model", help="a .safetensors model (default: random weights)")
     ap.add_argument("--coarse", type=float, default=0.0, help="also time the model painting in two passes, "
                     "load_model's coarse (0: not)")
+    ap.add_argument("--sizes", nargs="+", choices=list(SIZES), default=list(SIZES), help="image sizes to time")
     ap.add_argument("--out", default=str(ROOT / "benchmarks" / "results"))
     args = ap.parse_args()
     gpu = args.device != "cpu"
@@ -93,7 +109,7 @@ def main() -> None:
     repeat = args.repeat or (20 if gpu else 3)
     lines = [f"# Real-time models: speed on {machine(args.device)}", "",
              f"{datetime.date.today()}, torch {torch.__version__}, restyle {restyle.__version__}. "
-             f"Command: `python {' '.join(['benchmarks/fast.py', *sys.argv[1:]])}`", ""]
+             f"Command: `python {shlex.join(['benchmarks/fast.py', *sys.argv[1:]])}`", ""]
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
         if steps:
@@ -105,17 +121,23 @@ def main() -> None:
         if not args.model:
             torch.manual_seed(0)
             save_model(TransformerNet(), path, {"style_name": "random"})
-        models = [("torch", load_model(path, device=args.device))]
+        plain = contextlib.nullcontext
+        models = [("torch", load_model(path, device=args.device), plain)]
+        if not gpu and nnpack.usable():
+            models = [("torch, oneDNN only (no NNPACK)", models[0][1], without_nnpack), *models]
         if args.coarse:
-            models.append((f"torch, coarse {args.coarse:g}", load_model(path, device=args.device, coarse=args.coarse)))
+            models.append((f"torch, coarse {args.coarse:g}", load_model(path, device=args.device, coarse=args.coarse),
+                           plain))
         if not gpu:
-            models.append(("onnxruntime", load_model(export_onnx(path, tmp / "m.onnx"), device="cpu")))
+            models.append(("onnxruntime", load_model(export_onnx(path, tmp / "m.onnx"), device="cpu"), plain))
         lines += ["| image | backend | precision | pixels in and out | median time | peak GPU memory |",
                   "|---|---|---|---|---|---|"]
-        for label, size in SIZES.items():
-            for backend, model in models:
+        for label in args.sizes:
+            size = SIZES[label]
+            for backend, model, context in models:
                 for path in ("tensor", "frame"):
-                    t, peak = apply_time(model, size, repeat if size[0] < 2000 or gpu else 1, path)
+                    with context():
+                        t, peak = apply_time(model, size, repeat if size[0] < 2000 or gpu else 1, path)
                     prec = str(model.dtype).replace("torch.", "") if model.backend == "torch" else "float32"
                     mem = f"{peak:.2f} GB" if peak == peak else "-"
                     pixels = "float32 (`model.tensor`)" if path == "tensor" else "uint8 (`model.frame`)"

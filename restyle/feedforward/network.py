@@ -32,6 +32,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from .nnpack import conv2d
 from .options import TrainOptions
 
 #: Height and width of the input must be multiples of this.
@@ -142,8 +143,15 @@ class _ReflectionPad(nn.Module):
         return _pad(x, self.pad, "reflect")
 
 
+class _Conv(nn.Conv2d):
+    """A convolution without padding whose float32 inference on a CPU goes through ``nnpack.conv2d``."""
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return conv2d(x, self.weight, self.bias, stride=self.stride[0], dilation=self.dilation[0])
+
+
 def _conv(cin: int, cout: int, kernel: int, stride: int = 1, dilation: int = 1) -> list[nn.Module]:
-    return [_ReflectionPad(dilation * (kernel // 2)), nn.Conv2d(cin, cout, kernel, stride, dilation=dilation)]
+    return [_ReflectionPad(dilation * (kernel // 2)), _Conv(cin, cout, kernel, stride, dilation=dilation)]
 
 
 def dilations(blocks: int, dilation: int) -> list[int]:
@@ -187,7 +195,7 @@ class _UpsampleConv(nn.Module):
         with torch.autocast(w.device.type, enabled=False):  # the taps' sums in float32, rounded once
             # weight[o, a, b, i] = M_a · w[o, i] · M_bᵀ: (cout * 4, cin, 3, 3), in the order pixel_shuffle reads
             phased = torch.einsum("akl,oilm,bnm->oabikn", m, w.float(), m).reshape(-1, w.shape[1], 3, 3)
-        y = F.conv2d(_pad(x, 1, "replicate"), phased.to(w.dtype), b[:, None].expand(-1, 4).reshape(-1))
+        y = conv2d(_pad(x, 1, "replicate"), phased.to(w.dtype), b[:, None].expand(-1, 4).reshape(-1))
         return F.pixel_shuffle(y, 2)
 
 

@@ -1,0 +1,107 @@
+import threading
+
+import pytest
+import torch
+import torch.nn.functional as F
+
+from restyle.feedforward import nnpack
+from tests.feedforward.conftest import lively_net
+
+CONVS = [  # (batch, in, out, kernel, height, width): the network's 3x3 and 9x9 convolutions, tiny and odd sizes
+    (1, 128, 128, 3, 26, 34), (2, 16, 64, 3, 9, 13), (1, 3, 32, 9, 40, 24), (1, 32, 3, 9, 17, 9), (3, 4, 5, 3, 3, 3)]
+
+
+@pytest.fixture
+def counted(monkeypatch):
+    """The number of NNPACK calls made."""
+    calls = []
+    original = torch._nnpack_spatial_convolution
+    monkeypatch.setattr(torch, "_nnpack_spatial_convolution", lambda *a: calls.append(a[0].shape) or original(*a))
+    return calls
+
+
+@pytest.mark.parametrize("shape", CONVS)
+def test_equals_pytorchs_convolution_to_rounding(shape):
+    n, cin, cout, k, h, w = shape
+    g = torch.Generator().manual_seed(0)
+    x, weight = torch.randn(n, cin, h, w, generator=g), torch.randn(cout, cin, k, k, generator=g)
+    bias = torch.randn(cout, generator=g)
+    with torch.no_grad():
+        y, expected = nnpack.conv2d(x, weight, bias), F.conv2d(x, weight, bias)
+        without_bias = nnpack.conv2d(x, weight)
+    assert y.shape == expected.shape and y.dtype == torch.float32
+    assert (y - expected).abs().max() <= 1e-4 * expected.abs().max()
+    assert (without_bias + bias[:, None, None] - expected).abs().max() <= 1e-4 * expected.abs().max()
+
+
+@pytest.mark.skipif(not nnpack.usable(), reason="NNPACK is used only on CPUs where it was measured faster")
+def test_inference_in_float32_goes_through_nnpack_one_image_at_a_time(counted):
+    x, weight = torch.rand(3, 8, 12, 12), torch.rand(4, 8, 3, 3)
+    with torch.no_grad():
+        nnpack.conv2d(x, weight)
+    assert counted == [(1, 8, 12, 12)] * 3  # a batch goes one image at a time (NNPACK's batched path is slower)
+
+
+@pytest.mark.parametrize("case", ["autograd", "bf16", "stride", "dilation", "onnx export"])
+def test_what_nnpack_does_not_run_is_pytorchs_convolution_exactly(case, counted, monkeypatch):
+    x, weight, bias = torch.rand(1, 8, 12, 12), torch.rand(4, 8, 3, 3), torch.rand(4)
+    grad = False
+    if case == "bf16":
+        x, weight, bias = x.bfloat16(), weight.bfloat16(), bias.bfloat16()
+    stride, dilation = {"stride": (2, 1), "dilation": (1, 2)}.get(case, (1, 1))
+    if case == "autograd":
+        x.requires_grad_(True)
+        grad = True
+    if case == "onnx export":
+        monkeypatch.setattr(torch.onnx, "is_in_onnx_export", lambda: True)
+    with torch.set_grad_enabled(grad):
+        y = nnpack.conv2d(x, weight, bias, stride=stride, dilation=dilation)
+        assert torch.equal(y, F.conv2d(x, weight, bias, stride, dilation=dilation))
+    assert counted == []
+    if grad:
+        y.sum().backward()
+        assert x.grad is not None and x.grad.abs().sum() > 0
+
+
+def test_a_network_paints_the_same_with_nnpack_as_without():
+    net, x = lively_net(), torch.rand(2, 3, 36, 52)
+    with torch.enable_grad():  # PyTorch's convolutions
+        expected = net(x).detach()
+    with torch.no_grad():  # NNPACK's where usable
+        y = net(x)
+    assert (y - expected).abs().max() < 1e-4  # of the 0-1 range: far below one 8-bit level
+
+
+def test_usable_is_decided_once_and_alike_for_every_thread(monkeypatch):
+    monkeypatch.setattr(nnpack, "_usable", None)
+    checks = []
+    original = nnpack._check
+    monkeypatch.setattr(nnpack, "_check", lambda: checks.append(1) or original())
+    answers = []
+    threads = [threading.Thread(target=lambda: answers.append(nnpack.usable())) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert checks == [1] and len(set(answers)) == 1 and nnpack.usable() == answers[0]
+
+
+def test_unmeasured_cpus_keep_pytorchs_convolution(monkeypatch, counted):
+    monkeypatch.setattr(nnpack, "_usable", None)
+    monkeypatch.setattr(torch.backends.cpu, "get_cpu_capability", lambda: "AVX512")
+    x, weight = torch.rand(1, 8, 12, 12), torch.rand(4, 8, 3, 3)
+    with torch.no_grad():
+        assert not nnpack.usable() and torch.equal(nnpack.conv2d(x, weight), F.conv2d(x, weight))
+    assert counted == []
+
+
+def test_a_call_nnpack_refuses_falls_back_to_pytorchs(monkeypatch):
+    monkeypatch.setattr(nnpack, "_usable", True)
+
+    def refuse(*args):
+        raise RuntimeError("NNPACK SpatialConvolution_updateOutput failed")
+
+    monkeypatch.setattr(torch, "_nnpack_spatial_convolution", refuse)
+    x, weight = torch.rand(2, 8, 12, 12), torch.rand(4, 8, 3, 3)
+    with torch.no_grad():
+        assert torch.equal(nnpack.conv2d(x, weight), F.conv2d(x, weight))
