@@ -42,6 +42,19 @@ def test_inference_in_float32_goes_through_nnpack_one_image_at_a_time(counted):
     assert counted == [(1, 8, 12, 12)] * 3  # a batch goes one image at a time (NNPACK's batched path is slower)
 
 
+@pytest.mark.skipif(not nnpack.usable(), reason="NNPACK is used only on CPUs where it was measured faster")
+@pytest.mark.parametrize("kernel, height, band_heights", [(3, 23, [11, 11, 5]), (9, 30, [20, 18])])
+def test_a_large_input_goes_in_bands_of_rows_that_join_exactly(kernel, height, band_heights, counted, monkeypatch):
+    monkeypatch.setattr(nnpack, "BAND_PIXELS", 200)  # 11 rows of 17 px, or 20 of 10 (the kernel's reach included)
+    width = 17 if kernel == 3 else 10
+    g = torch.Generator().manual_seed(1)
+    x, weight = torch.randn(1, 2, height, width, generator=g), torch.randn(3, 2, kernel, kernel, generator=g)
+    with torch.no_grad():
+        y, expected = nnpack.conv2d(x, weight), F.conv2d(x, weight)
+    assert [shape[-2] for shape in counted] == band_heights  # each band overlaps the next by the kernel's reach
+    assert y.shape == expected.shape and (y - expected).abs().max() <= 1e-4 * expected.abs().max()
+
+
 @pytest.mark.parametrize("case", ["autograd", "bf16", "stride", "dilation", "onnx export"])
 def test_what_nnpack_does_not_run_is_pytorchs_convolution_exactly(case, counted, monkeypatch):
     x, weight, bias = torch.rand(1, 8, 12, 12), torch.rand(4, 8, 3, 3), torch.rand(4)
