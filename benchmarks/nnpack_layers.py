@@ -1,0 +1,65 @@
+"""The style network's convolutions one at a time on the CPU: NNPACK (as restyle calls it) against PyTorch's oneDNN.
+
+    python benchmarks/nnpack_layers.py            # the layers of a 512 x 384 pass
+    python benchmarks/nnpack_layers.py --scale 2   # of a 1024 x 768 one
+
+Each layer's input is as the network pads it; median of --repeat runs after one warm-up, float32, no autograd, with
+the largest difference relative to oneDNN's largest output. Prints a Markdown table.
+"""
+
+from __future__ import annotations
+
+import argparse
+import functools
+import statistics
+import time
+
+import torch
+import torch.nn.functional as F
+
+# (label, batch, in, out, kernel, stride, height and width of the input at scale 1, padded)
+LAYERS = [("3x3, 128 to 128: a residual block's", 1, 128, 128, 3, 1, 98, 130),
+          ("3x3, 128 to 256: the first upsampling's", 1, 128, 256, 3, 1, 98, 130),
+          ("3x3, 64 to 128: the second upsampling's", 1, 64, 128, 3, 1, 194, 258),
+          ("9x9, 3 to 32: the first layer", 1, 3, 32, 9, 1, 392, 520),
+          ("9x9, 32 to 3: the last layer", 1, 32, 3, 9, 1, 392, 520),
+          ("3x3 stride 2, 32 to 64", 1, 32, 64, 3, 2, 386, 514),
+          ("3x3 stride 2, 64 to 128", 1, 64, 128, 3, 2, 194, 258),
+          ("3x3, 128 to 128, a batch of 2 (NNPACK's batched path)", 2, 128, 128, 3, 1, 98, 130)]
+
+
+def median_ms(run, repeat: int) -> float:
+    run()
+    times = []
+    for _ in range(repeat):
+        t = time.perf_counter()
+        run()
+        times.append(time.perf_counter() - t)
+    return 1000 * statistics.median(times)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--scale", type=float, default=1.0, help="the image's side against 512 x 384")
+    ap.add_argument("--repeat", type=int, default=5)
+    args = ap.parse_args()
+    if not torch._nnpack_available():
+        raise SystemExit("NNPACK is not available in this PyTorch build")
+    print(f"torch {torch.__version__}, CPU capability {torch.backends.cpu.get_cpu_capability()}, "
+          f"{torch.get_num_threads()} threads\n")
+    print("| convolution (input) | NNPACK | oneDNN | difference |\n|---|---|---|---|")
+    g = torch.Generator().manual_seed(0)
+    with torch.no_grad():
+        for label, n, cin, cout, k, stride, h, w in LAYERS:
+            h, w = round((h - k + 1) * args.scale) + k - 1, round((w - k + 1) * args.scale) + k - 1
+            x, weight = torch.randn(n, cin, h, w, generator=g), torch.randn(cout, cin, k, k, generator=g) * 0.05
+            bias = torch.randn(cout, generator=g)
+            nnpack = functools.partial(torch._nnpack_spatial_convolution, x, weight, bias, (0, 0), (stride, stride))
+            onednn = functools.partial(F.conv2d, x, weight, bias, stride)
+            error = ((nnpack() - onednn()).abs().max() / onednn().abs().max()).item()
+            print(f"| {label} ({h} x {w}) | {median_ms(nnpack, args.repeat):.1f} ms | "
+                  f"{median_ms(onednn, args.repeat):.1f} ms | {error:.0e} |", flush=True)
+
+
+if __name__ == "__main__":
+    main()
