@@ -32,9 +32,10 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from compare import machine  # noqa: E402
+from nnpack_layers import without_nnpack  # noqa: E402
 
 import restyle  # noqa: E402
-from restyle.feedforward import nnpack  # noqa: E402
+from restyle.core import nnpack  # noqa: E402
 from restyle.feedforward.modelfile import save_model  # noqa: E402
 from restyle.feedforward.network import StyleNetwork as TransformerNet  # noqa: E402
 from restyle.feedforward.onnx import export_onnx  # noqa: E402
@@ -79,16 +80,6 @@ def apply_time(model, size: tuple[int, int], repeat: int, path: str) -> tuple[fl
         times.append(time.perf_counter() - t)
     peak = torch.cuda.max_memory_allocated() / 1e9 if cuda else float("nan")
     return statistics.median(times), peak
-
-
-@contextlib.contextmanager
-def without_nnpack():
-    """restyle's convolutions as PyTorch runs them (oneDNN), as on CPUs where NNPACK is not used."""
-    saved, nnpack._usable = nnpack._usable, False
-    try:
-        yield
-    finally:
-        nnpack._usable = saved
 
 
 def main() -> None:

@@ -9,7 +9,8 @@ matrices). On a GPU it prints the kernels' time per step against the unprofiled 
 kernels fill far less than the step, the loop waits on the host (data, launches, syncs), not on the GPU.
 Photos: --photos (default the shared content photos); the style: the bundled Starry Night.
 
-``--compare-memory N`` instead times N pairs of runs in this one process, alternating freed memory returned
+``--onednn`` runs every convolution through PyTorch's oneDNN, as before restyle used NNPACK on AVX2 CPUs (the
+baseline). ``--compare-memory N`` instead times N pairs of runs in this one process, alternating freed memory returned
 to the system (glibc's default) and kept for reuse (what ``restyle.train`` does on a CPU where memory allows,
 ``restyle.core.memory.keep_freed_memory``), and prints each run's time a step.
 """
@@ -17,14 +18,18 @@ to the system (glibc's default) and kept for reuse (what ``restyle.train`` does 
 import argparse
 import contextlib
 import statistics
+import sys
 import tempfile
 import time
 from pathlib import Path
 
 from torch.profiler import ProfilerActivity, profile
 
-import restyle
-import restyle.feedforward.training
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from nnpack_layers import without_nnpack  # noqa: E402
+
+import restyle  # noqa: E402
+import restyle.feedforward.training  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -37,6 +42,7 @@ ap.add_argument("--steps", type=int, default=40, help="unprofiled steps, timed f
 ap.add_argument("--profile-steps", type=int, default=10, help="0: timing only")
 ap.add_argument("--compare-memory", type=int, default=0, metavar="N",
                 help="time N pairs of runs, freed memory returned to the system against kept for reuse")
+ap.add_argument("--onednn", action="store_true", help="PyTorch's convolutions only (no NNPACK): the baseline")
 args = ap.parse_args()
 cuda = args.device.startswith("cuda")
 style = ROOT / "restyle" / "examples" / "starry_night.jpg"
@@ -58,7 +64,7 @@ def returned(device, peak):
     return contextlib.nullcontext(False)
 
 
-with tempfile.TemporaryDirectory() as tmp:
+with tempfile.TemporaryDirectory() as tmp, without_nnpack() if args.onednn else contextlib.nullcontext():
     if args.compare_memory:
         kept = restyle.feedforward.training.keep_freed_memory
         times: dict[str, list[float]] = {"returned": [], "kept": []}

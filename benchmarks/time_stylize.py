@@ -1,6 +1,7 @@
 """Time restyle's engine: start-up, seconds per iteration and total, per size and precision.
 
     python benchmarks/time_stylize.py --device cuda --sizes 512 1024 --precisions auto fp32
+    python benchmarks/time_stylize.py --sizes 512 --convolutions auto onednn   # NNPACK against oneDNN on a CPU
 
 Not part of the test suite. Prints a Markdown table; with --out DIR also saves each result image.
 """
@@ -8,14 +9,19 @@ Not part of the test suite. Prints a Markdown table; with --out DIR also saves e
 from __future__ import annotations
 
 import argparse
+import contextlib
 import statistics
+import sys
 import time
 from pathlib import Path
 
 import torch
 
-import restyle
-from restyle.core.device import resolve_device
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from nnpack_layers import without_nnpack  # noqa: E402
+
+import restyle  # noqa: E402
+from restyle.core.device import resolve_device  # noqa: E402
 
 EXAMPLES = Path(restyle.__file__).parent / "examples"
 
@@ -56,19 +62,25 @@ def main():
     ap.add_argument("--iterations", type=int, default=restyle.Options().iterations)
     ap.add_argument("--out")
     ap.add_argument("--curve", type=int, default=0, metavar="N", help="print the loss terms every N iterations")
+    ap.add_argument("--convolutions", nargs="+", choices=("auto", "onednn"), default=["auto"],
+                    help="auto: as restyle picks (NNPACK on AVX2 CPUs); onednn: PyTorch's only, the baseline")
     args = ap.parse_args()
     device = str(resolve_device(args.device))
     name = torch.cuda.get_device_name() if device.startswith("cuda") else "cpu"
     print(f"device: {name}, torch {torch.__version__}, {torch.get_num_threads()} CPU threads")
     # Warm-up: loads weights, initializes kernels (and cudnn autotuning for small sizes).
     restyle.stylize(args.content, [args.style], size=64, iterations=2, device=device)
-    print("| size | precision | first iteration after (s) | s/iteration at final scale | total (s) | peak GPU MiB |")
-    print("|---|---|---|---|---|---|")
+    print("| size | precision | convolutions | first iteration after (s) | s/iteration at final scale | total (s) | "
+          "peak GPU MiB |")
+    print("|---|---|---|---|---|---|---|")
     for size in args.sizes:
         for precision in args.precisions:
-            first, per_it, total, peak = run(args.content, args.style, size, precision, device,
-                                             args.iterations, args.out, args.curve)
-            print(f"| {size} | {precision} | {first:.2f} | {per_it:.4f} | {total:.1f} | {peak:.0f} |", flush=True)
+            for convolutions in args.convolutions:
+                with without_nnpack() if convolutions == "onednn" else contextlib.nullcontext():
+                    first, per_it, total, peak = run(args.content, args.style, size, precision, device,
+                                                     args.iterations, args.out, args.curve)
+                print(f"| {size} | {precision} | {convolutions} | {first:.2f} | {per_it:.4f} | {total:.1f} | "
+                      f"{peak:.0f} |", flush=True)
 
 
 if __name__ == "__main__":

