@@ -1,13 +1,14 @@
 """Float32 convolutions through NNPACK's Winograd and FFT kernels, on CPUs where they beat oneDNN.
 
 PyTorch ships NNPACK but picks it only for batches of 16 or more with oneDNN turned off, so ``conv2d`` calls it
-directly, one image at a time (a large one in bands of rows), for unstrided, undilated float32 convolutions whose
-weights take no gradient: the style network's passes without autograd, and VGG19's, whose gradient with respect
+directly (a large image in bands of rows) for unstrided, undilated float32 convolutions of one image whose weights
+take no gradient: the style network's passes without autograd, and VGG19's, whose gradient with respect
 to its input is itself such a convolution (``_InputGradient``). On a 2-core AMD EPYC with AVX2 the style network's
 3x3 convolutions run 2.5-3x faster and its 9x9 ones 1.4-4.8x, a whole pass about 2x, with the same results to
 rounding (1e-5 relative; docs/performance.md). Where it was not measured (AVX-512, ARM), under autocast and where a
-check at first use fails, ``conv2d`` is PyTorch's; so are strided convolutions (NNPACK's are the slower) and those
-whose weights are being trained. NNPACK's threads are its own, as many as PyTorch's when it is first used.
+check at first use fails, ``conv2d`` is PyTorch's; so are strided convolutions (NNPACK's are the slower), those
+whose weights are being trained, and batches of several images (training's, batch 8 of 128 px crops, took 5% longer
+a step through NNPACK one image at a time). NNPACK's threads are its own, as many as PyTorch's when it is first used.
 """
 
 from __future__ import annotations
@@ -64,7 +65,7 @@ def _eligible(x: torch.Tensor, weight: torch.Tensor, bias: Optional[torch.Tensor
     trained = torch.is_grad_enabled() and (weight.requires_grad or (bias is not None and bias.requires_grad))
     square = weight.shape[-1] == weight.shape[-2] <= 16 and padding < weight.shape[-1]
     return (stride == 1 and dilation == 1 and x.device.type == "cpu" and x.dtype == weight.dtype == torch.float32
-            and x.dim() == 4 and square and not trained and _worth_it(x, weight, padding)
+            and x.dim() == 4 and len(x) == 1 and square and not trained and _worth_it(x, weight, padding)
             and not torch.is_autocast_enabled("cpu") and not torch.onnx.is_in_onnx_export()
             and not torch.jit.is_tracing() and usable())
 
@@ -78,13 +79,13 @@ def _worth_it(x: torch.Tensor, weight: torch.Tensor, padding: int) -> bool:
 def conv2d(x: torch.Tensor, weight: torch.Tensor, bias: Optional[torch.Tensor] = None, stride: int = 1,
            padding: int = 0, dilation: int = 1) -> torch.Tensor:
     """``F.conv2d(x, weight, bias, stride, padding, dilation)`` (zero padding, groups 1), through NNPACK where it is
-    the faster (``usable``; float32 on the CPU, stride and dilation 1, square kernels, weights that take no
-    gradient), else PyTorch's."""
+    the faster (``usable``; one image in float32 on the CPU, stride and dilation 1, square kernels, weights that take
+    no gradient), else PyTorch's."""
     if _eligible(x, weight, bias, stride=stride, dilation=dilation, padding=padding):
         try:
             if torch.is_grad_enabled() and x.requires_grad:
                 return _InputGradient.apply(x, weight, bias, padding)
-            return _per_image(x, weight, bias, padding)
+            return _banded(x, weight, bias, padding)
         except RuntimeError:  # NNPACK could not (its workspace, a size it refuses): PyTorch's gives the same
             pass
     return F.conv2d(x, weight, bias, stride=stride, padding=padding, dilation=dilation)
@@ -107,20 +108,13 @@ class _InputGradient(torch.autograd.Function):
     def forward(ctx, x, weight, bias, padding):
         ctx.save_for_backward(weight)
         ctx.padding = padding
-        return _per_image(x, weight, bias, padding)
+        return _banded(x, weight, bias, padding)
 
     @staticmethod
     def backward(ctx, grad):
         (weight,) = ctx.saved_tensors
         flipped = weight.flip(-2, -1).transpose(0, 1)
-        return _per_image(grad, flipped, None, weight.shape[-1] - 1 - ctx.padding), None, None, None
-
-
-def _per_image(x: torch.Tensor, weight: torch.Tensor, bias: Optional[torch.Tensor], padding: int) -> torch.Tensor:
-    """NNPACK's convolution, one image at a time (its batched path is the slower)."""
-    if len(x) == 1:
-        return _banded(x, weight, bias, padding)
-    return torch.cat([_banded(image, weight, bias, padding) for image in x.split(1)])
+        return _banded(grad, flipped, None, weight.shape[-1] - 1 - ctx.padding), None, None, None
 
 
 def _banded(x: torch.Tensor, weight: torch.Tensor, bias: Optional[torch.Tensor], padding: int) -> torch.Tensor:
