@@ -10,7 +10,7 @@ steps per second between the first report (step 10, after warm-up) and the last 
 median of --repeat runs after one warm-up, the image already decoded (network time plus padding and the
 copy back), both as float32 pixels (``model.tensor``) and as 8-bit ones (``model.frame``, converted on the
 device); on CPU also onnxruntime on the exported model and, where restyle runs its float32 convolutions through
-NNPACK (``restyle.feedforward.nnpack``), the torch model without it (PyTorch's oneDNN), the baseline; with --coarse C
+NNPACK (``restyle.core.nnpack``), the torch model without it (PyTorch's oneDNN), the baseline; with --coarse C
 also the torch model painting in two passes (``load_model(coarse=C)``). --sizes picks the sizes. Peak memory: the
 CUDA peak allocation on a GPU.
 Writes benchmarks/results/fast-<device>-<date>.md (fast-<device>-<date>-coarse.md with --coarse).

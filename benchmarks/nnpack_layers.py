@@ -89,10 +89,12 @@ def main() -> None:
             h, w = round((h - k + 1) * args.scale) + k - 1, round((w - k + 1) * args.scale) + k - 1
             x, weight = torch.randn(n, cin, h, w, generator=g), torch.randn(cout, cin, k, k, generator=g) * 0.05
             bias = torch.randn(cout, generator=g)
-            nnpack = functools.partial(torch._nnpack_spatial_convolution, x, weight, bias, (0, 0), (stride, stride))
+            through_nnpack = functools.partial(torch._nnpack_spatial_convolution, x, weight, bias, (0, 0),
+                                               (stride, stride))
             onednn = functools.partial(F.conv2d, x, weight, bias, stride)
-            error = ((nnpack() - onednn()).abs().max() / onednn().abs().max()).item()
-            print(f"| {label} ({h} x {w}) | {median_ms(nnpack, args.repeat):.1f} ms | "
+            expected = onednn()
+            error = ((through_nnpack() - expected).abs().max() / expected.abs().max()).item()
+            print(f"| {label} ({h} x {w}) | {median_ms(through_nnpack, args.repeat):.1f} ms | "
                   f"{median_ms(onednn, args.repeat):.1f} ms | {error:.0e} |", flush=True)
 
 
