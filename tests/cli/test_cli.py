@@ -1,4 +1,5 @@
 import importlib.util
+import json
 import os
 import signal
 import subprocess
@@ -182,6 +183,26 @@ def test_no_traceback_from_real_process(tmp_path, style_path):
     out, err = proc.communicate(timeout=120)
     assert proc.returncode == 2
     assert _only_line(err) == f"restyle: error: {tmp_path / 'missing.png'}: no such file"
+
+
+_SETTINGS = """
+import json, os, sys
+from restyle.cli import main
+main(["--version"])
+print(json.dumps({k: os.environ.get(k) for k in ("OMP_WAIT_POLICY", "THP_MEM_ALLOC_ENABLE")}))
+print("torch" in sys.modules)
+"""
+
+
+@pytest.mark.parametrize("own", [None, "ACTIVE"])
+def test_settings_read_as_torch_loads_are_made_before_it_and_the_users_win(own):
+    env = {k: v for k, v in os.environ.items() if k not in ("OMP_WAIT_POLICY", "THP_MEM_ALLOC_ENABLE")}
+    if own:
+        env["OMP_WAIT_POLICY"] = own
+    done = subprocess.run([sys.executable, "-c", _SETTINGS], capture_output=True, text=True, env=env, timeout=60)
+    *_, settings, torch_loaded = done.stdout.strip().splitlines()
+    assert json.loads(settings) == {"OMP_WAIT_POLICY": own or "PASSIVE", "THP_MEM_ALLOC_ENABLE": "1"}
+    assert torch_loaded == "False"  # so libgomp and torch's allocator read them when a command imports torch
 
 
 def test_ctrl_c_saves_best_image_and_exits_130(tmp_path, content_path, style_path):
