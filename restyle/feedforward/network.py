@@ -47,8 +47,8 @@ def instance_norm(x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor, eps
     """Affine instance norm of ``x`` (N, C, H, W) for inference, in float32 whatever ``x``'s dtype.
 
     The statistics are ``stats = (mean, var)`` (each (N or 1, C, 1, 1)) or, by default, ``x``'s own (float32
-    sums, no float32 copy of ``x``); then one multiply-add per element. On a GPU this is faster than
-    PyTorch's instance norm, a batch norm over N*C channels (a 1080p pass 30% faster; docs/performance.md).
+    sums, no float32 copy of ``x``); then one multiply-add per element. On a GPU, and in float32 on a CPU, this
+    is faster than PyTorch's instance norm, a batch norm over N*C channels (docs/performance.md).
     """
     n, c, h, w = x.shape
     if stats is not None:
@@ -78,9 +78,9 @@ class NormStats:
 class _Norm(nn.InstanceNorm2d):
     """Affine instance norm whose statistics can be given for a pass (``NormStats``, for exact tiled inference).
 
-    Inference on a GPU goes through ``instance_norm`` above; training (autograd), ONNX export and the CPU use
-    PyTorch's, which is the faster on a CPU. With ``styles`` above 1, ``weight`` and ``bias`` are (styles,
-    channels), and a pass weighs them by ``NormStats.mix``.
+    Inference on a GPU, and in float32 on a CPU, goes through ``instance_norm`` above; training (autograd), ONNX
+    export and bf16 or fp16 on a CPU use PyTorch's, the faster there. With ``styles`` above 1, ``weight`` and
+    ``bias`` are (styles, channels), and a pass weighs them by ``NormStats.mix``.
     """
 
     def __init__(self, channels: int, styles: int = 1):
@@ -98,7 +98,8 @@ class _Norm(nn.InstanceNorm2d):
                 return self._mixed(x, stats)
             if self in stats.fixed:
                 return instance_norm(x, self.weight, self.bias, self.eps, stats=stats.fixed[self])
-        if x.is_cuda and not (self.training or torch.is_grad_enabled() or torch.onnx.is_in_onnx_export()):
+        if (x.is_cuda or x.dtype == torch.float32) and not (
+                self.training or torch.is_grad_enabled() or torch.onnx.is_in_onnx_export()):
             return instance_norm(x, self.weight, self.bias, self.eps)
         return super().forward(x)
 

@@ -13,6 +13,7 @@ from restyle.feedforward.network import (
     min_side,
 )
 from restyle.feedforward.network import StyleNetwork as TransformerNet
+from tests.conftest import DEVICE
 from tests.feedforward.conftest import lively_net
 
 
@@ -148,6 +149,25 @@ def test_own_instance_norm_equals_pytorchs(channels_last):
     assert (instance_norm(x[:1], weight, bias, 1e-5, stats) - expected[:1]).abs().max() < 1e-5
     half = instance_norm(x.bfloat16(), weight.bfloat16(), bias.bfloat16(), 1e-5)  # bf16 in, float32 math
     assert half.dtype == torch.bfloat16 and (half.float() - expected).abs().max() < 0.05
+
+
+@pytest.mark.parametrize("dtype, grad, own", [(torch.float32, False, True), (torch.float32, True, False),
+                                              (torch.bfloat16, False, None)])
+def test_which_norm_a_pass_takes(monkeypatch, dtype, grad, own):
+    """Inference in float32 takes restyle's norm (faster on CPUs and GPUs); autograd takes PyTorch's, and so does
+    bf16 on a CPU (PyTorch's the faster there); all give the same numbers."""
+    from restyle.feedforward import network
+    norm = _Norm(5).to(DEVICE, dtype).eval()
+    norm.weight.data.uniform_(0.5, 1.5)
+    norm.bias.data.uniform_(-1, 1)
+    calls = []
+    monkeypatch.setattr(network, "instance_norm", lambda *a, **k: calls.append(1) or instance_norm(*a, **k))
+    x = (torch.randn(1, 5, 9, 13) * 3 + 1).to(DEVICE, dtype)
+    with torch.set_grad_enabled(grad):
+        out = norm(x)
+    expected = F.instance_norm(x.float(), weight=norm.weight.float(), bias=norm.bias.float(), eps=norm.eps)
+    assert (out.float() - expected).abs().max() < (1e-4 if dtype == torch.float32 else 0.05)
+    assert bool(calls) == (own if own is not None else DEVICE.startswith("cuda"))
 
 
 def test_a_norm_of_several_styles_hand_computed():
