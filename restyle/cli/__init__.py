@@ -89,7 +89,7 @@ def before_torch() -> None:
     """Settings read once as torch loads, which the command line makes because it owns its process (a user's own
     setting wins; docs/performance.md): large CPU tensors in transparent huge pages, and idle OpenMP threads that
     sleep at once instead of spinning, so that they leave the cores to NNPACK's own threads (a 512 px apply on an
-    AVX2 CPU 10-15% faster)."""
+    AVX2 CPU 9-13% faster)."""
     os.environ.setdefault("THP_MEM_ALLOC_ENABLE", "1")
     os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
