@@ -20,6 +20,18 @@ EXAMPLES = __import__("pathlib").Path(__file__).resolve().parents[1] / "restyle"
 #: CPU-only behaviour (recorded pixels, glibc's allocator, the CPU's bf16 detection) name the CPU themselves.
 DEVICE = os.environ.get("RESTYLE_TEST_DEVICE", "cpu")
 
+#: The suite runs in parallel processes (pytest-xdist, ``-n`` in ``pyproject.toml``), each with its share of the
+#: cores for PyTorch's threads: the suite's many small tensors keep two threads of one process far less busy than
+#: two processes of one thread each (docs/architecture.md). The processes the tests start keep PyTorch's default.
+if "PYTEST_XDIST_WORKER_COUNT" in os.environ:
+    torch.set_num_threads(max(1, (os.cpu_count() or 1) // int(os.environ["PYTEST_XDIST_WORKER_COUNT"])))
+
+
+def pytest_collection_modifyitems(items):
+    """The tests that run together in one process (``xdist_group``: a server, a browser, a Ray cluster) first, so
+    that the other process takes the rest meanwhile and neither waits on the other at the end."""
+    items.sort(key=lambda item: item.get_closest_marker("xdist_group") is None)
+
 
 def pytest_addoption(parser):
     parser.addoption("--screenshots", metavar="DIR", help="where the browser tests save their pictures of the page "

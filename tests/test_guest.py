@@ -88,6 +88,7 @@ print(json.dumps({"before": before, "after": state(), "umask_calls": umask_calls
 '''
 
 
+@pytest.mark.xdist_group("ray")  # it starts Ray: never beside the Ray backend's tests
 def test_import_and_every_call_leave_the_process_as_found(tmp_path, content_path, style_path):
     photos = tmp_path / "photos"
     photos.mkdir()

@@ -17,6 +17,7 @@ from restyle.errors import RestyleError
 from tests.conftest import DEVICE
 
 ray = pytest.importorskip("ray")
+pytestmark = pytest.mark.xdist_group("ray")  # one Ray cluster at a time on the machine (the guest test starts one)
 
 
 @pytest.fixture(scope="module")

@@ -13,9 +13,10 @@ sync_api = pytest.importorskip("playwright.sync_api", reason="needs Playwright f
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 if CHROMIUM is None:
     pytest.skip("needs Chromium (apt-get install chromium); .ci/run installs it", allow_module_level=True)
+pytestmark = pytest.mark.xdist_group("browser")  # one process: one server and one browser for them all
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 def browser():
     with sync_api.sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
@@ -35,7 +36,9 @@ def _open(browser, server):
 
 @pytest.fixture
 def page(browser, server):
-    return _open(browser, server)
+    page = _open(browser, server)
+    yield page
+    page.context.close()
 
 
 @pytest.fixture

@@ -13,6 +13,7 @@ from restyle.web import jobs
 from tests.conftest import DEVICE, EXAMPLES
 
 gradio_client = pytest.importorskip("gradio_client")
+pytestmark = pytest.mark.xdist_group("server")  # one process: one server for them all
 
 @pytest.fixture
 def client(server):
