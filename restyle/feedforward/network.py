@@ -98,10 +98,14 @@ class _Norm(nn.InstanceNorm2d):
                 return self._mixed(x, stats)
             if self in stats.fixed:
                 return instance_norm(x, self.weight, self.bias, self.eps, stats=stats.fixed[self])
-        if (x.is_cuda or x.dtype == torch.float32) and not (
-                self.training or torch.is_grad_enabled() or torch.onnx.is_in_onnx_export()):
+        if self._restyles(x):
             return instance_norm(x, self.weight, self.bias, self.eps)
         return super().forward(x)
+
+    def _restyles(self, x: torch.Tensor) -> bool:
+        """Whether a pass over ``x`` normalizes with ``instance_norm`` (inference on a GPU or in float32)."""
+        return (x.is_cuda or x.dtype == torch.float32) and not (
+            self.training or torch.is_grad_enabled() or torch.onnx.is_in_onnx_export())
 
     def _mixed(self, x: torch.Tensor, stats: NormStats) -> torch.Tensor:
         """The norm with each image's scale and shift weighed from the styles' by ``stats.mix``."""
@@ -109,6 +113,8 @@ class _Norm(nn.InstanceNorm2d):
         weight, bias = mix @ self.weight, mix @ self.bias  # (N or 1, C)
         if self in stats.fixed:
             return instance_norm(x, weight, bias, self.eps, stats=stats.fixed[self])
+        if self._restyles(x):
+            return instance_norm(x, weight, bias, self.eps)
         y = F.instance_norm(x, eps=self.eps)
         return torch.addcmul(bias[..., None, None], y, weight[..., None, None]).to(x.dtype)
 

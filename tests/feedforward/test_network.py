@@ -151,21 +151,26 @@ def test_own_instance_norm_equals_pytorchs(channels_last):
     assert half.dtype == torch.bfloat16 and (half.float() - expected).abs().max() < 0.05
 
 
+@pytest.mark.parametrize("styles", [1, 3])
 @pytest.mark.parametrize("dtype, grad, own", [(torch.float32, False, True), (torch.float32, True, False),
                                               (torch.bfloat16, False, None)])
-def test_which_norm_a_pass_takes(monkeypatch, dtype, grad, own):
+def test_which_norm_a_pass_takes(monkeypatch, dtype, grad, own, styles):
     """Inference in float32 takes restyle's norm (faster on CPUs and GPUs); autograd takes PyTorch's, and so does
-    bf16 on a CPU (PyTorch's the faster there); all give the same numbers."""
+    bf16 on a CPU (PyTorch's the faster there); all give the same numbers, for a network of one style or several."""
     from restyle.feedforward import network
-    norm = _Norm(5).to(DEVICE, dtype).eval()
+    norm = _Norm(5, styles=styles).to(DEVICE, dtype).eval()
     norm.weight.data.uniform_(0.5, 1.5)
     norm.bias.data.uniform_(-1, 1)
     calls = []
     monkeypatch.setattr(network, "instance_norm", lambda *a, **k: calls.append(1) or instance_norm(*a, **k))
-    x = (torch.randn(1, 5, 9, 13) * 3 + 1).to(DEVICE, dtype)
+    x = (torch.randn(2, 5, 9, 13) * 3 + 1).to(DEVICE, dtype)
+    mix = torch.tensor([[0.0, 1.0, 0.0], [0.5, 0.0, 0.5]])
+    weight, bias = (norm.weight.float(), norm.bias.float()) if styles == 1 else (
+        mix.to(DEVICE) @ norm.weight.float(), mix.to(DEVICE) @ norm.bias.float())
     with torch.set_grad_enabled(grad):
-        out = norm(x)
-    expected = F.instance_norm(x.float(), weight=norm.weight.float(), bias=norm.bias.float(), eps=norm.eps)
+        out = norm(x) if styles == 1 else norm(x, NormStats(mix))
+    expected = torch.cat([F.instance_norm(x[i:i + 1].float(), weight=weight.expand(2, 5)[i],
+                                          bias=bias.expand(2, 5)[i], eps=norm.eps) for i in range(2)])
     assert (out.float() - expected).abs().max() < (1e-4 if dtype == torch.float32 else 0.05)
     assert bool(calls) == (own if own is not None else DEVICE.startswith("cuda"))
 
