@@ -23,8 +23,8 @@ DEVICE = os.environ.get("RESTYLE_TEST_DEVICE", "cpu")
 #: The suite runs in parallel processes (pytest-xdist, ``-n`` in ``pyproject.toml``), each with its share of the
 #: cores for PyTorch's threads: the suite's many small tensors keep two threads of one process far less busy than
 #: two processes of one thread each (docs/architecture.md). The processes the tests start keep PyTorch's default.
-if "PYTEST_XDIST_WORKER_COUNT" in os.environ:
-    torch.set_num_threads(max(1, (os.cpu_count() or 1) // int(os.environ["PYTEST_XDIST_WORKER_COUNT"])))
+if "PYTEST_XDIST_WORKER_COUNT" in os.environ:  # PyTorch's own count (its cores, or OMP_NUM_THREADS), shared out
+    torch.set_num_threads(max(1, torch.get_num_threads() // int(os.environ["PYTEST_XDIST_WORKER_COUNT"])))
 
 
 def pytest_collection_modifyitems(items):

@@ -85,13 +85,17 @@ def own_process(args: argparse.Namespace) -> None:
     warnings.filterwarnings("ignore", module=r"PIL\.")
 
 
+#: The environment ``before_torch`` sets where the user has not: variable -> value.
+BEFORE_TORCH = {"THP_MEM_ALLOC_ENABLE": "1", "OMP_WAIT_POLICY": "PASSIVE"}
+
+
 def before_torch() -> None:
     """Settings read once as torch loads, which the command line makes because it owns its process (a user's own
     setting wins; docs/performance.md): large CPU tensors in transparent huge pages, and idle OpenMP threads that
     sleep at once instead of spinning, so that they leave the cores to NNPACK's own threads (a 512 px apply on an
     AVX2 CPU 9-13% faster)."""
-    os.environ.setdefault("THP_MEM_ALLOC_ENABLE", "1")
-    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+    for name, value in BEFORE_TORCH.items():
+        os.environ.setdefault(name, value)
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:

@@ -11,7 +11,7 @@ import pytest
 import torch
 from PIL import Image
 
-from restyle.cli import build_parser
+from restyle.cli import BEFORE_TORCH, build_parser
 from restyle.feedforward.runtime import load_model
 from tests.conftest import DEVICE
 
@@ -196,7 +196,7 @@ print("torch" in sys.modules)
 
 @pytest.mark.parametrize("own", [None, "ACTIVE"])
 def test_settings_read_as_torch_loads_are_made_before_it_and_the_users_win(own):
-    env = {k: v for k, v in os.environ.items() if k not in ("OMP_WAIT_POLICY", "THP_MEM_ALLOC_ENABLE")}
+    env = {k: v for k, v in os.environ.items() if k not in BEFORE_TORCH}
     if own:
         env["OMP_WAIT_POLICY"] = own
     done = subprocess.run([sys.executable, "-c", _SETTINGS], capture_output=True, text=True, env=env, timeout=60)
