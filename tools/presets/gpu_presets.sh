@@ -44,7 +44,7 @@ if [[ -n $SHAPES ]]; then  # the apply cost of the network shapes on this GPU fi
 fi
 H=${HELDOUT:-.heldout}
 read -ra photos <<< "${PHOTOS:-cheetah_cub.jpg dahlia.jpg summer_palace.jpg tower.jpg}"
-missing=0
+missing=0  # the cache's names are presets.py's (optimized_result): STYLE-PHOTO-SIZE.png
 for style in $STYLES; do for photo in "${photos[@]}"; do
   [[ -f .train/optimized-heldout/$style-${photo%.*}-${SIZE:-512}.png ]] || missing=$((missing + 1))
 done; done
