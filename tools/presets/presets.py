@@ -1,9 +1,11 @@
-"""Train the shipped preset models, judge them against the optimizer, and draw the README gallery.
+"""Train the shipped preset models, judge them against the optimizer, and draw the docs' galleries.
 
     python tools/presets/training_photos.py .train/photos       # the training photos (held-out ones left out)
     python tools/presets/presets.py train --device cuda          # restyle train for each style -> models/
     python tools/presets/presets.py quality --device cuda        # style distance: model vs optimized, held-out photos
     python tools/presets/presets.py gallery                      # docs/images/presets-gallery.jpg
+    python tools/presets/presets.py beside --heldout .heldout --heldout-photos dahlia.jpg summer_palace.jpg \
+        --optimized .train/optimized-heldout                     # docs/images/presets-beside-optimizer.jpg
 
 train: runs `restyle train` (2000 steps, seed 0, restyle's defaults and PRESET_ARGS, as the shipped presets were
 trained, the Great Wave then trained on with --train-args='--init great_wave --seed 2' --steps 2800, the Starry Night
@@ -14,7 +16,9 @@ quality: for each style and held-out photo, `restyle score` distances of the mod
 style ratio (model / optimized) layer by layer; --images DIR draws each style's results side by side; --shared
 MODEL judges one model of several styles in each style instead of a model file a style; --coarse C has the
 models paint in two passes (``restyle.load_model(coarse=C)``).
-Each writes a Markdown table to benchmarks/results/.
+beside: each painting's row of the optimizer's result and the preset's, side by side, on each of --heldout-photos
+(whole, not cropped; the optimizer's from --optimized, made as quality makes them).
+Train and quality each write a Markdown table to benchmarks/results/.
 """
 
 from __future__ import annotations
@@ -150,14 +154,42 @@ def cmd_gallery(args) -> list[str]:
     return [f"wrote {out}"]
 
 
+def cmd_beside(args) -> list[str]:
+    """docs/images/presets-beside-optimizer.jpg: a row a painting, per photo the optimizer's result and the model's."""
+    from PIL import Image, ImageDraw, ImageFont, ImageOps
+
+    import restyle
+    cell = (300, 200)
+    names = [n for n in args.styles if (Path(args.models) / f"{n}.safetensors").exists()]
+    photos = [Path(args.heldout) / p for p in args.heldout_photos]
+    grid = Image.new("RGB", (cell[0] * (1 + 2 * len(photos)), cell[1] * (1 + len(names))), "white")
+    draw, font = ImageDraw.Draw(grid), ImageFont.load_default(size=20)
+    for j, path in enumerate(photos):
+        x = cell[0] * (1 + 2 * j)
+        grid.paste(ImageOps.pad(Image.open(path).convert("RGB"), (2 * cell[0], cell[1]), color="white"), (x, 0))
+        draw.text((x + 8, cell[1] - 8), "optimizer", fill="black", font=font, anchor="ls")
+        draw.text((x + 2 * cell[0] - 8, cell[1] - 8), "preset", fill="black", font=font, anchor="rs")
+    for i, name in enumerate(names, 1):
+        style = Path(args.style_dir) / f"{name}.jpg"
+        grid.paste(ImageOps.pad(Image.open(style).convert("RGB"), cell, color="white"), (0, cell[1] * i))
+        model = restyle.load_model(Path(args.models) / f"{name}.safetensors", device=args.device)
+        for j, path in enumerate(photos):
+            pair = [optimized_result(args, path, style), model_result(model, path, args.size)]
+            for k, img in enumerate(pair):
+                grid.paste(ImageOps.pad(img, cell, color="white"), (cell[0] * (1 + 2 * j + k), cell[1] * i))
+    out = ROOT / "docs" / "images" / "presets-beside-optimizer.jpg"
+    grid.save(out, quality=85)
+    return [f"wrote {out}"]
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("what", choices=["train", "quality", "gallery"])
+    ap.add_argument("what", choices=["train", "quality", "gallery", "beside"])
     ap.add_argument("--styles", nargs="+", default=STYLES)
     ap.add_argument("--style-dir", default=str(SHARED / "styles"))
     ap.add_argument("--photos", default=str(ROOT / ".train" / "photos"))
     ap.add_argument("--heldout", default=str(SHARED / "content"))
-    ap.add_argument("--heldout-photos", nargs="+", default=HELD_OUT, help="quality: the photos judged on, in "
+    ap.add_argument("--heldout-photos", nargs="+", default=HELD_OUT, help="quality, beside: the photos, in "
                     "--heldout (tools/presets/held_out.py assembles ones no preset has seen)")
     ap.add_argument("--models", default=str(ROOT / "restyle" / "feedforward" / "presets"))
     ap.add_argument("--shared", metavar="MODEL", help="quality: one model of several styles judged in each of "
@@ -170,15 +202,15 @@ def main() -> None:
     ap.add_argument("--size", type=int, default=512,
                     help="quality: long side of both results, and the size they are judged at")
     ap.add_argument("--optimized", default=str(ROOT / ".train" / "optimized"),
-                    help="quality: folder keeping the optimizer's results, reused when there")
+                    help="quality, beside: folder keeping the optimizer's results, reused when there")
     ap.add_argument("--coarse", type=float, help="quality: the models paint in two passes (restyle.load_model's "
                     "coarse; default: as each was trained)")
     ap.add_argument("--images", help="quality: folder for a side-by-side sheet per style (photo, optimizer, model)")
     ap.add_argument("--deadline", type=float, default=0, help="unix time after which no new preset is started")
     ap.add_argument("--out", default=str(ROOT / "benchmarks" / "results"))
     args = ap.parse_args()
-    lines = {"train": cmd_train, "quality": cmd_quality, "gallery": cmd_gallery}[args.what](args)
-    if args.what != "gallery":
+    lines = {"train": cmd_train, "quality": cmd_quality, "gallery": cmd_gallery, "beside": cmd_beside}[args.what](args)
+    if args.what in ("train", "quality"):
         import torch
         sys.path.insert(0, str(ROOT / "benchmarks"))
         from compare import machine
