@@ -200,7 +200,7 @@ def main() -> None:
                     help="more options for restyle train, e.g. '--style-weight 15'")
     ap.add_argument("--device", default="auto")
     ap.add_argument("--size", type=int, default=512,
-                    help="quality: long side of both results, and the size they are judged at")
+                    help="quality, beside: long side of both results (quality judges them at it)")
     ap.add_argument("--optimized", default=str(ROOT / ".train" / "optimized"),
                     help="quality, beside: folder keeping the optimizer's results, reused when there")
     ap.add_argument("--coarse", type=float, help="quality: the models paint in two passes (restyle.load_model's "
