@@ -131,20 +131,26 @@ def side_by_side(folder: str, name: str, row: list) -> Path:
     return out
 
 
+def model_files(args) -> dict[str, Path]:
+    """Each of --styles that has a model file in --models, with that file (the galleries draw only those)."""
+    files = {name: Path(args.models) / f"{name}.safetensors" for name in args.styles}
+    return {name: path for name, path in files.items() if path.exists()}
+
+
 def cmd_gallery(args) -> list[str]:
     from PIL import Image, ImageOps
 
     import restyle
     cell = 256
-    names = [n for n in args.styles if (Path(args.models) / f"{n}.safetensors").exists()]
+    models = model_files(args)
     photos = [Image.open(Path(args.heldout) / p).convert("RGB") for p in HELD_OUT]
-    grid = Image.new("RGB", (cell * (len(photos) + 1), cell * (len(names) + 1)), "white")
+    grid = Image.new("RGB", (cell * (len(photos) + 1), cell * (len(models) + 1)), "white")
     for j, p in enumerate(photos):
         grid.paste(ImageOps.fit(p, (cell, cell)), (cell * (j + 1), 0))
-    for i, name in enumerate(names):
+    for i, (name, file) in enumerate(models.items()):
         style = Image.open(Path(args.style_dir) / f"{name}.jpg").convert("RGB")
         grid.paste(ImageOps.fit(style, (cell, cell)), (0, cell * (i + 1)))
-        model = restyle.load_model(Path(args.models) / f"{name}.safetensors", device=args.device)
+        model = restyle.load_model(file, device=args.device)
         for j, p in enumerate(photos):
             small = p.copy()
             small.thumbnail((512, 512))
@@ -160,19 +166,19 @@ def cmd_beside(args) -> list[str]:
 
     import restyle
     cell = (300, 200)
-    names = [n for n in args.styles if (Path(args.models) / f"{n}.safetensors").exists()]
+    models = model_files(args)
     photos = [Path(args.heldout) / p for p in args.heldout_photos]
-    grid = Image.new("RGB", (cell[0] * (1 + 2 * len(photos)), cell[1] * (1 + len(names))), "white")
+    grid = Image.new("RGB", (cell[0] * (1 + 2 * len(photos)), cell[1] * (1 + len(models))), "white")
     draw, font = ImageDraw.Draw(grid), ImageFont.load_default(size=20)
     for j, path in enumerate(photos):
         x = cell[0] * (1 + 2 * j)
         grid.paste(ImageOps.pad(Image.open(path).convert("RGB"), (2 * cell[0], cell[1]), color="white"), (x, 0))
         draw.text((x + 8, cell[1] - 8), "optimizer", fill="black", font=font, anchor="ls")
         draw.text((x + 2 * cell[0] - 8, cell[1] - 8), "preset", fill="black", font=font, anchor="rs")
-    for i, name in enumerate(names, 1):
+    for i, (name, file) in enumerate(models.items(), 1):
         style = Path(args.style_dir) / f"{name}.jpg"
         grid.paste(ImageOps.pad(Image.open(style).convert("RGB"), cell, color="white"), (0, cell[1] * i))
-        model = restyle.load_model(Path(args.models) / f"{name}.safetensors", device=args.device)
+        model = restyle.load_model(file, device=args.device)
         for j, path in enumerate(photos):
             pair = [optimized_result(args, path, style), model_result(model, path, args.size)]
             for k, img in enumerate(pair):
