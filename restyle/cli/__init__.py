@@ -85,17 +85,34 @@ def own_process(args: argparse.Namespace) -> None:
     warnings.filterwarnings("ignore", module=r"PIL\.")
 
 
-#: The environment ``before_torch`` sets where the user has not: variable -> value.
+#: The environment ``before_torch`` sets where the user has not: variable -> value (the wait policy on NNPACK's CPUs).
 BEFORE_TORCH = {"THP_MEM_ALLOC_ENABLE": "1", "OMP_WAIT_POLICY": "PASSIVE"}
+
+
+def cpu_flags() -> frozenset[str]:
+    """The CPU's feature flags as Linux lists them (``/proc/cpuinfo``), read without torch; none elsewhere."""
+    try:
+        with open("/proc/cpuinfo") as f:
+            return next((frozenset(line.split(":", 1)[1].split()) for line in f if line.startswith("flags")),
+                        frozenset())
+    except OSError:
+        return frozenset()
+
+
+def nnpack_cpu(flags: frozenset[str]) -> bool:
+    """Whether torch runs its AVX2 kernels on a CPU of these flags (AVX2 and FMA, not AVX-512 VL, BW and DQ together),
+    the capability restyle runs NNPACK on (``restyle.core.nnpack.MEASURED_FASTER``)."""
+    return {"avx2", "fma"} <= flags and not {"avx512vl", "avx512bw", "avx512dq"} <= flags
 
 
 def before_torch() -> None:
     """Settings read once as torch loads, which the command line makes because it owns its process (a user's own
-    setting wins; docs/performance.md): large CPU tensors in transparent huge pages, and idle OpenMP threads that
-    sleep at once instead of spinning, so that they leave the cores to NNPACK's own threads (a 512 px apply on an
-    AVX2 CPU 9-13% faster)."""
+    setting wins; docs/performance.md): large CPU tensors in transparent huge pages, and, where NNPACK runs, idle
+    OpenMP threads that sleep at once instead of spinning, leaving the cores to NNPACK's own threads (a 512 px apply
+    on an AVX2 CPU 9-13% faster; on an AVX-512 one, which runs no NNPACK, 3-11% slower)."""
     for name, value in BEFORE_TORCH.items():
-        os.environ.setdefault(name, value)
+        if name != "OMP_WAIT_POLICY" or nnpack_cpu(cpu_flags()):
+            os.environ.setdefault(name, value)
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:

@@ -11,7 +11,7 @@ import pytest
 import torch
 from PIL import Image
 
-from restyle.cli import BEFORE_TORCH, build_parser
+from restyle.cli import BEFORE_TORCH, build_parser, cpu_flags, nnpack_cpu
 from restyle.feedforward.runtime import load_model
 from tests.conftest import DEVICE
 
@@ -201,8 +201,26 @@ def test_settings_read_as_torch_loads_are_made_before_it_and_the_users_win(own):
         env["OMP_WAIT_POLICY"] = own
     done = subprocess.run([sys.executable, "-c", _SETTINGS], capture_output=True, text=True, env=env, timeout=60)
     *_, settings, torch_loaded = done.stdout.strip().splitlines()
-    assert json.loads(settings) == {"OMP_WAIT_POLICY": own or "PASSIVE", "THP_MEM_ALLOC_ENABLE": "1"}
+    ours = "PASSIVE" if nnpack_cpu(cpu_flags()) else None  # only where NNPACK's threads share the cores
+    assert json.loads(settings) == {"OMP_WAIT_POLICY": own or ours, "THP_MEM_ALLOC_ENABLE": "1"}
     assert torch_loaded == "False"  # so libgomp and torch's allocator read them when a command imports torch
+
+
+@pytest.mark.parametrize("flags, expected", [
+    ({"avx2", "fma"}, True),
+    ({"avx2", "fma", "avx512f"}, True),  # torch's AVX-512 kernels need VL, BW and DQ too
+    ({"avx2", "fma", "avx512f", "avx512vl", "avx512bw", "avx512dq"}, False),
+    ({"avx2"}, False),
+    (set(), False),  # not Linux, or not x86
+])
+def test_nnpack_cpu_is_torchs_avx2_capability_told_from_the_flags(flags, expected):
+    assert nnpack_cpu(frozenset(flags)) is expected
+
+
+@pytest.mark.skipif(not cpu_flags(), reason="no /proc/cpuinfo flags here")
+def test_nnpack_cpu_agrees_with_torch_here():
+    import torch
+    assert nnpack_cpu(cpu_flags()) == (torch.backends.cpu.get_cpu_capability() == "AVX2")
 
 
 def test_ctrl_c_saves_best_image_and_exits_130(tmp_path, content_path, style_path):
