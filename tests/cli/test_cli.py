@@ -219,7 +219,6 @@ def test_nnpack_cpu_is_torchs_avx2_capability_told_from_the_flags(flags, expecte
 
 @pytest.mark.skipif(not cpu_flags(), reason="no /proc/cpuinfo flags here")
 def test_nnpack_cpu_agrees_with_torch_here():
-    import torch
     assert nnpack_cpu(cpu_flags()) == (torch.backends.cpu.get_cpu_capability() == "AVX2")
 
 
