@@ -96,6 +96,21 @@ def judged(image: torch.Tensor, judges: dict) -> list[float]:
     return row + [edge_step(image)]
 
 
+def table(rows: dict[str, list[list[float]]]) -> str:
+    """The Markdown table of each source's mean figures over the photos, and its ratios to the zeros optimizer."""
+    lines = ["\n| result | zeros judge: style, content | outer 2 / 4 px mirrored: style | replicate-first judge | "
+             "reflect judge | edge step | style ratio to the zeros optimizer: zeros, mirrored 2 / 4, replicate-first, "
+             "reflect |", "|---|---|---|---|---|---|---|"]
+    base = rows.get("optimizer, zeros")
+    for source, photo_rows in rows.items():
+        m = [sum(column) / len(column) for column in zip(*photo_rows)]
+        ratios = ([sum(r[i] / b[i] for r, b in zip(photo_rows, base)) / len(base) for i in (0, 2, 3, 4, 6)]
+                  if base else [])
+        lines.append(f"| {source} | {m[0]:.4f}, {m[1]:.3f} | {m[2]:.4f} / {m[3]:.4f} | {m[4]:.4f}, {m[5]:.3f} | "
+                     f"{m[6]:.4f}, {m[7]:.3f} | {m[8]:.1f} | " + ", ".join(f"{r:.2f}" for r in ratios) + " |")
+    return "\n".join(lines)
+
+
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("style", help="the painting's name in --style-dir, and the preset's")
@@ -119,17 +134,7 @@ def main(argv=None) -> None:
                 judges[mode] = restyle.Scorer(photo, style, device=args.device)
         for source, image in images.items():
             rows.setdefault(source, []).append(judged(image, judges))
-    print("\n| result | zeros judge: style, content | outer 2 / 4 px mirrored: style | replicate-first judge | "
-          "reflect judge | edge step | style ratio to the zeros optimizer: zeros, mirrored 2 / 4, replicate-first, "
-          "reflect |\n|---|---|---|---|---|---|---|")
-    base = rows.get("optimizer, zeros")
-    for source, photo_rows in rows.items():
-        m = [sum(column) / len(column) for column in zip(*photo_rows)]
-        ratios = ([sum(r[i] / b[i] for r, b in zip(photo_rows, base)) / len(base) for i in (0, 2, 3, 4, 6)]
-                  if base else [])
-        print(f"| {source} | {m[0]:.4f}, {m[1]:.3f} | {m[2]:.4f} / {m[3]:.4f} | {m[4]:.4f}, {m[5]:.3f} | "
-              f"{m[6]:.4f}, {m[7]:.3f} | {m[8]:.1f} | " + ", ".join(f"{r:.2f}" for r in ratios) + " |")
-
+    print(table(rows))
 
 if __name__ == "__main__":
     main()
