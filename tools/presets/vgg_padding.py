@@ -10,9 +10,9 @@ padding (benchmarks/results/border-share-cpu-2026-12-04.md). Each mode paints th
 the edge pixels ("replicate-first") or whose every convolution pads by reflection ("reflect"); "zeros" is restyle's
 own. Results are kept in --optimized ("zeros") and --optimized/MODE and reused when there. Every result, and the
 preset's, is then judged by restyle's Scorer built in each mode, and by the zeros judge with the result's outer 2 and
-4 px mirrored (`border_share.py`). Edge step: the mean absolute difference (0-255) between a result's outer 2 px and
-the mirror image of the 2 px inside them, over its four sides. A check, not a restyle option: it swaps the padding
-by replacing `VGG19Features.__init__` for as long as a mode is in use.
+4 px mirrored (`border_share.py`). Edge step: the mean absolute difference (0-255) over a result's outer 2 px
+between it and the same result with them mirrored from the 2 px inside (`border_share.mirrored`). A check, not a
+restyle option: it swaps the padding by replacing `VGG19Features.__init__` for as long as a mode is in use.
 """
 
 from __future__ import annotations
@@ -69,10 +69,10 @@ def padding(mode: str):
 
 
 def edge_step(image: torch.Tensor, k: int = 2) -> float:
-    """Mean |outer ``k`` px - the mirror image of the ``k`` px inside them| of a (3, H, W) image, on 0-255."""
-    sides = [image[:, :, :k] - image[:, :, k:2 * k].flip(2), image[:, :, -k:] - image[:, :, -2 * k:-k].flip(2),
-             image[:, :k] - image[:, k:2 * k].flip(1), image[:, -k:] - image[:, -2 * k:-k].flip(1)]
-    return float(torch.stack([side.abs().mean() for side in sides]).mean()) * 255
+    """Mean |outer ``k`` px - those px mirrored from the ``k`` px inside them| of a (3, H, W) image, on 0-255."""
+    border = torch.ones(image.shape[1:], dtype=torch.bool)
+    border[k:-k, k:-k] = False
+    return float((image - mirrored(image, k)).abs()[:, border].mean()) * 255
 
 
 def optimized(args, mode: str, photo: Path, style: Path) -> torch.Tensor:
@@ -135,6 +135,7 @@ def main(argv=None) -> None:
         for source, image in images.items():
             rows.setdefault(source, []).append(judged(image, judges))
     print(table(rows))
+
 
 if __name__ == "__main__":
     main()
