@@ -9,7 +9,9 @@ its outer K px on every side replaced by the mirror image of the K px inside the
 was painted along its borders. Prints, for each K, the mean style / content distance of each source over the
 photos and its style ratio to the optimizer's (the mean of the photos' ratios, as `presets.py quality` reports).
 With --padded P each model also paints the photo padded by P px of reflection on every side, cropped back after
-("MODEL padded P"): a painting with no border of its own, since the network never reaches the photo's edges.
+("MODEL padded P"): a painting with no border of its own, since the network never reaches the photo's edges. The
+reflected frame also moves every instance norm's statistics, so a second row ("..., statistics as painted") paints
+it with each norm layer normalizing by the statistics it had painting the photo as it is: only the border differs.
 --coarse C has the models paint in two passes (``restyle.load_model(coarse=C)``).
 """
 
@@ -27,7 +29,7 @@ from presets import SHARED, model_result, optimized_result, photo_at  # noqa: E4
 import restyle  # noqa: E402
 from restyle.core.images import load_image, to_pil  # noqa: E402
 from restyle.feedforward.modelfile import model_or_preset  # noqa: E402
-from restyle.feedforward.network import framed  # noqa: E402
+from restyle.feedforward.network import NormStats, framed  # noqa: E402
 
 
 def mirrored(image: torch.Tensor, k: int) -> torch.Tensor:
@@ -39,9 +41,42 @@ def mirrored(image: torch.Tensor, k: int) -> torch.Tensor:
     return y
 
 
-def padded_result(model, photo: Path, size: int, pad: int) -> torch.Tensor:
-    """``model``'s painting of ``photo`` (long side ``size``) padded by ``pad`` px of reflection, cropped back."""
-    out = load_image(model(to_pil(framed(photo_at(photo, size)[None], pad)[0])))
+class StatsReplay:
+    """A model's network recording each pass's norm statistics, then (``replaying`` set) normalizing each pass of a
+    later run by those of the same pass: two passes where the model paints in two. Single-style networks only."""
+
+    def __init__(self, net):
+        self.net, self.kept, self.replaying = net, [], None
+
+    def __getattr__(self, name):
+        return getattr(self.net, name)
+
+    def __call__(self, x: torch.Tensor) -> torch.Tensor:
+        stats = NormStats()
+        if self.replaying is None:
+            seen = {}
+            for norm in self.net.norms():
+                stats.observe[norm] = lambda t, norm=norm: seen.setdefault(norm, (
+                    t.float().mean((2, 3), keepdim=True), t.float().var((2, 3), unbiased=False, keepdim=True)))
+            self.kept.append(seen)
+        else:
+            stats.fixed = self.kept[next(self.replaying)]
+        return self.net(x, stats)
+
+
+def padded_result(model, photo: Path, size: int, pad: int, as_painted: bool = False) -> torch.Tensor:
+    """``model``'s painting of ``photo`` (long side ``size``) padded by ``pad`` px of reflection, cropped back; with
+    ``as_painted``, each norm layer normalizing by its statistics in the painting of the photo unpadded."""
+    image = photo_at(photo, size)[None]
+    net = model.net
+    try:
+        if as_painted:
+            model.net = StatsReplay(net)
+            model(to_pil(image[0]))
+            model.net.replaying = iter(range(len(model.net.kept)))
+        out = load_image(model(to_pil(framed(image, pad)[0])))
+    finally:
+        model.net = net
     return out[:, pad:-pad, pad:-pad]
 
 
@@ -49,9 +84,10 @@ def results(args, models: dict, photo: Path) -> dict[str, torch.Tensor]:
     """The optimizer's and each model's result on ``photo`` (and padded, with --padded), (3, H, W) in [0, 1]."""
     out = {"optimizer": load_image(optimized_result(args, photo, Path(args.style_dir) / f"{args.style}.jpg"))}
     out.update({source: load_image(model_result(model, photo, args.size)) for source, model in models.items()})
-    if args.padded:
-        out.update({f"{source} padded {args.padded}": padded_result(model, photo, args.size, args.padded)
-                    for source, model in models.items()})
+    for source, model in models.items() if args.padded else ():
+        out[f"{source} padded {args.padded}"] = padded_result(model, photo, args.size, args.padded)
+        out[f"{source} padded {args.padded}, statistics as painted"] = padded_result(
+            model, photo, args.size, args.padded, as_painted=True)
     return out
 
 
