@@ -7,7 +7,8 @@ Each result (the optimizer's 512 px `restyle.stylize` result, kept in --optimize
 and each model's, applied as `presets.py quality` applies it) is scored with restyle's Scorer as it is and with
 its outer K px on every side replaced by the mirror image of the K px inside them: the same picture without what
 was painted along its borders. Prints, for each K, the mean style / content distance of each source over the
-photos and its style ratio to the optimizer's (the mean of the photos' ratios, as `presets.py quality` reports).
+photos and its style ratio to the optimizer's (the mean of the photos' ratios, as `presets.py quality` reports),
+then each photo's ratio.
 With --padded P each model also paints the photo padded by P px of reflection on every side, cropped back after
 ("MODEL padded P"): a painting with no border of its own, since the network never reaches the photo's edges. The
 reflected frame also moves every instance norm's statistics, so a second row ("..., statistics as painted") paints
@@ -116,11 +117,12 @@ def main(argv=None) -> None:
         for source, image in results(args, models, photo).items():
             for k in args.widths:
                 scores.setdefault((k, source), []).append(scorer(to_pil(mirrored(image, k))))
-    print("| outer px mirrored | source | style | content | style ratio to the optimizer |\n|---|---|---|---|---|")
+    print("| outer px mirrored | source | style | content | style ratio to the optimizer | per photo |\n"
+          "|---|---|---|---|---|---|")
     for (k, source), s in sorted(scores.items(), key=lambda item: item[0][0]):  # by K, sources in order
-        ratio = sum(a.style / b.style for a, b in zip(s, scores[k, "optimizer"])) / len(s)
+        ratios = [a.style / b.style for a, b in zip(s, scores[k, "optimizer"])]
         print(f"| {k} | {source} | {sum(x.style for x in s) / len(s):.4f} | {sum(x.content for x in s) / len(s):.3f} "
-              f"| {ratio:.2f} |")
+              f"| {sum(ratios) / len(ratios):.2f} | {' / '.join(f'{r:.2f}' for r in ratios)} |")
 
 
 if __name__ == "__main__":
