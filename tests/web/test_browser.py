@@ -50,7 +50,9 @@ def screenshots(request, tmp_path) -> Path:
 
 
 def _natural_size(page, selector):
-    page.wait_for_selector(f"{selector} img", timeout=120_000)
+    # the status can announce the last step before the browser has finished loading the image it sent
+    loaded = "s => { const i = document.querySelector(s); return i && i.complete && i.naturalWidth > 0; }"
+    page.wait_for_function(loaded, arg=f"{selector} img", timeout=120_000)
     return tuple(page.locator(f"{selector} img").evaluate("i => [i.naturalWidth, i.naturalHeight]"))
 
 
