@@ -132,7 +132,7 @@ def test_a_model_of_several_styles_paints_the_mix_typed(page, tmp_path):
     save_model(lively_net(width=8, blocks=1, styles=2), model, {"styles": [{"name": "a"}, {"name": "b"}],
                                                                 "settings": {"coarse": 0.3}}, dtype=torch.float32)
     page.locator("#preset-model input[type=file]").set_input_files(str(model))
-    page.locator("#preset-model").get_by_text("ab.safetensors").wait_for()
+    page.locator("#preset-model").get_by_text("ab.safetensors").wait_for(timeout=120_000)
     # the two passes' slider moves to the model's own, as the command line paints it by default
     sync_api.expect(page.locator("#preset-coarse input[type=number]")).to_have_value("0.3", timeout=30_000)
     _paint_preset(page)
