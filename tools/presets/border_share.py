@@ -25,7 +25,7 @@ from pathlib import Path
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from presets import SHARED, model_result, optimized_result, photo_at  # noqa: E402
+from presets import SHARED, optimized_result, photo_at  # noqa: E402
 
 import restyle  # noqa: E402
 from restyle.core.images import load_image, to_pil  # noqa: E402
@@ -65,30 +65,32 @@ class StatsReplay:
         return self.net(x, stats)
 
 
-def padded_result(model, photo: Path, size: int, pad: int, as_painted: bool = False) -> torch.Tensor:
-    """``model``'s painting of ``photo`` (long side ``size``) padded by ``pad`` px of reflection, cropped back; with
-    ``as_painted``, each norm layer normalizing by its statistics in the painting of the photo unpadded."""
+def paintings(model, photo: Path, size: int, pad: int) -> dict[str, torch.Tensor]:
+    """``model``'s painting of ``photo`` (long side ``size``) as it is ("") and, with ``pad``, of the photo padded by
+    ``pad`` px of reflection, cropped back: with the norms' own statistics, and with those of the painting as it is
+    (recorded while it is painted)."""
     image = photo_at(photo, size)[None]
-    net = model.net
+    if not pad:
+        return {"": load_image(model(to_pil(image[0])))}
+    net, framed_photo = model.net, to_pil(framed(image, pad)[0])
+    model.net = replay = StatsReplay(net)
     try:
-        if as_painted:
-            model.net = StatsReplay(net)
-            model(to_pil(image[0]))
-            model.net.replaying = iter(range(len(model.net.kept)))
-        out = load_image(model(to_pil(framed(image, pad)[0])))
+        as_it_is = load_image(model(to_pil(image[0])))
+        replay.replaying = iter(range(len(replay.kept)))
+        held = load_image(model(framed_photo))
     finally:
         model.net = net
-    return out[:, pad:-pad, pad:-pad]
+    own = load_image(model(framed_photo))
+    return {"": as_it_is, f" padded {pad}": own[:, pad:-pad, pad:-pad],
+            f" padded {pad}, statistics as painted": held[:, pad:-pad, pad:-pad]}
 
 
 def results(args, models: dict, photo: Path) -> dict[str, torch.Tensor]:
     """The optimizer's and each model's result on ``photo`` (and padded, with --padded), (3, H, W) in [0, 1]."""
     out = {"optimizer": load_image(optimized_result(args, photo, Path(args.style_dir) / f"{args.style}.jpg"))}
-    out.update({source: load_image(model_result(model, photo, args.size)) for source, model in models.items()})
-    for source, model in models.items() if args.padded else ():
-        out[f"{source} padded {args.padded}"] = padded_result(model, photo, args.size, args.padded)
-        out[f"{source} padded {args.padded}, statistics as painted"] = padded_result(
-            model, photo, args.size, args.padded, as_painted=True)
+    painted = {source: paintings(model, photo, args.size, args.padded) for source, model in models.items()}
+    out.update({source: images[""] for source, images in painted.items()})  # as painted first, then padded
+    out.update({source + kind: image for source, images in painted.items() for kind, image in images.items() if kind})
     return out
 
 
