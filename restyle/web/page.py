@@ -86,7 +86,8 @@ def drawing(**kwargs) -> gr.ImageEditor:
 
 def model_upload(elem_id: str) -> tuple[gr.File, gr.Textbox]:
     """A model file of one's own (from ``restyle train`` or ``restyle export``), instead of a preset, and the box
-    for a mix of a model's styles (a model of several styles paints one of them, or a blend)."""
+    for a mix of a model's styles (a model of several styles paints one of them, or a blend); a row of their own
+    with the two passes' slider (squeezed into the row above, the uploaded file's name was cut to nothing)."""
     model = gr.File(label="Or your own model (.safetensors or .onnx)", file_types=[".safetensors", ".onnx"],
                     type="filepath", height=100, elem_id=elem_id)
     mix = gr.Textbox(label="Style mix, for a model of several styles", placeholder="the_scream:0.6,starry_night:0.4",
@@ -198,6 +199,7 @@ def _preset_tab(page: Page, names: list[str]) -> None:
         strength = gr.Slider(0, 1, value=1, step=0.05, label="Strength (1: all style)")
         keep = gr.Checkbox(label="Keep the photo's colours")
         size = gr.Slider(64, 2048, value=jobs.WORK_SIZE, step=32, label="Working size (long side, px)")
+    with gr.Row():
         model_file, mix = model_upload("preset-model")
         coarse = coarse_slider(model_file, "preset-coarse")
     drawn, mask, outside, feather = _regions(photo, names)
@@ -264,6 +266,7 @@ def _video_tab(page: Page, names: list[str]) -> None:
         preset = gr.Radio(names, value=names[0], label="Preset")
         strength = gr.Slider(0, 1, value=1, step=0.05, label="Strength (1: all style)")
         size = gr.Slider(64, 2048, value=jobs.WORK_SIZE, step=32, label="Working size (long side, px)")
+    with gr.Row():
         model_file, mix = model_upload("video-model")
         coarse = coarse_slider(model_file, "video-coarse")
     with gr.Row():

@@ -56,6 +56,23 @@ def _natural_size(page, selector):
     return tuple(page.locator(f"{selector} img").evaluate("i => [i.naturalWidth, i.naturalHeight]"))
 
 
+def _upload_model(page, model: Path, tries: int = 2):
+    """Uploads a model file on the Preset tab and waits until its name shows. In about one run in ten of the whole
+    suite the name never showed (cause not found; the page's layout, which once cut it to nothing, is fixed), so
+    after a minute the page is loaded again and the upload repeated, and a failure says what the box showed."""
+    shown = []
+    for _ in range(tries):
+        page.locator("#preset-model input[type=file]").set_input_files(str(model))
+        try:
+            page.locator("#preset-model").get_by_text(model.name).wait_for(timeout=60_000)
+            return
+        except sync_api.TimeoutError:
+            shown.append(page.locator("#preset-model").inner_text())
+            page.reload()
+            page.wait_for_selector("#preset-model input[type=file]", state="attached", timeout=60_000)
+    pytest.fail(f"{model.name} never showed as uploaded; the box showed {shown}")
+
+
 def _paint_preset(page, photo: str = "tubingen.jpg"):
     page.locator("#preset-photo input[type=file]").set_input_files(str(EXAMPLES / photo))
     page.locator("#preset-photo img").wait_for()
@@ -131,8 +148,7 @@ def test_a_model_of_several_styles_paints_the_mix_typed(page, tmp_path):
     model = tmp_path / "ab.safetensors"
     save_model(lively_net(width=8, blocks=1, styles=2), model, {"styles": [{"name": "a"}, {"name": "b"}],
                                                                 "settings": {"coarse": 0.3}}, dtype=torch.float32)
-    page.locator("#preset-model input[type=file]").set_input_files(str(model))
-    page.locator("#preset-model").get_by_text("ab.safetensors").wait_for(timeout=120_000)
+    _upload_model(page, model)
     # the two passes' slider moves to the model's own, as the command line paints it by default
     sync_api.expect(page.locator("#preset-coarse input[type=number]")).to_have_value("0.3", timeout=30_000)
     _paint_preset(page)
