@@ -59,7 +59,7 @@ def _natural_size(page, selector):
 
 def _upload_model(page, model: Path, tries: int = 2):
     """Uploads a model file on the Preset tab and waits until its name shows. Now and then the name never showed
-    (in two CI runs, and in one of 14 runs of the web tests on a 2-core machine; cause not found, and the page's
+    (in two CI runs, and in two of 16 runs of the web tests on a 2-core machine; cause not found, and the page's
     layout, which once cut the name to nothing, is fixed), so after a minute the page is loaded again and the upload
     repeated, with a warning in the run's summary saying what the box showed; a failure says what it showed each
     time."""
