@@ -135,19 +135,27 @@ class StyleModel:
     def _run(self, photo: torch.Tensor) -> torch.Tensor:
         """The painted (3, H, W) for a (3, H, W) photo, or (N, 3, H, W) for as many: one pass of the network, or
         two with ``coarse``; on the model's device for the torch backend."""
-        return self._pass(with_coarse(photo, self.coarse, self._pass) if self.coarse else photo)
+        if not self.coarse:
+            return self._pass(photo)
+        # Two passes over the photo framed once by the model's margin, as training paints its crops (the margin
+        # halved in the first pass); each pass framing its own input instead painted another picture.
+        h, w, m = *photo.shape[-2:], self.margin
+        x = framed(photo if photo.dim() == 4 else photo[None], m)
+        y = self._pass(with_coarse(x, self.coarse, lambda half: self._pass(half, margin=0)), margin=0)
+        return y[..., m:m + h, m:m + w] if photo.dim() == 4 else y[0, :, m:m + h, m:m + w]
 
-    def _pass(self, photo: torch.Tensor) -> torch.Tensor:
+    def _pass(self, photo: torch.Tensor, margin: Optional[int] = None) -> torch.Tensor:
         """The network's output (3, H, W) for a (3, H, W) photo, or (N, 3, H, W) for as many (one at a time where
-        they do not fit the budget together); on the model's device for the torch backend."""
+        they do not fit the budget together), framed by ``margin`` (default the model's); on the model's device for
+        the torch backend."""
         h, w = photo.shape[-2:]
         x = photo if photo.dim() == 4 else photo[None]
-        # The model's margin around it, then up to a multiple of 4 and at least the network's smallest side (its
+        # The margin around it, then up to a multiple of 4 and at least the network's smallest side (its
         # quarter-size layers' padding)
-        m = self.margin
+        m = self.margin if margin is None else margin
         ph, pw = max(-h % MULTIPLE, self.min_side - h - 2 * m), max(-w % MULTIPLE, self.min_side - w - 2 * m)
         if len(x) > 1 and self._tile_side(h + ph + 2 * m, w + pw + 2 * m, count=len(x)) is not None:
-            return torch.stack([self._pass(p) for p in x])
+            return torch.stack([self._pass(p, margin) for p in x])
         x = framed(x, m, pw, ph)
         if self.session is not None:
             self._check_onnx_fits(*x.shape[-2:])

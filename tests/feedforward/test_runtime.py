@@ -109,6 +109,25 @@ def test_a_model_trained_with_a_margin_paints_the_photo_framed_by_it(tmp_path):
     assert model(_photo(5, 3)).size == (3, 5)  # too small to reflect that far: the edge repeated
 
 
+def test_a_model_trained_with_a_margin_in_two_passes_paints_as_training_does(tmp_path):
+    # training paints a crop with its margin around it in two passes, the first at half the framed crop's size;
+    # each pass framing its own input (the first pass's margin whole at half size) once painted another picture
+    net = lively_net()
+    path = save_model(net, tmp_path / "m.safetensors", {"style_name": "t", "settings": {"margin": 8, "coarse": 0.5}},
+                      dtype=torch.float32)
+    model = load_model(path, device=DEVICE, precision="fp32")
+    photo = torch.from_numpy(_photo(48, 64)).permute(2, 0, 1).float() / 255
+    framed = torch.nn.functional.pad(photo[None], (8, 8, 8, 8), mode="reflect").to(model.device)  # 64 x 80
+    with torch.no_grad():
+        net = net.to(model.device)
+        half = net(resize(framed, (32, 40))).clamp(0, 1)
+        expected = net(0.5 * framed + 0.5 * resize(half, (64, 80)).clamp(0, 1))[0, :, 8:56, 8:72]
+    assert torch.allclose(model.tensor(photo), expected.cpu(), atol=1e-4)
+    batch = torch.stack([photo, photo.flip(2)])
+    assert torch.allclose(model.paint(batch)[0].cpu(), expected.cpu(), atol=1e-4)
+    assert model(_photo(5, 3)).size == (3, 5)  # too small to reflect that far: the edge repeated
+
+
 def test_coarse_paints_over_the_photo_mixed_with_its_half_size_painting(model_file):
     plain = load_model(model_file, device=DEVICE, precision="fp32")
     model = load_model(model_file, device=DEVICE, precision="fp32", coarse=0.25)
