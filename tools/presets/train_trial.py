@@ -9,7 +9,8 @@ about 8 minutes: 600 steps of 8 crops of 128 px, style weight 5, the style at 25
 after `--` added; all photos trained on, as for the presets), applies the model to the selection photos (never
 trained on; models are chosen on them) shrunk to each --score-size (default: the style size), judges each result
 with restyle's Scorer at that size, and appends a row per size to a Markdown table (--out). Compare rows of one
-size and trial size only; small trials have misled before (384 px crops looked better at half size and were not
+size and trial size only (--judge-only judges a trial's model again, e.g. after a change to how models
+paint); small trials have misled before (384 px crops looked better at half size and were not
 at full size), so a lead found here still needs the full-size check (tools/presets/gpu_levers.sh on a GPU).
 """
 
@@ -49,6 +50,8 @@ def main() -> None:
     ap.add_argument("--device", default="cpu")
     ap.add_argument("--work", default="work/train-trials", help="folder for the models and their training folders")
     ap.add_argument("--out", default=str(ROOT / "benchmarks" / "results" / "train-trials-cpu.md"))
+    ap.add_argument("--judge-only", action="store_true", help="judge the model an earlier call with the same "
+                    "label, style and seed trained, without training again (after a change to how models paint)")
     ap.add_argument("train_args", nargs="*", help="more `restyle train` options (after --)")
     args = ap.parse_args()
     score_sizes = args.score_size or [args.style_size]
@@ -69,8 +72,9 @@ def main() -> None:
            "--preview-every", "0", "--preview", str(Path(args.heldout) / HELD_OUT[0]), "--device", args.device,
            "-q", *args.train_args]
     t = time.perf_counter()
-    subprocess.run(cmd, check=True)
-    took = time.perf_counter() - t
+    if not args.judge_only:
+        subprocess.run(cmd, check=True)
+    took = f"{time.perf_counter() - t:.0f} s" if not args.judge_only else "judged again, not trained"
 
     scores = {}
     for style_name, style in zip(names, styles):
@@ -98,7 +102,7 @@ def main() -> None:
             "|---|---|---|---|---|---|---|---|\n")
     rows = "".join(
         f"| {datetime.date.today()} | {label} | `{as_typed(cmd)}` "
-        f"| {took:.0f} s ({torch.__version__}, {args.device}) "
+        f"| {took} ({torch.__version__}, {args.device}) "
         f"| {size} px | {' / '.join(f'{s.style:.4f}' for s in ss)} | {sum(s.style for s in ss) / len(ss):.4f} "
         f"| {sum(s.content for s in ss) / len(ss):.3f} |\n" for (label, size), ss in scores.items())
     with out.open("a") as f:
