@@ -26,7 +26,8 @@ def add_parser(sub, name: str, fmt) -> None:
     t.add_argument("--photos", required=True, metavar="DIR", help="folder of photos to train on (a few dozen do)")
     t.add_argument("-o", "--output", required=True, metavar="MODEL", help="the .safetensors model to write")
     g = t.add_argument_group("training")
-    add_fields(g, TrainOptions, ["steps", "batch_size", "crop_size", "margin", "learning_rate", "seed"])
+    add_fields(g, TrainOptions, ["steps", "batch_size", "crop_size", "margin", "margin_shift", "learning_rate",
+                                 "seed"])
     g.add_argument("--init", metavar="MODEL", help="start from this model's weights (a .safetensors file or a "
                    "preset's name) to train it on; give another --seed than its own to see new crops")
     add_fields(g, TrainOptions, ["average_last"])

@@ -35,6 +35,10 @@ class TrainOptions(LossSettings, HostSettings):
                                "(even, below the crop size): the network cannot tell where the judged crop ends, so it "
                                "learns no border of its own, and its model paints each photo with that margin of "
                                "reflection (0: none)", metavar="PX")
+    margin_shift: int = setting(0, "pixels by which the judged crop moves off the middle of its margin, each way, "
+                                   "drawn per crop and step (at most the margin): the network then cannot learn "
+                                   "where the judged crop ends from how far it is from its own edges (0: the "
+                                   "middle)", metavar="PX")
     coarse: float = setting(0.0, "0 to 1: train the network to paint in two passes, as applying with coarse does "
                                  "(the model records it and paints so by default; crop_size plus twice the margin "
                                  "must then be a multiple of 8) (0: one pass)", metavar="C")
@@ -87,6 +91,8 @@ class TrainOptions(LossSettings, HostSettings):
         if self.margin < 0 or self.margin % 2 or self.margin >= self.crop_size:
             raise RestyleError(f"margin must be an even number of pixels, 0 or more and below crop_size "
                                f"({self.crop_size}), got {self.margin}")
+        if not 0 <= self.margin_shift <= self.margin:
+            raise RestyleError(f"margin_shift must be 0 to the margin ({self.margin}) pixels, got {self.margin_shift}")
         fraction("coarse", self.coarse)
         if self.coarse and (self.crop_size + 2 * self.margin) % (2 * MULTIPLE):
             raise RestyleError(f"with coarse, crop_size plus twice the margin must be a multiple of {2 * MULTIPLE} "

@@ -18,7 +18,8 @@ Departures from Johnson et al.:
 A margin (``margin``): each crop comes with that much of the photo around it, which the network paints and the loss
 does not judge, so the network cannot tell where the judged crop ends and gains nothing by painting borders of its
 own (VGG19's zero padding rewards a stripe along a picture's edges); the model then paints each photo framed by that
-margin of reflection (``StyleModel``).
+margin of reflection (``StyleModel``). With ``margin_shift`` the judged crop also moves about inside its window, so
+its edges are not at a fixed distance from the network's own either.
 
 Distillation (``distill_weight``, ``targets``): each crop also has the same crop of the optimizer's painting of its
 photo, and the loss adds the result's relative error to it, in pixels and in VGG's content layers, so the network
@@ -233,9 +234,8 @@ class _Training:
         which = self._which(len(x))
         with autocast(self.device, self.dtype):
             y = self.painted(x[:, :3], None if which is None else NormStats(self._one_hot(which)))
-        m = self.opts.margin
-        if m:  # the loss judges the crop, not the margin around it
-            x, y = x[..., m:-m, m:-m], y[..., m:-m, m:-m]
+        if self.opts.margin:  # the loss judges the crop, not the margin around it
+            x, y = self._judged(x), self._judged(y)
         x, painted = (x[:, :3], x[:, 3:]) if x.shape[1] == 6 else (x, None)
         with torch.no_grad():
             # The photos' targets need the content layers only (relu4_2 by default), so this pass stops there.
@@ -247,6 +247,17 @@ class _Training:
             terms["distill"] = self._distill(y, feats, painted)
             terms["total"] = terms["total"] + terms["distill"]
         return terms
+
+    def _judged(self, x: torch.Tensor) -> torch.Tensor:
+        """The crops the loss judges, of windows ``x``: each window's middle, or with ``margin_shift`` each crop
+        moved by up to that many px each way, drawn per crop from the run's seed and step (the same for every
+        tensor of a step)."""
+        m, shift, c = self.opts.margin, self.opts.margin_shift, self.opts.crop_size
+        if not shift:
+            return x[..., m:-m, m:-m]
+        g = torch.Generator().manual_seed((self.seed * 1_000_003 + self.step + 2**62) % 2**63)  # not the crops' draw
+        at = (m + torch.randint(-shift, shift + 1, (len(x), 2), generator=g)).tolist()
+        return torch.stack([x[i, :, top:top + c, left:left + c] for i, (top, left) in enumerate(at)])
 
     def painted(self, x: torch.Tensor, stats: Optional[NormStats] = None) -> torch.Tensor:
         """The network's painting of ``x``: one pass, or two with ``coarse``, as ``StyleModel`` applies it."""

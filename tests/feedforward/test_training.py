@@ -198,7 +198,8 @@ def test_resume_refuses_another_run(tmp_path, photos, style_path, content_path, 
                                     dict(blocks=0), dict(width=300), dict(blocks=65),
                                     dict(dilation=0), dict(dilation=65), dict(margin=3), dict(margin=-2),
                                     dict(margin=32), dict(coarse=1.5), dict(coarse=0.5, crop_size=36),
-                                    dict(coarse=0.5, margin=2)])
+                                    dict(coarse=0.5, margin=2), dict(margin_shift=2), dict(margin=4, margin_shift=6),
+                                    dict(margin=4, margin_shift=-1)])
 def test_bad_options(tmp_path, photos, style_path, change):
     with pytest.raises(RestyleError, match="must|unknown"):
         train(style_path, photos, tmp_path / "m.safetensors", **dict(TINY, **change))
@@ -436,6 +437,40 @@ def test_a_margin_is_painted_but_not_judged_and_the_model_paints_with_it(tmp_pat
     assert Image.open(tmp_path / "m-training" / "preview-000001.jpg").size == (64, 48)  # the photo's size
     with pytest.raises(RestyleError, match="margin differs"):
         train(style_path, photos, out, steps=3, resume=True, **TINY)
+
+
+def test_a_margin_shift_moves_each_judged_crop_about_its_window_alike_for_photo_and_painting(tmp_path, photos,
+                                                                                           style_path):
+    def run_at(step, shift):
+        run = training._Training([style_path], photos, TrainOptions(**dict(TINY, margin=8, margin_shift=shift)),
+                                 preview=None, init=None, say=lambda m: None)
+        run.step = step
+        return run
+
+    # each pixel holds its own row and column, so a judged crop tells where it was cut
+    rows, cols = torch.meshgrid(torch.arange(48.0), torch.arange(48.0), indexing="ij")
+    x = torch.stack([rows, cols, rows * 0]).expand(64, 3, 48, 48)
+
+    def corners(run):
+        judged = run._judged(x)
+        assert judged.shape == (64, 3, 32, 32)
+        assert torch.equal(judged[:, :2] - judged[:, :2, :1, :1], x[:64, :2, :32, :32])  # whole, unscaled squares
+        return judged[:, :2, 0, 0].long().tolist()
+
+    assert {tuple(c) for c in corners(run_at(0, 0))} == {(8, 8)}  # no shift: the middle
+    seen = corners(run_at(0, 3))
+    assert all(5 <= top <= 11 and 5 <= left <= 11 for top, left in seen)
+    assert {top for top, _ in seen} == set(range(5, 12)) and {left for _, left in seen} == set(range(5, 12))
+    assert corners(run_at(0, 3)) == seen and corners(run_at(1, 3)) != seen  # drawn from the seed and the step
+    # the photo and its painting are judged at the same places: the identity's content term stays 0
+    run = run_at(0, 8)
+    run.start(tmp_path / "work", resume=False)
+    run.net = lambda image, stats: image
+    assert float(run.losses(run.data.batch(2, 0, 3).to(DEVICE))["content"]) == 0
+    out = train(style_path, photos, tmp_path / "m.safetensors", steps=2, margin=8, margin_shift=4, **TINY)
+    assert load_model(out).metadata["settings"]["margin_shift"] == 4 and load_model(out).margin == 8
+    resumed = train(style_path, photos, out, steps=3, resume=True, **dict(TINY, margin=8))  # may change on resuming
+    assert load_model(resumed).metadata["settings"]["margin_shift"] == 0
 
 
 def test_coarse_trains_the_two_passes_and_the_model_paints_so_by_default(tmp_path, photos, style_path):

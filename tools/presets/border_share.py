@@ -9,8 +9,9 @@ its outer K px on every side replaced by the mirror image of the K px inside the
 was painted along its borders. Prints, for each K, the mean style / content distance of each source over the
 photos and its style ratio to the optimizer's (the mean of the photos' ratios, as `presets.py quality` reports),
 then each photo's ratio.
-With --padded P each model also paints the photo padded by P px of reflection on every side, cropped back after
-("MODEL padded P"): a painting with no border of its own, since the network never reaches the photo's edges. The
+With --padded P (or several) each model also paints the photo padded by P px of reflection on every side, cropped
+back after ("MODEL padded P"): a painting with no border of its own, since the network never reaches the photo's
+edges (a model trained with a margin may have learned where they lie from its own: several P show whether). The
 reflected frame also moves every instance norm's statistics, so a second row ("..., statistics as painted") paints
 it with each norm layer normalizing by the statistics it had painting the photo as it is: only the border differs.
 --coarse C has the models paint in two passes (``restyle.load_model(coarse=C)``).
@@ -65,24 +66,30 @@ class StatsReplay:
         return self.net(x, stats)
 
 
-def paintings(model, photo: Path, size: int, pad: int) -> dict[str, torch.Tensor]:
-    """``model``'s painting of ``photo`` (long side ``size``) as it is ("") and, with ``pad``, of the photo padded by
-    ``pad`` px of reflection, cropped back: with the norms' own statistics, and with those of the painting as it is
-    (recorded while it is painted)."""
+def paintings(model, photo: Path, size: int, pads: list[int]) -> dict[str, torch.Tensor]:
+    """``model``'s painting of ``photo`` (long side ``size``) as it is ("") and, for each of ``pads``, of the photo
+    padded by that many px of reflection, cropped back: with the norms' own statistics, and with those of the
+    painting as it is (recorded while it is painted)."""
     image = photo_at(photo, size)[None]
-    if not pad:
+
+    def padded(pad: int) -> torch.Tensor:
+        return load_image(model(to_pil(framed(image, pad)[0])))[:, pad:-pad, pad:-pad]
+
+    if not pads:
         return {"": load_image(model(to_pil(image[0])))}
-    net, framed_photo = model.net, to_pil(framed(image, pad)[0])
+    net = model.net
     model.net = replay = StatsReplay(net)
     try:
-        as_it_is = load_image(model(to_pil(image[0])))
-        replay.replaying = iter(range(len(replay.kept)))
-        held = load_image(model(framed_photo))
+        as_it_is, held = load_image(model(to_pil(image[0]))), {}
+        for pad in pads:
+            replay.replaying = iter(range(len(replay.kept)))
+            held[pad] = padded(pad)
     finally:
         model.net = net
-    own = load_image(model(framed_photo))
-    return {"": as_it_is, f" padded {pad}": own[:, pad:-pad, pad:-pad],
-            f" padded {pad}, statistics as painted": held[:, pad:-pad, pad:-pad]}
+    out = {"": as_it_is}
+    for pad in pads:
+        out[f" padded {pad}"], out[f" padded {pad}, statistics as painted"] = padded(pad), held[pad]
+    return out
 
 
 def results(args, models: dict, photo: Path) -> dict[str, torch.Tensor]:
@@ -103,8 +110,9 @@ def main(argv=None) -> None:
     parser.add_argument("--style-dir", default=str(SHARED / "styles"))
     parser.add_argument("--optimized", required=True, help="folder keeping the optimizer's results, reused there")
     parser.add_argument("--widths", nargs="+", type=int, default=[0, 2, 4, 8, 16], help="K: px mirrored per side")
-    parser.add_argument("--padded", type=int, default=0, metavar="P",
-                        help="also each model's painting of the photo padded by P px of reflection, cropped back")
+    parser.add_argument("--padded", type=int, nargs="+", default=[], metavar="P",
+                        help="also each model's painting of the photo padded by P px of reflection, cropped back "
+                             "(several: a pair of rows each)")
     parser.add_argument("--size", type=int, default=512)
     parser.add_argument("--coarse", type=float, help="the models paint in two passes (load_model's; default: as "
                         "each was trained)")
