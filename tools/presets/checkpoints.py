@@ -34,9 +34,10 @@ from restyle.feedforward.network import BLOCKS, WIDTH  # noqa: E402
 from restyle.feedforward.network import StyleNetwork as TransformerNet  # noqa: E402
 
 
-def weights(path: Path, averaged: bool = False) -> tuple[str, dict, dict]:
-    """(a label, the network's float32 state dict, its shape: width, blocks, dilation) of a checkpoint or a model
-    file; with ``averaged``, a checkpoint's running mean of weights where it holds one."""
+def weights(path: Path, averaged: bool = False) -> tuple[str, dict, dict, dict]:
+    """(a label, the network's float32 state dict, its shape: width, blocks, dilation, the run's settings) of a
+    checkpoint or a model file; with ``averaged``, a checkpoint's running mean of weights where it holds one. The
+    settings go into the judged model's metadata, so it paints as the run trained it (margin, two passes)."""
     if path.suffix == ".pt":
         blob = torch.load(path, map_location="cpu", weights_only=True)
         settings = blob.get("settings", {})
@@ -46,9 +47,9 @@ def weights(path: Path, averaged: bool = False) -> tuple[str, dict, dict]:
         if averaged and blob.get("average"):
             label = f"{path.name} (mean of steps {blob['average']['from']}-{blob['step']})"
             state = blob["average"]["model"]
-        return label, {k: v.float() for k, v in state.items()}, shape
-    net, _ = read_model(path)
-    return path.name, {k: v.float() for k, v in net.state_dict().items()}, net.shape
+        return label, {k: v.float() for k, v in state.items()}, shape, settings
+    net, meta = read_model(path)
+    return path.name, {k: v.float() for k, v in net.state_dict().items()}, net.shape, meta.get("settings", {})
 
 
 def main() -> None:
@@ -76,16 +77,16 @@ def main() -> None:
     models = [weights(p, args.averaged) for p in args.models]
     if args.mean:
         mean = {k: sum(m[1][k] for m in models) / len(models) for k in models[0][1]}
-        models.append((f"mean of the {len(models)} above", mean, models[0][2]))
+        models.append((f"mean of the {len(models)} above", mean, models[0][2], models[0][3]))
     print("| model | style ratio (" + " / ".join(HELD_OUT) + ") | mean | content |\n|---|---|---|---|")
     with tempfile.TemporaryDirectory() as tmp:
-        for i, (label, state, shape) in enumerate(models):
+        for i, (label, state, shape, settings) in enumerate(models):
             net = TransformerNet.empty(**shape)
             net.load_state_dict(state)
             # saved as restyle train saves (float16), so each is judged as it would be shipped
             saved = Path(args.save or tmp) / str(i) / f"{args.style}.safetensors"
             saved.parent.mkdir(parents=True, exist_ok=True)
-            save_model(net, saved, {"style_name": args.style})
+            save_model(net, saved, {"style_name": args.style, "settings": settings})
             model = restyle.load_model(saved, device=args.device)
             ratios, contents = [], []
             for path, scorer, optimized in judges:
