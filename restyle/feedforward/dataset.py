@@ -18,6 +18,12 @@ from ..core.images import image_files, load_image
 from ..errors import RestyleError
 
 
+def step_generator(seed: int, step: int, stream: int = 0) -> torch.Generator:
+    """The random draws of one training step of the run seeded ``seed``: stream 0 the crops, stream 1 where the
+    loss judges them (``TrainOptions.margin_shift``)."""
+    return torch.Generator().manual_seed((seed * 1_000_003 + step + stream * 2**62) % 2**63)
+
+
 class PhotoSet:
     """The readable photos of a folder (and its subfolders), kept in memory as uint8 at a training scale.
 
@@ -76,7 +82,7 @@ class PhotoSet:
         Scale jitter: each crop covers a square of the photo shrunk so its short side is uniformly between
         ``crop`` and twice that, so the network sees objects at several sizes.
         """
-        g = torch.Generator().manual_seed((seed * 1_000_003 + step) % 2**63)
+        g = step_generator(seed, step)
         full = self.crop + 2 * self.margin
         out = torch.empty(size, 6 if self.targets else 3, full, full)
         for i in range(size):

@@ -65,7 +65,7 @@ from ..core.memory import keep_freed_memory, out_of_memory_as_error
 from ..core.settings import CONVERTERS
 from ..core.vgg import load_vgg
 from ..errors import NumericalError, RestyleError
-from .dataset import PhotoSet
+from .dataset import PhotoSet, step_generator
 from .modelfile import file_sha256, model_or_preset, model_record, read_model, save_model
 from .network import MULTIPLE, NormStats, StyleNetwork, framed
 from .options import TrainOptions
@@ -235,7 +235,7 @@ class _Training:
         with autocast(self.device, self.dtype):
             y = self.painted(x[:, :3], None if which is None else NormStats(self._one_hot(which)))
         if self.opts.margin:  # the loss judges the crop, not the margin around it
-            x, y = self._judged(x), self._judged(y)
+            x, y = self._judged(x, y)
         x, painted = (x[:, :3], x[:, 3:]) if x.shape[1] == 6 else (x, None)
         with torch.no_grad():
             # The photos' targets need the content layers only (relu4_2 by default), so this pass stops there.
@@ -248,16 +248,17 @@ class _Training:
             terms["total"] = terms["total"] + terms["distill"]
         return terms
 
-    def _judged(self, x: torch.Tensor) -> torch.Tensor:
-        """The crops the loss judges, of windows ``x``: each window's middle, or with ``margin_shift`` each crop
-        moved by up to that many px each way, drawn per crop from the run's seed and step (the same for every
-        tensor of a step)."""
+    def _judged(self, *windows: torch.Tensor) -> tuple[torch.Tensor, ...]:
+        """The crops the loss judges, cut alike from each of ``windows`` (the photos', their paintings): each
+        window's middle, or with ``margin_shift`` each crop moved by up to that many px each way, drawn per crop
+        from the run's seed and step."""
         m, shift, c = self.opts.margin, self.opts.margin_shift, self.opts.crop_size
         if not shift:
-            return x[..., m:-m, m:-m]
-        g = torch.Generator().manual_seed((self.seed * 1_000_003 + self.step + 2**62) % 2**63)  # not the crops' draw
-        at = (m + torch.randint(-shift, shift + 1, (len(x), 2), generator=g)).tolist()
-        return torch.stack([x[i, :, top:top + c, left:left + c] for i, (top, left) in enumerate(at)])
+            return tuple(w[..., m:-m, m:-m] for w in windows)
+        at = (m + torch.randint(-shift, shift + 1, (len(windows[0]), 2), generator=step_generator(
+            self.seed, self.step, stream=1))).tolist()
+        return tuple(torch.stack([w[i, :, top:top + c, left:left + c] for i, (top, left) in enumerate(at)])
+                     for w in windows)
 
     def painted(self, x: torch.Tensor, stats: Optional[NormStats] = None) -> torch.Tensor:
         """The network's painting of ``x``: one pass, or two with ``coarse``, as ``StyleModel`` applies it."""

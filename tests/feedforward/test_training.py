@@ -452,7 +452,8 @@ def test_a_margin_shift_moves_each_judged_crop_about_its_window_alike_for_photo_
     x = torch.stack([rows, cols, rows * 0]).expand(64, 3, 48, 48)
 
     def corners(run):
-        judged = run._judged(x)
+        judged, twin = run._judged(x, x.clone())
+        assert torch.equal(judged, twin)  # cut alike
         assert judged.shape == (64, 3, 32, 32)
         assert torch.equal(judged[:, :2] - judged[:, :2, :1, :1], x[:64, :2, :32, :32])  # whole, unscaled squares
         return judged[:, :2, 0, 0].long().tolist()

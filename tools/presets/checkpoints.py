@@ -77,7 +77,7 @@ def main() -> None:
     models = [weights(p, args.averaged) for p in args.models]
     if args.mean:
         mean = {k: sum(m[1][k] for m in models) / len(models) for k in models[0][1]}
-        models.append((f"mean of the {len(models)} above", mean, models[0][2], models[0][3]))
+        models.append((f"mean of the {len(models)} above", mean, *models[0][2:]))  # the first one's shape, settings
     print("| model | style ratio (" + " / ".join(HELD_OUT) + ") | mean | content |\n|---|---|---|---|")
     with tempfile.TemporaryDirectory() as tmp:
         for i, (label, state, shape, settings) in enumerate(models):

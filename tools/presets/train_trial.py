@@ -71,10 +71,12 @@ def main() -> None:
            "--style-size", str(args.style_size), "--style-weight", str(args.style_weight), "--seed", str(args.seed),
            "--preview-every", "0", "--preview", str(Path(args.heldout) / HELD_OUT[0]), "--device", args.device,
            "-q", *args.train_args]
-    t = time.perf_counter()
-    if not args.judge_only:
+    if args.judge_only:
+        took = "judged again, not trained"
+    else:
+        t = time.perf_counter()
         subprocess.run(cmd, check=True)
-    took = f"{time.perf_counter() - t:.0f} s" if not args.judge_only else "judged again, not trained"
+        took = f"{time.perf_counter() - t:.0f} s"
 
     scores = {}
     for style_name, style in zip(names, styles):
