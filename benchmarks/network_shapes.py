@@ -2,9 +2,11 @@
 
     python benchmarks/network_shapes.py                       # CPU, 512x384 (the presets' apply budget: 0.5 s)
     python benchmarks/network_shapes.py --device cuda --size 1080x1920
+    python benchmarks/network_shapes.py --shapes 32/5 32/5/1/32/0.6   # a margin, two passes
 
-For each shape (``--shapes``, width/blocks, width/blocks/dilation or width/blocks/dilation/margin, the margin a
-model trained with ``restyle train --margin`` paints each image framed by; the first is the baseline), a random-weight
+For each shape (``--shapes``, width/blocks, width/blocks/dilation, width/blocks/dilation/margin, the margin a
+model trained with ``restyle train --margin`` paints each image framed by, or width/blocks/dilation/margin/coarse,
+the share a model trained with ``--coarse`` paints in two passes with; the first is the baseline), a random-weight
 model of that shape (the cost does not depend on the weights) is applied to one image through ``StyleModel.frame``
 (8-bit pixels in and out, the path video and batch use), the shapes taken in turn for --rounds rounds so that a
 slow spell of the machine falls on all alike; the median per shape and its ratio to the baseline. Also the
@@ -47,23 +49,30 @@ def macs_per_pixel(net: StyleNetwork) -> float:
     return count.get_total_flops() / 2 / (64 * 64)
 
 
-def shape_of(text: str) -> tuple[int, int, int, int]:
-    """(width, blocks, dilation, margin) of "W/B[/D[/M]]": dilation 1 and margin 0 where not given."""
-    parts = [int(v) for v in text.split("/")]
-    return (*parts, *(1, 0)[len(parts) - 2:])
+def shape_of(text: str) -> tuple:
+    """(width, blocks, dilation, margin, coarse) of "W/B[/D[/M[/C]]]": dilation 1, margin 0, coarse 0 where not
+    given."""
+    parts = text.split("/")
+    *whole, coarse = parts + ["1", "0", "0"][len(parts) - 2:]
+    return (*map(int, whole), float(coarse))
 
 
-def network(shape: tuple[int, int, int, int]) -> StyleNetwork:
-    """A random-weight network of ``shape``: (width, blocks, dilation, margin)."""
-    width, blocks, dilation, _ = shape
+def label(shape: tuple) -> str:
+    """"W / B / D / M / C" of a shape."""
+    return " / ".join(f"{v:g}" for v in shape)
+
+
+def network(shape: tuple) -> StyleNetwork:
+    """A random-weight network of ``shape``: (width, blocks, dilation, margin, coarse)."""
+    width, blocks, dilation, *_ = shape
     return StyleNetwork.seeded(0, width, blocks, dilation=dilation)
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--shapes", nargs="+", default=["32/5", "32/7", "32/9", "40/5", "48/5", "32/5/4"],
-                    metavar="W/B[/D[/M]]", help="network shapes, width/blocks[/dilation[/margin]]; the first is "
-                    "the baseline")
+                    metavar="W/B[/D[/M[/C]]]", help="network shapes, width/blocks[/dilation[/margin[/coarse]]]; "
+                    "the first is the baseline")
     ap.add_argument("--size", default="384x512", help="HxW of the image")
     ap.add_argument("--device", default="cpu")
     ap.add_argument("--rounds", type=int, default=9)
@@ -74,7 +83,8 @@ def main() -> None:
     shapes = [shape_of(s) for s in args.shapes]
     with tempfile.TemporaryDirectory() as tmp:
         models = {s: load_model(save_model(network(s), Path(tmp) / f"{'-'.join(map(str, s))}.safetensors",
-                                           {"settings": {"margin": s[3]}}), device=args.device) for s in shapes}
+                                           {"settings": {"margin": s[3]}}), device=args.device, coarse=s[4])
+                  for s in shapes}
         times: dict[tuple, list[float]] = {s: [] for s in shapes}
         for m in models.values():
             m.frame(frame)  # warm-up
@@ -90,12 +100,13 @@ def main() -> None:
              f"`python benchmarks/network_shapes.py {' '.join(sys.argv[1:])}`, {datetime.date.today()}, "
              f"{machine(args.device)}, torch {torch.__version__}, precision {models[shapes[0]].dtype}. Median of "
              f"{args.rounds} rounds of `StyleModel.frame` (8-bit in and out), the shapes in turn.", "",
-             "| width / blocks / dilation / margin | parameters | multiply-adds per pixel | median | vs the default |",
+             "| width / blocks / dilation / margin / coarse | parameters | multiply-adds per pixel (a pass) | median "
+             "| vs the default |",
              "|---|---|---|---|---|"]
     for s in shapes:
         net = network(s)
         med = statistics.median(times[s])
-        lines.append(f"| {' / '.join(map(str, s))} | {sum(p.numel() for p in net.parameters()) / 1e6:.2f} M "
+        lines.append(f"| {label(s)} | {sum(p.numel() for p in net.parameters()) / 1e6:.2f} M "
                      f"| {macs_per_pixel(net) / 1e3:.0f} k | {med * 1e3:.0f} ms | {med / base:.2f}x |")
     text = "\n".join(lines) + "\n"
     print(text)

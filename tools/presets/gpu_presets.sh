@@ -24,12 +24,12 @@
 # photo not cached in .train/optimized-heldout. Back under $OUT: log.txt, the runs' tars (gpu_trials.sh), judged.tar
 # (work/judged: new/, new-coarse-C/ and shipped/ quality tables by pair and layer, NAME-rows.md their rows so far
 # where a judging was cut short, NAME-sheets, the optimizer's images), network-shapes.md (SHAPES, default
-# "32/5 32/5/1/32": the apply time of each width/blocks/dilation/margin at SHAPES_SIZE, default 1080x1920; SHAPES=""
-# skips it). In ARGS, {style} stands for each painting's name: ARGS="--init {style} --seed 3 --coarse 0.5" trains
+# "32/5 32/5/1/32 32/5/1/32/0.6": the apply time of each width/blocks/dilation/margin/coarse at SHAPES_SIZE, default
+# 1080x1920, the last a margin painted in two passes; SHAPES="" skips it). In ARGS, {style} stands for each painting's name: ARGS="--init {style} --seed 3 --coarse 0.5" trains
 # each preset on in two passes. Tried end to end on a CPU at toy sizes (DEVICE=cpu STEPS=2 SIZE=40
 # SHAPES_SIZE=64x64 ...).
-# ARGS has no default: no lever has yet beaten the presets at full size (the margin lost on a CPU:
-# scream-margin-full-cpu-2026-12-04.md).
+# ARGS has no default: no lever has yet brought a preset to the bar at full size (the best so far, the Scream trained
+# on a CPU with "--coarse 0.5 --margin 32": presets-coarse-train-cpu-2026-12-05.md).
 if [[ -z ${ARGS:-} ]]; then
   echo "ARGS: give the restyle train options to retrain with (gpu_levers.sh chooses them)" >&2
   exit 2
@@ -37,7 +37,7 @@ fi
 source tools/presets/device_setup.sh
 STYLES=${STYLES:-the_scream starry_night great_wave composition_vii}
 D=${DEVICE:-cuda}
-SHAPES=${SHAPES-32/5 32/5/1/32}
+SHAPES=${SHAPES-32/5 32/5/1/32 32/5/1/32/0.6}
 if [[ -n $SHAPES ]]; then  # the apply cost of the network shapes on this GPU first (seconds)
   timeout 90 python3 benchmarks/network_shapes.py --device "$D" --size "${SHAPES_SIZE:-1080x1920}" \
     --shapes $SHAPES --out "$OUT/network-shapes.md" | grep "^| "
