@@ -26,8 +26,8 @@
 # where a judging was cut short, NAME-sheets, the optimizer's images), network-shapes.md (SHAPES, default
 # "32/5 32/5/1/32 32/5/1/32/0.6": the apply time of each width/blocks/dilation/margin/coarse at SHAPES_SIZE, default
 # 1080x1920, the last a margin painted in two passes; SHAPES="" skips it). In ARGS, {style} stands for each
-# painting's name: ARGS="--init {style} --seed 3 --coarse 0.5" trains each preset on in two passes. Tried end to end on a CPU at toy sizes (DEVICE=cpu STEPS=2 SIZE=40
-# SHAPES_SIZE=64x64 ...).
+# painting's name: ARGS="--init {style} --seed 3 --coarse 0.5" trains each preset on in two passes. Tried end to end
+# on a CPU at toy sizes (DEVICE=cpu STEPS=2 SIZE=40 SHAPES_SIZE=64x64 ...).
 # ARGS has no default: no lever has yet brought a preset to the bar at full size (the best so far, the Scream trained
 # on a CPU with "--coarse 0.5 --margin 32": presets-coarse-train-cpu-2026-12-05.md).
 if [[ -z ${ARGS:-} ]]; then
