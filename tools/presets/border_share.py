@@ -44,11 +44,15 @@ def mirrored(image: torch.Tensor, k: int) -> torch.Tensor:
 
 
 class StatsReplay:
-    """A model's network recording each pass's norm statistics, then (``replaying`` set) normalizing each pass of a
+    """A model's network recording each pass's norm statistics, then (after ``rewind``) normalizing each pass of a
     later run by those of the same pass: two passes where the model paints in two. Single-style networks only."""
 
     def __init__(self, net):
         self.net, self.kept, self.replaying = net, [], None
+
+    def rewind(self) -> None:
+        """Replay the recorded statistics from the first pass on, for the next painting."""
+        self.replaying = iter(range(len(self.kept)))
 
     def __getattr__(self, name):
         return getattr(self.net, name)
@@ -82,7 +86,7 @@ def paintings(model, photo: Path, size: int, pads: list[int]) -> dict[str, torch
     try:
         as_it_is, held = load_image(model(to_pil(image[0]))), {}
         for pad in pads:
-            replay.replaying = iter(range(len(replay.kept)))
+            replay.rewind()
             held[pad] = padded(pad)
     finally:
         model.net = net

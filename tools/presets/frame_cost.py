@@ -32,19 +32,23 @@ from restyle.core.images import load_image, to_pil  # noqa: E402
 from restyle.feedforward.modelfile import model_or_preset  # noqa: E402
 
 
+def inner(image, inset: int):
+    """``image`` (3, H, W) without its outer ``inset`` px on every side."""
+    return image[:, inset:-inset, inset:-inset]
+
+
 def paintings(model, photo, inset: int) -> dict[str, object]:
     """``model``'s three paintings of ``photo`` (3, H, W) without its outer ``inset`` px: as applied, and cut from
     the whole photo painted with no frame, with the norms' own statistics and with those of the painting as applied."""
-    inner = photo[:, inset:-inset, inset:-inset]
     net, margin = model.net, model.margin
     model.net = replay = StatsReplay(net)
     try:
-        applied = load_image(model(to_pil(inner)))
+        applied = load_image(model(to_pil(inner(photo, inset))))
         model.margin = 0
-        replay.replaying = iter(range(len(replay.kept)))
-        held = load_image(model(to_pil(photo)))[:, inset:-inset, inset:-inset]
+        replay.rewind()
+        held = inner(load_image(model(to_pil(photo))), inset)
         model.net = net
-        own = load_image(model(to_pil(photo)))[:, inset:-inset, inset:-inset]
+        own = inner(load_image(model(to_pil(photo))), inset)
     finally:
         model.net, model.margin = net, margin
     return {"as applied": applied, "real surroundings": own, "real surroundings, statistics as applied": held}
@@ -64,17 +68,17 @@ def main(argv=None) -> None:
                         "each was trained)")
     parser.add_argument("--device", default="cpu")
     args = parser.parse_args(argv)
+    if args.inset < 1:
+        parser.error(f"--inset must be at least 1 px, got {args.inset}")
     style = Path(args.style_dir) / f"{args.style}.jpg"
     models = {source: restyle.load_model(model_or_preset(source), device=args.device, coarse=args.coarse)
               for source in args.models}
     rows: dict[str, list] = {}
     for name in args.names:
         photo = photo_at(Path(args.photos) / name, args.size)
-        inner = photo[:, args.inset:-args.inset, args.inset:-args.inset]
-        scorer = restyle.Scorer(to_pil(inner), style, device=args.device, size=max(inner.shape[1:]))
-        cut = load_image(optimized_result(args, Path(args.photos) / name, style))[
-            :, args.inset:-args.inset, args.inset:-args.inset]
-        images = {"optimizer": cut}
+        picture = inner(photo, args.inset)
+        scorer = restyle.Scorer(to_pil(picture), style, device=args.device, size=max(picture.shape[1:]))
+        images = {"optimizer": inner(load_image(optimized_result(args, Path(args.photos) / name, style)), args.inset)}
         for source, model in models.items():
             images.update({f"{source}, {kind}": image for kind, image in paintings(model, photo, args.inset).items()})
         for label, image in images.items():
