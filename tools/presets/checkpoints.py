@@ -13,7 +13,8 @@ would save), `--save DIR` keeps the judged models, the Nth as DIR/N/STYLE.safete
 mean, content distance per photo.
 
 A run keeps only its latest checkpoint; to judge several, copy each as it is written, e.g.
-`while sleep 1; do cp -u RUN-training/checkpoint.pt ckpts/$(date +%s).pt; done` beside the run.
+`while sleep 1; do cp -u RUN-training/checkpoint.pt ckpts/$(date +%s).pt; done` beside the run (on a device
+call, gpu_trials.sh's KEEP=1 does so, slimmed by slim_checkpoint.py).
 """
 
 from __future__ import annotations

@@ -29,15 +29,16 @@ if [[ ${PROFILE:-0} != 0 ]]; then  # where a training step's time goes (batch 8 
 fi
 # train_judge STYLE_OPTION TRAIN_ARGS TRAIN_TIMEOUT JUDGE_TIMEOUT NAME [more presets.py train options]: restyle
 # train per style into work/NAME (training folders under .train/NAME-work), each model's last preview copied
-# beside it, then judged against the optimizer into work/NAME too; work/NAME is packed as $OUT/NAME.tar.
+# beside it, then judged against the optimizer into work/NAME too; work/NAME is packed as $OUT/NAME.tar. A run still
+# going at TRAIN_TIMEOUT is stopped as at Ctrl-C and keeps a model of its weights so far.
 train_judge() {
   local styles=$1 train_args=$2 train_time=$3 judge_time=$4 name=$5; shift 5
   echo "elapsed $(( $(date +%s) - T0 )) s: training $name"
-  timeout "$train_time" python3 tools/presets/presets.py train --device $D $styles --train-args="$train_args" \
-    --photos .train/photos --heldout $H --style-dir $S --models work/$name --work .train/$name-work \
+  timeout $(( train_time + 60 )) python3 tools/presets/presets.py train --device $D $styles \
+    --stop-at $(( $(date +%s) + train_time )) --train-args="$train_args" --photos .train/photos --heldout $H --style-dir $S --models work/$name --work .train/$name-work \
     --out work/$name "$@"
   for d in .train/$name-work/*/; do
-    cp "$(ls "$d"preview-*.jpg | tail -1)" "work/$name/$(basename "$d")-preview.jpg"
+    cp "$(ls -t "$d"preview-*.jpg | head -1)" "work/$name/$(basename "$d")-preview.jpg"
   done
   echo "elapsed $(( $(date +%s) - T0 )) s: judging $name"
   timeout "$judge_time" python3 tools/presets/presets.py quality --device $D $styles $QUALITY_ARGS --heldout $H \

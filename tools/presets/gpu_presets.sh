@@ -2,8 +2,8 @@
 # The presets retrained with the levers gpu_levers.sh chose (ARGS), side by side on one CUDA GPU, then judged on the
 # held-out photos (.heldout: tools/presets/held_out.py; never trained or chosen on) against the optimizer at 512 px,
 # the shipped presets judged alike beside them, with a sheet per painting (photo, optimizer, model): one device call
-# of about 8 minutes on an H200 (an estimate for a 32 px margin), within a session's 15 minutes of device time (machine
-# start included).
+# of at most CALL_LIMIT s (default 585, within the device tool's 600 s a call and a session's 15 minutes of device time,
+# machine start included).
 #
 #   ARGS="--margin 32" bash tools/presets/gpu_presets.sh      # ARGS: the levers gpu_levers.sh chose (required)
 #   ARGS="--blocks 8" SHAPES="32/5 32/8" bash tools/presets/gpu_presets.sh
@@ -17,11 +17,15 @@
 # holds, so no optimizer runs on the GPU and the rows compare with the baseline's one to one; the script says how many
 # are missing before it trains). JUDGE_COARSE (default "0"): each value also judges the new models painting so
 # (restyle.load_model's coarse: a model trained with --coarse paints in two passes, and 0 judges it in one), into
-# work/judged/new-coarse-C; "" for none. TRAIN_TIMEOUT (default 470 s) bounds the training (a run cut short leaves no
-# model; four runs with a 32 px margin side by side are estimated at under 440 s on an H200: the 324 s four presets
-# took there, the network's share 1.36x for its 448 px windows, not measured; give the device call its full 600 s,
-# or fewer STYLES), JUDGE_TIMEOUT (default 200 s) each judging, the first's including the optimizer's runs for any
-# photo not cached in .train/optimized-heldout. Back under $OUT: log.txt, the runs' tars (gpu_trials.sh), judged.tar
+# work/judged/new-coarse-C; "" for none. TRAIN_UNTIL (default 420 s after the start) stops the training: a run still
+# going then keeps a model of its weights so far (gpu_trials.sh's TRAIN_TIMEOUT; its table gives the step reached, and
+# before step 1500 of 2000 that model is the last step's weights, not the mean of the last quarter). Four runs with
+# `--margin 32 --coarse 0.5` side by side are estimated at about 450 s for 2000 steps on an H200 and more on an H100
+# (the 324 s four presets took on an H200, times the 1.38 such a step costs on a CPU; not measured), so two paintings
+# (STYLES) is what reaches 2000 steps in one call. The judgings come after the runs are packed, each bounded by
+# JUDGE_TIMEOUT (default 200 s) and by the call's end, the first's including the optimizer's runs for any photo not
+# cached in .train/optimized-heldout; a judging cut off is made again on a CPU from the runs' tars. Back under $OUT:
+# log.txt, the runs' tars (gpu_trials.sh), judged.tar
 # (work/judged: new/, new-coarse-C/ and shipped/ quality tables by pair and layer, NAME-rows.md their rows so far
 # where a judging was cut short, NAME-sheets, the optimizer's images), network-shapes.md (SHAPES, default
 # "32/5 32/5/1/32 32/5/1/32/0.6": the apply time of each width/blocks/dilation/margin/coarse at SHAPES_SIZE, default
@@ -51,7 +55,9 @@ done; done
 (( missing )) && echo "$missing optimizer results missing from .train/optimized-heldout: the first judging makes them"
 TRIALS=""
 for style in $STYLES; do TRIALS+="new-$style $style ${ARGS//\{style\}/$style}"$'\n'; done
-TRIALS=$TRIALS SPEED_BEFORE=0 TRAIN_TIMEOUT=${TRAIN_TIMEOUT:-470} bash tools/presets/gpu_trials.sh
+TRAIN_TIMEOUT=$(( T0 + ${TRAIN_UNTIL:-420} - $(date +%s) ))
+TRIALS=$TRIALS SPEED_BEFORE=0 TRAIN_TIMEOUT=$(( TRAIN_TIMEOUT > 1 ? TRAIN_TIMEOUT : 1 )) bash tools/presets/gpu_trials.sh
+END=$(( T0 + ${CALL_LIMIT:-585} ))
 rm -rf work/new work/judged && mkdir -p work/new work/judged  # nothing left from an earlier call is judged
 trained=""
 for style in $STYLES; do
@@ -64,9 +70,10 @@ for which in $judgings; do
   models=work/new styles=$trained coarse=()
   [[ $which == shipped ]] && models=restyle/feedforward/presets styles=$STYLES
   [[ $which == new-coarse-* ]] && coarse=(--coarse "${which#new-coarse-}")
-  [[ -z $styles ]] && continue
+  left=$(( END - $(date +%s) )); (( left > ${JUDGE_TIMEOUT:-200} )) && left=${JUDGE_TIMEOUT:-200}
+  [[ -z $styles ]] || (( left < 20 )) && continue
   echo "elapsed $(( $(date +%s) - T0 )) s: judging $which"
-  timeout "${JUDGE_TIMEOUT:-200}" python3 tools/presets/presets.py quality --styles $styles --models $models \
+  timeout "$left" python3 tools/presets/presets.py quality --styles $styles --models $models \
     --style-dir .train/styles --heldout "$H" --heldout-photos "${photos[@]}" --size "${SIZE:-512}" \
     --device "$D" --optimized .train/optimized-heldout --images "work/judged/$which-sheets" "${coarse[@]}" \
     --out "work/judged/$which" < /dev/null | grep "^| " | tee "work/judged/$which-rows.md" | tail -1

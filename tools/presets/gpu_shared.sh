@@ -14,7 +14,8 @@
 # .train/targets/shared/STYLE, skipped where done; TARGET_SIZE, default 512; a few seconds a photo on a GPU, so 4
 # styles of 21 photos take minutes: where a call is cut short, the next one skips the targets done). Back under
 # $OUT: log.txt, shared.tar (the model, its training log and last preview, judged.md). TRAIN_TIMEOUT (default 480 s)
-# and JUDGE_TIMEOUT (default 600 s) bound the steps.
+# and JUDGE_TIMEOUT (default 600 s) bound the steps; the training, stopped then as at Ctrl-C, keeps a model of its
+# weights so far.
 source tools/presets/device_setup.sh
 STYLES=${STYLES:-the_scream starry_night great_wave composition_vii}
 D=${DEVICE:-cuda}
@@ -28,11 +29,11 @@ if [[ -n $DISTILL ]]; then
   ARGS+=" --targets .train/targets/shared --distill-weight $DISTILL"
 fi
 mkdir -p work/shared
-timeout "${TRAIN_TIMEOUT:-480}" python3 -m restyle train "${paths[@]}" --photos "$PHOTOS" \
+timeout --foreground -s INT -k 60 "${TRAIN_TIMEOUT:-480}" python3 -m restyle train "${paths[@]}" --photos "$PHOTOS" \
   -o work/shared/shared.safetensors --steps $(( ${STEPS:-2000} * ${#names[@]} )) --seed 0 --device "$D" \
   --preview .train/heldout/tubingen.jpg --work-dir .train/trials/shared $ARGS < /dev/null > work/shared/train.log 2>&1
 tail -3 work/shared/train.log
-cp "$(ls .train/trials/shared/preview-*.jpg | tail -1)" work/shared/ 2>/dev/null
+cp "$(ls -t .train/trials/shared/preview-*.jpg | head -1)" work/shared/ 2>/dev/null
 echo "elapsed $(( $(date +%s) - T0 )) s: trained"
 timeout "${JUDGE_TIMEOUT:-600}" python3 tools/presets/presets.py quality --shared work/shared/shared.safetensors \
   --styles "${names[@]}" --style-dir .train/styles --heldout .train/heldout --size "${SIZE:-512}" --device "$D" \

