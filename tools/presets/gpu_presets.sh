@@ -22,7 +22,8 @@
 # before step 1500 of 2000 that model is the last step's weights, not the mean of the last quarter). Four runs with
 # `--margin 32 --coarse 0.5` side by side are estimated at about 450 s for 2000 steps on an H200 and more on an H100
 # (the 324 s four presets took on an H200, times the 1.38 such a step costs on a CPU; not measured), so two paintings
-# (STYLES) is what reaches 2000 steps in one call. The judgings come after the runs are packed, each bounded by
+# (STYLES) is what reaches 2000 steps in one call. KEEP=1 brings back each checkpoint of the runs too (gpu_trials.sh;
+# with --checkpoint-every 500 in ARGS, 10 MB more a run). The judgings come after the runs are packed, each bounded by
 # JUDGE_TIMEOUT (default 200 s) and by the call's end, the first's including the optimizer's runs for any photo not
 # cached in .train/optimized-heldout; a judging cut off is made again on a CPU from the runs' tars. Back under $OUT:
 # log.txt, the runs' tars (gpu_trials.sh), judged.tar
