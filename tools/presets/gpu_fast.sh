@@ -35,8 +35,8 @@ train_judge() {
   local styles=$1 train_args=$2 train_time=$3 judge_time=$4 name=$5; shift 5
   echo "elapsed $(( $(date +%s) - T0 )) s: training $name"
   timeout $(( train_time + 60 )) python3 tools/presets/presets.py train --device $D $styles \
-    --stop-at $(( $(date +%s) + train_time )) --train-args="$train_args" --photos .train/photos --heldout $H --style-dir $S --models work/$name --work .train/$name-work \
-    --out work/$name "$@"
+    --stop-at $(( $(date +%s) + train_time )) --train-args="$train_args" --photos .train/photos --heldout $H \
+    --style-dir $S --models work/$name --work .train/$name-work --out work/$name "$@"
   for d in .train/$name-work/*/; do
     cp "$(ls -t "$d"preview-*.jpg | head -1)" "work/$name/$(basename "$d")-preview.jpg"
   done

@@ -56,8 +56,8 @@ done; done
 (( missing )) && echo "$missing optimizer results missing from .train/optimized-heldout: the first judging makes them"
 TRIALS=""
 for style in $STYLES; do TRIALS+="new-$style $style ${ARGS//\{style\}/$style}"$'\n'; done
-TRAIN_TIMEOUT=$(( T0 + ${TRAIN_UNTIL:-420} - $(date +%s) ))
-TRIALS=$TRIALS SPEED_BEFORE=0 TRAIN_TIMEOUT=$(( TRAIN_TIMEOUT > 1 ? TRAIN_TIMEOUT : 1 )) bash tools/presets/gpu_trials.sh
+left=$(( T0 + ${TRAIN_UNTIL:-420} - $(date +%s) ))
+TRIALS=$TRIALS SPEED_BEFORE=0 TRAIN_TIMEOUT=$(( left > 1 ? left : 1 )) bash tools/presets/gpu_trials.sh
 END=$(( T0 + ${CALL_LIMIT:-585} ))
 rm -rf work/new work/judged && mkdir -p work/new work/judged  # nothing left from an earlier call is judged
 trained=""

@@ -29,12 +29,15 @@ if [[ $D == cuda ]]; then
   SMI=$!
 fi
 python3 -c "import torch; print('torch', torch.__version__)"
-keep_checkpoints() {  # a copy of $1/checkpoint.pt each time the run writes it anew (a new file), into $1/kept
+written() {  # which checkpoint $1/checkpoint.pt is: restyle train writes each as a new file (inode, mtime)
+  stat -c '%i-%Y' "$1/checkpoint.pt" 2>/dev/null
+}
+keep_checkpoints() {  # a copy of $1/checkpoint.pt each time the run writes it anew, into $1/kept
   local now last
-  last=$(stat -c '%i-%Y' "$1/checkpoint.pt" 2>/dev/null)  # one left by an earlier call is not this run's
+  last=$(written "$1")  # one left by an earlier call is not this run's
   rm -rf "$1/kept" && mkdir -p "$1/kept"
   while sleep 1; do
-    now=$(stat -c '%i-%Y' "$1/checkpoint.pt" 2>/dev/null) || continue
+    now=$(written "$1") || continue
     [[ $now != "$last" ]] && cp "$1/checkpoint.pt" "$1/kept/$now.pt" && last=$now
   done
 }
@@ -59,9 +62,11 @@ for entry in "${names[@]}"; do
   tail -2 work/trials/$name.log
   cp "$(ls -t $w/preview-*.jpg | head -1)" work/trials/$name/ 2>/dev/null
   mv work/trials/$name.log work/trials/$name/
-  [[ ${LAST:-1} == 0 ]] || python3 tools/presets/slim_checkpoint.py "$w/checkpoint.pt" work/trials/$name/last.pt ||
-    echo "no final checkpoint for $name"
-  [[ ${LAST:-1} == 0 ]] || rm -f "$w/kept/$(stat -c '%i-%Y' "$w/checkpoint.pt" 2>/dev/null).pt"  # last.pt has it
+  if [[ ${LAST:-1} != 0 ]]; then
+    python3 tools/presets/slim_checkpoint.py "$w/checkpoint.pt" work/trials/$name/last.pt ||
+      echo "no final checkpoint for $name"
+    rm -f "$w/kept/$(written "$w").pt"  # last.pt has it
+  fi
   kept=("$w"/kept/*.pt)
   [[ -f ${kept[0]} ]] && python3 tools/presets/slim_checkpoint.py "${kept[@]}" --into work/trials/$name
 done
