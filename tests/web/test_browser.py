@@ -51,10 +51,11 @@ def screenshots(request, tmp_path) -> Path:
 
 
 def _natural_size(page, selector):
-    # the status can announce the last step before the browser has finished loading the image it sent
-    loaded = "s => { const i = document.querySelector(s); return i && i.complete && i.naturalWidth > 0; }"
-    page.wait_for_function(loaded, arg=f"{selector} img", timeout=120_000)
-    return tuple(page.locator(f"{selector} img").evaluate("i => [i.naturalWidth, i.naturalHeight]"))
+    # the status can announce the last step before the browser has loaded the image it sent, and a later update can
+    # swap the element for one still loading, so the size is read in the same call that finds it loaded
+    loaded = ("s => { const i = document.querySelector(s);"
+              " return i && i.complete && i.naturalWidth > 0 && [i.naturalWidth, i.naturalHeight]; }")
+    return tuple(page.wait_for_function(loaded, arg=f"{selector} img", timeout=120_000).json_value())
 
 
 def _upload_model(page, model: Path, tries: int = 2):
