@@ -1,10 +1,11 @@
 """Judge a real-time model on photos with Gaussian noise added before painting: texture for its flat areas.
 
-A network paints a flat area (a black or blurred background) flat, since its convolutions see the same input
+A network paints a flat area (a black background) flat, since its convolutions see the same input
 everywhere there; the optimizer paints the painting's structures into it. Noise gives the network something to
 paint. No training: the model as it is, each photo shrunk to --size, noise of standard deviation SIGMA (on the
 0-1 scale, the same for the three channels unless --colour) added, painted, and judged with restyle's Scorer
-against the optimizer's result that ``presets.py quality`` keeps in each set's folder of optimized results.
+against the optimizer's result, made and kept in each set's folder of optimized results as ``presets.py quality``
+does.
 
     python tools/presets/input_noise.py the_scream --model restyle/feedforward/presets/the_scream.safetensors \\
       --set .train/heldout .train/optimized-selection tubingen.jpg golden_gate_bridge.jpg columns.jpg \\
@@ -20,7 +21,7 @@ import argparse
 from pathlib import Path
 
 import numpy as np
-from presets import photo_at  # a photo shrunk as the optimizer's run is made
+from presets import optimized_result, photo_at  # the optimizer's kept result; a photo shrunk as it was made
 
 
 def noisy(image, sigma: float, seed: int, colour: bool):
@@ -32,22 +33,26 @@ def noisy(image, sigma: float, seed: int, colour: bool):
     return Image.fromarray(np.round(np.clip(pixels + sigma * noise, 0, 1) * 255).astype(np.uint8))
 
 
-def judge(model, style: Path, photo_set: list[str], size: int, sigma: float, seed: int, colour: bool, refs: dict):
-    """Per photo of one set (folder, optimized folder, names...): (style ratio to the optimizer, content)."""
-    from PIL import Image
-
+def prepared(style: Path, photo_set: list[str], size: int) -> list[tuple]:
+    """Per photo of one set (folder, optimized folder, names...): its Scorer, the optimizer's style distance and
+    the photo shrunk to ``size``, made once for every sigma and seed."""
     import restyle
     from restyle.core.images import to_pil
-    folder, optimized, names = Path(photo_set[0]), Path(photo_set[1]), photo_set[2:]
-    rows = []
-    for name in names:
-        photo = folder / name
+    folder, names = Path(photo_set[0]), photo_set[2:]
+    kept = argparse.Namespace(optimized=photo_set[1], size=size, device="cpu")
+    photos = []
+    for photo in (folder / name for name in names):
         scorer = restyle.Scorer(photo, style, device="cpu", size=size)
-        if photo not in refs:
-            refs[photo] = scorer(Image.open(optimized / f"{style.stem}-{photo.stem}-{size}.png").convert("RGB")).style
-        image = to_pil(photo_at(photo, size))
+        photos.append((scorer, scorer(optimized_result(kept, photo, style)).style, to_pil(photo_at(photo, size))))
+    return photos
+
+
+def judge(model, photos: list[tuple], sigma: float, seed: int, colour: bool) -> list[tuple[float, float]]:
+    """Per prepared photo: (style ratio to the optimizer, content distance) of ``model``'s painting of it."""
+    rows = []
+    for scorer, optimizer_style, image in photos:
         score = scorer(model(noisy(image, sigma, seed, colour) if sigma else image))
-        rows.append((score.style / refs[photo], score.content))
+        rows.append((score.style / optimizer_style, score.content))
     return rows
 
 
@@ -68,14 +73,14 @@ def main() -> None:
     import restyle
     model = restyle.load_model(args.model, device="cpu", coarse=args.coarse)
     style = Path(args.style_dir) / f"{args.style}.jpg"
-    refs: dict = {}
+    sets = [prepared(style, photo_set, args.size) for photo_set in args.set]
     print("| sigma | seed | " + " | ".join(f"{Path(s[0]).name}: per photo, mean, content" for s in args.set) + " |")
     print("|---|---|" + "---|" * len(args.set))
     for sigma in args.sigmas:
         for seed in args.seeds if sigma else [0]:
             cells = []
-            for photo_set in args.set:
-                rows = judge(model, style, photo_set, args.size, sigma, seed, args.colour, refs)
+            for photos in sets:
+                rows = judge(model, photos, sigma, seed, args.colour)
                 ratios = [r for r, _ in rows]
                 cells.append(" / ".join(f"{r:.2f}" for r in ratios) + f", **{np.mean(ratios):.2f}**, "
                              f"{np.mean([c for _, c in rows]):.3f}")
