@@ -2,7 +2,6 @@
 
 import shutil
 import urllib.parse
-import warnings
 from pathlib import Path
 
 import pytest
@@ -58,25 +57,19 @@ def _natural_size(page, selector):
     return tuple(page.wait_for_function(loaded, arg=f"{selector} img", timeout=120_000).json_value())
 
 
-def _upload_model(page, model: Path, tries: int = 2):
-    """Uploads a model file on the Preset tab and waits until its name shows. Now and then the name never showed
-    (in two CI runs, and in two of 16 runs of the web tests on a 2-core machine; cause not found, and the page's
-    layout, which once cut the name to nothing, is fixed), so after a minute the page is loaded again and the upload
-    repeated, with a warning in the run's summary saying what the box showed; a failure says what it showed each
-    time."""
-    shown = []
-    for _ in range(tries):
-        page.locator("#preset-model input[type=file]").set_input_files(str(model))
-        try:
-            page.locator("#preset-model").get_by_text(model.name).wait_for(timeout=60_000)
-            return
-        except sync_api.TimeoutError:
-            shown.append(page.locator("#preset-model").inner_text())
-            warnings.warn(f"{model.name} did not show as uploaded in a minute (the box showed {shown[-1]!r}); "
-                          "uploading it again from the page loaded again", stacklevel=2)
-            page.reload()
-            page.wait_for_selector("#preset-model input[type=file]", state="attached", timeout=60_000)
-    pytest.fail(f"{model.name} never showed as uploaded; the box showed {shown}")
+def _upload_model(page, model: Path):
+    """Uploads a model file on the Preset tab and waits until the box lists it as uploaded. While it uploads the box
+    shows the whole name in one element; once uploaded, its table splits the name into stem and extension with a
+    space between, so the wait reads the table's text without spaces (waiting for the whole name once caught only
+    the upload's view, and missed it when the upload was quick)."""
+    page.locator("#preset-model input[type=file]").set_input_files(str(model))
+    listed = ("n => { const t = document.querySelector('#preset-model .file-preview');"
+              " return !!t && t.textContent.replace(/\\s+/g, '').includes(n); }")
+    try:
+        page.wait_for_function(listed, arg=model.name, timeout=60_000)
+    except sync_api.TimeoutError:
+        shown = page.locator("#preset-model").inner_text()
+        pytest.fail(f"{model.name} never showed as uploaded; the box showed {shown!r}")
 
 
 def _paint_preset(page, photo: str = "tubingen.jpg"):
