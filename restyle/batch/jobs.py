@@ -14,7 +14,7 @@ from ..errors import RestyleError
 #: Output formats of a batch, by the name ``format`` takes.
 OUTPUT_FORMATS = ("png", "jpg", "webp")
 #: Settings a model's painting depends on (the others are the optimizer's).
-MODEL_SETTINGS = ("size", "strength", "preserve_color", "precision", "mix", "coarse")
+MODEL_SETTINGS = ("size", "strength", "preserve_color", "precision", "mix", "coarse", "noise")
 #: Settings that change how a job runs, not what it paints: not recorded, so changing them redoes nothing.
 MACHINE_SETTINGS = ("device", "max_memory", "tile_size", "max_pixels", "keep_freed_memory")
 

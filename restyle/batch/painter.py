@@ -24,20 +24,21 @@ class Painter:
 
     def __init__(self, machine: Optional[Mapping[str, Any]] = None):
         self.machine = {k: v for k, v in (machine or {}).items() if v is not None}
-        self._models: dict[tuple[Style, str, Optional[str], Optional[float]], StyleModel] = {}
+        self._models: dict[tuple[Style, str, Optional[str], Optional[float], Optional[float]], StyleModel] = {}
         self._lock = threading.Lock()
 
     def model(self, style: Style, precision: str = "auto", mix: Optional[str] = None,
-              coarse: Optional[float] = None) -> StyleModel:
-        """The style's model (``mix``: the style or mix of a model of several; ``coarse``: its two passes), loaded
-        on first use."""
-        key = (style, precision, mix, coarse)
+              coarse: Optional[float] = None, noise: Optional[float] = None) -> StyleModel:
+        """The style's model (``mix``: the style or mix of a model of several; ``coarse``: its two passes;
+        ``noise``: what it adds to each photo first), loaded on first use."""
+        key = (style, precision, mix, coarse, noise)
         with self._lock:
             if key not in self._models:
                 load = {k: self.machine[k] for k in ("device", "max_memory", "tile_size") if k in self.machine}
                 path = None if style.kind == "preset" else style.source
                 self._models[key] = load_model(path, preset=style.source if path is None else None,
-                                               precision=precision, mix=mix, coarse=coarse, **load)
+                                               precision=precision, mix=mix, coarse=coarse,
+                                               noise=noise, **load)
             return self._models[key]
 
     def photo(self, job: Job) -> torch.Tensor:
@@ -47,7 +48,8 @@ class Painter:
     def paint(self, jobs: list[Job], photos: list[torch.Tensor]) -> list[torch.Tensor]:
         """Model jobs of one style and settings (and their photos of one size), painted together."""
         job = jobs[0]
-        model = self.model(job.style, job.get("precision", "auto"), job.get("mix"), job.get("coarse"))
+        model = self.model(job.style, job.get("precision", "auto"), mix=job.get("mix"), coarse=job.get("coarse"),
+                           noise=job.get("noise"))
         batch = torch.stack(photos).to(model.device)
         out = model.paint(batch, job.get("strength", 1.0), job.get("preserve_color") == "luminance")
         return list(out)

@@ -30,11 +30,11 @@ def run_batch(inputs: Sequence[str] = (), outdir: Union[str, Path] = "restyled",
     ``styles`` (paintings, model files or preset names), and each job of a ``manifest``, into
     ``outdir/STYLE/PHOTO.format``.
 
-    ``settings`` are any option of ``Options`` (the optimizer's, for paintings), ``strength``, ``mix`` and
-    ``coarse`` (models), for every job. Outputs finished by an earlier run with the same settings are skipped
-    (``force``: redo them); a job that fails is reported and the others go on. ``backend`` "ray" runs the jobs on a
-    Ray cluster (``address``, else Ray's own choice: ``RAY_ADDRESS`` or a local one). ``progress(outcome, summary)``
-    follows every job; ``cancel`` stops the batch between jobs (a job cut short is not written). Writes
+    ``settings`` are any option of ``Options`` (the optimizer's, for paintings), ``strength``, ``mix``,
+    ``coarse`` and ``noise`` (models), for every job. Outputs finished by an earlier run with the same settings are
+    skipped (``force``: redo them); a job that fails is reported and the others go on. ``backend`` "ray" runs the
+    jobs on a Ray cluster (``address``, else Ray's own choice: ``RAY_ADDRESS`` or a local one). ``progress(outcome,
+    summary)`` follows every job; ``cancel`` stops the batch between jobs (a job cut short is not written). Writes
     ``outdir/batch-report.json`` and returns the ``Summary``; bad input or settings raise a RestyleError before any
     work."""
     start = time.perf_counter()

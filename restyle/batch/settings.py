@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Mapping, Optional
 
-from ..core.checks import fraction
+from ..core.checks import MAX_NOISE, fraction, noise_sigma
 from ..core.layers import layers_text
 from ..core.settings import default_of, from_text, setting
 from ..errors import RestyleError
@@ -34,6 +34,11 @@ class ModelSettings:
                                             "presets come no closer), less of the photo, 1.25x the work (0: one pass; "
                                             "default: as the model was trained, one pass for the presets; models "
                                             "only)", type=float, metavar="C")
+    noise: Optional[float] = setting(None, f"0 to {MAX_NOISE:g}: add Gaussian noise of this standard deviation "
+                                           "(pixel values 0 to 1) to each photo before painting, one fixed pattern, "
+                                           "so flat areas (a plain sky, a black background) get the painting's "
+                                           "texture instead of one flat colour (0: none; default: as the model "
+                                           "says; models only)", type=float, metavar="SIGMA")
 
 
 FIELDS = {f.name: f for cls in (Options, ModelSettings) for f in dataclasses.fields(cls)}
@@ -68,11 +73,15 @@ def check(style: Style, settings: tuple[tuple[str, Any], ...]) -> None:
     for name in ("strength", "coarse"):
         if name in values:
             fraction(name, values[name])
+    if "noise" in values:
+        noise_sigma("noise", values["noise"])
     if style.kind == "painting":
         if "strength" in values and strength != 1:
             raise RestyleError("strength is for presets and models (the optimizer paints with style_weight)")
         if values.get("coarse"):
             raise RestyleError("coarse is for presets and models (the optimizer has its own coarse-to-fine schedule)")
+        if values.get("noise"):
+            raise RestyleError("noise is for presets and models (the optimizer paints flat areas itself)")
         if values.get("mix") is not None:
             raise RestyleError("mix is for models of several styles (a painting is one style)")
         Options().replace(**{k: v for k, v in values.items() if k != "strength"}).validate(1)

@@ -40,7 +40,7 @@ def add_parser(sub, name: str, fmt) -> None:
     a.add_argument("--size", type=int, metavar="PX", help="resize each photo to this long side first (default: "
                    "as it is)")
     from ..batch.settings import ModelSettings
-    add_fields(a, ModelSettings, ["coarse"])
+    add_fields(a, ModelSettings, ["coarse", "noise"])
     regions(a.add_argument_group("regions (a model per region)"), "a preset or model file (FILE@MIX: a style or "
             "mix of a model of several styles, e.g. mine.safetensors@a:0.6,b:0.4)")
     add_fields(a, Options, ["device", "precision"])
@@ -132,7 +132,7 @@ def _model(args: argparse.Namespace, paths: list[str], painted):
     from ..feedforward.regions import RegionModels
     from ..feedforward.runtime import load_model
     load = dict(device=args.device, precision=args.precision, max_memory=args.max_memory, tile_size=args.tile_size,
-                coarse=args.coarse)
+                coarse=args.coarse, noise=args.noise)
     given = [flag for flag, value in (("--model", args.model), ("--preset", args.preset), ("--mix", args.mix))
              if value is not None]
     if painted is not None:

@@ -46,7 +46,7 @@ def add_parser(sub, name: str, fmt) -> None:
     g = b.add_argument_group("every job")
     g.add_argument("--size", type=int, metavar="PX", help="long side of the results (default: 512 for paintings, "
                    "as the photo is for models)")
-    add_fields(g, ModelSettings, ["strength", "mix", "coarse"])
+    add_fields(g, ModelSettings, ["strength", "mix", "coarse", "noise"])
     add_fields(g, Options, OPTIMIZER)
     loss(g, Options)
     g = b.add_argument_group("where it runs")
@@ -67,7 +67,8 @@ def settings(args: argparse.Namespace) -> dict:
            if f.name != "size" and getattr(given, f.name) != getattr(default, f.name)}
     return out | ({"size": args.size} if args.size is not None else {}) | \
         ({"strength": args.strength} if args.strength != 1 else {}) | ({"mix": args.mix} if args.mix else {}) | \
-        ({"coarse": args.coarse} if args.coarse is not None else {})
+        ({"coarse": args.coarse} if args.coarse is not None else {}) | \
+        ({"noise": args.noise} if args.noise is not None else {})
 
 
 def run(args: argparse.Namespace) -> int:

@@ -31,7 +31,7 @@ def add_parser(sub, name: str, fmt) -> None:
     g.add_argument("--init", metavar="MODEL", help="start from this model's weights (a .safetensors file or a "
                    "preset's name) to train it on; give another --seed than its own to see new crops")
     add_fields(g, TrainOptions, ["average_last"])
-    add_fields(t.add_argument_group("network"), TrainOptions, ["width", "blocks", "dilation", "coarse"])
+    add_fields(t.add_argument_group("network"), TrainOptions, ["width", "blocks", "dilation", "coarse", "noise"])
     g = t.add_argument_group("loss")
     loss(g, TrainOptions)
     add_fields(g, TrainOptions, ["style_size", "style_scales", "distill_weight"])

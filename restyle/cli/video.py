@@ -43,7 +43,7 @@ def add_parser(sub, name: str, fmt) -> None:
     g.add_argument("--strength", type=float, default=1.0, metavar="S", help="models: blend with the photo (1: all "
                    "style)")
     from ..batch.settings import ModelSettings
-    add_fields(g, ModelSettings, ["coarse"])
+    add_fields(g, ModelSettings, ["coarse", "noise"])
     add_fields(g, Options, ["preserve_color", "iterations", "style_scale"])
     loss(v.add_argument_group("optimizer's loss"), Options)
     g = v.add_argument_group("machine and output")
@@ -69,7 +69,9 @@ def run(args: argparse.Namespace) -> int:
                                 callback=lambda p: bar.show(p.frame), cancel=ctrl_c.cancel, preset=args.preset,
                                 model=args.model, styles=args.style, options=options, strength=args.strength,
                                 preserve_color=options.preserve_color, resume=args.resume,
-                                regions=regions_from(args), mask=args.mask, mix=args.mix, coarse=args.coarse)
+                                regions=regions_from(args), mask=args.mask, mix=args.mix, coarse=args.coarse,
+                                # (recorded only when given, so that a run stopped by an older version resumes)
+                                **({"noise": args.noise} if args.noise is not None else {}))
         finally:
             bar.close()
     if ctrl_c.cancel.is_set():

@@ -56,9 +56,17 @@ MAX_SIZE = 32768
 MAX_STYLE_SCALE = 8.0
 MAX_WEIGHT = 1e6
 MAX_LEARNING_RATE = {"optimizer": 1e3, "training": 1.0}
+#: The largest noise a style network's input takes (standard deviation, pixel values 0 to 1).
+MAX_NOISE = 0.5
 
 
 def side(name: str, value: Any, bound: int = MAX_SIZE) -> None:
     """``value`` must be an image side in pixels: a whole number above 0, at most ``bound``."""
     positive_int(name, value)
     at_most(name, value, bound)
+
+
+def noise_sigma(name: str, value: Any) -> None:
+    """``value`` must be a standard deviation of noise on pixel values 0 to 1: 0 to ``MAX_NOISE``."""
+    non_negative(name, value)
+    at_most(name, value, MAX_NOISE)

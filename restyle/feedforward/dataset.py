@@ -17,11 +17,14 @@ from ..core.checks import DEFAULT_MAX_PIXELS
 from ..core.images import image_files, load_image
 from ..errors import RestyleError
 
+#: Each stream's offset to the seed of a step's generator (far apart, so that no two streams draw alike).
+_STREAMS = (0, 2**62, 2**61)
+
 
 def step_generator(seed: int, step: int, stream: int = 0) -> torch.Generator:
     """The random draws of one training step of the run seeded ``seed``: stream 0 the crops, stream 1 where the
-    loss judges them (``TrainOptions.margin_shift``)."""
-    return torch.Generator().manual_seed((seed * 1_000_003 + step + stream * 2**62) % 2**63)
+    loss judges them (``TrainOptions.margin_shift``), stream 2 the noise added to them (``TrainOptions.noise``)."""
+    return torch.Generator().manual_seed((seed * 1_000_003 + step + _STREAMS[stream]) % 2**63)
 
 
 class PhotoSet:

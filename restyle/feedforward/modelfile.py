@@ -158,6 +158,12 @@ def model_coarse(meta: dict) -> float:
     return float(meta.get("settings", {}).get("coarse", 0.0))
 
 
+def model_noise(meta: dict) -> float:
+    """The noise a model's metadata says to add to each photo before painting, which applying it takes by default
+    (0: none)."""
+    return float(meta.get("settings", {}).get("noise", 0.0))
+
+
 def model_record(path: Path, meta: dict) -> dict:
     """What a model made from this one records of it: file name, hash, style, steps, seed, settings (and, for a
     model that was itself trained on from another, that one's record too)."""

@@ -8,10 +8,12 @@ from typing import Optional
 from ..core.checks import (
     DEFAULT_MAX_PIXELS,
     MAX_LEARNING_RATE,
+    MAX_NOISE,
     MAX_SIZE,
     MAX_WEIGHT,
     at_most,
     fraction,
+    noise_sigma,
     non_negative,
     positive,
     positive_int,
@@ -42,6 +44,11 @@ class TrainOptions(LossSettings, HostSettings):
     coarse: float = setting(0.0, "0 to 1: train the network to paint in two passes, as applying with coarse does "
                                  "(the model records it and paints so by default; crop_size plus twice the margin "
                                  "must then be a multiple of 8) (0: one pass)", metavar="C")
+    noise: float = setting(0.0, f"standard deviation of Gaussian noise added to each crop before the network paints "
+                                f"it (pixel values 0 to 1, at most {MAX_NOISE:g}; fresh noise each step): the network "
+                                "learns to paint the painting's texture into flat areas from it (the model records "
+                                "it and adds a fixed noise of that size to every photo it paints) (0: none)",
+                           metavar="SIGMA")
     width: int = setting(32, "channels of the network's first layer (then twice and four times that); wider: "
                              "closer to the painting, slower to apply", metavar="N")
     blocks: int = setting(5, "residual blocks of the network; more: closer to the painting, slower to apply",
@@ -94,6 +101,7 @@ class TrainOptions(LossSettings, HostSettings):
         if not 0 <= self.margin_shift <= self.margin:
             raise RestyleError(f"margin_shift must be 0 to the margin ({self.margin}) pixels, got {self.margin_shift}")
         fraction("coarse", self.coarse)
+        noise_sigma("noise", self.noise)
         if self.coarse and (self.crop_size + 2 * self.margin) % (2 * MULTIPLE):
             raise RestyleError(f"with coarse, crop_size plus twice the margin must be a multiple of {2 * MULTIPLE} "
                                f"(the half-size pass takes multiples of {MULTIPLE}), got "
@@ -120,4 +128,4 @@ class TrainOptions(LossSettings, HostSettings):
     # Settings that a resumed run must share with the checkpoint (the others may change).
     _RESUME_KEYS = ("width", "blocks", "dilation", "batch_size", "crop_size", "margin", "learning_rate",
                     "content_weight", "style_weight", "tv_weight", "content_layers", "style_layers", "style_size",
-                    "style_scales", "distill_weight", "coarse")
+                    "style_scales", "distill_weight", "coarse", "noise")

@@ -28,8 +28,8 @@ class RegionModels:
     """Models painting the regions of ``mask`` ({colour: model}, see ``RegionModel``): ``painter(image)`` returns the
     painted PIL image, ``painter.frame(frame)`` a video frame, like a ``StyleModel``. Model files and presets are
     loaded once (once per style mix) with ``load``'s keywords (``load_model``'s: device, precision, max_memory,
-    tile_size, coarse). ``feather`` blurs region edges over that many pixels of the painted image; ``log`` gets notes on
-    the mask (another aspect ratio, an empty region)."""
+    tile_size, coarse, noise). ``feather`` blurs region edges over that many pixels of the painted image; ``log`` gets
+    notes on the mask (another aspect ratio, an empty region)."""
 
     def __init__(self, regions: Mapping[Any, RegionModel], mask: ImageLike, *, feather: float = 0.0,
                  log: Optional[Callable[[str], None]] = None, **load):

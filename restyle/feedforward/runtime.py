@@ -2,8 +2,9 @@
 
 It pads any size to the network's multiple of 4 (by reflection; a model trained with a margin also by that margin
 on every side) and crops back, blends with the photo (``strength``), can keep the photo's colours, can paint in two
-passes (``coarse``: the photo at half size first, for the painting's larger structures), and cuts images too big
-for the memory budget into tiles (``tiled``).
+passes (``coarse``: the photo at half size first, for the painting's larger structures), can add a fixed noise to
+the photo first (``noise``: texture in flat areas), and cuts images too big for the memory budget into tiles
+(``tiled``).
 """
 
 from __future__ import annotations
@@ -18,13 +19,14 @@ import torch
 from PIL import Image
 
 from ..core import color
-from ..core.checks import DEFAULT_MAX_PIXELS, fraction, side
+from ..core.checks import DEFAULT_MAX_PIXELS, fraction, noise_sigma, side
 from ..core.device import resolve_device, resolve_precision
 from ..core.images import ImageLike, fit_size, load_image, resize, source_name, to_pil, to_uint8
 from ..core.memory import GB, out_of_memory_as_error, run_budget
 from ..errors import RestyleError
-from .modelfile import PathLike, model_coarse, model_file, model_margin, preset_path, read_model, styles_in
+from .modelfile import PathLike, model_coarse, model_file, model_margin, model_noise, preset_path, read_model, styles_in
 from .network import BLOCKS, MULTIPLE, WIDTH, StyleNetwork, framed, min_side
+from .noise import with_noise
 from .onnx import load_session
 from .passes import with_coarse
 from .styles import StyleChoice, choose_style
@@ -51,14 +53,16 @@ class StyleModel:
     ``backend`` is "torch" (a .safetensors file) or "onnx" (an exported .onnx file, run by onnxruntime).
     ``metadata`` holds the style's name and hash, the training settings and the restyle version.
     ``coarse`` in [0, 1] paints in two passes (see ``load_model``; 0: one pass; None: as the metadata says the
-    model was trained).
+    model was trained). ``noise``: the noise added to the photo first (see ``load_model``; None: as the metadata says).
     """
 
     def __init__(self, path: Path, metadata: dict, device: torch.device, net: Optional[StyleNetwork] = None,
                  session=None, dtype: torch.dtype = torch.float32, max_memory: Optional[float] = None,
-                 tile_size: Optional[int] = None, coarse: Optional[float] = None):
+                 tile_size: Optional[int] = None, coarse: Optional[float] = None, noise: Optional[float] = None):
         self.coarse = model_coarse(metadata) if coarse is None else coarse  # trained to paint so (TrainOptions)
         fraction("coarse", self.coarse)
+        self.noise = model_noise(metadata) if noise is None else noise
+        noise_sigma("noise", self.noise)
         self.path, self.metadata, self.device = path, metadata, device
         self.net, self.session, self.dtype = net, session, dtype
         self.backend = "torch" if net is not None else "onnx"
@@ -134,7 +138,8 @@ class StyleModel:
 
     def _run(self, photo: torch.Tensor) -> torch.Tensor:
         """The painted (3, H, W) for a (3, H, W) photo, or (N, 3, H, W) for as many: one pass of the network, or
-        two with ``coarse``; on the model's device for the torch backend."""
+        two with ``coarse``, after ``noise``; on the model's device for the torch backend."""
+        photo = with_noise(photo, self.noise)
         if not self.coarse:
             return self._pass(photo)
         # Two passes over the photo framed once by the model's margin, as training paints its crops (the margin
@@ -199,7 +204,7 @@ class StyleModel:
 def load_model(path: Union[PathLike, None] = None, *, preset: Optional[str] = None, device: str = "auto",
                precision: str = "auto", max_memory: Optional[float] = None,
                tile_size: Optional[int] = None, mix: Optional[StyleChoice] = None,
-               coarse: Optional[float] = None) -> StyleModel:
+               coarse: Optional[float] = None, noise: Optional[float] = None) -> StyleModel:
     """Load a trained style model: a .safetensors file from ``restyle train``, an .onnx file from
     ``restyle export`` (run by onnxruntime), or a shipped ``preset`` by name.
 
@@ -215,6 +220,11 @@ def load_model(path: Union[PathLike, None] = None, *, preset: Optional[str] = No
     size in pixels; the second pass paints over structures twice as large, closer to the painting's (and
     further from the photo), for about 1.25 times the work. 0: one pass; None (the default): as the model was
     trained (``restyle train``'s coarse; 0 for the shipped presets).
+
+    ``noise`` (0 to 0.5) adds Gaussian noise of that standard deviation (pixel values 0 to 1) to the photo before
+    painting, one fixed pattern for every image of a size, so that flat areas (a plain sky, a black background) get
+    the painting's texture instead of one flat colour. None (the default): as the model's metadata says (``restyle
+    train``'s noise, or set for a preset).
     """
     if (path is None) == (preset is None):
         raise RestyleError("give a model file or a preset name (one of them)")
@@ -228,10 +238,12 @@ def load_model(path: Union[PathLike, None] = None, *, preset: Optional[str] = No
         if mix is not None:
             raise RestyleError(f"{p}: an .onnx model has one style; choose the mix when exporting it")
         session, meta, dev = load_session(p, dev)
-        return StyleModel(p, meta, dev, session=session, max_memory=max_memory, tile_size=tile_size, coarse=coarse)
+        return StyleModel(p, meta, dev, session=session, max_memory=max_memory, tile_size=tile_size,
+                          coarse=coarse, noise=noise)
     net, meta = choose_style(p, *read_model(p), mix)
     dtype = resolve_precision(precision, dev)
     net = net.to(dev)
     if dtype != torch.float32:
         net.half(dtype)
-    return StyleModel(p, meta, dev, net=net, dtype=dtype, max_memory=max_memory, tile_size=tile_size, coarse=coarse)
+    return StyleModel(p, meta, dev, net=net, dtype=dtype, max_memory=max_memory, tile_size=tile_size,
+                      coarse=coarse, noise=noise)

@@ -68,6 +68,7 @@ from ..errors import NumericalError, RestyleError
 from .dataset import PhotoSet, step_generator
 from .modelfile import file_sha256, model_or_preset, model_record, read_model, save_model
 from .network import MULTIPLE, NormStats, StyleNetwork, framed
+from .noise import with_noise
 from .options import TrainOptions
 from .passes import with_coarse
 
@@ -233,7 +234,8 @@ class _Training:
         distillation, x's channels 3-5 its target image); with a margin, of the crops within it."""
         which = self._which(len(x))
         with autocast(self.device, self.dtype):
-            y = self.painted(x[:, :3], None if which is None else NormStats(self._one_hot(which)))
+            y = self.painted(x[:, :3], None if which is None else NormStats(self._one_hot(which)),
+                             noise=step_generator(self.seed, self.step, stream=2))
         if self.opts.margin:  # the loss judges the crop, not the margin around it
             x, y = self._judged(x, y)
         x, painted = (x[:, :3], x[:, 3:]) if x.shape[1] == 6 else (x, None)
@@ -260,8 +262,11 @@ class _Training:
         return tuple(torch.stack([w[i, :, top:top + c, left:left + c] for i, (top, left) in enumerate(at)])
                      for w in windows)
 
-    def painted(self, x: torch.Tensor, stats: Optional[NormStats] = None) -> torch.Tensor:
-        """The network's painting of ``x``: one pass, or two with ``coarse``, as ``StyleModel`` applies it."""
+    def painted(self, x: torch.Tensor, stats: Optional[NormStats] = None,
+                noise: Optional[torch.Generator] = None) -> torch.Tensor:
+        """The network's painting of ``x``: one pass, or two with ``coarse``, after the ``noise`` setting's noise (drawn
+        from the ``noise`` generator; without one, the fixed pattern), as ``StyleModel`` applies it."""
+        x = with_noise(x, self.opts.noise, noise)
         if not self.opts.coarse:
             return self.net(x, stats)
         return self.net(with_coarse(x, self.opts.coarse, lambda half: self.net(half, stats)), stats)

@@ -19,7 +19,7 @@ from typing import Callable, Iterable, Iterator, Mapping, Optional, Sequence, Un
 
 import numpy as np
 
-from ..core.checks import fraction, side
+from ..core.checks import fraction, noise_sigma, side
 from ..core.images import ImageLike, check_not_input
 from ..core.prefetch import prefetch
 from ..errors import RestyleError
@@ -113,10 +113,11 @@ def painter_for(*, preset: Optional[str] = None, model: Union[str, os.PathLike, 
                 styles: Optional[Sequence[ImageLike]] = None, options: Optional[Options] = None,
                 strength: float = 1.0, preserve_color: Optional[str] = None, regions: Optional[Mapping] = None,
                 mask: Optional[ImageLike] = None, mix: Optional[StyleChoice] = None,
-                coarse: Optional[float] = None) -> Callable:
+                coarse: Optional[float] = None, noise: Optional[float] = None) -> Callable:
     """The painter of exactly one kind of style: a preset, a model (file or loaded; ``mix``: the style or mix of
     styles of a model file of several), paintings (optimizer), or ``regions`` of ``mask`` ({colour: preset, model or
-    "none"}; ``options.feather`` softens their edges). ``coarse``: models paint in two passes (``load_model``'s)."""
+    "none"}; ``options.feather`` softens their edges). ``coarse``: models paint in two passes; ``noise``: they add
+    that noise to each frame first, the same pattern every frame (``load_model``'s)."""
     if sum(x is not None for x in (preset, model, styles, regions)) != 1:
         raise RestyleError("give exactly one kind of style: a preset, a model, paintings or regions")
     opts = options or Options()
@@ -126,15 +127,20 @@ def painter_for(*, preset: Optional[str] = None, model: Union[str, os.PathLike, 
         fraction("coarse", coarse)
     if coarse and (styles is not None or isinstance(model, StyleModel)):
         raise RestyleError("coarse is for presets and model files (a loaded model has its own: load_model's coarse)")
+    if noise is not None:
+        noise_sigma("noise", noise)
+    if noise and (styles is not None or isinstance(model, StyleModel)):
+        raise RestyleError("noise is for presets and model files (a loaded model has its own: load_model's noise)")
     if regions is not None:
         fraction("strength", strength)
         models = RegionModels(regions, mask, feather=opts.feather, device=opts.device, precision=opts.precision,
-                              coarse=coarse)
+                              coarse=coarse, noise=noise)
         return RegionsPainter(models, strength, preserve_color is not None)
     if styles is not None:
         return OptimizerPainter(styles, opts.replace(preserve_color=preserve_color or opts.preserve_color))
     if not isinstance(model, StyleModel):
-        model = load_model(model, preset=preset, device=opts.device, precision=opts.precision, mix=mix, coarse=coarse)
+        model = load_model(model, preset=preset, device=opts.device, precision=opts.precision, mix=mix, coarse=coarse,
+                           noise=noise)
     return ModelPainter(model, strength, preserve_color is not None)
 
 

@@ -57,6 +57,16 @@ def test_coarse_paints_a_model_in_two_passes_and_is_a_setting_of_its_own(photos,
     assert np.abs(two - one).mean() > 1
 
 
+def test_noise_is_added_before_a_model_paints_and_is_a_setting_of_its_own(photos, tmp_path):
+    out = tmp_path / "out"
+    run_batch([str(photos / "b.jpg")], out, ["the_scream"], device=DEVICE, size=48)
+    plain = pixels(out / "the_scream" / "b.png")
+    assert run_batch([str(photos / "b.jpg")], out, ["the_scream"], device=DEVICE, size=48, noise=0.05).done == 1
+    noisy = np.asarray(load_model(preset="the_scream", device=DEVICE, noise=0.05)(photos / "b.jpg", size=48), np.int16)
+    assert np.abs(pixels(out / "the_scream" / "b.png") - noisy).max() <= 1
+    assert np.abs(noisy - plain).mean() > 1
+
+
 def test_a_bad_photo_fails_alone_and_is_reported(photos, tmp_path):
     (photos / "broken.jpg").write_text("not a photo")
     out = tmp_path / "out"

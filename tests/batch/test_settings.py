@@ -37,6 +37,8 @@ def test_frozen_leaves_out_defaults_but_size_and_is_hashable():
     ("painting", {"strength": 0.5}, "strength is for presets and models"),
     ("preset", {"coarse": -0.5}, "coarse must be between 0 and 1"),
     ("painting", {"coarse": 0.5}, "coarse is for presets and models"),
+    ("preset", {"noise": 0.7}, "noise must be at most 0.5"),
+    ("painting", {"noise": 0.1}, "noise is for presets and models"),
     ("preset", {"preserve_color": "histogram"}, "a model keeps colours by luminance"),
     ("painting", {"size": 0}, "size must be"), ("preset", {"size": -1}, "size must be"),
     ("painting", {"iterations": 0}, "iterations must be")])

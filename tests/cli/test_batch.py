@@ -48,6 +48,7 @@ def test_some_failed_is_exit_3_with_each_reason(run_cli, photos, tmp_path):
     (["-s", "nothing.jpg"], "nothing.jpg: no such file"),
     (["--preset", "great_wave", "--strength", "2"], "--strength must be between 0 and 1"),
     (["--preset", "great_wave", "--coarse", "2"], "--coarse must be between 0 and 1"),
+    (["--preset", "great_wave", "--noise", "-1"], "--noise must be a finite number >= 0"),
     (["--preset", "great_wave", "--backend", "spark"], "invalid choice: 'spark'"),
     (["--preset", "great_wave", "--multiscale", "maybe"], "invalid choice: 'maybe'"),
     (["--preset", "great_wave", "--batch", "0"], "--batch must be a positive whole number"),

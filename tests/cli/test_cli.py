@@ -399,6 +399,12 @@ def test_apply_file_folder_and_options(run_cli, tiny_model, tmp_path):
     assert Image.open(tmp_path / "two.png").tobytes() == two.tobytes()
     one = load_model(tiny_model, device=DEVICE, precision="fp32")(photos / "p0.png")
     assert np.abs(np.asarray(two, np.int16) - np.asarray(one, np.int16)).mean() > 1
+    code, _, err = run_cli("apply", tiny_model, photos / "p0.png", "-o", tmp_path / "noisy.png", "--noise", 0.05,
+                           "--device", DEVICE, "--precision", "fp32")
+    assert code == 0, err  # the noise added first, as the library adds it
+    noisy = load_model(tiny_model, device=DEVICE, precision="fp32", noise=0.05)(photos / "p0.png")
+    assert Image.open(tmp_path / "noisy.png").tobytes() == noisy.tobytes()
+    assert np.abs(np.asarray(noisy, np.int16) - np.asarray(one, np.int16)).mean() > 1
 
 
 def test_apply_skips_unreadable_among_many(run_cli, tiny_model, tmp_path):
@@ -410,8 +416,8 @@ def test_apply_skips_unreadable_among_many(run_cli, tiny_model, tmp_path):
 
 
 @pytest.mark.parametrize("case", ["missing-model", "not-a-model", "missing-input", "not-an-image", "overwrite-input",
-                                  "bad-strength", "bad-coarse", "unknown-preset", "model-only", "same-names",
-                                  "model-and-preset"])
+                                  "bad-strength", "bad-coarse", "bad-noise", "unknown-preset", "model-only",
+                                  "same-names", "model-and-preset"])
 def test_apply_bad_input_one_line_exit_2(run_cli, tiny_model, tmp_path, case):
     photos = _photos(tmp_path / "photos")
     model, inputs, out, extra = tiny_model, [photos / "p0.png"], tmp_path / "o.png", []
@@ -430,6 +436,8 @@ def test_apply_bad_input_one_line_exit_2(run_cli, tiny_model, tmp_path, case):
         extra = ["--strength", "2"]
     elif case == "bad-coarse":
         extra = ["--coarse", "-1"]
+    elif case == "bad-noise":
+        extra = ["--noise", "0.8"]
     elif case == "unknown-preset":
         model, extra = None, ["--preset", "nope"]
     elif case == "model-only":

@@ -170,3 +170,40 @@ def test_a_coarse_copy_shares_the_network_and_paints_as_loaded_so(model_file):
     photo = torch.from_numpy(_photo(38, 53)).permute(2, 0, 1).float() / 255
     loaded = load_model(model_file, device=DEVICE, precision="fp32", coarse=0.5)
     assert torch.equal(two.tensor(photo), loaded.tensor(photo))
+
+
+def test_noise_gives_a_flat_photo_texture_the_same_on_every_path(model_file):
+    plain = load_model(model_file, device=DEVICE, precision="fp32")
+    noisy = load_model(model_file, device=DEVICE, precision="fp32", noise=0.1)
+    flat = torch.full((3, 40, 56), 0.5)
+    assert plain.tensor(flat)[:, 8:-8, 8:-8].std(dim=(1, 2)).max() < 0.01  # one flat colour, away from the edges
+    painted = noisy.tensor(flat)
+    assert painted[:, 8:-8, 8:-8].std(dim=(1, 2)).min() > 0.05  # texture
+    assert torch.equal(noisy.tensor(flat), painted)  # each time alike
+    frame = (flat.permute(1, 2, 0) * 255).round().to(torch.uint8).numpy()
+    assert np.array_equal(noisy.frame(frame), np.asarray(noisy(frame)))  # every path adds the same noise
+    assert np.array_equal(noisy.frame(frame), noisy.frame(frame))  # a video's frames: no flicker
+    batch = torch.stack([flat, flat.flip(2)]).to(noisy.device)
+    assert torch.allclose(noisy.paint(batch)[0], noisy.paint(batch[0]), atol=1e-5)
+    kept = noisy.paint(flat.to(noisy.device), strength=0.0)
+    assert torch.equal(kept.cpu(), flat)  # the blend with the photo takes the photo without noise
+
+
+def test_a_model_recording_noise_adds_it_unless_told_otherwise(tmp_path):
+    path = save_model(lively_net(), tmp_path / "m.safetensors", {"style_name": "t", "settings": {"noise": 0.05}},
+                      dtype=torch.float32)
+    photo = torch.from_numpy(_photo(38, 53)).permute(2, 0, 1).float() / 255
+    by_default = load_model(path, device=DEVICE, precision="fp32")
+    assert by_default.noise == 0.05
+    assert torch.equal(by_default.tensor(photo), load_model(path, device=DEVICE, precision="fp32",
+                                                            noise=0.05).tensor(photo))
+    none = load_model(path, device=DEVICE, precision="fp32", noise=0)
+    assert none.noise == 0 and not torch.allclose(none.tensor(photo), by_default.tensor(photo), atol=1e-3)
+
+
+def test_noise_must_be_a_standard_deviation_up_to_a_half(model_file):
+    for bad, message in ((-0.1, "noise must be a finite number >= 0"), (0.6, "noise must be at most 0.5"),
+                         (float("nan"), "noise must be a finite number"), ("0.1", "noise must be a finite number"),
+                         (True, "noise must be a finite number")):
+        with pytest.raises(RestyleError, match=message):
+            load_model(model_file, device=DEVICE, noise=bad)

@@ -11,6 +11,7 @@ from safetensors.torch import load_file
 from restyle.errors import RestyleError
 from restyle.feedforward import training
 from restyle.feedforward.modelfile import file_sha256, presets
+from restyle.feedforward.noise import with_noise
 from restyle.feedforward.options import TrainOptions
 from restyle.feedforward.runtime import load_model
 from restyle.feedforward.training import train
@@ -189,6 +190,26 @@ def test_resume_refuses_another_run(tmp_path, photos, style_path, content_path, 
     assert "\n" not in str(e.value) and (not case.endswith("misfit") or "does not fit" in str(e.value))
 
 
+def test_noise_trains_on_fresh_noise_each_step_and_the_model_adds_its_fixed_pattern(tmp_path, photos, style_path):
+    opts = TrainOptions(**dict(TINY, noise=0.1))
+    run = training._Training([style_path], photos, opts, preview=None, init=None, say=lambda m: None)
+    run.start(tmp_path / "work", resume=False)
+    seen = []
+    run.net = lambda image, stats: seen.append(image) or image
+    x = torch.full((2, 3, 32, 32), 0.5, device=DEVICE)
+    run.losses(x), run.losses(x)
+    run.step += 1
+    run.losses(x)
+    first, again, next_step = (image - 0.5 for image in seen)
+    assert float(first.std()) == pytest.approx(0.1, rel=0.15) and torch.equal(first, again)  # drawn from the step
+    assert not torch.equal(first[0], first[1]) and not torch.equal(first, next_step)  # each crop, each step anew
+    assert torch.equal(run.painted(x), with_noise(x, 0.1))  # without the step's draws (a preview): the fixed pattern
+    out = train(style_path, photos, tmp_path / "m.safetensors", steps=2, noise=0.1, **dict(TINY, preview_every=1))
+    assert load_model(out).noise == 0.1 and load_model(out, noise=0).noise == 0
+    with pytest.raises(RestyleError, match="noise differs"):
+        train(style_path, photos, out, steps=3, resume=True, **TINY)
+
+
 @pytest.mark.parametrize("change", [dict(steps=0), dict(crop_size=30), dict(learning_rate=0), dict(style_weight=-1),
                                     dict(batch_size=0), dict(style_layers={"relu9_1": 1}),
                                     dict(average_last=1), dict(average_last=-0.1), dict(learning_rate=float("inf")),
@@ -199,7 +220,7 @@ def test_resume_refuses_another_run(tmp_path, photos, style_path, content_path, 
                                     dict(dilation=0), dict(dilation=65), dict(margin=3), dict(margin=-2),
                                     dict(margin=32), dict(coarse=1.5), dict(coarse=0.5, crop_size=36),
                                     dict(coarse=0.5, margin=2), dict(margin_shift=2), dict(margin=4, margin_shift=6),
-                                    dict(margin=4, margin_shift=-1)])
+                                    dict(margin=4, margin_shift=-1), dict(noise=-0.1), dict(noise=0.6)])
 def test_bad_options(tmp_path, photos, style_path, change):
     with pytest.raises(RestyleError, match="must|unknown"):
         train(style_path, photos, tmp_path / "m.safetensors", **dict(TINY, **change))

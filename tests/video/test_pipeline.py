@@ -102,6 +102,24 @@ def test_coarse_paints_each_frame_in_two_passes_and_only_with_models(tmp_path, c
     assert not (tmp_path / "o.mp4").exists()
 
 
+def test_noise_is_the_same_on_every_frame_and_only_with_models(tmp_path, clip):
+    from restyle.feedforward.modelfile import save_model
+    from tests.feedforward.conftest import lively_net
+    model_file = save_model(lively_net(width=8, blocks=1), tmp_path / "m.safetensors", {"style_name": "m"})
+    frame = decoded(clip)[0]
+    painted = list(iter_video([frame, frame], model=model_file, noise=0.05, temporal_weight=0,
+                              options=restyle.Options(device=DEVICE)))
+    noisy = restyle.load_model(model_file, noise=0.05, device=DEVICE)
+    assert np.array_equal(painted[0], noisy.frame(frame)) and np.array_equal(painted[1], painted[0])  # no flicker
+    assert not np.array_equal(painted[0], restyle.load_model(model_file, device=DEVICE).frame(frame))
+    for style, message in ((dict(styles=["painting.jpg"]), "noise is for presets and model files"),
+                           (dict(model=noisy), "a loaded model has its own"),
+                           (dict(preset="starry_night", noise=0.9), "noise must be at most 0.5")):
+        with pytest.raises(RestyleError, match=message):
+            stylize_video(clip, tmp_path / "o.mp4", **{"noise": 0.05, **style})
+    assert not (tmp_path / "o.mp4").exists()
+
+
 def test_memory_does_not_grow_with_the_length(tmp_path):
     # Peak memory painting 30 and 300 frames of the same small clip, each in a process of its own.
     peaks = []

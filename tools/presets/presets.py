@@ -17,7 +17,8 @@ quality: for each style and held-out photo, `restyle score` distances of the mod
 `restyle stylize`'s (512 px, defaults, seed 0; kept in --optimized and reused), both at long side 512, and the
 style ratio (model / optimized) layer by layer; --images DIR draws each style's results side by side; --shared
 MODEL judges one model of several styles in each style instead of a model file a style; --coarse C has the
-models paint in two passes (``restyle.load_model(coarse=C)``).
+models paint in two passes (``restyle.load_model(coarse=C)``), --noise SIGMA adds that noise to each photo first
+(``restyle.load_model(noise=SIGMA)``).
 beside: each painting's row of the optimizer's result and the preset's, side by side, on each of --heldout-photos
 (whole, not cropped; the optimizer's from --optimized, made as quality makes them).
 Train and quality each write a Markdown table to benchmarks/results/.
@@ -116,7 +117,7 @@ def cmd_quality(args) -> list[str]:
         if not model_path.exists():
             continue
         model = restyle.load_model(model_path, device=args.device, mix=name if args.shared else None,
-                                   coarse=args.coarse)
+                                   coarse=args.coarse, noise=args.noise)
         style = Path(args.style_dir) / f"{name}.jpg"
         row = []
         for photo in args.heldout_photos:
@@ -240,6 +241,8 @@ def main() -> None:
                     help="quality, beside: folder keeping the optimizer's results, reused when there")
     ap.add_argument("--coarse", type=float, help="quality: the models paint in two passes (restyle.load_model's "
                     "coarse; default: as each was trained)")
+    ap.add_argument("--noise", type=float, help="quality: noise added to each photo before the models paint it "
+                    "(restyle.load_model's noise; default: as each model says)")
     ap.add_argument("--images", help="quality: folder for a side-by-side sheet per style (photo, optimizer, model)")
     ap.add_argument("--deadline", type=float, default=0, help="unix time after which no new preset is started")
     ap.add_argument("--stop-at", type=float, default=0, help="train: unix time at which the run in progress "
