@@ -139,7 +139,7 @@ class StyleModel:
     def _run(self, photo: torch.Tensor) -> torch.Tensor:
         """The painted (3, H, W) for a (3, H, W) photo, or (N, 3, H, W) for as many: one pass of the network, or
         two with ``coarse``, after ``noise``; on the model's device for the torch backend."""
-        photo = with_noise(photo, self.noise)
+        photo = with_noise(photo, self.noise, device=self.device)
         if not self.coarse:
             return self._pass(photo)
         # Two passes over the photo framed once by the model's margin, as training paints its crops (the margin

@@ -185,6 +185,7 @@ def test_noise_gives_a_flat_photo_texture_the_same_on_every_path(model_file):
     assert np.array_equal(noisy.frame(frame), noisy.frame(frame))  # a video's frames: no flicker
     batch = torch.stack([flat, flat.flip(2)]).to(noisy.device)
     assert torch.allclose(noisy.paint(batch)[0], noisy.paint(batch[0]), atol=1e-5)
+    assert torch.equal(noisy.tensor(flat.to(noisy.device)), painted)  # the model's own pattern, wherever the photo is
     kept = noisy.paint(flat.to(noisy.device), strength=0.0)
     assert torch.equal(kept.cpu(), flat)  # the blend with the photo takes the photo without noise
 
