@@ -11,6 +11,7 @@ and few iterations: slow on a CPU). Speed: seconds per frame of the network alon
 
     python benchmarks/video.py --presets starry_night the_scream --size 320 --frames 24
     python benchmarks/video.py --coarse 0.5 --no-speed --output OUT.md     # the presets painting in two passes
+    python benchmarks/video.py --noise 0.02 --no-speed --output OUT.md     # noise added to every frame first
 """
 
 from __future__ import annotations
@@ -146,6 +147,7 @@ def main() -> None:
     ap.add_argument("--ablation", action="store_true", help="also the camera canvas and the mixing, each alone "
                     "(the first preset, the pan)")
     ap.add_argument("--coarse", type=float, help="the presets paint in two passes (load_model's coarse)")
+    ap.add_argument("--noise", type=float, help="the presets add this noise to each frame first (load_model's noise)")
     ap.add_argument("--output", type=Path, help="the results file (default: benchmarks/results/video-DEVICE-DATE.md)")
     args = ap.parse_args()
     clips = {"pan": pan_clip(args.frames, args.size), "moving object": object_clip(args.frames, args.size),
@@ -153,7 +155,7 @@ def main() -> None:
     rows = []
     for preset in args.presets:
         for name, frames in clips.items():
-            rows += judge(f"{preset}, {name}", frames, {"preset": preset, "coarse": args.coarse},
+            rows += judge(f"{preset}, {name}", frames, {"preset": preset, "coarse": args.coarse, "noise": args.noise},
                           SHARED / "styles" / f"{preset}.jpg", args.temporal_weight)
             print(rows[-1], flush=True)
     if args.optimizer:

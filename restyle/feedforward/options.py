@@ -45,10 +45,10 @@ class TrainOptions(LossSettings, HostSettings):
                                  "(the model records it and paints so by default; crop_size plus twice the margin "
                                  "must then be a multiple of 8) (0: one pass)", metavar="C")
     noise: float = setting(0.0, f"standard deviation of Gaussian noise added to each crop before the network paints "
-                                f"it (pixel values 0 to 1, at most {MAX_NOISE:g}; fresh noise each step): the network "
-                                "learns to paint the painting's texture into flat areas from it (the model records "
-                                "it and adds a fixed noise of that size to every photo it paints) (0: none)",
-                           metavar="SIGMA")
+                                f"it (pixel values 0 to 1, at most {MAX_NOISE:g}; fresh noise each step, the loss "
+                                "judging against the crop without it), so that it trains on the input it will be "
+                                "applied to: the model records it and adds a fixed noise of that size to every "
+                                "photo it paints, as applying with noise does (0: none)", metavar="SIGMA")
     width: int = setting(32, "channels of the network's first layer (then twice and four times that); wider: "
                              "closer to the painting, slower to apply", metavar="N")
     blocks: int = setting(5, "residual blocks of the network; more: closer to the painting, slower to apply",
