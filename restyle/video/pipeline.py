@@ -123,14 +123,12 @@ def painter_for(*, preset: Optional[str] = None, model: Union[str, os.PathLike, 
     opts = options or Options()
     if mix is not None and (model is None or isinstance(model, StyleModel)) and preset is None:
         raise RestyleError("mix chooses among the styles of a model file; give it with a model file")
-    if coarse is not None:
-        fraction("coarse", coarse)
-    if coarse and (styles is not None or isinstance(model, StyleModel)):
-        raise RestyleError("coarse is for presets and model files (a loaded model has its own: load_model's coarse)")
-    if noise is not None:
-        noise_sigma("noise", noise)
-    if noise and (styles is not None or isinstance(model, StyleModel)):
-        raise RestyleError("noise is for presets and model files (a loaded model has its own: load_model's noise)")
+    for name, value, check in (("coarse", coarse, fraction), ("noise", noise, noise_sigma)):  # load_model's own
+        if value is not None:
+            check(name, value)
+        if value and (styles is not None or isinstance(model, StyleModel)):
+            raise RestyleError(f"{name} is for presets and model files (a loaded model has its own: load_model's "
+                               f"{name})")
     if regions is not None:
         fraction("strength", strength)
         models = RegionModels(regions, mask, feather=opts.feather, device=opts.device, precision=opts.precision,
