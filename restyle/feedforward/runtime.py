@@ -79,45 +79,54 @@ class StyleModel:
     def name(self) -> str:
         return str(self.metadata.get("style_name") or self.path.stem)
 
-    def coarse_copy(self, coarse: float) -> "StyleModel":
-        """This model painting with ``coarse`` instead: the same network (shared, not copied) and settings."""
-        fraction("coarse", coarse)
+    def copy_with(self, *, coarse: Optional[float] = None, noise: Optional[float] = None) -> "StyleModel":
+        """This model painting with ``coarse`` or ``noise`` instead (None: as it does): the same network (shared,
+        not copied) and other settings."""
+        for name, value, check in (("coarse", coarse, fraction), ("noise", noise, noise_sigma)):
+            if value is not None:
+                check(name, value)
         other = copy.copy(self)
-        other.coarse = coarse
+        other.coarse = self.coarse if coarse is None else coarse
+        other.noise = self.noise if noise is None else noise
         return other
 
     def __repr__(self) -> str:
         return f"StyleModel({self.name!r}, backend={self.backend!r}, device={self.device.type!r})"
 
     def __call__(self, image: ImageLike, strength: float = 1.0, preserve_color: bool = False,
-                 max_pixels: int = DEFAULT_MAX_PIXELS, size: Optional[int] = None) -> Image.Image:
+                 max_pixels: int = DEFAULT_MAX_PIXELS, size: Optional[int] = None,
+                 origin: tuple[int, int] = (0, 0)) -> Image.Image:
         """Stylize ``image``; ``strength`` in [0, 1] blends the result with the photo (1: all style);
         ``preserve_color`` keeps the photo's colours (the result's luminance with the photo's chroma); ``size``
-        resizes the photo first to that long side (None: as it is)."""
+        resizes the photo first to that long side (None: as it is); ``origin`` (y, x): where the image's top-left
+        pixel lies in a larger picture whose ``noise`` it shares (a tile of it, a video's canvas)."""
         fraction("strength", strength)
         photo = read_photo(image, max_pixels, size)
         with torch.inference_mode():
-            return to_pil(self.paint(photo.to(self.device), strength, preserve_color))  # rounded on the device
+            return to_pil(self.paint(photo.to(self.device), strength, preserve_color, origin))  # rounded there
 
-    def paint(self, photo: torch.Tensor, strength: float = 1.0, preserve_color: bool = False) -> torch.Tensor:
+    def paint(self, photo: torch.Tensor, strength: float = 1.0, preserve_color: bool = False,
+              origin: tuple[int, int] = (0, 0)) -> torch.Tensor:
         """The painted (3, H, W) float tensor of a (3, H, W) photo on the model's device, blended with it by
-        ``strength``, its colours kept where asked (as ``__call__`` does; not clamped); or of (N, 3, H, W) photos
-        of one size, painted together where they fit the memory budget together."""
+        ``strength``, its colours kept where asked, its noise at ``origin`` (as ``__call__`` does; not clamped); or
+        of (N, 3, H, W) photos of one size, painted together where they fit the memory budget together."""
         with torch.inference_mode():
-            out = self._run(photo)
+            out = self._run(photo, origin)
             if preserve_color:
                 out = color.combine_luminance(out, photo)
             if strength < 1:
                 out = strength * out + (1 - strength) * photo
             return out
 
-    def tensor(self, photo: torch.Tensor) -> torch.Tensor:
-        """The stylized (3, H, W) float tensor of a (3, H, W) photo in [0, 1] (not clamped), on the CPU."""
+    def tensor(self, photo: torch.Tensor, origin: tuple[int, int] = (0, 0)) -> torch.Tensor:
+        """The stylized (3, H, W) float tensor of a (3, H, W) photo in [0, 1] (not clamped), on the CPU; ``origin``
+        as ``__call__``'s."""
         with torch.inference_mode():
-            return self._run(photo).float().cpu()
+            return self._run(photo, origin).float().cpu()
 
-    def frame(self, frame) -> np.ndarray:
-        """A video frame or camera image, (H, W, 3) uint8 (numpy or torch), stylized as (H, W, 3) uint8.
+    def frame(self, frame, origin: tuple[int, int] = (0, 0)) -> np.ndarray:
+        """A video frame or camera image, (H, W, 3) uint8 (numpy or torch), stylized as (H, W, 3) uint8; ``origin``
+        as ``__call__``'s (a video's canvas that follows the camera carries its noise along).
 
         The fastest path: 8-bit pixels cross to and from the device (a quarter of float32's bytes) and are
         converted there.
@@ -134,12 +143,13 @@ class StyleModel:
             raise RestyleError(f"a frame must be an (H, W, 3) uint8 array, got {tuple(x.shape)} {x.dtype}")
         with torch.inference_mode():
             x = x.to(self.device, non_blocking=True).permute(2, 0, 1).float().div_(255)
-            return to_uint8(self._run(x))
+            return to_uint8(self._run(x, origin))
 
-    def _run(self, photo: torch.Tensor) -> torch.Tensor:
+    def _run(self, photo: torch.Tensor, origin: tuple[int, int] = (0, 0)) -> torch.Tensor:
         """The painted (3, H, W) for a (3, H, W) photo, or (N, 3, H, W) for as many: one pass of the network, or
-        two with ``coarse``, after ``noise``; on the model's device for the torch backend."""
-        photo = with_noise(photo, self.noise, device=self.device)
+        two with ``coarse``, after ``noise`` (its pattern at ``origin``); on the model's device for the torch
+        backend."""
+        photo = with_noise(photo, self.noise, device=self.device, origin=origin)
         if not self.coarse:
             return self._pass(photo)
         # Two passes over the photo framed once by the model's margin, as training paints its crops (the margin
@@ -222,9 +232,9 @@ def load_model(path: Union[PathLike, None] = None, *, preset: Optional[str] = No
     trained (``restyle train``'s coarse; 0 for the shipped presets).
 
     ``noise`` (0 to 0.5) adds Gaussian noise of that standard deviation (pixel values 0 to 1) to the photo before
-    painting, one fixed pattern for every image of a size, so that flat areas (a plain sky, a black background) get
-    the painting's texture instead of one flat colour. None (the default): as the model's metadata says (``restyle
-    train``'s noise, or set for a preset).
+    painting, one fixed pattern (each pixel's value set by its position), so that flat areas (a plain sky, a black
+    background) get the painting's texture instead of one flat colour. None (the default): as the model's metadata
+    says (``restyle train``'s noise, or set for a preset).
     """
     if (path is None) == (preset is None):
         raise RestyleError("give a model file or a preset name (one of them)")

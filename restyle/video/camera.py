@@ -4,8 +4,9 @@ A trained model paints a texture that changes with the tiniest shift of its inpu
 a pixel and every stroke moves differently, which is most of a painted video's flicker. So ``Camera`` follows the
 camera's global motion, a similarity (shift, rotation, zoom) fitted to the flow between input frames, relative to
 an *anchor* frame; each frame is drawn onto a canvas in the anchor's coordinates (on the network's grid of 4
-pixels), painted there, and drawn back. What stayed still in the scene is then the same on every canvas and gets
-the same strokes, which move with the scene. When the camera has zoomed or turned too far from the anchor (its
+pixels), painted there (a model's ``noise`` taken at the canvas's place in those coordinates), and drawn back.
+What stayed still in the scene is then the same on every canvas, noise included, and gets the same strokes, which
+move with the scene. When the camera has zoomed or turned too far from the anchor (its
 strokes would be drawn too large or too small, or the canvas would grow), at a scene cut, or where no motion
 fits, the current frame becomes the anchor.
 """
@@ -79,18 +80,20 @@ class Camera:
         (x0, y0), (x1, y1) = _bounds(to_anchor, size)
         return 1 / MAX_ZOOM < zoom < MAX_ZOOM and (x1 - x0) * (y1 - y0) <= MAX_CANVAS * zoom ** 2 * size[0] * size[1]
 
-    def paint(self, painter: Callable[[np.ndarray], np.ndarray], frame: np.ndarray) -> np.ndarray:
-        """``painter`` (an (H, W, 3) uint8 image to its painting) run on ``frame`` drawn on the canvas, and its
-        painting drawn back to ``frame``'s pixels."""
+    def paint(self, painter: Callable[[np.ndarray, tuple[int, int]], np.ndarray], frame: np.ndarray) -> np.ndarray:
+        """``painter`` (an (H, W, 3) uint8 image and its top-left pixel's (y, x) in the anchor's coordinates, to its
+        painting: a model's noise is the anchor's, so it moves with the scene too) run on ``frame`` drawn on the
+        canvas, and its painting drawn back to ``frame``'s pixels."""
         cv2 = _cv2()
         h, w = frame.shape[:2]
         if np.array_equal(self.to_anchor, np.eye(3)):
-            return painter(frame)  # (the anchor itself, or a still camera)
+            return painter(frame, (0, 0))  # (the anchor itself, or a still camera)
         (x0, y0), (x1, y1) = _bounds(self.to_anchor, (h, w))
         to_canvas = np.array([[1, 0, -x0], [0, 1, -y0], [0, 0, 1]]) @ self.to_anchor
         canvas = cv2.warpAffine(frame, to_canvas[:2], (int(x1 - x0), int(y1 - y0)), flags=cv2.INTER_CUBIC,
                                 borderMode=cv2.BORDER_REFLECT)
-        return cv2.warpAffine(painter(canvas), to_canvas[:2], (w, h), flags=cv2.INTER_CUBIC | cv2.WARP_INVERSE_MAP,
+        painted = painter(canvas, (int(y0), int(x0)))
+        return cv2.warpAffine(painted, to_canvas[:2], (w, h), flags=cv2.INTER_CUBIC | cv2.WARP_INVERSE_MAP,
                               borderMode=cv2.BORDER_REPLICATE)
 
 

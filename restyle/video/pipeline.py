@@ -63,10 +63,11 @@ class ModelPainter:
         fraction("strength", strength)  # (before any frame is read or written)
         self.model, self.strength, self.preserve_color = model, strength, preserve_color
 
-    def __call__(self, frame: np.ndarray) -> np.ndarray:
+    def __call__(self, frame: np.ndarray, origin: tuple[int, int] = (0, 0)) -> np.ndarray:
+        """``frame`` painted, its noise at ``origin`` (``StyleModel.frame``'s: a canvas's place)."""
         if self.strength == 1 and not self.preserve_color:
-            return self.model.frame(frame)
-        return np.asarray(self.model(frame, strength=self.strength, preserve_color=self.preserve_color))
+            return self.model.frame(frame, origin)
+        return np.asarray(self.model(frame, strength=self.strength, preserve_color=self.preserve_color, origin=origin))
 
 
 class OptimizerPainter:

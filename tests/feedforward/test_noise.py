@@ -1,7 +1,7 @@
 import pytest
 import torch
 
-from restyle.feedforward.noise import with_noise
+from restyle.feedforward.noise import PERIOD, pattern, with_noise
 from tests.conftest import DEVICE
 
 
@@ -34,3 +34,20 @@ def test_the_result_stays_within_pixel_values():
     out = with_noise(photo, 0.5)
     assert out.min() >= 0 and out.max() <= 1 and out.dtype == photo.dtype
     assert (out[..., 0] > 0).any() and (out[..., 1] < 1).any()  # moved off both ends
+
+
+def test_the_pattern_is_standard_normal_white_noise():
+    p = pattern(256, 256, device=DEVICE)[0].double()
+    assert abs(float(p.mean())) < 0.02 and float(p.std()) == pytest.approx(1, abs=0.02)
+    assert float((p > 1).double().mean()) == pytest.approx(0.1587, abs=0.01)  # a normal's tail, not a uniform's
+    for a, b in ((p[:, 1:], p[:, :-1]), (p[1:], p[:-1]), (p[1:, 1:], p[:-1, :-1])):  # neighbours unrelated
+        assert abs(float((a * b).mean())) < 0.02
+
+
+def test_each_pixels_value_is_set_by_its_position():
+    whole = pattern(40, 50, device=DEVICE)
+    assert torch.equal(pattern(8, 9, (12, 30), DEVICE), whole[:, 12:20, 30:39])  # a window agrees with the whole
+    assert torch.equal(pattern(4, 4, (-2, -3), DEVICE)[:, 2:, 3:], whole[:, :2, :1])  # before the origin too
+    assert torch.equal(pattern(2, 2, (PERIOD, PERIOD), DEVICE), whole[:, :2, :2])  # repeats after PERIOD
+    grey = torch.full((3, 8, 9), 0.5, device=DEVICE)
+    assert torch.allclose(with_noise(grey, 0.1, origin=(12, 30)) - 0.5, 0.1 * whole[:, 12:20, 30:39], atol=1e-6)

@@ -5,9 +5,10 @@ import pytest
 import torch
 from PIL import Image
 
-from restyle.core.images import load_image, resize, to_pil
+from restyle.core.images import load_image, resize, to_pil, to_uint8
 from restyle.errors import RestyleError
 from restyle.feedforward.modelfile import save_model
+from restyle.feedforward.noise import with_noise
 from restyle.feedforward.runtime import StyleModel, load_model
 from tests.conftest import DEVICE
 from tests.feedforward.conftest import lively_net
@@ -160,16 +161,20 @@ def test_coarse_must_be_a_fraction(model_file):
         with pytest.raises(RestyleError, match="coarse must be between 0 and 1"):
             load_model(model_file, device=DEVICE, coarse=bad)
         with pytest.raises(RestyleError, match="coarse must be between 0 and 1"):
-            load_model(model_file, device=DEVICE).coarse_copy(bad)
+            load_model(model_file, device=DEVICE).copy_with(coarse=bad)
 
 
-def test_a_coarse_copy_shares_the_network_and_paints_as_loaded_so(model_file):
+def test_a_copy_with_other_settings_shares_the_network_and_paints_as_loaded_so(model_file):
     one = load_model(model_file, device=DEVICE, precision="fp32")
-    two = one.coarse_copy(0.5)
-    assert two.net is one.net and (one.coarse, two.coarse) == (0.0, 0.5)
     photo = torch.from_numpy(_photo(38, 53)).permute(2, 0, 1).float() / 255
-    loaded = load_model(model_file, device=DEVICE, precision="fp32", coarse=0.5)
-    assert torch.equal(two.tensor(photo), loaded.tensor(photo))
+    for settings in (dict(coarse=0.5), dict(noise=0.05), dict(coarse=0.5, noise=0.05)):
+        two = one.copy_with(**settings)
+        assert two.net is one.net and (one.coarse, one.noise) == (0.0, 0.0)
+        assert (two.coarse, two.noise) == (settings.get("coarse", 0.0), settings.get("noise", 0.0))
+        loaded = load_model(model_file, device=DEVICE, precision="fp32", **settings)
+        assert torch.equal(two.tensor(photo), loaded.tensor(photo))
+    with pytest.raises(RestyleError, match="noise must be at most 0.5"):
+        one.copy_with(coarse=0.5, noise=0.6)
 
 
 def test_noise_gives_a_flat_photo_texture_the_same_on_every_path(model_file):
@@ -188,6 +193,20 @@ def test_noise_gives_a_flat_photo_texture_the_same_on_every_path(model_file):
     assert torch.equal(noisy.tensor(flat.to(noisy.device)), painted)  # the model's own pattern, wherever the photo is
     kept = noisy.paint(flat.to(noisy.device), strength=0.0)
     assert torch.equal(kept.cpu(), flat)  # the blend with the photo takes the photo without noise
+
+
+def test_origin_takes_the_noise_at_that_place_of_a_larger_picture(model_file):
+    noisy = load_model(model_file, device=DEVICE, precision="fp32", noise=0.1)
+    plain = load_model(model_file, device=DEVICE, precision="fp32")
+    flat = torch.full((3, 40, 56), 0.5)
+    shifted = noisy.tensor(flat, origin=(8, -12))
+    assert torch.equal(shifted, plain.tensor(with_noise(flat, 0.1, origin=(8, -12))))
+    assert not torch.allclose(shifted, noisy.tensor(flat), atol=1e-3)  # another place, another noise
+    frame = (flat.permute(1, 2, 0) * 255).round().to(torch.uint8).numpy()
+    for path in (lambda o: np.asarray(noisy(frame, origin=o)),
+                 lambda o: to_uint8(noisy.paint(torch.from_numpy(frame).permute(2, 0, 1).to(noisy.device) / 255,
+                                                origin=o))):
+        assert np.array_equal(path((8, -12)), noisy.frame(frame, (8, -12)))
 
 
 def test_a_model_recording_noise_adds_it_unless_told_otherwise(tmp_path):

@@ -43,29 +43,32 @@ def test_the_anchor_is_painted_as_it_is():
     frame, cam = pan(1)[0], Camera()
     cam.follow(None, frame.shape[:2])
     seen = []
-    out = cam.paint(lambda image: seen.append(image) or image[::-1].copy(), frame)
-    assert seen[0] is frame and np.array_equal(out, frame[::-1])
+    out = cam.paint(lambda image, origin: seen.append((image, origin)) or image[::-1].copy(), frame)
+    assert seen[0][0] is frame and seen[0][1] == (0, 0) and np.array_equal(out, frame[::-1])
 
 
 def test_strokes_stay_with_the_scene_as_the_camera_pans():
-    # A painter whose "strokes" are fixed to its canvas: the same for a frame and the next, 3 px further on,
-    # only where the canvas follows the camera.
-    first, second = pan(2, size=(96, 64), step=3)
+    # A painter whose "strokes" (as a model's noise) lie in the coordinates it is given: the same for a frame and
+    # the next, 6 px further on (a canvas 4 px along), only where the canvas follows the camera.
+    first, second = pan(2, size=(96, 64), step=6)
     rng = np.random.default_rng(0)
     texture = rng.integers(0, 60, (200, 200, 3), dtype=np.uint8)
 
-    def painter(image):
-        return image // 2 + texture[: image.shape[0], : image.shape[1]]
+    def painter(image, origin=(0, 0)):
+        (y, x), (h, w) = origin, image.shape[:2]
+        return image // 2 + texture[50 + y: 50 + y + h, 50 + x: 50 + x + w]
 
     cam = Camera()
     cam.follow(None, first.shape[:2])
     a = cam.paint(painter, first)
-    cam.follow(similarity(1, 0, 3, 0), second.shape[:2])  # the second frame's x is the first's x + 3
+    cam.follow(similarity(1, 0, 6, 0), second.shape[:2])  # the second frame's x is the first's x + 6
     b = cam.paint(painter, second)
-    inner = (slice(4, -4), slice(4, -8))
-    assert np.abs(b[:, :-3].astype(int) - a[:, 3:])[inner].max() <= 1
-    still = np.abs(painter(second)[:, :-3].astype(int) - painter(first)[:, 3:])[inner].mean()
+    inner = (slice(4, -4), slice(4, -10))
+    assert np.abs(b[:, :-6].astype(int) - a[:, 6:])[inner].max() <= 1
+    still = np.abs(painter(second)[:, :-6].astype(int) - painter(first)[:, 6:])[inner].mean()
     assert still > 10  # painted where they are, the strokes do not follow
+    canvas_own = np.abs(cam.paint(lambda image, origin: painter(image), second)[:, :-6].astype(int) - a[:, 6:])
+    assert canvas_own[inner].mean() > 10  # nor do strokes fixed to the canvas's corner instead of its place
 
 
 def test_a_new_anchor_after_a_cut_a_failed_fit_or_too_much_zoom():

@@ -120,6 +120,26 @@ def test_noise_is_the_same_on_every_frame_and_only_with_models(tmp_path, clip):
     assert not (tmp_path / "o.mp4").exists()
 
 
+def test_noise_moves_with_the_scene_on_a_pan(tmp_path):
+    # Painted on a canvas that follows the camera, the noise lies in the scene, as the strokes do: where two frames
+    # of a pan overlap, their paintings agree as well as without noise; painted independently, the noise stays put.
+    from restyle.feedforward.modelfile import save_model
+    from tests.feedforward.conftest import lively_net
+    path = save_model(lively_net(width=8, blocks=1), tmp_path / "m.safetensors", {"style_name": "m"})
+    frames = pan(2, size=(128, 96), step=8)
+
+    def overlap_difference(noise: float, weight: float) -> float:
+        model = restyle.load_model(path, noise=noise, device=DEVICE, precision="fp32")
+        first, second = iter_video(frames, model=model, temporal_weight=weight)
+        return float(np.abs(second[:, :-8].astype(int) - first[:, 8:])[16:-16, 16:-24].mean())
+
+    steady = overlap_difference(0.1, 0.5)
+    assert steady < overlap_difference(0, 0.5) + 0.5 and overlap_difference(0.1, 0) > 10 * steady
+    model = restyle.load_model(path, noise=0.1, device=DEVICE)
+    painter = ModelPainter(model, strength=0.5)
+    assert np.array_equal(painter(frames[0], (4, -8)), np.asarray(model(frames[0], strength=0.5, origin=(4, -8))))
+
+
 def test_memory_does_not_grow_with_the_length(tmp_path):
     # Peak memory painting 30 and 300 frames of the same small clip, each in a process of its own.
     peaks = []
@@ -181,7 +201,7 @@ def test_each_result_carries_the_ones_before_it():
         def __init__(self):
             self.values = iter([100, 200, 0])
 
-        def __call__(self, frame):
+        def __call__(self, frame, origin=(0, 0)):
             return np.full_like(frame, next(self.values))
 
     frames = [pan(1, size=(64, 48))[0]] * 3

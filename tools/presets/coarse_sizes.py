@@ -26,9 +26,9 @@ from restyle.feedforward.passes import with_coarse  # noqa: E402
 
 
 def painter(model, coarse: float, levels: int):
-    """``model`` painting one arm: restyle's own one pass (levels 0) or two (1, ``coarse_copy``), or the pyramid (2:
+    """``model`` painting one arm: restyle's own one pass (levels 0) or two (1, ``copy_with``), or the pyramid (2:
     the half-size painting itself in two passes), tried in this tool only."""
-    arm = model.coarse_copy(coarse if levels else 0.0)
+    arm = model.copy_with(coarse=coarse if levels else 0.0)
     if levels < 2:
         return arm
 
