@@ -15,11 +15,11 @@ from typing import Callable, Iterator, Optional, Union
 import numpy as np
 from PIL import Image
 
-from ..core.checks import at_most, fraction, positive_int, side
+from ..core.checks import at_most, fraction, noise_sigma, positive_int, side
 from ..core.images import ImageLike, load_image
 from ..core.regions import KEEP
 from ..errors import RestyleError
-from ..feedforward.modelfile import header_metadata, model_coarse
+from ..feedforward.modelfile import header_metadata, model_coarse, model_noise
 from ..feedforward.regions import RegionModels
 from ..feedforward.runtime import StyleModel, load_model
 from ..optimize.options import Options
@@ -38,8 +38,8 @@ MAX_PIXELS = 50_000_000
 
 
 class Models:
-    """The presets, each loaded once on first use and shared by every job (each ``coarse`` a copy sharing its
-    network)."""
+    """The presets, each loaded once on first use and shared by every job (each ``coarse`` and ``noise`` a copy
+    sharing its network)."""
 
     def __init__(self, device: str = "auto"):
         self.device, self._models, self._lock = device, {}, threading.Lock()
@@ -47,14 +47,14 @@ class Models:
     def __getitem__(self, name: str) -> StyleModel:
         return self.preset(name)
 
-    def preset(self, name: str, coarse: float = 0.0) -> StyleModel:
-        """The preset ``name``, painting in two passes with ``coarse`` (``load_model``'s)."""
+    def preset(self, name: str, coarse: float = 0.0, noise: float = 0.0) -> StyleModel:
+        """The preset ``name``, painting in two passes with ``coarse`` and adding ``noise`` (``load_model``'s)."""
         with self._lock:
-            if (name, 0.0) not in self._models:
-                self._models[name, 0.0] = load_model(preset=name, device=self.device, coarse=0.0)
-            if (name, coarse) not in self._models:
-                self._models[name, coarse] = self._models[name, 0.0].coarse_copy(coarse)
-            return self._models[name, coarse]
+            if (name, 0.0, 0.0) not in self._models:
+                self._models[name, 0.0, 0.0] = load_model(preset=name, device=self.device, coarse=0.0, noise=0.0)
+            if (name, coarse, noise) not in self._models:
+                self._models[name, coarse, noise] = self._models[name, 0.0, 0.0].copy_with(coarse=coarse, noise=noise)
+            return self._models[name, coarse, noise]
 
 
 def _photo(image: Optional[ImageLike], what: str = "photo") -> ImageLike:
@@ -76,39 +76,43 @@ def _named(path: Optional[str]) -> Iterator[None]:
 
 
 def model_for(models: Models, preset: str, model_file: Optional[str] = None, mix: Optional[str] = None,
-              coarse: float = 0.0) -> StyleModel:
+              coarse: float = 0.0, noise: float = 0.0) -> StyleModel:
     """The model a job paints with: an uploaded model file (.safetensors or .onnx, loaded for this job only) when
     given, else the preset ``preset``. ``mix`` ("a:0.6,b:0.4"; blank: none) chooses among a model's styles: the
     uploaded file's, or else a preset's of several styles (then it names them instead of ``preset``). ``coarse``:
-    it paints in two passes (``load_model``'s)."""
+    it paints in two passes; ``noise``: it adds that noise to the photo first (``load_model``'s)."""
     mix = _typed(mix)
+    settings = dict(coarse=coarse, noise=noise)
     if model_file is None:
-        return models.preset(preset, coarse) if mix is None else load_model(preset=mix, device=models.device,
-                                                                              coarse=coarse)
+        return models.preset(preset, **settings) if mix is None else load_model(preset=mix, device=models.device,
+                                                                                  **settings)
     with _named(model_file):
-        return load_model(model_file, device=models.device, mix=mix, coarse=coarse)
+        return load_model(model_file, device=models.device, mix=mix, **settings)
 
 
-def trained_coarse(model_file: Optional[str]) -> float:
-    """The share of two passes an uploaded model was trained to paint with, ``load_model``'s default for it (0: no
-    file, a preset's, or a file that cannot be read, which painting with it then names)."""
+def trained_settings(model_file: Optional[str]) -> tuple[float, float]:
+    """The share of two passes and the noise an uploaded model was trained to paint with, ``load_model``'s defaults
+    for it ((0, 0): no file, a preset's, or a file that cannot be read, which painting with it then names)."""
     if model_file is None:
-        return 0.0
+        return 0.0, 0.0
     try:
         if Path(model_file).suffix.lower() == ".onnx":
-            return _onnx_coarse(model_file, Path(model_file).stat().st_mtime_ns)
-        coarse = model_coarse(header_metadata(Path(model_file)))
+            return _onnx_settings(model_file, Path(model_file).stat().st_mtime_ns)
+        meta = header_metadata(Path(model_file))
+        coarse, noise = model_coarse(meta), model_noise(meta)
         fraction("coarse", coarse)
-        return coarse
+        noise_sigma("noise", noise)
+        return coarse, noise
     except (OSError, RestyleError, ValueError, TypeError):
-        return 0.0
+        return 0.0, 0.0
 
 
 @functools.lru_cache(maxsize=16)
-def _onnx_coarse(model_file: str, mtime_ns: int) -> float:
-    """An .onnx model's trained coarse, read by loading it once per file version (the page asks on upload and
-    again for each command it shows)."""
-    return load_model(model_file, device="cpu").coarse
+def _onnx_settings(model_file: str, mtime_ns: int) -> tuple[float, float]:
+    """An .onnx model's trained coarse and noise, read by loading it once per file version (the page asks on upload
+    and again for each command it shows)."""
+    model = load_model(model_file, device="cpu")
+    return model.coarse, model.noise
 
 
 def _typed(mix: Optional[str]) -> Optional[str]:
@@ -118,12 +122,12 @@ def _typed(mix: Optional[str]) -> Optional[str]:
 
 def apply_preset(models: Models, photo: Optional[ImageLike], preset: str, strength: float = 1.0, *,
                  preserve_color: bool = False, size: int = WORK_SIZE, model_file: Optional[str] = None,
-                 mix: Optional[str] = None, coarse: float = 0.0) -> Image.Image:
+                 mix: Optional[str] = None, coarse: float = 0.0, noise: float = 0.0) -> Image.Image:
     """``photo`` shrunk to ``size`` (long side; a smaller photo stays as it is) and painted by the preset
-    ``preset`` (or by ``model_file``, when given; ``mix``, ``coarse``: as ``model_for`` takes them)."""
+    ``preset`` (or by ``model_file``, when given; ``mix``, ``coarse``, ``noise``: as ``model_for`` takes them)."""
     side("size", size)
-    return _painted(model_for(models, preset, model_file, mix=mix, coarse=coarse), photo, size, strength=strength,
-                    preserve_color=preserve_color)
+    model = model_for(models, preset, model_file, mix=mix, coarse=coarse, noise=noise)
+    return _painted(model, photo, size, strength=strength, preserve_color=preserve_color)
 
 
 def _painted(painter, photo: Optional[ImageLike], size: int, **options) -> Image.Image:
@@ -142,18 +146,21 @@ def _style_words(preset: str, model_file: Optional[str], mix: Optional[str] = No
 
 
 def apply_command(preset: str, strength: float, preserve_color: bool, size: int, *,
-                  model_file: Optional[str] = None, mix: Optional[str] = None, coarse: float = 0.0) -> str:
+                  model_file: Optional[str] = None, mix: Optional[str] = None, coarse: float = 0.0,
+                  noise: float = 0.0) -> str:
     """The command line that paints a photo as ``apply_preset`` does."""
     words = ["restyle", "apply", *_style_words(preset, model_file, mix), "--size", str(size)]
-    words += _model_words(strength, coarse, [trained_coarse(model_file)]) + ["--preserve-color"] * preserve_color
-    return shlex.join(words + ["photo.jpg", "-o", "painted.png"])
+    words += _model_words(strength, (coarse, noise), [trained_settings(model_file)])
+    return shlex.join(words + ["--preserve-color"] * preserve_color + ["photo.jpg", "-o", "painted.png"])
 
 
-def _model_words(strength: float, coarse: float, owns: list[float]) -> list[str]:
-    """The command line's words for a model's strength and two passes, where not at their defaults (the two
-    passes': ``owns``, the coarse each model painting was trained with, as ``trained_coarse`` says)."""
-    return ["--strength", f"{strength:g}"] * (strength != 1) + \
-        ["--coarse", f"{coarse:g}"] * any(own != coarse for own in owns)
+def _model_words(strength: float, settings: tuple[float, float], owns: list[tuple[float, float]]) -> list[str]:
+    """The command line's words for a model's strength, two passes and noise (``settings``), where not at their
+    defaults (those of two passes and noise: ``owns``, each painting model's own, as ``trained_settings`` says)."""
+    words = ["--strength", f"{strength:g}"] * (strength != 1)
+    for i, name in enumerate(("--coarse", "--noise")):
+        words += [name, f"{settings[i]:g}"] * any(own[i] != settings[i] for own in owns)
+    return words
 
 
 def drawn_mask(layers: Optional[list]) -> Optional[np.ndarray]:
@@ -169,13 +176,13 @@ def drawn_mask(layers: Optional[list]) -> Optional[np.ndarray]:
 def apply_regions(models: Models, photo: Optional[ImageLike], mask: ImageLike, *, inside: str, outside: str,
                   strength: float = 1.0, preserve_color: bool = False, size: int = WORK_SIZE,
                   feather: float = 0.0, model_file: Optional[str] = None, mix: Optional[str] = None,
-                  coarse: float = 0.0) -> Image.Image:
+                  coarse: float = 0.0, noise: float = 0.0) -> Image.Image:
     """``photo`` (shrunk as by ``apply_preset``) painted by the preset ``inside`` (or by ``model_file``, when given;
-    ``mix``, ``coarse``: as ``model_for`` takes them) where ``mask`` is white and by ``outside`` (a preset, or "none"
-    to keep the photo) where it is black."""
+    ``mix``, ``coarse``, ``noise``: as ``model_for`` takes them) where ``mask`` is white and by ``outside`` (a
+    preset, or "none" to keep the photo) where it is black."""
     side("size", size)
-    regions = {"255": model_for(models, inside, model_file, mix=mix, coarse=coarse),
-               "0": KEEP if outside == KEEP else models.preset(outside, coarse)}
+    regions = {"255": model_for(models, inside, model_file, mix=mix, coarse=coarse, noise=noise),
+               "0": KEEP if outside == KEEP else models.preset(outside, coarse, noise)}
     painter = RegionModels(regions, mask, feather=feather)
     with _named(mask if isinstance(mask, str) else None):
         return _painted(painter, photo, size, strength=strength, preserve_color=preserve_color)
@@ -183,12 +190,12 @@ def apply_regions(models: Models, photo: Optional[ImageLike], mask: ImageLike, *
 
 def regions_command(inside: str, outside: str, *, strength: float, preserve_color: bool, size: int,
                     feather: float, model_file: Optional[str] = None, mix: Optional[str] = None,
-                    coarse: float = 0.0) -> str:
+                    coarse: float = 0.0, noise: float = 0.0) -> str:
     """The command line that paints a photo as ``apply_regions`` does."""
     words = ["restyle", "apply", "--mask", "mask.png", "--region", f"255={_region_model(inside, model_file, mix)}",
              "--region", f"0={outside}", "--size", str(size)] + ["--feather", f"{feather:g}"] * (feather > 0)
-    owns = [trained_coarse(model_file)] + [0.0] * (outside != KEEP)  # a preset paints the rest
-    words += _model_words(strength, coarse, owns) + ["--preserve-color"] * preserve_color
+    owns = [trained_settings(model_file)] + [(0.0, 0.0)] * (outside != KEEP)  # a preset paints the rest
+    words += _model_words(strength, (coarse, noise), owns) + ["--preserve-color"] * preserve_color
     return shlex.join(words + ["photo.jpg", "-o", "painted.png"])
 
 
@@ -276,14 +283,15 @@ def video_size(clip: Optional[str], size: int = WORK_SIZE) -> Optional[int]:
 
 def paint_video(models: Models, clip: Optional[str], preset: str, strength: float = 1.0, *, folder: Path,
                 size: int = WORK_SIZE, model_file: Optional[str] = None, mix: Optional[str] = None,
-                coarse: float = 0.0) -> Iterator[Update]:
+                coarse: float = 0.0, noise: float = 0.0) -> Iterator[Update]:
     """The video ``clip`` shrunk to ``size`` (long side; a smaller one stays as it is) and painted by ``preset`` (or
-    ``model_file``; ``mix``, ``coarse``: as ``model_for`` takes them) into an MP4 in ``folder``, its sound kept: an
-    ``Update`` after each frame, the last one with the video's path. Closing the iterator stops the painting after
-    the frame in hand."""
+    ``model_file``; ``mix``, ``coarse``, ``noise``: as ``model_for`` takes them) into an MP4 in ``folder``, its
+    sound kept: an ``Update`` after each frame, the last one with the video's path. Closing the iterator stops the
+    painting after the frame in hand."""
     from ..video.pipeline import stylize_video  # (the video extra)
 
-    model, long_side = model_for(models, preset, model_file, mix=mix, coarse=coarse), video_size(clip, size)
+    model = model_for(models, preset, model_file, mix=mix, coarse=coarse, noise=noise)
+    long_side = video_size(clip, size)
     out = folder / (Path(clip).stem + "-painted.mp4")
 
     def work(report, cancel):
@@ -328,8 +336,8 @@ def _in_background(work: Callable[[Callable, threading.Event], object]) -> Itera
 
 
 def video_command(preset: str, strength: float, size: Optional[int] = None, model_file: Optional[str] = None,
-                  mix: Optional[str] = None, coarse: float = 0.0) -> str:
+                  mix: Optional[str] = None, coarse: float = 0.0, noise: float = 0.0) -> str:
     """The command line that paints a video as ``paint_video`` does (``size``: as ``video_size`` says)."""
     words = ["restyle", "video", "clip.mp4", *_style_words(preset, model_file, mix), "-o", "painted.mp4"]
     words += ["--size", str(size)] * (size is not None)
-    return shlex.join(words + _model_words(strength, coarse, [trained_coarse(model_file)]))
+    return shlex.join(words + _model_words(strength, (coarse, noise), [trained_settings(model_file)]))

@@ -95,12 +95,15 @@ def model_upload(elem_id: str) -> tuple[gr.File, gr.Textbox]:
     return model, mix
 
 
-def coarse_slider(model_file: gr.File, elem_id: str) -> gr.Slider:
+def model_sliders(model_file: gr.File, elem_id: str) -> tuple[gr.Slider, gr.Slider]:
     """How much of the photo's half-size painting the model paints over in a second pass (``load_model``'s coarse),
-    moved to an uploaded model's own when one is uploaded."""
-    slider = gr.Slider(0, 1, value=0, step=0.1, label="Larger structures: two passes (0: one pass)", elem_id=elem_id)
-    model_file.change(jobs.trained_coarse, model_file, slider, api_visibility="private")
-    return slider
+    and the noise it adds to the photo first (its noise), each moved to an uploaded model's own on upload."""
+    coarse = gr.Slider(0, 1, value=0, step=0.1, label="Larger structures: two passes (0: one pass)",
+                       elem_id=f"{elem_id}-coarse")
+    noise = gr.Slider(0, 0.1, value=0, step=0.01, label="Texture in flat areas: noise (0: none)",
+                      elem_id=f"{elem_id}-noise")
+    model_file.change(jobs.trained_settings, model_file, [coarse, noise], api_visibility="private")
+    return coarse, noise
 
 
 class Page:
@@ -111,18 +114,18 @@ class Page:
 
     def apply(self, photo: Optional[str], preset: str, strength: float, keep: bool = False,
               size: int = jobs.WORK_SIZE, model_file: Optional[str] = None, mix: Optional[str] = None,
-              coarse: float = 0.0):
+              coarse: float = 0.0, noise: float = 0.0):
         with _job():
             return jobs.apply_preset(self.models, photo, preset, strength, preserve_color=keep, size=int(size),
-                                     model_file=model_file, mix=mix, coarse=coarse)
+                                     model_file=model_file, mix=mix, coarse=coarse, noise=noise)
 
     def apply_page(self, photo, preset, strength, keep, size, model_file=None, drawn=None, mask=None,
-                   outside=jobs.KEEP, feather=0.0, mix=None, coarse=0.0):
+                   outside=jobs.KEEP, feather=0.0, mix=None, coarse=0.0, noise=0.0):
         """The Preset tab's Paint: a preset (or model file, or a ``mix`` of its styles) over the whole photo, or
         with a region drawn over the photo or uploaded as a mask, that model there and ``outside`` elsewhere;
-        ``coarse``: in two passes."""
+        ``coarse``: in two passes; ``noise``: added to the photo first."""
         drawn = jobs.drawn_mask(drawn and drawn.get("layers"))
-        model = dict(model_file=model_file, mix=mix, coarse=coarse)
+        model = dict(model_file=model_file, mix=mix, coarse=coarse, noise=noise)
         if drawn is None and mask is None:
             image = self.apply(photo, preset, strength, keep=keep, size=size, **model)
             return image, jobs.apply_command(preset, strength, keep, max(image.size), **model)
@@ -153,11 +156,11 @@ class Page:
                 if update.result is not None:
                     yield update.result
 
-    def paint_video(self, clip, preset, strength, size, model_file=None, mix=None, coarse=0.0,
+    def paint_video(self, clip, preset, strength, size, model_file=None, mix=None, coarse=0.0, noise=0.0,
                     progress=gr.Progress()):  # noqa: B008
         """A video, yielding (video, status, command line) as it goes; Stop closes the generator. Its folder goes
         when the job ends (Gradio has its own copy of the video by then)."""
-        model = dict(model_file=model_file, mix=mix, coarse=coarse)
+        model = dict(model_file=model_file, mix=mix, coarse=coarse, noise=noise)
         with _job(), tempfile.TemporaryDirectory(prefix="restyle-video-") as folder:
             command = jobs.video_command(preset, strength, jobs.video_size(clip, int(size)), **model)
             for update in jobs.paint_video(self.models, clip, preset, strength, folder=Path(folder), size=int(size),
@@ -201,7 +204,7 @@ def _preset_tab(page: Page, names: list[str]) -> None:
         size = gr.Slider(64, 2048, value=jobs.WORK_SIZE, step=32, label="Working size (long side, px)")
     with gr.Row():
         model_file, mix = model_upload("preset-model")
-        coarse = coarse_slider(model_file, "preset-coarse")
+        coarse, noise = model_sliders(model_file, "preset")
     drawn, mask, outside, feather = _regions(photo, names)
     paint = gr.Button("Paint", variant="primary", elem_id="preset-paint")
     command = gr.Code(label="The same on the command line", language="shell", interactive=False,
@@ -212,7 +215,7 @@ def _preset_tab(page: Page, names: list[str]) -> None:
 
     gallery.select(pick, None, preset, api_visibility="private")
     paint.click(page.apply_page, [photo, preset, strength, keep, size, model_file, drawn, mask, outside,
-                                     feather, mix, coarse],
+                                     feather, mix, coarse, noise],
                 [result, command], concurrency_id=ENGINE, api_visibility="private")
 
 
@@ -268,14 +271,14 @@ def _video_tab(page: Page, names: list[str]) -> None:
         size = gr.Slider(64, 2048, value=jobs.WORK_SIZE, step=32, label="Working size (long side, px)")
     with gr.Row():
         model_file, mix = model_upload("video-model")
-        coarse = coarse_slider(model_file, "video-coarse")
+        coarse, noise = model_sliders(model_file, "video")
     with gr.Row():
         start = gr.Button("Paint the video", variant="primary", elem_id="video-paint")
         stop = gr.Button("Stop", variant="stop", elem_id="video-stop")
     status = gr.Markdown(elem_id="video-status")
     command = gr.Code(label="The same on the command line", language="shell", interactive=False,
                       elem_id="video-command")
-    run = start.click(page.paint_video, [clip, preset, strength, size, model_file, mix, coarse],
+    run = start.click(page.paint_video, [clip, preset, strength, size, model_file, mix, coarse, noise],
                       [result, status, command],
                       concurrency_id=ENGINE, api_visibility="private")
     stop.click(None, None, None, cancels=[run], api_visibility="private")

@@ -146,10 +146,12 @@ def test_a_model_of_several_styles_paints_the_mix_typed(page, tmp_path):
 
     model = tmp_path / "ab.safetensors"
     save_model(lively_net(width=8, blocks=1, styles=2), model, {"styles": [{"name": "a"}, {"name": "b"}],
-                                                                "settings": {"coarse": 0.3}}, dtype=torch.float32)
+                                                                "settings": {"coarse": 0.3, "noise": 0.02}},
+               dtype=torch.float32)
     _upload_model(page, model)
-    # the two passes' slider moves to the model's own, as the command line paints it by default
+    # the two passes' and the noise's sliders move to the model's own, as the command line paints it by default
     sync_api.expect(page.locator("#preset-coarse input[type=number]")).to_have_value("0.3", timeout=30_000)
+    sync_api.expect(page.locator("#preset-noise input[type=number]")).to_have_value("0.02", timeout=30_000)
     _paint_preset(page)
     sync_api.expect(page.locator(".toast-body").first).to_contain_text("choose one or a mix", timeout=60_000)
     page.locator("#preset-model-mix textarea").fill("a:0.3,b:0.7")

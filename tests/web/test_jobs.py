@@ -31,6 +31,12 @@ def test_a_preset_paints_a_photo_shrunk_to_the_working_size(models):
     assert np.abs(np.asarray(two, np.int16) - np.asarray(expected, np.int16)).max() <= 1
     assert models.preset("starry_night", 0.5) is models.preset("starry_night", 0.5) is not models["starry_night"]
     assert models.preset("starry_night", 0.5).net is models["starry_night"].net  # one network, not a copy
+    noisy = jobs.apply_preset(models, small, "starry_night", noise=0.05)  # texture in flat areas, as the library
+    expected = load_model(preset="starry_night", device=models.device, noise=0.05)(small)
+    assert np.abs(np.asarray(noisy, np.int16) - np.asarray(expected, np.int16)).max() <= 1
+    assert models.preset("starry_night", 0.5, 0.05) is models.preset("starry_night", 0.5, 0.05)
+    assert (models.preset("starry_night", 0.5, 0.05).coarse, models.preset("starry_night", 0.5, 0.05).noise) == \
+        (0.5, 0.05)
 
 
 def test_the_command_line_equivalent():
@@ -48,6 +54,10 @@ def test_the_command_line_equivalent():
         "restyle video clip.mp4 --preset the_scream -o painted.mp4 --size 320 --coarse 0.3"
     assert jobs.apply_command("great_wave", 0.7, False, 512, coarse=0.5) == \
         "restyle apply --preset great_wave --size 512 --strength 0.7 --coarse 0.5 photo.jpg -o painted.png"
+    assert jobs.apply_command("great_wave", 1.0, True, 512, noise=0.02) == \
+        "restyle apply --preset great_wave --size 512 --noise 0.02 --preserve-color photo.jpg -o painted.png"
+    assert jobs.video_command("the_scream", 1.0, 320, coarse=0.3, noise=0.02) == \
+        "restyle video clip.mp4 --preset the_scream -o painted.mp4 --size 320 --coarse 0.3 --noise 0.02"
     assert jobs.video_command("the_scream", 1.0, None, "/tmp/upload/abc/mine.safetensors") == \
         "restyle video clip.mp4 --model mine.safetensors -o painted.mp4"
     assert jobs.apply_command("the_scream", 1.0, False, 512, model_file="/tmp/x/mine.onnx") == \
@@ -286,19 +296,26 @@ def test_a_region_takes_an_uploaded_model_and_a_mix_of_its_styles(models, tmp_pa
         "restyle apply --mask mask.png --region 255=ab.safetensors@a:0.5,b:0.5 --region 0=none ")
 
 
-def test_an_uploaded_model_paints_in_two_passes_as_it_was_trained_unless_told(tmp_path):
+def test_an_uploaded_model_paints_in_two_passes_and_with_noise_as_it_was_trained_unless_told(tmp_path):
     from restyle.feedforward.modelfile import save_model
     from tests.feedforward.conftest import lively_net
 
     trained = save_model(lively_net(width=8, blocks=1), tmp_path / "t.safetensors", {"settings": {"coarse": 0.3}})
-    assert jobs.trained_coarse(None) == 0.0 and jobs.trained_coarse(str(trained)) == 0.3
+    assert jobs.trained_settings(None) == (0.0, 0.0) and jobs.trained_settings(str(trained)) == (0.3, 0.0)
     plain = save_model(lively_net(width=8, blocks=1), tmp_path / "p.safetensors", {})
-    assert jobs.trained_coarse(str(plain)) == 0.0
+    assert jobs.trained_settings(str(plain)) == (0.0, 0.0)
     for bad in (b"not a model", b"\xff" * 8):  # unreadable: 0, and painting with it names the trouble
         (tmp_path / "bad.safetensors").write_bytes(bad)
-        assert jobs.trained_coarse(str(tmp_path / "bad.safetensors")) == 0.0
-    odd = save_model(lively_net(width=8, blocks=1), tmp_path / "o.safetensors", {"settings": {"coarse": 7}})
-    assert jobs.trained_coarse(str(odd)) == 0.0
+        assert jobs.trained_settings(str(tmp_path / "bad.safetensors")) == (0.0, 0.0)
+    for settings in ({"coarse": 7}, {"noise": 0.9}, {"noise": "x"}):
+        odd = save_model(lively_net(width=8, blocks=1), tmp_path / "o.safetensors", {"settings": settings})
+        assert jobs.trained_settings(str(odd)) == (0.0, 0.0)
+    noisy = save_model(lively_net(width=8, blocks=1), tmp_path / "n.safetensors", {"settings": {"noise": 0.02}})
+    assert jobs.trained_settings(str(noisy)) == (0.0, 0.02)
+    assert "--noise" not in jobs.apply_command("x", 1.0, False, 64, model_file=str(noisy), noise=0.02)
+    assert jobs.video_command("x", 1.0, model_file=str(noisy), noise=0.0).endswith("--noise 0")
+    assert "--noise 0.02" in jobs.regions_command("x", "great_wave", strength=1.0, preserve_color=False, size=64,
+                                                  feather=0, model_file=str(noisy), noise=0.02)
     assert jobs.apply_command("x", 1.0, False, 64, model_file=str(trained), coarse=0.3) == \
         "restyle apply --model t.safetensors --size 64 photo.jpg -o painted.png"  # its own: no option needed
     assert "--coarse 0 " in jobs.apply_command("x", 1.0, False, 64, model_file=str(trained), coarse=0.0)
@@ -319,11 +336,11 @@ def test_an_exported_models_own_two_passes_are_read_too_loading_it_once(tmp_path
     monkeypatch.setattr(jobs, "load_model", lambda *a, **k: loads.append(a) or real_load(*a, **k))
     trained = save_model(lively_net(width=8, blocks=1), tmp_path / "t.safetensors", {"settings": {"coarse": 0.4}})
     exported = str(export_onnx(trained, tmp_path / "t.onnx"))
-    assert jobs.trained_coarse(exported) == 0.4 and jobs.trained_coarse(exported) == 0.4
+    assert jobs.trained_settings(exported) == (0.4, 0.0) and jobs.trained_settings(exported) == (0.4, 0.0)
     assert len(loads) == 1  # on upload, then for each command shown: loaded once
     plain = save_model(lively_net(width=8, blocks=1), tmp_path / "p.safetensors", {})
     os.replace(export_onnx(plain, tmp_path / "p.onnx"), exported)
-    assert jobs.trained_coarse(exported) == 0.0  # a new file under the same name is read anew
+    assert jobs.trained_settings(exported) == (0.0, 0.0)  # a new file under the same name is read anew
 
 
 def test_the_commands_shown_paint_what_the_page_painted(models, tmp_path, run_cli):
@@ -345,14 +362,16 @@ def test_the_commands_shown_paint_what_the_page_painted(models, tmp_path, run_cl
             "region": jobs.apply_regions(models, photo, mask, inside="the_scream", outside="none", size=64,
                                          model_file=str(ab), mix="b"),
             "two passes": jobs.apply_regions(models, photo, mask, inside="the_scream", outside="great_wave",
-                                             size=64, coarse=0.5)}
+                                             size=64, coarse=0.5),
+            "noise": jobs.apply_preset(models, photo, "great_wave", size=64, noise=0.05)}
     shown = {"whole": jobs.apply_command("the_scream", 1.0, False, 64, model_file=str(ab), mix="b"),
              "own, as trained": jobs.apply_command("x", 1.0, False, 64, model_file=str(own), coarse=0.5),
              "own, one pass": jobs.apply_command("x", 1.0, False, 64, model_file=str(own), coarse=0.0),
              "region": jobs.regions_command("the_scream", "none", strength=1.0, preserve_color=False, size=64,
                                             feather=0, model_file=str(ab), mix="b"),
              "two passes": jobs.regions_command("the_scream", "great_wave", strength=1.0, preserve_color=False,
-                                                size=64, feather=0, coarse=0.5)}
+                                                size=64, feather=0, coarse=0.5),
+             "noise": jobs.apply_command("great_wave", 1.0, False, 64, noise=0.05)}
     for name, command in shown.items():  # the files it names are the ones in tmp_path
         words = [w.replace("ab.safetensors", str(ab)).replace("own.safetensors", str(own)) if ".safetensors" in w
                  else str(tmp_path / w) if w.endswith((".jpg", ".png")) else w for w in command.split()[2:]]
