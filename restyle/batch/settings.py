@@ -35,10 +35,11 @@ class ModelSettings:
                                             "default: as the model was trained, one pass for the presets; models "
                                             "only)", type=float, metavar="C")
     noise: Optional[float] = setting(None, f"0 to {MAX_NOISE:g}: add Gaussian noise of this standard deviation "
-                                           "(pixel values 0 to 1) to each photo before painting, one fixed pattern, "
-                                           "so flat areas (a plain sky, a black background) get the painting's "
-                                           "texture instead of one flat colour (0: none; default: as the model "
-                                           "says; models only)", type=float, metavar="SIGMA")
+                                           "(pixel values 0 to 1) to each photo before painting, one fixed pattern "
+                                           "(in a video, moving with the scene), so flat areas (a plain sky, a black "
+                                           "background) get the painting's texture instead of one flat colour (0: "
+                                           "none; default: as the model says; models only)", type=float,
+                                     metavar="SIGMA")
 
 
 FIELDS = {f.name: f for cls in (Options, ModelSettings) for f in dataclasses.fields(cls)}

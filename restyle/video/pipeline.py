@@ -118,7 +118,7 @@ def painter_for(*, preset: Optional[str] = None, model: Union[str, os.PathLike, 
     """The painter of exactly one kind of style: a preset, a model (file or loaded; ``mix``: the style or mix of
     styles of a model file of several), paintings (optimizer), or ``regions`` of ``mask`` ({colour: preset, model or
     "none"}; ``options.feather`` softens their edges). ``coarse``: models paint in two passes; ``noise``: they add
-    that noise to each frame first, the same pattern every frame (``load_model``'s)."""
+    that noise to each frame first (``load_model``'s), its pattern lying in the scene (``Steady``'s camera)."""
     if sum(x is not None for x in (preset, model, styles, regions)) != 1:
         raise RestyleError("give exactly one kind of style: a preset, a model, paintings or regions")
     opts = options or Options()
