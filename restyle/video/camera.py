@@ -6,9 +6,9 @@ camera's global motion, a similarity (shift, rotation, zoom) fitted to the flow 
 an *anchor* frame; each frame is drawn onto a canvas in the anchor's coordinates (on the network's grid of 4
 pixels), painted there (a model's ``noise`` taken at the canvas's place in those coordinates), and drawn back.
 What stayed still in the scene is then the same on every canvas, noise included, and gets the same strokes, which
-move with the scene. When the camera has zoomed or turned too far from the anchor (its
-strokes would be drawn too large or too small, or the canvas would grow), at a scene cut, or where no motion
-fits, the current frame becomes the anchor.
+move with the scene. When the camera has zoomed or turned too far from the anchor (its strokes would be drawn too
+large or too small, or the canvas would grow), at a scene cut, or where no motion fits, the current frame becomes
+the anchor.
 """
 
 from __future__ import annotations
