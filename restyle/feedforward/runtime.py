@@ -82,12 +82,11 @@ class StyleModel:
     def copy_with(self, *, coarse: Optional[float] = None, noise: Optional[float] = None) -> "StyleModel":
         """This model painting with ``coarse`` or ``noise`` instead (None: as it does): the same network (shared,
         not copied) and other settings."""
-        for name, value, check in (("coarse", coarse, fraction), ("noise", noise, noise_sigma)):
-            if value is not None:
-                check(name, value)
         other = copy.copy(self)
         other.coarse = self.coarse if coarse is None else coarse
         other.noise = self.noise if noise is None else noise
+        fraction("coarse", other.coarse)  # (as __init__ checks them)
+        noise_sigma("noise", other.noise)
         return other
 
     def __repr__(self) -> str:
