@@ -8,6 +8,7 @@ import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Optional, Union
 
+from ..core.checks import MAX_SIZE, at_most, fraction, noise_sigma
 from ..errors import RestyleError
 
 if TYPE_CHECKING:  # torch is imported where it is used, so that listing the presets (--help) does not load it
@@ -137,14 +138,36 @@ def read_model(path: Path) -> tuple[StyleNetwork, dict]:
             state = {k: f.get_tensor(k) for k in f.keys()}
     except (SafetensorError, ValueError, UnicodeDecodeError):  # JSONDecodeError is a ValueError
         raise RestyleError(f"{path}: not a restyle model (not a readable safetensors file)") from None
-    if meta.get("format") != FORMAT:
-        raise RestyleError(f"{path}: not a restyle model (format {meta.get('format')!r}, expected {FORMAT!r})")
-    net = _network_of(path, meta)
+    found = meta.get("format") if isinstance(meta, dict) else None
+    if found != FORMAT:
+        raise RestyleError(f"{path}: not a restyle model (format {found!r}, expected {FORMAT!r})")
+    net = _network_of(path, checked_metadata(path, meta))
     try:
         net.load_state_dict({k: v.float() for k, v in state.items()})
     except RuntimeError:
         raise RestyleError(f"{path}: its weights do not fit restyle's network (damaged or another model)") from None
     return net.eval().requires_grad_(False), meta
+
+
+def checked_metadata(path: Path, meta: object) -> dict:
+    """A model file's metadata, refused with one line naming the file where it records a network shape or settings
+    (margin, coarse, noise) that restyle cannot paint with (a damaged or hand-edited file)."""
+    if not isinstance(meta, dict):
+        raise RestyleError(f"{path}: not a restyle model (its metadata is not a table)")
+    network_shape(path, meta)
+    settings = meta.get("settings", {})
+    try:
+        if not isinstance(settings, dict):
+            raise RestyleError(f"settings must be a table, got {settings!r}")
+        margin = settings.get("margin", 0)
+        if isinstance(margin, bool) or not isinstance(margin, int) or margin < 0 or margin % 2:
+            raise RestyleError(f"margin must be an even number of pixels, 0 or more, got {margin!r}")
+        at_most("margin", margin, MAX_SIZE)
+        fraction("coarse", settings.get("coarse", 0))
+        noise_sigma("noise", settings.get("noise", 0))
+    except RestyleError as e:
+        raise RestyleError(f"{path}: not a model restyle can paint with (its recorded {e})") from None
+    return meta
 
 
 def model_margin(meta: dict) -> int:
@@ -172,15 +195,22 @@ def model_record(path: Path, meta: dict) -> dict:
     return info
 
 
-def _network_of(path: Path, meta: dict) -> StyleNetwork:
-    """An empty network of the shape a model's metadata records (``network``; files without it: the default)."""
-    from .network import BLOCKS, WIDTH, StyleNetwork
+def network_shape(path: Path, meta: dict) -> dict:
+    """The network shape a model's metadata records (``network``; files without it: the default), checked."""
+    from .network import BLOCKS, WIDTH
     shape = meta.get("network", {"width": WIDTH, "blocks": BLOCKS})
     ok = isinstance(shape, dict) and {"width", "blocks"} <= set(shape) <= {"width", "blocks", "styles", "dilation"} \
-        and all(isinstance(v, int) and 1 <= v <= 1024 for v in shape.values())
+        and all(isinstance(v, int) and not isinstance(v, bool) and 1 <= v <= 1024 for v in shape.values())
     if not ok:
         raise RestyleError(f"{path}: not a restyle model (its network shape {shape!r} is not width, blocks "
                            "and maybe styles and dilation, whole numbers 1 to 1024)")
+    return shape
+
+
+def _network_of(path: Path, meta: dict) -> StyleNetwork:
+    """An empty network of the shape a model's metadata records."""
+    from .network import StyleNetwork
+    shape = network_shape(path, meta)
     styles = shape.get("styles", 1)
     if styles > 1 and not _names_ok(meta.get("styles"), styles):
         raise RestyleError(f"{path}: not a restyle model (a network of {styles} styles without their {styles} "

@@ -12,7 +12,7 @@ import torch
 
 from ..core.images import write_atomic
 from ..errors import RestyleError
-from .modelfile import PathLike, read_model
+from .modelfile import PathLike, checked_metadata, read_model
 from .styles import StyleChoice, choose_style
 
 
@@ -31,8 +31,12 @@ def load_session(path: Path, device: torch.device) -> tuple[object, dict, torch.
         raise RestyleError(f"{path}: not a readable ONNX model ({type(e).__name__})") from None
     if [i.name for i in session.get_inputs()] != ["image"]:
         raise RestyleError(f"{path}: not a restyle ONNX model (its input is not named 'image')")
-    meta = json.loads(session.get_modelmeta().custom_metadata_map.get("restyle", "{}"))
-    return session, meta, torch.device("cpu") if providers[0] == "CPUExecutionProvider" else device
+    try:
+        meta = json.loads(session.get_modelmeta().custom_metadata_map.get("restyle", "{}"))
+    except ValueError:
+        raise RestyleError(f"{path}: not a restyle ONNX model (its metadata is not JSON)") from None
+    runs_on = torch.device("cpu") if providers[0] == "CPUExecutionProvider" else device
+    return session, checked_metadata(path, meta), runs_on
 
 
 def export_onnx(model: PathLike, output: PathLike, opset: int = 17, mix: Optional[StyleChoice] = None) -> Path:

@@ -15,11 +15,11 @@ from typing import Callable, Iterator, Optional, Union
 import numpy as np
 from PIL import Image
 
-from ..core.checks import at_most, fraction, noise_sigma, positive_int, side
+from ..core.checks import at_most, positive_int, side
 from ..core.images import ImageLike, load_image
 from ..core.regions import KEEP
 from ..errors import RestyleError
-from ..feedforward.modelfile import header_metadata, model_coarse, model_noise
+from ..feedforward.modelfile import checked_metadata, header_metadata, model_coarse, model_noise
 from ..feedforward.regions import RegionModels
 from ..feedforward.runtime import StyleModel, load_model
 from ..optimize.options import Options
@@ -98,12 +98,9 @@ def trained_settings(model_file: Optional[str]) -> tuple[float, float]:
     try:
         if Path(model_file).suffix.lower() == ".onnx":
             return _onnx_settings(model_file, Path(model_file).stat().st_mtime_ns)
-        meta = header_metadata(Path(model_file))
-        coarse, noise = model_coarse(meta), model_noise(meta)
-        fraction("coarse", coarse)
-        noise_sigma("noise", noise)
-        return coarse, noise
-    except (OSError, RestyleError, ValueError, TypeError):
+        meta = checked_metadata(Path(model_file), header_metadata(Path(model_file)))
+        return model_coarse(meta), model_noise(meta)
+    except (OSError, RestyleError):
         return 0.0, 0.0
 
 

@@ -117,6 +117,29 @@ def test_load_errors(tmp_path, model_file, case):
     assert "\n" not in str(e.value)
 
 
+@pytest.mark.parametrize("settings, message", [
+    ([1, 2], "settings must be a table"), ({"margin": "x"}, "margin must be an even number"),
+    ({"margin": 7}, "margin must be an even number"), ({"margin": -2}, "margin must be an even number"),
+    ({"margin": True}, "margin must be an even number"), ({"margin": 40000}, "margin must be at most"),
+    ({"coarse": 5}, "coarse must be between 0 and 1"), ({"coarse": "lots"}, "coarse must be between 0 and 1"),
+    ({"noise": None}, "noise must be a finite number"), ({"noise": 0.9}, "noise must be at most 0.5")])
+def test_a_file_recording_settings_it_cannot_paint_with_is_refused_naming_it(tmp_path, settings, message):
+    path = save_model(lively_net(width=8, blocks=1), tmp_path / "odd.safetensors", {"settings": settings})
+    with pytest.raises(RestyleError, match=f"odd.safetensors: not a model restyle can paint with .*{message}"):
+        load_model(path, device=DEVICE)
+
+
+def test_a_file_whose_metadata_is_no_table_is_refused(tmp_path, model_file):
+    from safetensors.torch import load_file, save_file
+    save_file(load_file(str(model_file)), str(tmp_path / "list.safetensors"), metadata={"restyle": "[1, 2]"})
+    with pytest.raises(RestyleError, match="format None"):
+        load_model(tmp_path / "list.safetensors", device=DEVICE)
+    with pytest.raises(RestyleError, match="its metadata is not a table"):
+        modelfile.checked_metadata(tmp_path / "list.safetensors", [1, 2])
+    good = {"format": FORMAT, "settings": {"margin": 32, "coarse": 0.5, "noise": 0.02}}
+    assert modelfile.checked_metadata(tmp_path / "m.safetensors", good) is good
+
+
 def test_unknown_preset_names_the_known_ones():
     with pytest.raises(RestyleError, match="no preset named 'nope'"):
         load_model(preset="nope")

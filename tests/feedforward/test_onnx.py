@@ -74,3 +74,16 @@ def test_onnx_refuses_an_image_that_would_not_fit(tmp_path, model_file):
     with pytest.raises(RestyleError, match=r"an \.onnx model, more than the memory budget .* raise max_memory"):
         model(np.zeros((200, 200, 3), np.uint8))  # about 48 MB
     assert model(np.zeros((40, 40, 3), np.uint8)).size == (40, 40)
+
+
+@pytest.mark.parametrize("metadata, message", [("{oops", "its metadata is not JSON"),
+                                               ('{"settings": {"coarse": 3}}', "coarse must be between 0 and 1"),
+                                               ('{"network": "wide"}', "network shape 'wide'")])
+def test_an_exported_model_with_damaged_metadata_is_refused_naming_it(tmp_path, model_file, metadata, message):
+    pytest.importorskip("onnxruntime")
+    import onnx
+    graph = onnx.load(str(export_onnx(model_file, tmp_path / "m.onnx")))
+    next(p for p in graph.metadata_props if p.key == "restyle").value = metadata
+    onnx.save(graph, str(tmp_path / "odd.onnx"))
+    with pytest.raises(RestyleError, match=f"odd.onnx: .*{message}"):
+        load_model(tmp_path / "odd.onnx", device=DEVICE)
