@@ -62,11 +62,15 @@ def run(args: argparse.Namespace) -> int:
     meta = info(args.input)
     options = settings_from(args, Options, keep_freed_memory=True)
     weight = DEFAULT_TEMPORAL_WEIGHT if args.temporal_weight is None else args.temporal_weight
-    bar, start = ProgressBar(args.quiet, meta.frames or 1, unit="frame"), time.perf_counter()
+    bar, start, painted = ProgressBar(args.quiet, meta.frames or 1, unit="frame"), time.perf_counter(), [0]
+
+    def show(progress) -> None:
+        painted[0] = progress.frame
+        bar.show(progress.frame)
     with CtrlC() as ctrl_c:
         try:
             out = stylize_video(args.input, args.output, temporal_weight=weight, size=args.size, crf=args.crf,
-                                callback=lambda p: bar.show(p.frame), cancel=ctrl_c.cancel, preset=args.preset,
+                                callback=show, cancel=ctrl_c.cancel, preset=args.preset,
                                 model=args.model, styles=args.style, options=options, strength=args.strength,
                                 preserve_color=options.preserve_color, resume=args.resume,
                                 regions=regions_from(args), mask=args.mask, mix=args.mix, coarse=args.coarse,
@@ -78,6 +82,6 @@ def run(args: argparse.Namespace) -> int:
         print(f"restyle: interrupted; wrote the frames done so far to {out}: go on with the same command and "
               "--resume", file=sys.stderr)
         return 130
-    say(args.quiet, f"wrote {out} ({meta.frames} frames{', with its sound' if meta.audio else ''}) in "
-                    f"{time.perf_counter() - start:.0f} s")
+    frames = f"{painted[0]} frame{'s' if painted[0] != 1 else ''}{', with its sound' if meta.audio else ''}"
+    say(args.quiet, f"wrote {out} ({frames}) in {time.perf_counter() - start:.0f} s")
     return 0

@@ -53,7 +53,7 @@ class VideoInfo:
     rate: Fraction
     """Average frames per second."""
     frames: int
-    """Frame count from the container (0 where it does not say)."""
+    """Frame count (``frame_count``)."""
     duration: float
     """Seconds."""
     audio: Optional[str]
@@ -77,22 +77,43 @@ def open_video(path: str | os.PathLike):
     return container
 
 
+def frame_count(container) -> int:
+    """The video stream's frame count: as the container says, or else from its duration and average rate (MKV and
+    WebM do not store it); 0 where neither says."""
+    v = container.streams.video[0]
+    return v.frames or max(0, round(_seconds(container) * float(v.average_rate or 0)))
+
+
+def _seconds(container) -> float:
+    """The video's duration in seconds: the container's, or else its video stream's (0 where neither says)."""
+    v = container.streams.video[0]
+    return container.duration / 1_000_000 if container.duration else float((v.duration or 0) * v.time_base)
+
+
 def info(path: str | os.PathLike) -> VideoInfo:
     """Size, rate, frame count, duration and audio of the video at ``path``."""
     with open_video(path) as c:
         v = c.streams.video[0]
         audio = c.streams.audio[0].codec_context.name if c.streams.audio else None
-        duration = float(c.duration / 1_000_000) if c.duration else float((v.duration or 0) * v.time_base)
         return VideoInfo(width=v.codec_context.width, height=v.codec_context.height,
-                         rate=Fraction(v.average_rate or 25), frames=v.frames or 0, duration=duration, audio=audio)
+                         rate=Fraction(v.average_rate or 25), frames=frame_count(c), duration=_seconds(c), audio=audio)
 
 
 def rotation(path: str | os.PathLike) -> int:
     """Degrees (counter-clockwise) a player turns the video's frames by when it shows them (phones record so)."""
+    av = _av()
     with open_video(path) as c:
-        for frame in c.decode(video=0):
-            return int(getattr(frame, "rotation", 0) or 0)
+        try:
+            for frame in c.decode(video=0):
+                return int(getattr(frame, "rotation", 0) or 0)
+        except av.error.FFmpegError as e:
+            raise _cannot_decode(c, e) from None
     return 0
+
+
+def _cannot_decode(container, error) -> RestyleError:
+    """The one-line error for a video whose frames FFmpeg cannot decode."""
+    return RestyleError(f"{container.name}: cannot decode ({error.strerror or type(error).__name__})")
 
 
 def scaled_size(width: int, height: int, long_side: Optional[int]) -> tuple[int, int]:
@@ -204,4 +225,4 @@ def frames_and_audio(container, size: Optional[tuple[int, int]] = None) -> Itera
                     frame = frame.reformat(width=size[0], height=size[1], interpolation="AREA")
                 yield "frame", Frame(frame.to_ndarray(format="rgb24"), frame.pts, frame.time_base)
     except av.error.FFmpegError as e:
-        raise RestyleError(f"{container.name}: cannot decode ({e.strerror or type(e).__name__})") from None
+        raise _cannot_decode(container, e) from None

@@ -51,7 +51,8 @@ class VideoProgress:
     frame: int
     """Frames written."""
     frames: int
-    """Frames in the video, as its container says (0 where it does not)."""
+    """Frames in the video, as its container says or from its duration and rate (0 where neither says;
+    ``io.frame_count``)."""
     elapsed: float
     """Seconds since the call."""
 
@@ -274,7 +275,7 @@ class _Encoding:
 
     def encode(self, container, writer: io.VideoWriter, dims, taken=None) -> None:
         """``taken``: (frames done, the last painting, those frames) of a stopped run to go on from."""
-        total = container.streams.video[0].frames or 0
+        total = io.frame_count(container)
         for kind, item, motion in prefetch(io.frames_and_audio(container, dims), self.follow):
             if kind == "audio":
                 writer.mux_audio(item)

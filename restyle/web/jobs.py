@@ -303,7 +303,8 @@ def paint_video(models: Models, clip: Optional[str], preset: str, strength: floa
 def _frame(progress) -> Update:
     """A video's progress as the page shows it."""
     total = f" of {progress.frames}" if progress.frames else ""
-    return Update(None, progress.frame / progress.frames if progress.frames else 0.0, f"frame {progress.frame}{total}")
+    share = min(1.0, progress.frame / progress.frames) if progress.frames else 0.0  # (the count may be estimated)
+    return Update(None, share, f"frame {progress.frame}{total}")
 
 
 def _in_background(work: Callable[[Callable, threading.Event], object]) -> Iterator[object]:

@@ -520,15 +520,15 @@ def test_a_larger_max_pixels_raises_pillows_own_limit_for_the_command(run_cli, c
 
 # --- video ---
 
-@pytest.mark.parametrize("case", ["ok", "not-a-video", "same-as-input", "bad-extension", "no-style", "two-styles",
-                                  "bad-weight", "bad-size"])
+@pytest.mark.parametrize("case", ["ok", "not-a-video", "undecodable", "same-as-input", "bad-extension", "no-style",
+                                  "two-styles", "bad-weight", "bad-size"])
 def test_video_command(run_cli, tmp_path, case):
     pytest.importorskip("av")
     from tests.video.conftest import audio_packets, pan, write_clip
     clip = write_clip(tmp_path / "clip.mp4", pan(6))
     out, style = tmp_path / "o.mp4", ["--preset", "starry_night"]
-    if case == "not-a-video":
-        clip = tmp_path / "notes.mp4"
+    if case in ("not-a-video", "undecodable"):
+        clip = tmp_path / ("notes.mp4" if case == "not-a-video" else "frame.jpg")
         clip.write_text("hello")
     elif case == "same-as-input":
         out = clip
@@ -552,3 +552,11 @@ def test_video_command(run_cli, tmp_path, case):
     line = _only_line(err)
     assert case != "bad-size" or "--size must be a positive whole number" in line
     assert clip.read_bytes() == before and not (tmp_path / "o.mp4").exists() and not (tmp_path / "o.avi").exists()
+
+
+def test_video_command_counts_the_frames_it_painted_where_the_container_does_not_say(run_cli, tmp_path):
+    pytest.importorskip("av")
+    from tests.video.conftest import pan, write_clip
+    clip = write_clip(tmp_path / "clip.mkv", pan(6), audio=False)  # MKV stores no frame count
+    code, _, err = run_cli("video", clip, "-o", tmp_path / "o.mp4", "--preset", "starry_night", "--device", DEVICE)
+    assert code == 0 and "(6 frames)" in err.splitlines()[-1]

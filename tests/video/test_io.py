@@ -20,7 +20,8 @@ def test_frames_timing_and_sound_are_kept(clip, tmp_path, ext, audio):
                 writer.write(255 - item.image, item.pts, item.time_base)
         writer.close()
     src, got = io.info(clip), io.info(out)
-    assert got.frames in (0, src.frames) and len(decoded(out)) == len(decoded(clip)) == 12
+    assert src.frames == len(decoded(out)) == len(decoded(clip)) == 12
+    assert abs(got.frames - 12) <= (0 if ext in (".mp4", ".gif") else 1)  # MKV, WebM: estimated from the duration
     assert got.rate == src.rate and abs(got.duration - src.duration) < 0.1
     assert got.audio == audio
     if audio == "aac":
@@ -50,11 +51,12 @@ def test_a_video_stream_without_frames_is_refused_and_nothing_written(tmp_path):
     assert list(tmp_path.iterdir()) == [empty]
 
 
-@pytest.mark.parametrize("case", ["missing", "directory", "text", "truncated", "audio-only"])
+@pytest.mark.parametrize("case", ["missing", "directory", "text", "truncated", "audio-only", "undecodable"])
 def test_bad_videos_are_one_clear_error(clip, tmp_path, case):
     path = {"missing": tmp_path / "nope.mp4", "directory": tmp_path, "text": tmp_path / "t.mp4",
-            "truncated": tmp_path / "cut.mp4", "audio-only": tmp_path / "a.m4a"}[case]
-    if case == "text":
+            "truncated": tmp_path / "cut.mp4", "audio-only": tmp_path / "a.m4a",
+            "undecodable": tmp_path / "frame.jpg"}[case]
+    if case in ("text", "undecodable"):  # FFmpeg opens a .jpg of garbage as a video, and fails at its first frame
         path.write_text("not a video")
     elif case == "truncated":
         path.write_bytes(clip.read_bytes()[:400])
@@ -62,10 +64,10 @@ def test_bad_videos_are_one_clear_error(clip, tmp_path, case):
         out = av.open(str(path), "w")
         out.add_stream("aac", rate=44100)
         out.close()
-    with pytest.raises(RestyleError) as info:
-        with io.open_video(path) as c:
-            list(io.frames_and_audio(c))
-    assert "\n" not in str(info.value)
+    for read in (lambda: list(io.frames_and_audio(io.open_video(path))), lambda: io.rotation(path)):
+        with pytest.raises(RestyleError) as info:
+            read()
+        assert "\n" not in str(info.value)
 
 
 def test_the_rotation_flag_is_kept(tmp_path):
