@@ -27,7 +27,7 @@ from ..errors import RestyleError
 class TrainOptions(LossSettings, HostSettings):
     """Settings of one training run (defaults: those of the newest presets; each model's metadata records its own).
 
-    The trials behind each default are in docs/training.md."""
+    The trials behind each default are in docs/training-trials.md."""
 
     steps: int = setting(2000, "optimizer steps", metavar="N")
     batch_size: int = setting(8, "crops per step (more: steadier steps, more memory)", metavar="N")

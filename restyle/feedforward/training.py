@@ -470,7 +470,7 @@ def _photos(photos, opts: TrainOptions, preview, say, targets=None) -> tuple[Pho
 def _peak_memory(opts: TrainOptions) -> int:
     """Bytes a CPU training run may take at its peak with freed memory kept for reuse (``keep_freed_memory``).
 
-    Above every peak measured (docs/training.md): the fixed part is 1.2 GB, since small runs measured in the test
+    Above every peak measured (docs/training-trials.md): the fixed part is 1.2 GB, since small runs measured in the test
     suite's subprocess peaked at 0.94 to 1.46 GB (batch 4 of 128 px), over the 1 GB taken before.
     """
     return int(1.2e9 + 5.3e3 * opts.batch_size * (opts.crop_size + 2 * opts.margin) ** 2)

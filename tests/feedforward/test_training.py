@@ -312,7 +312,7 @@ def test_cpu_training_keeps_freed_memory_only_where_asked_and_it_fits(tmp_path, 
 
 def test_peak_memory_estimate_is_above_a_measured_peak(tmp_path, photos, style_path):
     # A training run with freed memory kept, in a process of its own, its whole peak (torch, VGG19 and all)
-    # measured; the figures at full size are in docs/training.md.
+    # measured; the figures at full size are in docs/training-trials.md.
     run = (f"import restyle; restyle.train({str(style_path)!r}, {str(photos)!r}, "
            f"{str(tmp_path / 'm.safetensors')!r}, steps=3, batch_size=4, crop_size=128, style_size=64, "
            "device='cpu', preview_every=0, keep_freed_memory=True); "
