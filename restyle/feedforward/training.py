@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import functools
 import hashlib
 import json
 import os
@@ -449,17 +450,22 @@ def _target_folders(targets, names: list[str]) -> list[Path]:
 
 def _photos(photos, opts: TrainOptions, preview, say, targets=None) -> tuple[PhotoSet, torch.Tensor]:
     """The training photos (with their ``targets``, for distillation) and the preview photo: ``preview``, else one
-    photo of the folder held out."""
+    photo of the folder held out (none where it is unreadable or the only readable one: then a training photo)."""
     held_out: tuple[Path, ...] = (Path(preview),) if isinstance(preview, (str, os.PathLike)) else ()
-    if preview is None:
-        files = image_files(photos, recursive=True)
-        if len(files) >= 2:
-            preview = files[len(files) // 2]
-            held_out = (preview,)
     preview_img = load_image(preview, opts.max_pixels, name=source_name(preview, "preview")) \
         if preview is not None else None
-    data = PhotoSet(photos, opts.crop_size, exclude=held_out, max_pixels=opts.max_pixels,
-                    warn=lambda m: say(f"warning: {m}"), targets=targets, margin=opts.margin)
+    files = image_files(photos, recursive=True) if preview is None else []
+    if len(files) >= 2:
+        with contextlib.suppress(RestyleError):  # (an unreadable file is skipped below, with a warning)
+            preview_img, held_out = load_image(files[len(files) // 2], opts.max_pixels), (files[len(files) // 2],)
+    load = functools.partial(PhotoSet, photos, opts.crop_size, max_pixels=opts.max_pixels, targets=targets,
+                             warn=lambda m: say(f"warning: {m}"), margin=opts.margin)
+    try:
+        data = load(exclude=held_out)
+    except RestyleError:
+        if preview is not None or not held_out:
+            raise
+        data, held_out = load(warn=None), ()  # the held-out photo is the only readable one: trained on too
     if preview_img is None:
         preview_img = data.images[0].float() / 255
     say(f"{len(data)} photos to train on" + (f" ({data.skipped} unreadable, skipped)" if data.skipped else "")

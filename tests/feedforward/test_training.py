@@ -16,6 +16,7 @@ from restyle.feedforward.options import TrainOptions
 from restyle.feedforward.runtime import load_model
 from restyle.feedforward.training import train
 from tests.conftest import DEVICE, PEAK_RSS
+from tests.feedforward.conftest import random_photo
 
 TINY = dict(batch_size=2, crop_size=32, style_size=64, device=DEVICE, precision="fp32", seed=3, preview_every=0)
 
@@ -110,6 +111,18 @@ def test_metadata_and_previews(tmp_path, photos, style_path):
     assert meta["settings"]["crop_size"] == 32 and "restyle_version" in meta
     previews = sorted(p.name for p in (tmp_path / "m-training").glob("preview-*.jpg"))
     assert previews == ["preview-000005.jpg", "preview-000010.jpg"]
+
+
+@pytest.mark.parametrize("broken", ["the other", "the middle"])
+def test_a_preview_is_held_out_only_where_a_readable_photo_is_left_to_train_on(tmp_path, style_path, broken):
+    folder = tmp_path / "two"
+    folder.mkdir()
+    Image.fromarray(random_photo(48, 64)).save(folder / "b.png")  # the middle one of two, held out where it can be
+    (folder / ("a.jpg" if broken == "the other" else "c.jpg")).write_bytes(b"not an image")
+    said = []
+    out = train(style_path, folder, tmp_path / "m.safetensors", steps=1, log=said.append, **TINY)
+    assert load_model(out, device=DEVICE).metadata["photos"] == 1  # b.png, trained on
+    assert sum("skipping" in line for line in said) == 1 and not any("held-out" in line for line in said)
 
 
 def test_init_starts_from_the_models_weights_and_records_it(tmp_path, photos, style_path):
