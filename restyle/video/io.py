@@ -135,7 +135,8 @@ def even(image: np.ndarray) -> np.ndarray:
 class VideoWriter:
     """Encodes frames to ``path`` (the container by extension) through a temporary file renamed on ``close``:
     a failed or interrupted write leaves no partial output. ``audio``, the input's audio stream or None, is
-    copied or re-encoded as the container needs (``mux_audio``)."""
+    copied or re-encoded as the container needs (``mux_audio``). ``rotation`` (degrees counter-clockwise, as
+    ``rotation`` reads it) is kept as the output's flag where the container has one, else the frames are turned."""
 
     def __init__(self, path: Path, *, rate: Fraction, time_base: Fraction, size: tuple[int, int], audio=None,
                  crf: int = 18, rotation: int = 0):
@@ -145,15 +146,17 @@ class VideoWriter:
         self.tmp = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
         self.out = av.open(str(self.tmp), "w", format=fmt)
         self.video = self.out.add_stream(codec, rate=rate)
-        w, h = size
+        flag = self.pix_fmt == "yuv420p" and hasattr(self.video, "set_display_rotation")  # (GIF has no such flag)
+        self.turn = 0 if flag else round(rotation / 90) % 4  # quarter turns counter-clockwise given to each frame
+        w, h = size if self.turn % 2 == 0 else size[::-1]
         self.video.width, self.video.height = (w + w % 2, h + h % 2) if self.pix_fmt == "yuv420p" else (w, h)
         self.video.pix_fmt, self.video.time_base = self.pix_fmt, time_base
         if codec == "libx264":
             self.video.options = {"crf": str(crf)}
         elif codec == "libvpx-vp9":
             self.video.options = {"crf": str(crf + 13), "b": "0", "row-mt": "1"}
-        if rotation and self.pix_fmt == "yuv420p" and hasattr(self.video, "set_display_rotation"):
-            self.video.set_display_rotation(rotation)  # shown turned as the input was (GIF has no such flag)
+        if rotation and flag:
+            self.video.set_display_rotation(rotation)  # shown turned as the input was
         self.audio, self.resampler = self._audio_stream(audio) if audio is not None else (None, None)
 
     def _audio_stream(self, template):
@@ -170,6 +173,7 @@ class VideoWriter:
     def write(self, image: np.ndarray, pts: Optional[int], time_base: Fraction) -> None:
         """Encode one (H, W, 3) uint8 RGB frame shown at ``pts``."""
         av = _av()
+        image = np.ascontiguousarray(np.rot90(image, self.turn)) if self.turn else image
         frame = av.VideoFrame.from_ndarray(even(image) if self.pix_fmt == "yuv420p" else image, format="rgb24")
         frame.pts, frame.time_base = pts, time_base
         for packet in self.video.encode(frame):

@@ -251,7 +251,8 @@ def stylize_video(source: Union[str, os.PathLike], output: Union[str, os.PathLik
                                 audio=container.streams.audio[0] if container.streams.audio else None, crf=crf,
                                 rotation=io.rotation(source))
         try:
-            run.encode(container, writer, dims, taken=taken and (taken[0], taken[1], resume_state.done_frames(out)))
+            copied = taken and (taken[0], taken[1], resume_state.done_frames(out, writer.turn))
+            run.encode(container, writer, dims, taken=copied)
             if run.done == 0 and not run.stopped:
                 raise RestyleError(f"{source}: has no frames")
         except BaseException:

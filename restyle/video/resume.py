@@ -50,9 +50,9 @@ def clear(out: Path) -> None:
         path.unlink(missing_ok=True)
 
 
-def done_frames(out: Path) -> Iterator[np.ndarray]:
-    """The frames of the stopped output, in order."""
+def done_frames(out: Path, turn: int = 0) -> Iterator[np.ndarray]:
+    """The frames of the stopped output, in order, turned back by ``turn`` quarter turns (``VideoWriter.turn``)."""
     with io.open_video(out) as container:
         for kind, item in io.frames_and_audio(container):
             if kind == "frame":
-                yield item.image
+                yield np.rot90(item.image, -turn) if turn else item.image

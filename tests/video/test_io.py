@@ -1,3 +1,5 @@
+from fractions import Fraction
+
 import numpy as np
 import pytest
 
@@ -86,3 +88,22 @@ def test_the_rotation_flag_is_kept(tmp_path):
     assert io.rotation(clip) == 90
     painted = stylize_video(clip, tmp_path / "o.mp4", preset="starry_night")
     assert io.rotation(painted) == 90
+    gif = stylize_video(clip, tmp_path / "o.gif", preset="starry_night")  # no flag: the frames turned instead
+    shown, turned = decoded(painted)[0], decoded(gif)[0]
+    assert io.rotation(gif) == 0 and turned.shape == (64, 48, 3)
+    near = [np.abs(turned.astype(int) - np.rot90(shown, k)).mean() for k in (1, -1)]
+    assert near[0] < near[1] / 2  # counter-clockwise, as a player turns the MP4 (GIF's 3-3-2 bit palette is coarse)
+
+
+@pytest.mark.parametrize("rotation, turn", [(90, 1), (-90, 3), (180, 2), (0, 0)])
+def test_a_gif_turns_its_frames_and_a_resumed_run_reads_them_turned_back(tmp_path, rotation, turn):
+    from restyle.video import resume
+    frames = pan(2, size=(48, 32))
+    writer = io.VideoWriter(tmp_path / "o.gif", rate=25, time_base=Fraction(1, 25), size=(48, 32), rotation=rotation)
+    for t, f in enumerate(frames):
+        writer.write(f, t, Fraction(1, 25))
+    writer.close()
+    assert writer.turn == turn and decoded(tmp_path / "o.gif")[0].shape == (np.rot90(frames[0], turn)).shape
+    back = list(resume.done_frames(tmp_path / "o.gif", writer.turn))
+    off = [[np.abs(b.astype(int) - np.rot90(f, k)).mean() for k in (0, 2)] for b, f in zip(back, frames)]
+    assert len(back) == 2 and all(right < wrong / 2 for right, wrong in off), off  # (GIF's palette is coarse)
