@@ -40,10 +40,10 @@ def run(args: argparse.Namespace) -> int:
         print(f"restyle: warning: listening on {args.host}: anyone who can reach this computer on the network "
               "can use the page", file=sys.stderr)
     video = _has_video()
-    print(f"restyle web: http://{'localhost' if args.host in ('127.0.0.1', '::1') else args.host}:{args.port} "
-          f"(Ctrl-C to stop){'' if video else '; no video tab: pip install restyle[video]'}", flush=True)
-    serve(args.host, args.port, max_upload_mb=args.max_upload_mb, queue=args.queue, device=args.device,
-          video=video)
+    url = f"http://{'localhost' if args.host in ('127.0.0.1', '::1') else args.host}:{args.port}"
+    serve(args.host, args.port, max_upload_mb=args.max_upload_mb, queue=args.queue, device=args.device, video=video,
+          started=lambda _: print(f"restyle web: {url} (Ctrl-C to stop)"
+                                  f"{'' if video else '; no video tab: pip install restyle[video]'}", flush=True))
     return 0
 
 

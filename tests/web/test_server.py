@@ -1,6 +1,8 @@
 """The page's server in a subprocess, used as scripts and browsers use it (gradio_client, plain HTTP)."""
 
 import re
+import subprocess
+import sys
 import threading
 import time
 import urllib.request
@@ -138,3 +140,12 @@ def test_a_full_queue_refuses_clearly_and_every_accepted_job_gets_its_own_result
     for i, out in results.items():
         expected = np.asarray(jobs.apply_preset(models, str(photos[i]), "starry_night"))
         assert np.array_equal(np.asarray(Image.open(out).convert("RGB")), expected), i
+
+
+def test_a_port_in_use_is_a_one_line_error_and_no_address_is_announced(server):
+    port = server.rstrip("/").rsplit(":", 1)[1]
+    done = subprocess.run([sys.executable, "-m", "restyle", "web", "--port", port, "--device", DEVICE],
+                          capture_output=True, text=True, timeout=120)
+    assert (done.returncode, done.stdout) == (2, "")
+    assert done.stderr == f"restyle: error: port {port} on 127.0.0.1: cannot serve the page there (another " \
+                          "program has the port, or the host is not an address of this computer)\n"
