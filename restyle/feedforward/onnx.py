@@ -12,7 +12,7 @@ import torch
 
 from ..core.images import write_atomic
 from ..errors import RestyleError
-from .modelfile import PathLike, checked_metadata, read_model
+from .modelfile import PathLike, checked_metadata, model_or_preset, read_model
 from .styles import StyleChoice, choose_style
 
 
@@ -40,18 +40,16 @@ def load_session(path: Path, device: torch.device) -> tuple[object, dict, torch.
 
 
 def export_onnx(model: PathLike, output: PathLike, opset: int = 17, mix: Optional[StyleChoice] = None) -> Path:
-    """Write ``model`` (a .safetensors model) as ONNX, height and width dynamic (multiples of 4; ``StyleModel``
-    pads other sizes), weights in float32, the metadata kept; of a model of several styles, the style or ``mix``
-    chosen, as ``load_model`` takes it. Needs the ``onnx`` package."""
+    """Write ``model`` (a .safetensors model, or a preset's name) as ONNX, height and width dynamic (multiples of 4;
+    ``StyleModel`` pads other sizes), weights in float32, the metadata kept; of a model of several styles, the style
+    or ``mix`` chosen, as ``load_model`` takes it. Needs the ``onnx`` package."""
     try:
         import onnx
     except ImportError:
         raise RestyleError("exporting to ONNX needs the onnx package: pip install 'restyle[onnx]'") from None
-    src = Path(model)
-    if not src.exists():
-        raise RestyleError(f"{src}: no such model file")
-    if src.suffix.lower() == ".onnx":
-        raise RestyleError(f"{src}: is already an ONNX model")
+    if Path(model).suffix.lower() == ".onnx":
+        raise RestyleError(f"{model}: is already an ONNX model")
+    src = model_or_preset(model)
     out = Path(output)
     if out.suffix.lower() != ".onnx":
         raise RestyleError(f"{out}: the output of an export must end in .onnx")

@@ -53,6 +53,14 @@ def test_an_exported_model_keeps_its_margin(tmp_path):
     assert (torch_model.tensor(photo) - onnx_model.tensor(photo)).abs().max() < 1e-3
 
 
+def test_a_preset_exports_by_its_name(tmp_path):
+    pytest.importorskip("onnxruntime")
+    exported = load_model(export_onnx("starry_night", tmp_path / "s.onnx"), device=DEVICE)
+    preset = load_model(preset="starry_night", device=DEVICE, precision="fp32")
+    photo = torch.from_numpy(_photo(48, 64)).permute(2, 0, 1).float() / 255
+    assert exported.name == "starry_night" and (exported.tensor(photo) - preset.tensor(photo)).abs().max() < 1e-3
+
+
 @pytest.mark.parametrize("case", ["onnx-input", "wrong-suffix", "missing"])
 def test_export_errors(tmp_path, model_file, case):
     src, out = model_file, tmp_path / "m.onnx"
