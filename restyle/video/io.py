@@ -61,7 +61,8 @@ class VideoInfo:
 
 
 def open_video(path: str | os.PathLike):
-    """The input container, its checks done: a file PyAV reads, with a video stream (RestyleError otherwise)."""
+    """The input container, its checks done: a file PyAV reads, with a video stream, not a still image (which
+    FFmpeg reads as a video of one frame; RestyleError otherwise)."""
     av, p = _av(), Path(path)
     if not p.exists():
         raise RestyleError(f"{p}: no such file")
@@ -74,6 +75,9 @@ def open_video(path: str | os.PathLike):
     if not container.streams.video:
         container.close()
         raise RestyleError(f"{p}: has no video stream")
+    if container.format.name in ("image2", "image2pipe") or container.format.name.endswith("_pipe"):
+        container.close()
+        raise RestyleError(f"{p}: is a still image, not a video; paint it as an image")
     return container
 
 

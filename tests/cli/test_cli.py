@@ -520,16 +520,19 @@ def test_a_larger_max_pixels_raises_pillows_own_limit_for_the_command(run_cli, c
 
 # --- video ---
 
-@pytest.mark.parametrize("case", ["ok", "not-a-video", "undecodable", "same-as-input", "bad-extension", "no-style",
+@pytest.mark.parametrize("case", ["ok", "not-a-video", "still-image", "same-as-input", "bad-extension", "no-style",
                                   "two-styles", "bad-weight", "bad-size"])
 def test_video_command(run_cli, tmp_path, case):
     pytest.importorskip("av")
     from tests.video.conftest import audio_packets, pan, write_clip
     clip = write_clip(tmp_path / "clip.mp4", pan(6))
     out, style = tmp_path / "o.mp4", ["--preset", "starry_night"]
-    if case in ("not-a-video", "undecodable"):
-        clip = tmp_path / ("notes.mp4" if case == "not-a-video" else "frame.jpg")
+    if case == "not-a-video":
+        clip = tmp_path / "notes.mp4"
         clip.write_text("hello")
+    elif case == "still-image":  # FFmpeg reads it as a video of one frame
+        clip = tmp_path / "photo.jpg"
+        Image.fromarray(pan(1)[0]).save(clip)
     elif case == "same-as-input":
         out = clip
     elif case == "bad-extension":
@@ -551,6 +554,7 @@ def test_video_command(run_cli, tmp_path, case):
     assert code == 2
     line = _only_line(err)
     assert case != "bad-size" or "--size must be a positive whole number" in line
+    assert case != "still-image" or "is a still image, not a video" in line
     assert clip.read_bytes() == before and not (tmp_path / "o.mp4").exists() and not (tmp_path / "o.avi").exists()
 
 

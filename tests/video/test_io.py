@@ -2,6 +2,7 @@ from fractions import Fraction
 
 import numpy as np
 import pytest
+from PIL import Image
 
 from restyle.errors import RestyleError
 from restyle.video import io
@@ -53,15 +54,21 @@ def test_a_video_stream_without_frames_is_refused_and_nothing_written(tmp_path):
     assert list(tmp_path.iterdir()) == [empty]
 
 
-@pytest.mark.parametrize("case", ["missing", "directory", "text", "truncated", "audio-only", "undecodable"])
+@pytest.mark.parametrize("case", ["missing", "directory", "text", "truncated", "audio-only", "undecodable", "jpeg",
+                                  "png"])
 def test_bad_videos_are_one_clear_error(clip, tmp_path, case):
     path = {"missing": tmp_path / "nope.mp4", "directory": tmp_path, "text": tmp_path / "t.mp4",
             "truncated": tmp_path / "cut.mp4", "audio-only": tmp_path / "a.m4a",
-            "undecodable": tmp_path / "frame.jpg"}[case]
-    if case in ("text", "undecodable"):  # FFmpeg opens a .jpg of garbage as a video, and fails at its first frame
+            "undecodable": tmp_path / "garbage.mkv", "jpeg": tmp_path / "photo.jpg",
+            "png": tmp_path / "photo.png"}[case]
+    if case == "text":
         path.write_text("not a video")
+    elif case == "undecodable":  # a container FFmpeg opens, of frames it cannot decode
+        _garbage_frames(path)
     elif case == "truncated":
         path.write_bytes(clip.read_bytes()[:400])
+    elif case in ("jpeg", "png"):  # FFmpeg reads a still image as a video of one frame
+        Image.fromarray(pan(1)[0]).save(path)
     elif case == "audio-only":
         out = av.open(str(path), "w")
         out.add_stream("aac", rate=44100)
@@ -69,7 +76,20 @@ def test_bad_videos_are_one_clear_error(clip, tmp_path, case):
     for read in (lambda: list(io.frames_and_audio(io.open_video(path))), lambda: io.rotation(path)):
         with pytest.raises(RestyleError) as info:
             read()
-        assert "\n" not in str(info.value)
+        assert "\n" not in str(info.value) and (case not in ("jpeg", "png") or "still image" in str(info.value))
+
+
+def _garbage_frames(path):
+    """An MKV of two "JPEG" frames that are not JPEG."""
+    out = av.open(str(path), "w")
+    stream = out.add_stream("mjpeg", rate=25)
+    stream.width, stream.height, stream.pix_fmt, stream.time_base = 64, 48, "yuvj420p", Fraction(1, 25)
+    out.start_encoding()
+    for t in range(2):
+        packet = av.Packet(b"not a jpeg" * 20)
+        packet.stream, packet.pts, packet.dts, packet.time_base = stream, t, t, Fraction(1, 25)
+        out.mux(packet)
+    out.close()
 
 
 def test_the_rotation_flag_is_kept(tmp_path):
