@@ -125,6 +125,9 @@ def _from_array(arr: np.ndarray, label: str) -> torch.Tensor:
         x = arr.astype(np.float32)
         if not np.isfinite(x).all():
             raise RestyleError(f"{label}: array contains NaN or infinite values")
+        if x.max() > 1.5 or x.min() < -0.5:  # (small excursions, as resampling makes, are clipped)
+            raise RestyleError(f"{label}: a float array's values must lie in [0, 1], got {x.min():g} to {x.max():g}"
+                               " (values of 0 to 255: divide them by 255)")
         x = np.clip(x, 0.0, 1.0)
     else:
         raise RestyleError(f"{label}: unsupported array dtype {arr.dtype} (use uint8, uint16 or float in [0, 1])")

@@ -81,12 +81,15 @@ def test_numpy_and_pil_inputs():
     assert load_image((arr * 255).astype(np.uint8)).shape == (3, 5, 4)
     assert load_image(np.zeros((5, 4), np.uint16)).shape == (3, 5, 4)
     assert load_image(Image.new("L", (4, 5))).shape == (3, 5, 4)
+    assert load_image(np.array([[[-0.1, 0.5, 1.2]]])).flatten().tolist() == [0.0, 0.5, 1.0]  # small excursions clipped
 
 
 @pytest.mark.parametrize("arr, message", [
     (np.zeros((2, 2, 5), np.uint8), "expected an H×W"),
     (np.full((2, 2, 3), np.nan, np.float32), "NaN"),
     (np.zeros((2, 2, 3), np.int64), "unsupported array dtype"),
+    (np.full((2, 2, 3), 200.0, np.float32), r"must lie in \[0, 1\], got 200 to 200 \(values of 0 to 255"),
+    (np.full((2, 2, 3), -1.0), r"got -1 to -1"),
 ])
 def test_bad_arrays(arr, message):
     with pytest.raises(RestyleError, match=message):
