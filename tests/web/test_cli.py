@@ -8,7 +8,12 @@ from restyle.web import server
 @pytest.fixture
 def served(monkeypatch):
     calls = []
-    monkeypatch.setattr(server, "serve", lambda *args, **kwargs: calls.append((args, kwargs)))
+
+    def serve(*args, **kwargs):  # started as the page would be: the command says where once it serves
+        calls.append((args, kwargs))
+        kwargs["started"](f"http://127.0.0.1:{args[1]}/")
+
+    monkeypatch.setattr(server, "serve", serve)
     monkeypatch.setenv("GRADIO_ANALYTICS_ENABLED", "True")  # (put back after the test: the command sets it)
     return calls
 
