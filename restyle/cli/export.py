@@ -10,9 +10,8 @@ from .progress import say
 def add_parser(sub, name: str, fmt) -> None:
     p = sub.add_parser(name, formatter_class=fmt, help="write a trained model as ONNX",
                        description="Write MODEL (a .safetensors file from restyle train, or a preset's name) as an "
-                                   "ONNX graph with "
-                                   "dynamic height and width, for onnxruntime or other runtimes; restyle apply "
-                                   "runs it too. Its metadata is kept.")
+                                   "ONNX graph with dynamic height and width, for onnxruntime or other runtimes; "
+                                   "restyle apply runs it too. Its metadata is kept.")
     p.add_argument("model", help="a .safetensors model, or a preset's name")
     p.add_argument("-o", "--output", required=True, help="the .onnx file to write")
     p.add_argument("--mix", metavar="NAME[:W,...]", help="of a model of several styles, the style to export, "
