@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import Any, Optional
 
 from ..errors import RestyleError
 
@@ -64,6 +64,14 @@ def side(name: str, value: Any, bound: int = MAX_SIZE) -> None:
     """``value`` must be an image side in pixels: a whole number above 0, at most ``bound``."""
     positive_int(name, value)
     at_most(name, value, bound)
+
+
+def even_pixels(name: str, value: Any, below: Optional[tuple[str, int]] = None) -> None:
+    """``value`` must be an even whole number of pixels, 0 or more (and below ``below``: another setting's name and
+    value)."""
+    limit = f" and below {below[0]} ({below[1]})" if below else ""
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0 or value % 2 or (below and value >= below[1]):
+        raise RestyleError(f"{name} must be an even number of pixels, 0 or more{limit}, got {value!r}")
 
 
 def noise_sigma(name: str, value: Any) -> None:

@@ -8,7 +8,7 @@ import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Optional, Union
 
-from ..core.checks import MAX_SIZE, at_most, fraction, noise_sigma
+from ..core.checks import MAX_SIZE, at_most, even_pixels, fraction, noise_sigma
 from ..errors import RestyleError
 
 if TYPE_CHECKING:  # torch is imported where it is used, so that listing the presets (--help) does not load it
@@ -159,10 +159,8 @@ def checked_metadata(path: Path, meta: object) -> dict:
     try:
         if not isinstance(settings, dict):
             raise RestyleError(f"settings must be a table, got {settings!r}")
-        margin = settings.get("margin", 0)
-        if isinstance(margin, bool) or not isinstance(margin, int) or margin < 0 or margin % 2:
-            raise RestyleError(f"margin must be an even number of pixels, 0 or more, got {margin!r}")
-        at_most("margin", margin, MAX_SIZE)
+        even_pixels("margin", settings.get("margin", 0))
+        at_most("margin", settings.get("margin", 0), MAX_SIZE)
         fraction("coarse", settings.get("coarse", 0))
         noise_sigma("noise", settings.get("noise", 0))
     except RestyleError as e:

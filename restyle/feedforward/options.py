@@ -12,6 +12,7 @@ from ..core.checks import (
     MAX_SIZE,
     MAX_WEIGHT,
     at_most,
+    even_pixels,
     fraction,
     noise_sigma,
     non_negative,
@@ -95,9 +96,7 @@ class TrainOptions(LossSettings, HostSettings):
                                f"{self.average_last}")
         for name in ("crop_size", "style_size"):
             at_most(name, getattr(self, name), MAX_SIZE)
-        if self.margin < 0 or self.margin % 2 or self.margin >= self.crop_size:
-            raise RestyleError(f"margin must be an even number of pixels, 0 or more and below crop_size "
-                               f"({self.crop_size}), got {self.margin}")
+        even_pixels("margin", self.margin, ("crop_size", self.crop_size))
         if not 0 <= self.margin_shift <= self.margin:
             raise RestyleError(f"margin_shift must be 0 to the margin ({self.margin}) pixels, got {self.margin_shift}")
         fraction("coarse", self.coarse)

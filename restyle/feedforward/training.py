@@ -456,8 +456,9 @@ def _photos(photos, opts: TrainOptions, preview, say, targets=None) -> tuple[Pho
         if preview is not None else None
     files = image_files(photos, recursive=True) if preview is None else []
     if len(files) >= 2:
+        middle = files[len(files) // 2]
         with contextlib.suppress(RestyleError):  # (an unreadable file is skipped below, with a warning)
-            preview_img, held_out = load_image(files[len(files) // 2], opts.max_pixels), (files[len(files) // 2],)
+            preview_img, held_out = load_image(middle, opts.max_pixels), (middle,)
     load = functools.partial(PhotoSet, photos, opts.crop_size, max_pixels=opts.max_pixels, targets=targets,
                              warn=lambda m: say(f"warning: {m}"), margin=opts.margin)
     try:
