@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from contextlib import nullcontext
 from pathlib import Path
 from typing import Callable, Optional
 
 from PIL import Image, ImageDraw, ImageOps
 
+from .core.device import resolve_device
 from .core.images import load_image, save_image, to_pil
+from .core.memory import keep_freed_memory_between_passes
 from .errors import RestyleError
 from .feedforward.modelfile import presets
 from .feedforward.runtime import load_model
@@ -26,14 +29,17 @@ def run_demo(output_dir: Path, size: int = 256, iterations: int = 60, device: st
     example paintings (each result and ``grid.jpg``), all into ``output_dir``; return the grids' paths.
 
     In each grid the photos are the first column; in the optimizer's, the paintings are the first row.
-    ``keep_freed_memory`` is the optimizer's option of that name.
+    ``keep_freed_memory`` is the optimizer's option of that name, and keeps freed memory across the presets' passes
+    too (``memory.keep_freed_memory_between_passes``).
     """
     try:
         output_dir.mkdir(parents=True, exist_ok=True)
     except OSError as e:
         raise RestyleError(f"{output_dir}: cannot create the demo folder ({e.strerror})") from None
     photos = [to_pil(load_image(EXAMPLES / c)) for c in CONTENTS]
-    fast = _presets_grid(photos, size=size, device=device, output_dir=output_dir, say=say)
+    kept = keep_freed_memory_between_passes(resolve_device(device), None) if keep_freed_memory else nullcontext()
+    with kept:
+        fast = _presets_grid(photos, size=size, device=device, output_dir=output_dir, say=say)
     rows = [[None] + [to_pil(load_image(EXAMPLES / s)) for s in STYLES]]
     options = Options(size=size, iterations=iterations, device=device, seed=0, keep_freed_memory=keep_freed_memory)
     for content, photo in zip(CONTENTS, photos):

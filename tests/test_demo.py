@@ -11,9 +11,12 @@ def test_examples_are_shipped_small_with_attribution():
     assert "CC BY 3.0" in sources and "Andreas Praefcke" in sources
 
 
-def test_demo_shows_both_engines_and_says_where_each_file_went(run_cli, tmp_path):
+def test_demo_shows_both_engines_and_says_where_each_file_went(run_cli, tmp_path, keep_memory_calls):
+    from restyle.core import memory
+    calls = keep_memory_calls(memory)
     code, out, err = run_cli("demo", "-o", tmp_path / "demo", "--size", 32, "--iterations", 2)
     assert code == 0, err
+    assert len(calls) == 2 and calls[1] == "left"  # freed memory kept across the presets' passes, as the CLI asks
     names = sorted(p.name for p in (tmp_path / "demo").iterdir())
     assert names == sorted(["presets.jpg", "grid.jpg", "tubingen_starry_night.jpg", "tubingen_great_wave.jpg",
                             "chelsea_cat_starry_night.jpg", "chelsea_cat_great_wave.jpg"])

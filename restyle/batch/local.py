@@ -35,8 +35,9 @@ def run_local(work: list[tuple[Job, str]], painter: Painter, report: Report, can
     """Every (job, record) of ``work``: model jobs first, photos of one size and settings ``batch_size`` at a time,
     then the optimizer's jobs one at a time; stops between jobs once ``cancel`` is set (a job cut short is not
     written)."""
-    _models([w for w in work if w[0].style.kind != "painting"], painter, report=report, cancel=cancel,
-            batch_size=batch_size)
+    with painter.keeping_memory():
+        _models([w for w in work if w[0].style.kind != "painting"], painter, report=report, cancel=cancel,
+                batch_size=batch_size)
     for job, note in (w for w in work if w[0].style.kind == "painting"):
         if cancel.is_set():
             return

@@ -3,6 +3,7 @@ output written atomically with its record."""
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import time
 from pathlib import Path
@@ -10,7 +11,9 @@ from typing import Any, Mapping, Optional
 
 import torch
 
+from ..core.device import resolve_device
 from ..core.images import save_image
+from ..core.memory import keep_freed_memory_between_passes
 from ..errors import RestyleError
 from ..feedforward.runtime import StyleModel, load_model, read_photo
 from ..optimize.options import Options
@@ -40,6 +43,14 @@ class Painter:
                                                precision=precision, mix=mix, coarse=coarse,
                                                noise=noise, **load)
             return self._models[key]
+
+    def keeping_memory(self) -> contextlib.AbstractContextManager:
+        """A block in which freed memory is kept from one model job to the next, where the machine's settings ask for
+        it (``keep_freed_memory``; the optimizer's jobs keep their own)."""
+        if not self.machine.get("keep_freed_memory"):
+            return contextlib.nullcontext()
+        return keep_freed_memory_between_passes(resolve_device(self.machine.get("device", "auto")),
+                                                self.machine.get("max_memory"))
 
     def photo(self, job: Job) -> torch.Tensor:
         """A model job's photo, read and resized as its settings say."""

@@ -93,15 +93,33 @@ def _check_folder(out: Path, jobs: list[tuple[Path, Path]]) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..core.images import save_image
+    from ..core.device import resolve_device
+    from ..core.memory import keep_freed_memory_between_passes
     if not 0 <= args.strength <= 1:
         raise RestyleError(f"--strength must be between 0 and 1, got {args.strength}")
     paths, painted = list(args.paths), regions_from(args)
     # The model first: a bad one must not leave an empty output folder behind.
     model = _model(args, paths, painted)
     jobs = jobs_for(paths, args.output)
-    failed, start = 0, time.perf_counter()
-    bar = ProgressBar(args.quiet or len(jobs) == 1, len(jobs), unit="image")
+    start = time.perf_counter()
+    with keep_freed_memory_between_passes(resolve_device(args.device), args.max_memory):
+        failed = _paint_all(args, model, jobs)
+    done = len(jobs) - failed
+    where = jobs[0][1] if len(jobs) == 1 else Path(args.output)
+    what = f"{len(model.models)} model(s) in {len(model.colors)} regions" if painted else \
+        f"{model.name} ({model.backend}, {model.device.type})"
+    say(args.quiet, f"wrote {done} image{'s' if done != 1 else ''} to {where} with {what} in "
+                    f"{time.perf_counter() - start:.1f} s")
+    if failed:
+        say(False, f"restyle: error: {failed} of {len(jobs)} inputs could not be read (see above)")
+        return 2
+    return 0
+
+
+def _paint_all(args: argparse.Namespace, model, jobs: list[tuple[Path, Path]]) -> int:
+    """Each job's image painted and saved, with a bar for several; returns how many could not be read."""
+    from ..core.images import save_image
+    failed, bar = 0, ProgressBar(args.quiet or len(jobs) == 1, len(jobs), unit="image")
     try:
         for i, (src, dst) in enumerate(jobs):
             try:
@@ -115,16 +133,7 @@ def run(args: argparse.Namespace) -> int:
             bar.show(i + 1)
     finally:
         bar.close()
-    done = len(jobs) - failed
-    where = jobs[0][1] if len(jobs) == 1 else Path(args.output)
-    what = f"{len(model.models)} model(s) in {len(model.colors)} regions" if painted else \
-        f"{model.name} ({model.backend}, {model.device.type})"
-    say(args.quiet, f"wrote {done} image{'s' if done != 1 else ''} to {where} with {what} in "
-                    f"{time.perf_counter() - start:.1f} s")
-    if failed:
-        say(False, f"restyle: error: {failed} of {len(jobs)} inputs could not be read (see above)")
-        return 2
-    return 0
+    return failed
 
 
 def _model(args: argparse.Namespace, paths: list[str], painted):

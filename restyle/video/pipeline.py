@@ -9,6 +9,7 @@ iterations. The input's frames and their motion are read a frame ahead, in a thr
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import threading
@@ -20,7 +21,9 @@ from typing import Callable, Iterable, Iterator, Mapping, Optional, Sequence, Un
 import numpy as np
 
 from ..core.checks import fraction, noise_sigma, side
+from ..core.device import resolve_device
 from ..core.images import ImageLike, check_not_input
+from ..core.memory import keep_freed_memory_between_passes
 from ..core.prefetch import prefetch
 from ..errors import RestyleError
 from ..feedforward.regions import RegionModels
@@ -151,14 +154,17 @@ def iter_video(source: Source, *, temporal_weight: float = DEFAULT_TEMPORAL_WEIG
     (exactly one of preset, model, styles). ``temporal_weight`` in [0, 1]: how strongly each frame is tied to the
     last one carried along the flow where that is reliable (models: the share of it mixed in; the optimizer:
     ``TEMPORAL_LOSS`` times it weighs its temporal term; 0: independent frames). ``size`` scales the long side of
-    a file's frames."""
-    steady = Steady(painter_for(**style), temporal_weight)
-    if isinstance(source, (str, os.PathLike)):
+    a file's frames. With ``options.keep_freed_memory``, models keep freed memory from frame to frame until the
+    generator ends or is closed."""
+    painter = painter_for(**style)
+    steady = Steady(painter, temporal_weight)
+    with _kept_memory(painter, style.get("options")):
+        if not isinstance(source, (str, os.PathLike)):
+            yield from _paint(_own(source), steady, cancel)
+            return
         with io.open_video(source) as container:
             frames = (f.image for kind, f in io.frames_and_audio(container, _size(container, size)) if kind == "frame")
             yield from _paint(frames, steady, cancel)
-    else:
-        yield from _paint(_own(source), steady, cancel)
 
 
 def _own(frames: Iterable) -> Iterator[np.ndarray]:
@@ -238,13 +244,15 @@ def stylize_video(source: Union[str, os.PathLike], output: Union[str, os.PathLik
     """Paint the video ``source`` into ``output`` (MP4, MKV, WebM or GIF, by extension), keeping its frame times
     and its sound (copied into MP4 and MKV, re-encoded to Opus for WebM, dropped for GIF). ``cancel`` ends it
     after the current frame with a playable file of the frames done, and what ``resume=True`` needs to go on
-    from there later (with the same settings). Returns the output's path."""
+    from there later (with the same settings). With ``options.keep_freed_memory``, models keep freed memory from
+    frame to frame. Returns the output's path."""
     out = check_video_output(source, output)
     settings = json.dumps({"source": str(Path(source).resolve()), "size": size, "temporal_weight": temporal_weight,
                            "style": style}, sort_keys=True, default=str)
     taken = resume_state.load(out, settings) if resume else None
-    run = _Encoding(Steady(painter_for(**style), temporal_weight), callback, cancel)
-    with io.open_video(source) as container:
+    painter = painter_for(**style)
+    run = _Encoding(Steady(painter, temporal_weight), callback, cancel)
+    with _kept_memory(painter, style.get("options")), io.open_video(source) as container:
         video = container.streams.video[0]
         dims = _size(container, size) or (video.codec_context.width, video.codec_context.height)
         writer = io.VideoWriter(out, rate=video.average_rate, time_base=video.time_base, size=dims,
@@ -264,6 +272,14 @@ def stylize_video(source: Union[str, os.PathLike], output: Union[str, os.PathLik
     else:
         resume_state.clear(out)
     return out
+
+
+def _kept_memory(painter: Callable, options: Optional[Options]) -> contextlib.AbstractContextManager:
+    """Freed memory kept from frame to frame where ``options`` ask for it (``keep_freed_memory``) and models paint;
+    the optimizer keeps its own within each frame."""
+    if options is None or not options.keep_freed_memory or isinstance(painter, OptimizerPainter):
+        return contextlib.nullcontext()
+    return keep_freed_memory_between_passes(resolve_device(options.device), options.max_memory)
 
 
 class _Encoding:

@@ -34,6 +34,24 @@ def test_every_photo_in_every_preset_as_one_at_a_time(photos, tmp_path):
         assert np.abs(pixels(out / "the_scream" / f"{name}.png") - np.asarray(model(photo), np.int16)).max() <= 1
 
 
+def test_model_jobs_keep_freed_memory_from_job_to_job_where_asked(photos, tmp_path, keep_memory_calls):
+    import torch
+
+    from restyle.core import memory
+    calls, device = keep_memory_calls(memory), torch.device(DEVICE)
+    run_batch([str(photos)], tmp_path / "out", ["the_scream"], device=DEVICE)
+    assert calls == []  # off by default: it tunes the allocator of the whole process
+    summary = run_batch([str(photos)], tmp_path / "kept", ["great_wave", "the_scream"], device=DEVICE,
+                        keep_freed_memory=True)
+    assert summary.done == 6
+    [(kind, peak, _), left] = calls  # one block, up to the default budget (within which passes are planned)
+    assert kind == device.type and 0 < peak <= memory.DEFAULT_BUDGET and left == "left"
+    calls.clear()
+    run_batch([str(photos)], tmp_path / "budget", ["great_wave"], device=DEVICE, keep_freed_memory=True,
+              max_memory=4.0)  # a budget given binds
+    assert calls == []
+
+
 def test_a_rerun_skips_what_is_finished_and_redoes_what_changed(photos, tmp_path):
     out, log = tmp_path / "out", []
     run_batch([str(photos)], out, ["great_wave"], device=DEVICE, size=32)

@@ -415,6 +415,19 @@ def test_apply_skips_unreadable_among_many(run_cli, tiny_model, tmp_path):
     assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["p0.png", "p1.png", "p2.png"]
 
 
+def test_apply_keeps_freed_memory_across_its_images_unless_given_a_budget(run_cli, tiny_model, tmp_path,
+                                                                          keep_memory_calls):
+    from restyle.core import memory
+    photos, calls = _photos(tmp_path / "photos"), keep_memory_calls(memory)
+    code, _, err = run_cli("apply", tiny_model, photos, "-o", tmp_path / "out", "--device", "cpu", "-q")
+    assert (code, err) == (0, "")
+    [(kind, peak, _), left] = calls  # one block around all three images, up to the default budget
+    assert kind == "cpu" and 0 < peak <= memory.DEFAULT_BUDGET and left == "left"
+    calls.clear()
+    code, _, err = run_cli("apply", tiny_model, photos, "-o", tmp_path / "out2", "--max-memory", 1, "-q")
+    assert (code, err, calls) == (0, "", [])
+
+
 @pytest.mark.parametrize("case", ["missing-model", "not-a-model", "missing-input", "not-an-image", "overwrite-input",
                                   "bad-strength", "bad-coarse", "bad-noise", "unknown-preset", "model-only",
                                   "same-names", "model-and-preset"])

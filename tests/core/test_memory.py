@@ -12,6 +12,7 @@ from restyle.core.memory import (
     available_ram,
     default_budget,
     keep_freed_memory,
+    keep_freed_memory_between_passes,
     out_of_memory_as_error,
     release_freed_memory,
     run_budget,
@@ -80,6 +81,19 @@ def test_keep_freed_memory_only_where_it_fits_and_is_not_tuned(untuned, monkeypa
     with keep_freed_memory(CPU, 1) as kept:
         assert not kept
     assert _mapped_for(64 << 20) >= 64 << 20
+
+
+def test_models_keep_freed_memory_up_to_the_default_budget_and_none_with_a_budget_given(keep_memory_calls,
+                                                                                        monkeypatch):
+    calls = keep_memory_calls(device_module)
+    monkeypatch.setattr(device_module, "available_ram", lambda: 10 * GB)
+    with keep_freed_memory_between_passes(CPU, None):
+        pass
+    assert calls[0][:2] == ("cpu", 8 * GB) and calls[1] == "left"  # the default budget: passes are planned within it
+    calls.clear()
+    with keep_freed_memory_between_passes(CPU, 2.0) as kept:  # a budget given binds: the heap could overshoot it
+        assert not kept
+    assert calls == []
 
 
 def test_keep_freed_memory_elsewhere(monkeypatch):

@@ -140,14 +140,39 @@ def test_noise_moves_with_the_scene_on_a_pan(tmp_path):
     assert np.array_equal(painter(frames[0], (4, -8)), np.asarray(model(frames[0], strength=0.5, origin=(4, -8))))
 
 
+def test_models_keep_freed_memory_from_frame_to_frame_where_asked(tmp_path, clip, keep_memory_calls):
+    import torch
+
+    from restyle.core import memory
+    calls, device = keep_memory_calls(memory), torch.device(DEVICE)
+    stylize_video(clip, tmp_path / "o.mp4", preset="the_scream", options=restyle.Options(device=DEVICE))
+    assert calls == []  # off by default: it tunes the allocator of the whole process
+    keep = restyle.Options(device=DEVICE, keep_freed_memory=True)
+    stylize_video(clip, tmp_path / "o.mp4", preset="the_scream", options=keep)
+    [(kind, peak, _), left] = calls  # one block, up to the default budget (within which passes are planned)
+    assert kind == device.type and 0 < peak <= memory.DEFAULT_BUDGET and left == "left"
+    calls.clear()
+    frames = iter_video(clip, preset="the_scream", options=keep)
+    next(frames)
+    assert len(calls) == 1  # held while the frames come,
+    frames.close()
+    assert calls[-1] == "left"  # and left when the caller stops
+    calls.clear()
+    stylize_video(clip, tmp_path / "o.mp4", preset="the_scream", options=keep.replace(max_memory=4.0))
+    stylize_video(clip, tmp_path / "o.mp4", styles=[EXAMPLES / "starry_night.jpg"], size=32,
+                  options=keep.replace(iterations=1))  # the optimizer keeps its own within each frame
+    assert calls == []
+
+
 def test_memory_does_not_grow_with_the_length(tmp_path):
-    # Peak memory painting 30 and 300 frames of the same small clip, each in a process of its own.
+    # Peak memory painting 30 and 300 frames of the same small clip, each in a process of its own, freed memory
+    # kept from frame to frame as the command line keeps it.
     peaks = []
     for n in (30, 300):
         clip = write_clip(tmp_path / f"c{n}.mp4", (pan(30, size=(64, 48)) * (n // 30)), audio=True)
         run = ("from restyle.video.pipeline import stylize_video; "
                f"stylize_video({str(clip)!r}, {str(tmp_path / f'o{n}.mp4')!r}, preset='starry_night', "
-               f"options=__import__('restyle').Options(device={DEVICE!r})); "
+               f"options=__import__('restyle').Options(device={DEVICE!r}, keep_freed_memory=True)); "
                + PEAK_RSS)
         done = subprocess.run([sys.executable, "-c", run], capture_output=True, text=True, timeout=600)
         assert done.returncode == 0, done.stderr
