@@ -162,8 +162,8 @@ def keep_freed_memory_between_passes(device: torch.device,
                                      max_memory: Optional[float]) -> contextlib.AbstractContextManager:
     """``keep_freed_memory`` across the passes of style models over many images or frames, each planned within the
     default budget (in tiles where an image needs more), so the budget is the peak; none where ``max_memory`` is
-    given, which then binds, as the optimizer keeps none then (an 8-bit 512 x 384 apply 14% and a 1080p one 27%
-    faster on a 2-core CPU; docs/performance.md)."""
+    given, which then binds, as the optimizer keeps none then (on a 2-core CPU applies 4-20% faster by size, for
+    up to 1.6 times the peak memory; docs/performance.md)."""
     if max_memory is not None:
         return contextlib.nullcontext(False)
     return keep_freed_memory(device, default_budget(device))
