@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-from contextlib import nullcontext
 from pathlib import Path
 from typing import Callable, Optional
 
 from PIL import Image, ImageDraw, ImageOps
 
-from .core.device import resolve_device
 from .core.images import load_image, save_image, to_pil
 from .core.memory import keep_freed_memory_between_passes
 from .errors import RestyleError
@@ -37,8 +35,7 @@ def run_demo(output_dir: Path, size: int = 256, iterations: int = 60, device: st
     except OSError as e:
         raise RestyleError(f"{output_dir}: cannot create the demo folder ({e.strerror})") from None
     photos = [to_pil(load_image(EXAMPLES / c)) for c in CONTENTS]
-    kept = keep_freed_memory_between_passes(resolve_device(device), None) if keep_freed_memory else nullcontext()
-    with kept:
+    with keep_freed_memory_between_passes(device, asked=keep_freed_memory):
         fast = _presets_grid(photos, size=size, device=device, output_dir=output_dir, say=say)
     rows = [[None] + [to_pil(load_image(EXAMPLES / s)) for s in STYLES]]
     options = Options(size=size, iterations=iterations, device=device, seed=0, keep_freed_memory=keep_freed_memory)

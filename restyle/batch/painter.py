@@ -11,7 +11,6 @@ from typing import Any, Mapping, Optional
 
 import torch
 
-from ..core.device import resolve_device
 from ..core.images import save_image
 from ..core.memory import keep_freed_memory_between_passes
 from ..errors import RestyleError
@@ -47,10 +46,8 @@ class Painter:
     def keeping_memory(self) -> contextlib.AbstractContextManager:
         """A block in which freed memory is kept from one model job to the next, where the machine's settings ask for
         it (``keep_freed_memory``; the optimizer's jobs keep their own)."""
-        if not self.machine.get("keep_freed_memory"):
-            return contextlib.nullcontext()
-        return keep_freed_memory_between_passes(resolve_device(self.machine.get("device", "auto")),
-                                                self.machine.get("max_memory"))
+        return keep_freed_memory_between_passes(self.machine.get("device", "auto"), self.machine.get("max_memory"),
+                                                asked=bool(self.machine.get("keep_freed_memory")))
 
     def photo(self, job: Job) -> torch.Tensor:
         """A model job's photo, read and resized as its settings say."""

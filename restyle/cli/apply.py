@@ -93,7 +93,6 @@ def _check_folder(out: Path, jobs: list[tuple[Path, Path]]) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..core.device import resolve_device
     from ..core.memory import keep_freed_memory_between_passes
     if not 0 <= args.strength <= 1:
         raise RestyleError(f"--strength must be between 0 and 1, got {args.strength}")
@@ -102,7 +101,7 @@ def run(args: argparse.Namespace) -> int:
     model = _model(args, paths, painted)
     jobs = jobs_for(paths, args.output)
     start = time.perf_counter()
-    with keep_freed_memory_between_passes(resolve_device(args.device), args.max_memory):
+    with keep_freed_memory_between_passes(args.device, args.max_memory):
         failed = _paint_all(args, model, jobs)
     done = len(jobs) - failed
     where = jobs[0][1] if len(jobs) == 1 else Path(args.output)

@@ -7,11 +7,12 @@ import ctypes
 import os
 import sys
 import threading
-from typing import Iterator, Optional
+from typing import Iterator, Optional, Union
 
 import torch
 
 from ..errors import RestyleError
+from .device import resolve_device
 
 GB = 10**9
 #: Default budget: what a 12 GB graphics card, or this much of a computer's RAM, can give a run.
@@ -158,12 +159,14 @@ def keep_freed_memory(device: torch.device, peak: int) -> Iterator[bool]:
                 libc.malloc_trim(0)
 
 
-def keep_freed_memory_between_passes(device: torch.device,
-                                     max_memory: Optional[float]) -> contextlib.AbstractContextManager:
-    """``keep_freed_memory`` across the passes of style models over many images or frames, each planned within the
-    default budget (in tiles where an image needs more), so the budget is the peak; none where ``max_memory`` is
-    given, which then binds, as the optimizer keeps none then (on a 2-core CPU applies 4-20% faster by size, for
-    up to 1.6 times the peak memory; docs/performance.md)."""
-    if max_memory is not None:
+def keep_freed_memory_between_passes(device: Union[str, torch.device], max_memory: Optional[float] = None, *,
+                                     asked: bool = True) -> contextlib.AbstractContextManager:
+    """``keep_freed_memory`` across the passes of style models over many images or frames on ``device`` (a name
+    such as "auto", or a device), each planned within the default budget (in tiles where an image needs more), so
+    the budget is the peak; nothing kept unless ``asked``, nor where ``max_memory`` is given, which then binds, as
+    the optimizer keeps none then (on a 2-core CPU applies 4-20% faster by size, for up to 1.6 times the peak
+    memory; docs/performance.md)."""
+    if not asked or max_memory is not None:
         return contextlib.nullcontext(False)
+    device = resolve_device(device) if isinstance(device, str) else device
     return keep_freed_memory(device, default_budget(device))

@@ -21,7 +21,6 @@ from typing import Callable, Iterable, Iterator, Mapping, Optional, Sequence, Un
 import numpy as np
 
 from ..core.checks import fraction, noise_sigma, side
-from ..core.device import resolve_device
 from ..core.images import ImageLike, check_not_input
 from ..core.memory import keep_freed_memory_between_passes
 from ..core.prefetch import prefetch
@@ -277,9 +276,9 @@ def stylize_video(source: Union[str, os.PathLike], output: Union[str, os.PathLik
 def _kept_memory(painter: Callable, options: Optional[Options]) -> contextlib.AbstractContextManager:
     """Freed memory kept from frame to frame where ``options`` ask for it (``keep_freed_memory``) and models paint;
     the optimizer keeps its own within each frame."""
-    if options is None or not options.keep_freed_memory or isinstance(painter, OptimizerPainter):
-        return contextlib.nullcontext()
-    return keep_freed_memory_between_passes(resolve_device(options.device), options.max_memory)
+    options = options or Options()
+    return keep_freed_memory_between_passes(options.device, options.max_memory, asked=options.keep_freed_memory and
+                                            not isinstance(painter, OptimizerPainter))
 
 
 class _Encoding:

@@ -93,7 +93,12 @@ def test_models_keep_freed_memory_up_to_the_default_budget_and_none_with_a_budge
     calls.clear()
     with keep_freed_memory_between_passes(CPU, 2.0) as kept:  # a budget given binds: the heap could overshoot it
         assert not kept
+    with keep_freed_memory_between_passes("cpu", asked=False) as kept:  # the caller's option off
+        assert not kept
     assert calls == []
+    with keep_freed_memory_between_passes("cpu"):  # a device's name, as options give it
+        pass
+    assert calls[0][:2] == ("cpu", 8 * GB)
 
 
 def test_keep_freed_memory_elsewhere(monkeypatch):
