@@ -13,6 +13,7 @@ a step through NNPACK one image at a time). NNPACK's threads are its own, as man
 
 from __future__ import annotations
 
+import sys
 import threading
 from typing import Optional
 
@@ -66,8 +67,15 @@ def _eligible(x: torch.Tensor, weight: torch.Tensor, bias: Optional[torch.Tensor
     square = weight.shape[-1] == weight.shape[-2] <= 16 and padding < weight.shape[-1]
     return (stride == 1 and dilation == 1 and x.device.type == "cpu" and x.dtype == weight.dtype == torch.float32
             and x.dim() == 4 and len(x) == 1 and square and not trained and _worth_it(x, weight, padding)
-            and not torch.is_autocast_enabled("cpu") and not torch.onnx.is_in_onnx_export()
-            and not torch.jit.is_tracing() and usable())
+            and not torch.is_autocast_enabled("cpu") and not recording() and usable())
+
+
+def recording() -> bool:
+    """Whether the pass is being recorded (an ONNX export or a TorchScript trace), where only PyTorch's own
+    operations may run. ``torch.onnx`` is looked at only once something has loaded it (an export must have):
+    loading it takes a quarter of a second of a model's first pass."""
+    onnx = sys.modules.get("torch.onnx")
+    return torch.jit.is_tracing() or (onnx is not None and onnx.is_in_onnx_export())
 
 
 def _worth_it(x: torch.Tensor, weight: torch.Tensor, padding: int) -> bool:

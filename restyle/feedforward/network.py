@@ -32,7 +32,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from ..core.nnpack import Conv2d, conv2d
+from ..core.nnpack import Conv2d, conv2d, recording
 from .options import TrainOptions
 
 #: Height and width of the input must be multiples of this.
@@ -105,7 +105,7 @@ class _Norm(nn.InstanceNorm2d):
     def _restyles(self, x: torch.Tensor) -> bool:
         """Whether a pass over ``x`` normalizes with ``instance_norm`` (inference on a GPU or in float32)."""
         return (x.is_cuda or x.dtype == torch.float32) and not (
-            self.training or torch.is_grad_enabled() or torch.onnx.is_in_onnx_export())
+            self.training or torch.is_grad_enabled() or recording())
 
     def _mixed(self, x: torch.Tensor, stats: NormStats) -> torch.Tensor:
         """The norm with each image's scale and shift weighed from the styles' by ``stats.mix``."""
@@ -261,11 +261,15 @@ class StyleNetwork(nn.Module):
     @classmethod
     def empty(cls, width: int = WIDTH, blocks: int = BLOCKS, styles: int = 1, dilation: int = 1) -> "StyleNetwork":
         """A new network on the CPU with its weights not yet set (to be filled or loaded): built without drawing
-        random numbers, so the caller's global random state is left as it was."""
+        random numbers, so the caller's global random state is left as it was. (Its tensors are made afresh rather
+        than by ``to_empty``, whose ``empty_like`` of meta tensors imports sympy: 0.9 s of every model's loading.)"""
         with torch.device("meta"):
             net = cls(width, blocks, styles, dilation)
-        net = net.to_empty(device="cpu")
         for m in net.modules():
+            for name, p in m.named_parameters(recurse=False):
+                setattr(m, name, nn.Parameter(torch.empty(p.shape, dtype=p.dtype), p.requires_grad))
+            for name, b in m.named_buffers(recurse=False):
+                setattr(m, name, torch.empty(b.shape, dtype=b.dtype))
             if isinstance(m, _UpsampleConv):
                 m.phases.copy_(torch.tensor(_PHASES))
         return net

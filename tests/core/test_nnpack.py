@@ -66,7 +66,8 @@ def test_a_large_input_goes_in_bands_of_rows_that_join_exactly(kernel, height, b
     assert y.shape == expected.shape and (y - expected).abs().max() <= 1e-4 * expected.abs().max()
 
 
-@pytest.mark.parametrize("case", ["trained weights", "autocast", "bf16", "stride", "dilation", "onnx export"])
+@pytest.mark.parametrize("case", ["trained weights", "autocast", "bf16", "stride", "dilation", "onnx export",
+                                  "trace"])
 def test_what_nnpack_does_not_run_is_pytorchs_convolution_exactly(case, counted, monkeypatch):
     x, weight, bias = torch.rand(1, 16, 26, 26), torch.rand(4, 16, 3, 3), torch.rand(4)
     if case == "bf16":
@@ -75,6 +76,8 @@ def test_what_nnpack_does_not_run_is_pytorchs_convolution_exactly(case, counted,
     weight.requires_grad_(case == "trained weights")
     if case == "onnx export":
         monkeypatch.setattr(torch.onnx, "is_in_onnx_export", lambda: True)
+    if case == "trace":
+        monkeypatch.setattr(torch.jit, "is_tracing", lambda: True)
     with torch.set_grad_enabled(case == "trained weights"), torch.autocast("cpu", enabled=case == "autocast"):
         y = nnpack.conv2d(x, weight, bias, stride=stride, padding=1, dilation=dilation)
         assert torch.equal(y, F.conv2d(x, weight, bias, stride, padding=1, dilation=dilation))

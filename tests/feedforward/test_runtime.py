@@ -227,3 +227,16 @@ def test_noise_must_be_a_standard_deviation_up_to_a_half(model_file):
                          (True, "noise must be a finite number")):
         with pytest.raises(RestyleError, match=message):
             load_model(model_file, device=DEVICE, noise=bad)
+
+
+def test_loading_and_painting_leave_out_modules_that_only_slow_start_up():
+    import subprocess
+    import sys
+    # Building the network by to_empty imported sympy (0.9 s), and asking whether an ONNX export runs imported
+    # torch.onnx (0.25 s of the first pass): a one-photo command paid both.
+    run = ("import sys, numpy as np; from restyle.feedforward.runtime import load_model; "
+           f"load_model(preset='the_scream', device={DEVICE!r}).frame(np.zeros((48, 64, 3), np.uint8)); "
+           "print(sorted(m for m in ('sympy', 'torch.onnx') if m in sys.modules))")
+    done = subprocess.run([sys.executable, "-c", run], capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split("\n")[-2] == "[]"
