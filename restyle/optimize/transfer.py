@@ -29,6 +29,7 @@ from ..core.memory import GB, default_budget, keep_freed_memory, out_of_memory_a
 from ..core.vgg import load_vgg
 from ..errors import Interrupted, NumericalError, RestyleError
 from .eta import Eta
+from .lbfgs import LBFGS
 from .objective import Anchored, Held, Objective, Temporal
 from .options import Options
 from .planning import BACKWARD_FACTOR, ScalePlan, autograd_bytes_per_pixel, pass_seconds, plan_scale
@@ -394,17 +395,17 @@ class _Clock:
                         _render=image)
 
 
-def _optimizer(x: torch.Tensor, opts: Options, history: int) -> torch.optim.Optimizer:
+def _optimizer(x: torch.Tensor, opts: Options, history: int) -> Union[torch.optim.Adam, LBFGS]:
     lr = opts.learning_rate or (1.0 if opts.optimizer == "lbfgs" else 0.02)
     if opts.optimizer == "adam":
         return torch.optim.Adam([x], lr=lr)
-    # One iteration per step() so that each can be reported; the optimizer keeps its history between calls.
-    # Tolerances of 0: run the iterations asked for rather than stopping on a plateau.
-    return torch.optim.LBFGS([x], lr=lr, max_iter=1, history_size=history, tolerance_grad=0.0,
-                             tolerance_change=0.0)
+    # One iteration per step() so that each can be reported, keeping its history between calls, and no tolerances:
+    # the iterations asked for run rather than stopping on a plateau (torch.optim.LBFGS's, lbfgs.py).
+    return LBFGS(x, lr=lr, history=history)
 
 
-def _evaluate(optimizer: torch.optim.Optimizer, objective, *, x: torch.Tensor, best: "_Best") -> torch.Tensor:
+def _evaluate(optimizer: Union[torch.optim.Adam, LBFGS], objective, *, x: torch.Tensor,
+              best: "_Best") -> torch.Tensor:
     """The optimizer's closure: loss and gradient at ``x``, recorded in ``best``."""
     optimizer.zero_grad(set_to_none=True)
     terms = objective.evaluate(x)
