@@ -34,21 +34,17 @@ PRESET = ROOT / "restyle" / "feedforward" / "presets" / "the_scream.safetensors"
 
 def child(mode: str, model_path: str, sizes: list[tuple[int, int]], repeat: int) -> None:
     """Run in a fresh process: time the applies and print them with the peak memory, as JSON."""
-    import contextlib
-
     from restyle.cli import before_torch
     before_torch()  # what the command line sets in its own process before torch loads
     import numpy as np
-    import torch
 
     from restyle.core.memory import keep_freed_memory_between_passes
     from restyle.feedforward.runtime import load_model
 
     model = load_model(model_path, device="cpu")
     images = [(np.random.default_rng(0).random((h, w, 3)) * 255).astype(np.uint8) for w, h in sizes]
-    kept = keep_freed_memory_between_passes(torch.device("cpu"), None) if mode == "kept" else contextlib.nullcontext()
     times = []
-    with kept:
+    with keep_freed_memory_between_passes("cpu", asked=mode == "kept"):
         for _ in range(repeat):
             for image in images:
                 start = time.perf_counter()

@@ -24,7 +24,6 @@ class LBFGS:
         self.dirs: list[torch.Tensor] = []  # gradient changes (y)
         self.steps: list[torch.Tensor] = []  # steps taken (s)
         self.ro: list[torch.Tensor] = []  # 1 / (y · s)
-        self.al: list[Optional[torch.Tensor]] = [None] * history
         self.h_diag: torch.Tensor | int = 1
         self.d: Optional[torch.Tensor] = None
         self.t: torch.Tensor | float = lr
@@ -79,12 +78,12 @@ class LBFGS:
             self.steps.append(s)
             self.ro.append(1.0 / ys)
             self.h_diag = ys / y.dot(y)
-        q = grad.neg()
+        q, al = grad.neg(), [None] * len(self.dirs)  # filled newest first, read oldest first
         for i in range(len(self.dirs) - 1, -1, -1):
-            self.al[i] = self.steps[i].dot(q) * self.ro[i]
-            q.add_(self.dirs[i], alpha=-self.al[i])
+            al[i] = self.steps[i].dot(q) * self.ro[i]
+            q.add_(self.dirs[i], alpha=-al[i])
         r = torch.mul(q, self.h_diag)
         for i in range(len(self.dirs)):
             be_i = self.dirs[i].dot(r) * self.ro[i]
-            r.add_(self.steps[i], alpha=self.al[i] - be_i)
+            r.add_(self.steps[i], alpha=al[i] - be_i)
         return r
