@@ -159,8 +159,9 @@ def checked_metadata(path: Path, meta: object) -> dict:
     try:
         if not isinstance(settings, dict):
             raise RestyleError(f"settings must be a table, got {settings!r}")
-        even_pixels("margin", settings.get("margin", 0))
-        at_most("margin", settings.get("margin", 0), MAX_SIZE)
+        margin = settings.get("margin", 0)
+        even_pixels("margin", margin)
+        at_most("margin", margin, MAX_SIZE)
         fraction("coarse", settings.get("coarse", 0))
         noise_sigma("noise", settings.get("noise", 0))
     except RestyleError as e:
