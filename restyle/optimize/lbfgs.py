@@ -1,4 +1,5 @@
-"""L-BFGS for the optimizer: torch.optim.LBFGS's iteration, the same arithmetic, without its start-up cost.
+"""L-BFGS for the optimizer: torch.optim.LBFGS's iteration, the same arithmetic, without its start-up cost or its
+host syncs.
 
 Constructing any ``torch.optim`` optimizer the first time imports ``torch._dynamo`` (``add_param_group`` is wrapped
 to keep torch.compile out), which took 2.7 s of every ``stylize`` run's start-up on a 2-core CPU. The optimizer
@@ -6,6 +7,14 @@ needs only what ``torch.optim.LBFGS(max_iter=1, tolerance_grad=0, tolerance_chan
 step, a fixed step length, no line search. This is that iteration, operation for operation, so the results are
 the same to the bit (tests/optimize/test_lbfgs.py), less the loss's conversion to a float, which only its
 tolerance checks read.
+
+torch's iteration also reads numbers back from the device to decide what to do: whether the gradient is zero,
+whether the curvature is positive, whether the direction descends, and each step of its two-loop recursion (a step
+length given as a tensor), 2 * history + 3 host syncs an iteration, each of which stalls a GPU's queue. Here every
+such decision is made on the device (``torch.where``), so an iteration reads nothing back. Two rare cases differ
+from torch, neither changing the image: a zero gradient counts as an iteration (taking no step), and a pair of
+step and gradient change without positive curvature is kept as one that changes nothing (its ``1 / (y · s)`` set to
+0) instead of being dropped, so it holds a place in the history.
 """
 
 from __future__ import annotations
@@ -23,7 +32,7 @@ class LBFGS:
         self.x, self.lr, self.history = x, lr, history
         self.dirs: list[torch.Tensor] = []  # gradient changes (y)
         self.steps: list[torch.Tensor] = []  # steps taken (s)
-        self.ro: list[torch.Tensor] = []  # 1 / (y · s)
+        self.ro: list[torch.Tensor] = []  # 1 / (y · s), or 0 where y · s is not positive
         self.h_diag: torch.Tensor | int = 1
         self.d: Optional[torch.Tensor] = None
         self.t: torch.Tensor | float = lr
@@ -43,18 +52,20 @@ class LBFGS:
         with torch.enable_grad():
             loss = closure()
         grad = self._grad()
-        if grad.abs().max() <= 0:  # a zero gradient: nowhere to go
-            return loss
         self.iterations += 1
-        self.d = grad.neg() if self.iterations == 1 else self._direction(grad)
+        if self.iterations == 1:
+            self.d = grad.neg()
+            self.t = (1.0 / grad.abs().sum()).clamp(max=1.0) * self.lr  # torch's min(1, 1 / |g|_1) * lr
+        else:
+            self.d = self._direction(grad)
+            self.t = self.lr
         if self.prev_grad is None:
             self.prev_grad = grad.clone(memory_format=torch.contiguous_format)
         else:
             self.prev_grad.copy_(grad)
-        self.t = min(1.0, 1.0 / grad.abs().sum()) * self.lr if self.iterations == 1 else self.lr
-        if grad.dot(self.d) > 0:  # not a descent direction: no step
-            return loss
-        self.x.add_(self.d.view_as(self.x), alpha=self.t)
+        # No step along a direction that does not descend; the memory still takes d * t, as torch's does.
+        length = torch.where(grad.dot(self.d) > 0, 0.0, self.t)
+        self.x.addcmul_(self.d.view_as(self.x), length)
         return loss
 
     def _grad(self) -> torch.Tensor:
@@ -69,21 +80,21 @@ class LBFGS:
         y = grad.sub(self.prev_grad)
         s = self.d.mul(self.t)
         ys = y.dot(s)
-        if ys > 1e-10:
-            if len(self.dirs) == self.history:
-                self.dirs.pop(0)
-                self.steps.pop(0)
-                self.ro.pop(0)
-            self.dirs.append(y)
-            self.steps.append(s)
-            self.ro.append(1.0 / ys)
-            self.h_diag = ys / y.dot(y)
+        curved = ys > 1e-10
+        if len(self.dirs) == self.history:
+            self.dirs.pop(0)
+            self.steps.pop(0)
+            self.ro.pop(0)
+        self.dirs.append(y)
+        self.steps.append(s)
+        self.ro.append(torch.where(curved, 1.0 / ys, 0.0))
+        self.h_diag = torch.where(curved, ys / y.dot(y), self.h_diag)
         q, al = grad.neg(), [None] * len(self.dirs)  # filled newest first, read oldest first
         for i in range(len(self.dirs) - 1, -1, -1):
             al[i] = self.steps[i].dot(q) * self.ro[i]
-            q.add_(self.dirs[i], alpha=-al[i])
+            q.addcmul_(self.dirs[i], -al[i])
         r = torch.mul(q, self.h_diag)
         for i in range(len(self.dirs)):
             be_i = self.dirs[i].dot(r) * self.ro[i]
-            r.add_(self.steps[i], alpha=al[i] - be_i)
+            r.addcmul_(self.steps[i], al[i] - be_i)
         return r
