@@ -13,6 +13,15 @@ def _loss(x: torch.Tensor, a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
     return ((a @ x - b) ** 2).sum() + (x ** 4).sum() * 0.1
 
 
+def _assert_same(a: torch.Tensor, b: torch.Tensor) -> None:
+    """Equal to the bit on a CPU; on a GPU, whose kernels may fuse a multiply and an add differently for a step
+    length given as a tensor than as a number, equal to float32's rounding."""
+    if a.device.type == "cpu":
+        assert torch.equal(a, b)
+    else:
+        assert torch.allclose(a, b, rtol=1e-5, atol=1e-6)
+
+
 @pytest.mark.parametrize("history, lr", [(3, 1.0), (100, 0.5)])
 def test_every_step_equals_torchs_lbfgs(history, lr):
     g = torch.Generator().manual_seed(0)
@@ -35,8 +44,8 @@ def test_every_step_equals_torchs_lbfgs(history, lr):
     for _ in range(12):  # more steps than the short history holds
         mine_loss = mine.step(closure(ours, mine))
         torchs_loss = torchs.step(closure(theirs, torchs))
-        assert torch.equal(mine_loss, torchs_loss)
-        assert torch.equal(ours, theirs)
+        _assert_same(mine_loss, torchs_loss)
+        _assert_same(ours, theirs)
         losses.append(mine_loss.item())
     assert losses[-1] < 0.5 * losses[0]  # and it descends
 
