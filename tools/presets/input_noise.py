@@ -11,8 +11,8 @@ does.
       --set .train/heldout .train/optimized-selection tubingen.jpg golden_gate_bridge.jpg columns.jpg \\
       --sigmas 0 0.01 0.02 0.03 0.05 --seeds 0 1 2
 
-Prints a Markdown row per sigma and seed: per set, the style ratio to the optimizer per photo, its mean, and the
-mean content distance.
+Prints a Markdown row per sigma, grain (`--grains`) and seed: per set, the style ratio to the optimizer per photo,
+its mean, and the mean content distance.
 """
 
 from __future__ import annotations
@@ -24,12 +24,19 @@ import numpy as np
 from presets import optimized_result, photo_at  # the optimizer's kept result; a photo shrunk as it was made
 
 
-def noisy(image, sigma: float, seed: int, colour: bool):
-    """``image`` (PIL, RGB) with seeded Gaussian noise of standard deviation ``sigma`` (0-1 scale) added."""
+def noisy(image, sigma: float, seed: int, colour: bool, grain: int = 1):
+    """``image`` (PIL, RGB) with seeded Gaussian noise of standard deviation ``sigma`` (0-1 scale) added: one value
+    a pixel, or with ``grain`` G one per G x G pixels, smoothly interpolated (bicubic) and scaled back to ``sigma``."""
     from PIL import Image
     pixels = np.asarray(image, dtype=np.float32) / 255
     rng = np.random.default_rng(seed)
-    noise = rng.standard_normal(pixels.shape if colour else pixels.shape[:2] + (1,), dtype=np.float32)
+    h, w = pixels.shape[:2]
+    shape = (-(-h // grain), -(-w // grain), pixels.shape[2] if colour else 1)
+    noise = rng.standard_normal(shape, dtype=np.float32)
+    if grain > 1:
+        noise = np.stack([np.asarray(Image.fromarray(noise[..., c], mode="F").resize((w, h), Image.BICUBIC))
+                          for c in range(shape[2])], axis=-1)
+        noise /= noise.std()
     return Image.fromarray(np.round(np.clip(pixels + sigma * noise, 0, 1) * 255).astype(np.uint8))
 
 
@@ -47,11 +54,12 @@ def prepared(style: Path, photo_set: list[str], size: int) -> list[tuple]:
     return photos
 
 
-def judge(model, photos: list[tuple], sigma: float, seed: int, colour: bool) -> list[tuple[float, float]]:
+def judge(model, photos: list[tuple], sigma: float, seed: int, colour: bool,
+          grain: int = 1) -> list[tuple[float, float]]:
     """Per prepared photo: (style ratio to the optimizer, content distance) of ``model``'s painting of it."""
     rows = []
     for scorer, optimizer_style, image in photos:
-        score = scorer(model(noisy(image, sigma, seed, colour) if sigma else image))
+        score = scorer(model(noisy(image, sigma, seed, colour, grain) if sigma else image))
         rows.append((score.style / optimizer_style, score.content))
     return rows
 
@@ -68,23 +76,26 @@ def main() -> None:
     ap.add_argument("--sigmas", type=float, nargs="+", default=[0, 0.03])
     ap.add_argument("--seeds", type=int, nargs="+", default=[0])
     ap.add_argument("--colour", action="store_true", help="noise drawn per channel, not shared by the three")
+    ap.add_argument("--grains", type=int, nargs="+", default=[1],
+                    help="one noise value per G x G pixels, smoothly interpolated (1: per pixel)")
     args = ap.parse_args()
 
     import restyle
     model = restyle.load_model(args.model, device="cpu", coarse=args.coarse)
     style = Path(args.style_dir) / f"{args.style}.jpg"
     sets = [prepared(style, photo_set, args.size) for photo_set in args.set]
-    print("| sigma | seed | " + " | ".join(f"{Path(s[0]).name}: per photo, mean, content" for s in args.set) + " |")
-    print("|---|---|" + "---|" * len(args.set))
-    for sigma in args.sigmas:
+    heads = [f"{Path(s[0]).name}: per photo, mean, content" for s in args.set]
+    print("| sigma | grain | seed | " + " | ".join(heads) + " |")
+    print("|---|---|---|" + "---|" * len(args.set))
+    for sigma, grain in [(s, g) for s in args.sigmas for g in (args.grains if s else [1])]:
         for seed in args.seeds if sigma else [0]:
             cells = []
             for photos in sets:
-                rows = judge(model, photos, sigma, seed, args.colour)
+                rows = judge(model, photos, sigma, seed, args.colour, grain)
                 ratios = [r for r, _ in rows]
                 cells.append(" / ".join(f"{r:.2f}" for r in ratios) + f", **{np.mean(ratios):.2f}**, "
                              f"{np.mean([c for _, c in rows]):.3f}")
-            print(f"| {sigma:g} | {seed} | " + " | ".join(cells) + " |", flush=True)
+            print(f"| {sigma:g} | {grain} | {seed} | " + " | ".join(cells) + " |", flush=True)
 
 
 if __name__ == "__main__":
