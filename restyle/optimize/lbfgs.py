@@ -20,6 +20,7 @@ Otherwise the arithmetic is torch's: the stylize results checked on a CPU were b
 
 from __future__ import annotations
 
+from collections import deque
 from typing import Callable, Optional
 
 import torch
@@ -30,15 +31,14 @@ class LBFGS:
     it returns, keeping the last ``history`` pairs of steps and gradient changes."""
 
     def __init__(self, x: torch.Tensor, lr: float = 1.0, history: int = 100):
-        self.x, self.lr, self.history = x, lr, history
-        self.dirs: list[torch.Tensor] = []  # gradient changes (y)
-        self.steps: list[torch.Tensor] = []  # steps taken (s)
-        self.ro: list[torch.Tensor] = []  # 1 / (y · s), or 0 where y · s is not positive
+        self.x, self.lr = x, lr
+        self.dirs: deque[torch.Tensor] = deque(maxlen=history)  # gradient changes (y)
+        self.steps: deque[torch.Tensor] = deque(maxlen=history)  # steps taken (s)
+        self.ro: deque[torch.Tensor] = deque(maxlen=history)  # 1 / (y · s), or 0 where y · s is not positive
         self.h_diag: torch.Tensor | int = 1
         self.d: Optional[torch.Tensor] = None
         self.t: torch.Tensor | float = lr
-        self.prev_grad: Optional[torch.Tensor] = None
-        self.iterations = 0
+        self.prev_grad: Optional[torch.Tensor] = None  # None until the first step
 
     def zero_grad(self, set_to_none: bool = True) -> None:
         """Drop ``x``'s gradient (``set_to_none``) or zero it."""
@@ -53,16 +53,13 @@ class LBFGS:
         with torch.enable_grad():
             loss = closure()
         grad = self._grad()
-        self.iterations += 1
-        if self.iterations == 1:
+        if self.prev_grad is None:
             self.d = grad.neg()
             self.t = (1.0 / grad.abs().sum()).clamp(max=1.0) * self.lr  # torch's min(1, 1 / |g|_1) * lr
-        else:
-            self.d = self._direction(grad)
-            self.t = self.lr
-        if self.prev_grad is None:
             self.prev_grad = grad.clone(memory_format=torch.contiguous_format)
         else:
+            self.d = self._direction(grad)  # from the last step's d * t and gradient change
+            self.t = self.lr
             self.prev_grad.copy_(grad)
         # No step along a direction that does not descend; the memory still takes d * t, as torch's does.
         length = torch.where(grad.dot(self.d) > 0, 0.0, self.t)
@@ -82,11 +79,7 @@ class LBFGS:
         s = self.d.mul(self.t)
         ys = y.dot(s)
         curved = ys > 1e-10
-        if len(self.dirs) == self.history:
-            self.dirs.pop(0)
-            self.steps.pop(0)
-            self.ro.pop(0)
-        self.dirs.append(y)
+        self.dirs.append(y)  # the oldest pair leaves once ``history`` are kept
         self.steps.append(s)
         self.ro.append(torch.where(curved, 1.0 / ys, 0.0))
         self.h_diag = torch.where(curved, ys / y.dot(y), self.h_diag)
