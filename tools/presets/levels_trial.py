@@ -39,8 +39,6 @@ from restyle.feedforward.network import StyleNetwork, _conv, _Norm, _Residual, _
 class ThreeLevels(StyleNetwork):
     """restyle's network with one more stride-2 convolution and upsampling step; channels capped at 4x width."""
 
-    multiple = 8
-
     def __init__(self, width: int = 32, blocks: int = 5, styles: int = 1, dilation: int = 1):
         nn.Module.__init__(self)
         self.width, self.blocks, self.styles, self.dilation = width, blocks, styles, dilation
@@ -61,6 +59,10 @@ class ThreeLevels(StyleNetwork):
             norm.stride = stride
 
 
+#: What each network's sides must be multiples of (two or three stride-2 steps).
+MULTIPLES = {"restyle": 4, "levels": 8}
+
+
 def name(kind: str, seed: int, args) -> str:
     """The model file's name: network, seed and (where not 5) style weight."""
     return f"{kind}-seed-{seed}" + (f"-sw-{args.style_weight:g}" if args.style_weight != 5 else "") + ".safetensors"
@@ -73,7 +75,7 @@ def train(kind: str, seed: int, out: Path, args) -> Path:
         return path
     saved = training.StyleNetwork, training.MULTIPLE
     if kind == "levels":
-        training.StyleNetwork, training.MULTIPLE = ThreeLevels, ThreeLevels.multiple
+        training.StyleNetwork, training.MULTIPLE = ThreeLevels, MULTIPLES[kind]
     try:
         began = time.perf_counter()
         restyle.train(Path(args.style_dir) / f"{args.style}.jpg", args.photos, path, steps=args.steps, batch_size=8,
@@ -101,9 +103,9 @@ def judge(kind: str, path: Path, args) -> dict[int, tuple[list[float], float]]:
     scores = {}
     for size in args.score_size:
         styles, contents = [], []
-        for name in HELD_OUT:
-            photo = Path(args.heldout) / name
-            result = paint(net, photo_at(photo, size), 8 if kind == "levels" else 4)
+        for photo_name in HELD_OUT:
+            photo = Path(args.heldout) / photo_name
+            result = paint(net, photo_at(photo, size), MULTIPLES[kind])
             score = restyle.Scorer(photo, style, device="cpu", size=size)(to_pil(result))
             styles.append(score.style)
             contents.append(score.content)
@@ -122,9 +124,9 @@ def sheet(out: Path, models: list[tuple[str, Path]], args, size: int = 512, cell
     """A row a selection photo: the photo, then each model's result at ``size``, each shrunk to ``cell`` px wide."""
     nets = [(kind, load(kind, path)) for kind, path in models]
     rows = []
-    for name in HELD_OUT:
-        photo = photo_at(Path(args.heldout) / name, size)
-        row = [to_pil(photo)] + [to_pil(paint(net, photo, 8 if kind == "levels" else 4)) for kind, net in nets]
+    for photo_name in HELD_OUT:
+        photo = photo_at(Path(args.heldout) / photo_name, size)
+        row = [to_pil(photo)] + [to_pil(paint(net, photo, MULTIPLES[kind])) for kind, net in nets]
         rows.append([im.resize((cell, round(cell * im.height / im.width))) for im in row])
     grid = Image.new("RGB", (cell * len(rows[0]), sum(r[0].height for r in rows)), "white")
     top = 0
