@@ -20,11 +20,11 @@ from __future__ import annotations
 
 import argparse
 import statistics
+import sys
 import time
 from pathlib import Path
 
 import torch
-import torch.nn.functional as F
 from PIL import Image
 from presets import HELD_OUT, photo_at
 from safetensors.torch import load_file
@@ -33,7 +33,7 @@ from torch import nn
 import restyle
 import restyle.feedforward.training as training
 from restyle.core.images import to_pil
-from restyle.feedforward.network import StyleNetwork, _conv, _Norm, _Residual, _UpsampleConv, dilations
+from restyle.feedforward.network import StyleNetwork, _conv, _Norm, _Residual, _UpsampleConv, dilations, framed
 
 
 class ThreeLevels(StyleNetwork):
@@ -92,8 +92,7 @@ def train(kind: str, seed: int, out: Path, args) -> Path:
 def paint(net: StyleNetwork, photo: torch.Tensor, multiple: int) -> torch.Tensor:
     """``photo`` (3, H, W) painted (3, H, W), padded by reflection to a multiple of ``multiple`` and cut back."""
     h, w = photo.shape[-2:]
-    x = F.pad(photo[None], (0, -w % multiple, 0, -h % multiple), mode="reflect")
-    return net(x)[0, :, :h, :w].clamp(0, 1)
+    return net(framed(photo[None], 0, right=-w % multiple, bottom=-h % multiple))[0, :, :h, :w].clamp(0, 1)
 
 
 def judge(kind: str, path: Path, args) -> dict[int, tuple[list[float], float]]:
@@ -140,7 +139,10 @@ def sheet(out: Path, models: list[tuple[str, Path]], args, size: int = 512, cell
 
 @torch.inference_mode()
 def apply_times(models: list[tuple[str, Path]], passes: int) -> None:
-    """Each model's pass over a 512 x 384 float32 image, the models alternating ``passes`` times: the medians."""
+    """Each model's pass over a 512 x 384 float32 image, the models alternating ``passes`` times: the medians, and
+    each network's multiply-adds (``benchmarks/network_shapes.py``'s count)."""
+    sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "benchmarks"))
+    from network_shapes import macs_per_pixel
     nets = [(path.stem, load(kind, path)) for kind, path in models]
     x = torch.rand(1, 3, 384, 512, generator=torch.Generator().manual_seed(0))
     times: dict[str, list[float]] = {label: [] for label, _ in nets}
@@ -149,7 +151,8 @@ def apply_times(models: list[tuple[str, Path]], passes: int) -> None:
         net(x)
         times[label].append(time.perf_counter() - began)
     for label, spans in times.items():  # the first pass of each is a warm-up
-        print(f"{label}: a 512 x 384 pass in {statistics.median(spans[1:]) * 1000:.0f} ms (median of {passes})")
+        print(f"{label}: a 512 x 384 pass in {statistics.median(spans[1:]) * 1000:.0f} ms (median of {passes}), "
+              f"{macs_per_pixel(dict(nets)[label]) * 384 * 512 * 2 / 1e9:.1f} GFLOP")
 
 
 def main() -> None:
