@@ -1,0 +1,97 @@
+"""Training against the Gram matrix of the whole batch instead of each crop's: a small trial at several style weights.
+
+    python tools/presets/pooled_gram_trial.py --style-weights 10 15 --seeds 0 --out work/pooled
+
+The question: each training crop's own Gram matrix is held to the painting's, so every crop must carry the whole
+painting (its orange sky, its dark water), while the judge, like the optimizer, takes one Gram matrix over the whole
+photo. The mean over crops of ‖G_i − G_s‖² is the pooled error ‖mean G_i − G_s‖² plus the spread of the crops'
+Gram matrices around their mean, so matching each crop also punishes crops for differing from one another. Pooling
+drops that penalty: at the same style weight it came much closer to the photos and further from the painting in an
+earlier trial (train-trials-cpu.md, "the whole batch's mean Gram"). Does a higher style weight then buy the painting
+back for less than the per-crop loss pays at the same content distance?
+
+Each run trains restyle's network with ``restyle.train`` on the small trial recipe (as ``levels_trial.py``: 300
+steps of 8 crops of 128 px, the style at 256 px), with ``restyle.core.losses.gram`` swapped for the run by one that
+returns the mean of a batch's Gram matrices (the painting's, of one image, is unchanged), and judges the model as
+``levels_trial.py`` judges restyle's network (the selection photos at 256 and 512 px, restyle's Scorer). Nothing in
+restyle is changed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import time
+from pathlib import Path
+
+import torch
+from levels_trial import judge, sheet
+from presets import HELD_OUT
+
+import restyle
+import restyle.core.losses as losses
+
+
+def pooled(gram):
+    """``gram`` made to return one Gram matrix, the mean of the batch's, for unguided features of a batch."""
+    def mean_gram(features: torch.Tensor, masks=None) -> torch.Tensor:
+        g = gram(features, masks)
+        return g.mean(0, keepdim=True) if masks is None else g
+    return mean_gram
+
+
+def name(seed: int, style_weight: float) -> str:
+    """The model file's name."""
+    return f"pooled-seed-{seed}-sw-{style_weight:g}.safetensors"
+
+
+def train(seed: int, style_weight: float, out: Path, args) -> Path:
+    """One run with the batch's Gram matrix pooled; the model file."""
+    path = out / name(seed, style_weight)
+    if path.exists():
+        return path
+    saved = losses.gram
+    losses.gram = pooled(saved)
+    try:
+        began = time.perf_counter()
+        restyle.train(Path(args.style_dir) / f"{args.style}.jpg", args.photos, path, steps=args.steps, batch_size=8,
+                      crop_size=128, style_size=256, style_weight=style_weight, seed=seed, device="cpu",
+                      preview_every=0, checkpoint_every=10**9, preview=Path(args.heldout) / HELD_OUT[0],
+                      work_dir=out / f"{path.stem}-training")
+        print(f"{path.stem}: trained in {time.perf_counter() - began:.0f} s", flush=True)
+    finally:
+        losses.gram = saved
+    return path
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--style", default="the_scream")
+    ap.add_argument("--style-dir", default=".train/styles")
+    ap.add_argument("--photos", default=".train/photos")
+    ap.add_argument("--heldout", default=".train/heldout")
+    ap.add_argument("--steps", type=int, default=300)
+    ap.add_argument("--style-weights", type=float, nargs="+", default=[10.0])
+    ap.add_argument("--seeds", type=int, nargs="+", default=[0])
+    ap.add_argument("--score-size", type=int, nargs="+", default=[256, 512])
+    ap.add_argument("--out", type=Path, default=Path("work/pooled"))
+    ap.add_argument("--sheet", type=Path, help="also draw the selection photos and each model's 512 px result here")
+    ap.add_argument("--beside", type=Path, nargs="*", default=[], metavar="MODEL",
+                    help="for --sheet: models of restyle's network to draw first (levels_trial.py's restyle-seed-0)")
+    args = ap.parse_args()
+    args.out.mkdir(parents=True, exist_ok=True)
+    print("| loss | seed | style weight | judged at | style per photo | mean style | mean content |")
+    print("|---|---|---|---|---|---|---|")
+    for seed in args.seeds:
+        for weight in args.style_weights:
+            path = train(seed, weight, args.out, args)
+            for size, (styles, content) in judge("restyle", path, args).items():
+                print(f"| pooled | {seed} | {weight:g} | {size} px | {' / '.join(f'{s:.4f}' for s in styles)} | "
+                      f"{statistics.mean(styles):.4f} | {content:.3f} |", flush=True)
+    if args.sheet:
+        models = list(args.beside) + [args.out / name(s, w) for s in args.seeds for w in args.style_weights]
+        sheet(args.sheet, [("restyle", path) for path in models], args)
+
+
+if __name__ == "__main__":
+    main()
