@@ -77,15 +77,46 @@ def train(kind: str, seed: int, out: Path, args) -> Path:
     if kind == "levels":
         training.StyleNetwork, training.MULTIPLE = ThreeLevels, MULTIPLES[kind]
     try:
-        began = time.perf_counter()
-        restyle.train(Path(args.style_dir) / f"{args.style}.jpg", args.photos, path, steps=args.steps, batch_size=8,
-                      crop_size=128, style_size=256, style_weight=args.style_weight, seed=seed, device="cpu",
-                      preview_every=0, checkpoint_every=10**9, preview=Path(args.heldout) / HELD_OUT[0],
-                      work_dir=out / f"{path.stem}-training")
-        print(f"{path.stem}: trained in {time.perf_counter() - began:.0f} s", flush=True)
+        train_recipe(path, seed, args.style_weight, args)
     finally:
         training.StyleNetwork, training.MULTIPLE = saved
     return path
+
+
+def train_recipe(path: Path, seed: int, style_weight: float, args) -> None:
+    """``restyle.train`` on the small trial recipe (300 steps by default of 8 crops of 128 px, the style at 256 px),
+    the model written to ``path``, its training folder beside it; prints the time it took."""
+    began = time.perf_counter()
+    restyle.train(Path(args.style_dir) / f"{args.style}.jpg", args.photos, path, steps=args.steps, batch_size=8,
+                  crop_size=128, style_size=256, style_weight=style_weight, seed=seed, device="cpu",
+                  preview_every=0, checkpoint_every=10**9, preview=Path(args.heldout) / HELD_OUT[0],
+                  work_dir=path.parent / f"{path.stem}-training")
+    print(f"{path.stem}: trained in {time.perf_counter() - began:.0f} s", flush=True)
+
+
+def recipe_arguments(ap: argparse.ArgumentParser) -> None:
+    """The options a trial on this recipe shares: the painting, the photos, steps, seeds, judging sizes, a sheet."""
+    ap.add_argument("--style", default="the_scream")
+    ap.add_argument("--style-dir", default=".train/styles")
+    ap.add_argument("--photos", default=".train/photos")
+    ap.add_argument("--heldout", default=".train/heldout")
+    ap.add_argument("--steps", type=int, default=300)
+    ap.add_argument("--seeds", type=int, nargs="+", default=[0])
+    ap.add_argument("--score-size", type=int, nargs="+", default=[256, 512])
+    ap.add_argument("--sheet", type=Path, help="also draw the selection photos and each model's 512 px result here")
+
+
+def print_head(label: str) -> None:
+    """The head of ``print_rows``' table, its first column headed ``label``."""
+    print(f"| {label} | seed | style weight | judged at | style per photo | mean style | mean content |")
+    print("|---|---|---|---|---|---|---|")
+
+
+def print_rows(label: str, seed: int, style_weight: float, scores: dict[int, tuple[list[float], float]]) -> None:
+    """A Markdown table row per judging size of ``judge``'s scores."""
+    for size, (styles, content) in scores.items():
+        print(f"| {label} | {seed} | {style_weight:g} | {size} px | {' / '.join(f'{s:.4f}' for s in styles)} | "
+              f"{statistics.mean(styles):.4f} | {content:.3f} |", flush=True)
 
 
 @torch.inference_mode()
@@ -157,30 +188,18 @@ def apply_times(models: list[tuple[str, Path]], passes: int) -> None:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--style", default="the_scream")
-    ap.add_argument("--style-dir", default=".train/styles")
-    ap.add_argument("--photos", default=".train/photos")
-    ap.add_argument("--heldout", default=".train/heldout")
-    ap.add_argument("--steps", type=int, default=300)
+    recipe_arguments(ap)
     ap.add_argument("--style-weight", type=float, default=5.0)
-    ap.add_argument("--seeds", type=int, nargs="+", default=[0])
     ap.add_argument("--kinds", nargs="+", default=["restyle", "levels"], choices=["restyle", "levels"])
-    ap.add_argument("--score-size", type=int, nargs="+", default=[256, 512])
     ap.add_argument("--out", type=Path, default=Path("work/levels"))
-    ap.add_argument("--sheet", type=Path, help="also draw the selection photos and each model's 512 px result here")
     ap.add_argument("--apply-time", type=int, default=0, metavar="N",
                     help="also time the models' passes at 512 x 384, N alternating passes each")
     args = ap.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
-    print("| network | seed | style weight | judged at | style per photo | mean style | mean content |")
-    print("|---|---|---|---|---|---|---|")
+    print_head("network")
     for seed in args.seeds:
         for kind in args.kinds:
-            path = train(kind, seed, args.out, args)
-            for size, (styles, content) in judge(kind, path, args).items():
-                print(f"| {kind} | {seed} | {args.style_weight:g} | {size} px | "
-                      f"{' / '.join(f'{s:.4f}' for s in styles)} | {statistics.mean(styles):.4f} | {content:.3f} |",
-                      flush=True)
+            print_rows(kind, seed, args.style_weight, judge(kind, train(kind, seed, args.out, args), args))
     models = [(kind, args.out / name(kind, seed, args)) for seed in args.seeds for kind in args.kinds]
     if args.sheet:
         sheet(args.sheet, models, args)

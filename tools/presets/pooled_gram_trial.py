@@ -20,15 +20,11 @@ restyle is changed.
 from __future__ import annotations
 
 import argparse
-import statistics
-import time
 from pathlib import Path
 
 import torch
-from levels_trial import judge, sheet
-from presets import HELD_OUT
+from levels_trial import judge, print_head, print_rows, recipe_arguments, sheet, train_recipe
 
-import restyle
 import restyle.core.losses as losses
 
 
@@ -53,12 +49,7 @@ def train(seed: int, style_weight: float, out: Path, args) -> Path:
     saved = losses.gram
     losses.gram = pooled(saved)
     try:
-        began = time.perf_counter()
-        restyle.train(Path(args.style_dir) / f"{args.style}.jpg", args.photos, path, steps=args.steps, batch_size=8,
-                      crop_size=128, style_size=256, style_weight=style_weight, seed=seed, device="cpu",
-                      preview_every=0, checkpoint_every=10**9, preview=Path(args.heldout) / HELD_OUT[0],
-                      work_dir=out / f"{path.stem}-training")
-        print(f"{path.stem}: trained in {time.perf_counter() - began:.0f} s", flush=True)
+        train_recipe(path, seed, style_weight, args)
     finally:
         losses.gram = saved
     return path
@@ -66,28 +57,17 @@ def train(seed: int, style_weight: float, out: Path, args) -> Path:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--style", default="the_scream")
-    ap.add_argument("--style-dir", default=".train/styles")
-    ap.add_argument("--photos", default=".train/photos")
-    ap.add_argument("--heldout", default=".train/heldout")
-    ap.add_argument("--steps", type=int, default=300)
+    recipe_arguments(ap)
     ap.add_argument("--style-weights", type=float, nargs="+", default=[10.0])
-    ap.add_argument("--seeds", type=int, nargs="+", default=[0])
-    ap.add_argument("--score-size", type=int, nargs="+", default=[256, 512])
     ap.add_argument("--out", type=Path, default=Path("work/pooled"))
-    ap.add_argument("--sheet", type=Path, help="also draw the selection photos and each model's 512 px result here")
     ap.add_argument("--beside", type=Path, nargs="*", default=[], metavar="MODEL",
                     help="for --sheet: models of restyle's network to draw first (levels_trial.py's restyle-seed-0)")
     args = ap.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
-    print("| loss | seed | style weight | judged at | style per photo | mean style | mean content |")
-    print("|---|---|---|---|---|---|---|")
+    print_head("loss")
     for seed in args.seeds:
         for weight in args.style_weights:
-            path = train(seed, weight, args.out, args)
-            for size, (styles, content) in judge("restyle", path, args).items():
-                print(f"| pooled | {seed} | {weight:g} | {size} px | {' / '.join(f'{s:.4f}' for s in styles)} | "
-                      f"{statistics.mean(styles):.4f} | {content:.3f} |", flush=True)
+            print_rows("pooled", seed, weight, judge("restyle", train(seed, weight, args.out, args), args))
     if args.sheet:
         models = list(args.beside) + [args.out / name(s, w) for s in args.seeds for w in args.style_weights]
         sheet(args.sheet, [("restyle", path) for path in models], args)
