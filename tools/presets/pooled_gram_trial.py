@@ -7,8 +7,11 @@ painting (its orange sky, its dark water), while the judge, like the optimizer, 
 photo. The mean over crops of ‖G_i − G_s‖² is the pooled error ‖mean G_i − G_s‖² plus the spread of the crops'
 Gram matrices around their mean, so matching each crop also punishes crops for differing from one another. Pooling
 drops that penalty: at the same style weight it came much closer to the photos and further from the painting in an
-earlier trial (train-trials-cpu.md, "the whole batch's mean Gram"). Does a higher style weight then buy the painting
-back for less than the per-crop loss pays at the same content distance?
+earlier trial (train-trials-cpu.md, "the whole batch's mean Gram"; a blend of the two, `--style-spread`, since
+reverted, moved along the style weight's curve). Does a higher style weight then buy the painting back for less than
+the per-crop loss pays at the same content distance? The answer on the Scream
+(benchmarks/results/pooled-gram-trials-cpu-2026-12-07.md): no, within 1.5% of the per-crop loss's own curve, and
+further on the photo least like the others (the colonnade).
 
 Each run trains restyle's network with ``restyle.train`` on the small trial recipe (as ``levels_trial.py``: 300
 steps of 8 crops of 128 px, the style at 256 px), with ``restyle.core.losses.gram`` swapped for the run by one that
