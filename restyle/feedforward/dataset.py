@@ -20,6 +20,9 @@ from ..errors import RestyleError
 #: Each stream's offset to the seed of a step's generator (far apart, so that no two streams draw alike).
 _STREAMS = (0, 2**62, 2**61)
 
+#: The scales a crop is taken at: the photo shrunk so its short side is between these many crops' sides.
+CROP_SCALES = (1.0, 2.0)
+
 
 def step_generator(seed: int, step: int, stream: int = 0) -> torch.Generator:
     """The random draws of one training step of the run seeded ``seed``: stream 0 the crops, stream 1 where the
@@ -30,8 +33,8 @@ def step_generator(seed: int, step: int, stream: int = 0) -> torch.Generator:
 class PhotoSet:
     """The readable photos of a folder (and its subfolders), kept in memory as uint8 at a training scale.
 
-    Each photo is shrunk so its short side is at most twice ``crop`` (the largest scale a crop is taken
-    at), so a 4:3 photo takes at most 2.4 MB at the default 384 px crops. Unreadable files are skipped
+    Each photo is shrunk so its short side is at most ``CROP_SCALES[1]`` times ``crop`` (the largest scale a crop
+    is taken at), so a 4:3 photo takes at most 2.4 MB at the default 384 px crops. Unreadable files are skipped
     with a warning (``warn``) and counted in ``skipped``; a folder with no readable photo is an error.
 
     ``targets``: a folder holding, for each photo, the image a model should make of it (the optimizer's painting of
@@ -63,7 +66,7 @@ class PhotoSet:
                     warn(f"skipping {e}")
                 continue
             h, w = img.shape[1:]
-            scale = min(1.0, 2 * crop / min(h, w))
+            scale = min(1.0, CROP_SCALES[1] * crop / min(h, w))
             size = (max(1, round(h * scale)), max(1, round(w * scale)))
             self.images.append(_as_uint8(img, size))
             self.names.append(str(path.relative_to(folder)))
@@ -83,7 +86,7 @@ class PhotoSet:
         i, where the targets are several styles'; default: the first). With a margin, crop + 2 * margin px square.
 
         Scale jitter: each crop covers a square of the photo shrunk so its short side is uniformly between
-        ``crop`` and twice that, so the network sees objects at several sizes.
+        ``CROP_SCALES`` times ``crop`` (once to twice), so the network sees objects at several sizes.
         """
         g = step_generator(seed, step)
         full = self.crop + 2 * self.margin
@@ -92,7 +95,8 @@ class PhotoSet:
             k = int(torch.randint(len(self.images), (), generator=g))
             img = self.images[k]
             h, w = img.shape[1:]
-            short = self.crop * (1 + float(torch.rand((), generator=g)))
+            low, high = CROP_SCALES
+            short = self.crop * (low + (high - low) * float(torch.rand((), generator=g)))
             side = max(1, min(h, w, round(self.crop * min(h, w) / short)))
             y = int(torch.randint(h - side + 1, (), generator=g))
             x = int(torch.randint(w - side + 1, (), generator=g))
