@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
+from unittest.mock import patch
 
 from levels_trial import judge, print_head, print_rows, recipe_arguments, sheet, train_recipe
 
@@ -35,11 +36,8 @@ def train(seed: int, scales: tuple[float, float], out: Path, args) -> Path:
     path = out / name(seed, scales, args.style_weight)
     if path.exists():
         return path
-    saved, dataset.CROP_SCALES = dataset.CROP_SCALES, scales
-    try:
+    with patch.object(dataset, "CROP_SCALES", scales):
         train_recipe(path, seed, args.style_weight, args)
-    finally:
-        dataset.CROP_SCALES = saved
     return path
 
 

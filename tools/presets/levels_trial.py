@@ -22,7 +22,9 @@ import argparse
 import statistics
 import sys
 import time
+from contextlib import nullcontext
 from pathlib import Path
+from unittest.mock import patch
 
 import torch
 from PIL import Image
@@ -73,13 +75,10 @@ def train(kind: str, seed: int, out: Path, args) -> Path:
     path = out / name(kind, seed, args)
     if path.exists():
         return path
-    saved = training.StyleNetwork, training.MULTIPLE
-    if kind == "levels":
-        training.StyleNetwork, training.MULTIPLE = ThreeLevels, MULTIPLES[kind]
-    try:
+    swap = patch.multiple(training, StyleNetwork=ThreeLevels, MULTIPLE=MULTIPLES[kind]) if kind == "levels" \
+        else nullcontext()
+    with swap:
         train_recipe(path, seed, args.style_weight, args)
-    finally:
-        training.StyleNetwork, training.MULTIPLE = saved
     return path
 
 

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
+from unittest.mock import patch
 
 import torch
 from levels_trial import judge, print_head, print_rows, recipe_arguments, sheet, train_recipe
@@ -49,12 +50,8 @@ def train(seed: int, style_weight: float, out: Path, args) -> Path:
     path = out / name(seed, style_weight)
     if path.exists():
         return path
-    saved = losses.gram
-    losses.gram = pooled(saved)
-    try:
+    with patch.object(losses, "gram", pooled(losses.gram)):
         train_recipe(path, seed, style_weight, args)
-    finally:
-        losses.gram = saved
     return path
 
 
