@@ -24,17 +24,17 @@ from presets import optimized_result, photo_at  # the optimizer's kept result; a
 
 
 def ratios(model, scorer, optimized, photo: Path, size: int, factor: float) -> tuple[float, float, list[float]]:
-    """(style ratio to ``optimized``, content distance, style ratio per layer) of ``model`` painting ``photo`` at
-    ``factor`` x ``size``, the result resized to ``size``."""
+    """(style ratio to the optimizer's score ``optimized``, content distance, style ratio per layer) of ``model``
+    painting ``photo`` at ``factor`` x ``size``, the result resized to ``size``."""
     import numpy as np
     import torch
 
     from restyle.core.images import resize, to_pil
     judged = photo_at(photo, size)
     painted = np.asarray(model(to_pil(photo_at(photo, round(size * factor)))), dtype=np.float32) / 255
-    result = to_pil(resize(torch.from_numpy(painted).permute(2, 0, 1), tuple(judged.shape[1:])))
-    a, b = scorer(optimized), scorer(result)
-    return b.style / a.style, b.content, [b.style_layers[k] / a.style_layers[k] for k in a.style_layers]
+    b = scorer(to_pil(resize(torch.from_numpy(painted).permute(2, 0, 1), tuple(judged.shape[1:]))))
+    return b.style / optimized.style, b.content, [b.style_layers[k] / optimized.style_layers[k]
+                                                  for k in optimized.style_layers]
 
 
 def main() -> None:
@@ -57,7 +57,7 @@ def main() -> None:
         kept = argparse.Namespace(optimized=optimized, size=args.size, device="cpu")
         photos = [Path(folder) / name for name in names]
         scorers = [restyle.Scorer(p, style, device="cpu", size=args.size) for p in photos]
-        made = [optimized_result(kept, p, style) for p in photos]
+        made = [s(optimized_result(kept, p, style)) for s, p in zip(scorers, photos)]  # scored once
         for factor in args.factors:
             rows = [ratios(model, s, o, p, args.size, factor) for s, o, p in zip(scorers, made, photos)]
             layers = [statistics.mean(r[2][i] for r in rows) for i in range(len(rows[0][2]))]
