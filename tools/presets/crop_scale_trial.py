@@ -9,6 +9,8 @@ paint closer to the painting at the scale it was trained at? This recipe's crops
 judged photos lie inside the default range (0.9 to 1.5 crops) and at 512 px above it (1.9 to 3): scales 1.5 to 3
 move training onto the 512 px judge and off the 256 px one. If matching the scales pays, the runs trained so come
 closer at 512 px and further at 256 px than the default's (``levels_trial.py --kinds restyle``, the same recipe).
+The answer on the Scream (benchmarks/results/scale-trials-cpu-2026-12-07.md, three seeds each): yes, but little:
+3.6% closer at 512 px, 4.8% further at 256 px.
 
 Each run trains restyle's network with ``restyle.train`` on the small trial recipe (as ``levels_trial.py``: 300 steps
 of 8 crops of 128 px, the style at 256 px), with ``CROP_SCALES`` swapped for the run, and judges it as
